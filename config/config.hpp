@@ -1,0 +1,301 @@
+// The whole vane.yaml as plain values (SPEC §2). Built once by config::load() on the control
+// thread, then only read (snapshots are shared as shared_ptr<const Config>). No behaviour here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vane::config {
+
+using Duration = std::chrono::milliseconds;
+
+/// Where a value came from in the file (1-based), so later stages can report errors against it.
+struct Mark {
+  int line = 0;
+  int column = 0;
+};
+
+struct TlsCertificate {
+  std::string cert_file;
+  std::string key_file;
+};
+
+struct ListenerTls {
+  /// `tls: {certFile, keyFile}` is one entry; `tls: {certificates: [...]}` several (first = default).
+  std::vector<TlsCertificate> certificates;
+};
+
+struct Listener {
+  std::string name;
+  std::string address;  ///< "host:port" or "[v6]:port", as written
+  std::string host;     ///< parsed host (brackets removed)
+  uint16_t port = 0;
+  std::optional<ListenerTls> tls;
+  Mark mark;
+};
+
+struct Admin {
+  std::string address = "127.0.0.1:9901";
+  std::string host = "127.0.0.1";
+  uint16_t port = 9901;
+  std::string token_file;  ///< empty: no token needed
+};
+
+struct State {
+  std::string dir = "./vane-state";
+};
+
+struct Limits {
+  uint32_t max_request_line_bytes = 8192;
+  uint32_t max_request_header_bytes = 65536;
+  uint32_t max_request_headers = 100;
+  uint64_t max_request_body_bytes = 10485760;
+  Duration request_header_timeout{10'000};
+  Duration request_body_timeout{30'000};
+  Duration idle_timeout{60'000};
+  uint64_t max_mirror_body_bytes = 1048576;
+  uint32_t max_mirror_in_flight = 256;
+};
+
+struct HealthCheck {
+  std::string path = "/healthz";
+  Duration interval{5'000};
+  Duration timeout{1'000};
+  uint32_t unhealthy_threshold = 3;
+  uint32_t healthy_threshold = 2;
+};
+
+/// Failure kinds named in `retries.on` and `shield.on`.
+enum class FailureKind { ConnectFailure, Reset, Timeout, Status5xx };
+
+struct Retries {
+  uint32_t attempts = 0;  ///< retries after the first try
+  std::vector<FailureKind> on{FailureKind::ConnectFailure, FailureKind::Reset};
+};
+
+struct UpstreamTls {
+  std::string ca_file;
+  bool insecure_skip_verify = false;
+  std::string server_name;
+};
+
+struct Endpoint {
+  std::string text;  ///< as written: "host:port" or "https://host:port"
+  std::string host;
+  uint16_t port = 0;
+  bool tls = false;
+};
+
+struct Upstream {
+  std::string name;
+  std::vector<Endpoint> endpoints;
+  Duration dns_refresh{5'000};
+  Duration connect_timeout{1'000};
+  Duration timeout{30'000};
+  uint32_t max_connections_per_endpoint = 1024;
+  std::optional<HealthCheck> health_check;
+  Retries retries;
+  std::optional<UpstreamTls> tls;
+  Mark mark;
+};
+
+struct RouteMatch {
+  std::string host;  ///< empty: any host; stored lower-case
+  std::string path_prefix = "/";
+};
+
+struct Route {
+  std::string name;
+  RouteMatch match;
+  std::string upstream;  ///< exactly one of upstream / rollout is set
+  std::string rollout;
+  Mark mark;
+};
+
+// ---- rollouts -------------------------------------------------------------------------------
+
+struct StringMatch {
+  enum class Kind { Exact, Prefix, Regex };
+  Kind kind = Kind::Exact;
+  std::string value;
+};
+
+struct HeaderCondition {
+  std::string name;
+  StringMatch value;
+};
+
+/// One entry of a setHeaderRoute / setMirrorRoute `match` list: all present conditions AND.
+struct RouteCondition {
+  std::optional<StringMatch> method;
+  std::optional<StringMatch> path;
+  std::vector<HeaderCondition> headers;  ///< setHeaderRoute: headerName/headerValue is one entry
+};
+
+struct HeaderRouteStep {
+  std::string name;
+  std::vector<RouteCondition> match;  ///< empty: remove the route of that name
+};
+
+struct MirrorRouteStep {
+  std::string name;
+  double percentage = 100;
+  std::vector<RouteCondition> match;  ///< empty: remove the route of that name
+};
+
+struct Arg {
+  std::string name;
+  std::optional<std::string> value;  ///< unset: required
+};
+
+struct AnalysisTemplateRef {
+  std::string template_name;
+};
+
+struct AnalysisSpec {
+  std::vector<AnalysisTemplateRef> templates;
+  std::vector<Arg> args;
+  uint32_t starting_step = 0;  ///< background analysis only
+  Mark mark;
+};
+
+struct PauseStep {
+  std::optional<Duration> duration;  ///< unset: wait for promote
+};
+
+struct Step {
+  enum class Kind { SetWeight, Pause, Analysis, SetHeaderRoute, SetMirrorRoute };
+  Kind kind = Kind::SetWeight;
+  uint32_t weight_centi = 0;  ///< setWeight in hundredths of a percent: 0..10000
+  PauseStep pause;
+  AnalysisSpec analysis;
+  HeaderRouteStep header_route;
+  MirrorRouteStep mirror_route;
+  Mark mark;
+};
+
+struct Stickiness {
+  std::string cookie;  ///< exactly one of cookie / header
+  std::string header;
+};
+
+struct Shield {
+  std::vector<FailureKind> on;
+  Duration timeout{1'000};
+};
+
+struct CanaryStrategy {
+  std::vector<Step> steps;
+  std::optional<Stickiness> stickiness;
+  std::optional<Shield> shield;
+  std::optional<AnalysisSpec> analysis;  ///< background analysis
+};
+
+struct BlueGreenStrategy {
+  std::string preview_route;
+  bool auto_promotion_enabled = true;
+  uint32_t auto_promotion_seconds = 0;
+  std::optional<AnalysisSpec> pre_promotion_analysis;
+  std::optional<AnalysisSpec> post_promotion_analysis;
+  uint32_t scale_down_delay_seconds = 30;
+  uint32_t abort_scale_down_delay_seconds = 30;
+};
+
+struct Rollout {
+  std::string name;
+  std::string upstream;  ///< the desired version
+  uint32_t progress_deadline_seconds = 600;
+  bool progress_deadline_abort = false;
+  uint32_t scale_down_delay_seconds = 30;
+  std::optional<CanaryStrategy> canary;  ///< exactly one of canary / blue_green
+  std::optional<BlueGreenStrategy> blue_green;
+  Mark mark;
+};
+
+// ---- analysis templates ---------------------------------------------------------------------
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+};
+
+struct BuiltinProvider {
+  std::string metric;  ///< success-rate, error-rate, request-rate, latency-p50|p90|p95|p99|mean
+  Duration window{30'000};
+  uint32_t min_requests = 1;
+  std::string target = "canary";  ///< canary, stable or mirror
+};
+
+struct PrometheusProvider {
+  std::string address;
+  std::string query;
+  uint32_t timeout_seconds = 30;
+  std::vector<KeyValue> headers;
+};
+
+struct WebProvider {
+  std::string url;
+  std::string method = "GET";
+  std::vector<KeyValue> headers;
+  std::string body;
+  uint32_t timeout_seconds = 10;
+  std::string json_path = "$";
+};
+
+struct Metric {
+  std::string name;
+  std::optional<Duration> interval;
+  Duration initial_delay{0};
+  std::optional<uint32_t> count;
+  std::string success_condition;  ///< empty: none; `{{args.X}}` not yet substituted
+  std::string failure_condition;
+  Mark success_condition_mark;
+  Mark failure_condition_mark;
+  int32_t failure_limit = 0;  ///< -1: never fail
+  int32_t inconclusive_limit = 0;
+  int32_t consecutive_error_limit = 4;
+  int32_t consecutive_success_limit = 0;
+  std::optional<BuiltinProvider> builtin;  ///< exactly one provider
+  std::optional<PrometheusProvider> prometheus;
+  std::optional<WebProvider> web;
+  Mark mark;
+};
+
+struct MeasurementRetention {
+  std::string metric_name;
+  uint32_t limit = 10;
+};
+
+struct AnalysisTemplate {
+  std::string name;
+  std::vector<Arg> args;
+  std::vector<Metric> metrics;
+  std::vector<std::string> dry_run;  ///< metric names
+  std::vector<MeasurementRetention> measurement_retention;
+  Mark mark;
+};
+
+// ---- the file ---------------------------------------------------------------------------------
+
+struct Config {
+  std::string file;  ///< path as given to -c, used in error messages
+  std::vector<Listener> listeners;
+  Admin admin;
+  State state;
+  Limits limits;
+  uint32_t workers = 0;  ///< 0: auto (number of cores)
+  std::vector<Upstream> upstreams;
+  std::vector<Route> routes;
+  std::vector<Rollout> rollouts;
+  std::vector<AnalysisTemplate> analysis_templates;
+
+  const Upstream* find_upstream(std::string_view name) const;
+  const Rollout* find_rollout(std::string_view name) const;
+  const AnalysisTemplate* find_template(std::string_view name) const;
+};
+
+}  // namespace vane::config

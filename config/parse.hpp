@@ -1,0 +1,56 @@
+// The loader's section parsers: each reads one part of vane.yaml into its struct and reports
+// type, range and shape errors through the Reader. Control thread, while loading only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/yaml_reader.hpp"
+
+namespace vane::config {
+
+void parse_document(Reader& r, const Value& root, Config& out);
+
+// parse_server.cpp
+void parse_listeners(Reader& r, const Value& v, std::vector<Listener>& out);
+void parse_admin(Reader& r, const Value& v, Admin& out);
+void parse_state(Reader& r, const Value& v, State& out);
+void parse_limits(Reader& r, const Value& v, Limits& out);
+void parse_workers(Reader& r, const Value& v, uint32_t& out);
+
+// parse_upstream.cpp
+void parse_upstreams(Reader& r, const Value& v, std::vector<Upstream>& out);
+void parse_routes(Reader& r, const Value& v, std::vector<Route>& out);
+/// `retries.on` / `shield.on`: a list of connect-failure, reset, timeout, 5xx.
+std::vector<FailureKind> parse_failure_kinds(Reader& r, const Value& v);
+
+// parse_rollout.cpp
+void parse_rollouts(Reader& r, const Value& v, std::vector<Rollout>& out);
+/// `background`: a canary's own `analysis` (accepts startingStep).
+void parse_analysis_spec(Reader& r, const Value& v, AnalysisSpec& out, bool background);
+
+// parse_step.cpp
+/// False when `v` is not a map (reported); the step is then dropped.
+bool parse_step(Reader& r, const Value& v, Step& out);
+
+// parse_template.cpp
+void parse_analysis_templates(Reader& r, const Value& v, std::vector<AnalysisTemplate>& out);
+
+// ---- shared helpers (parse_server.cpp) --------------------------------------------------------
+
+struct HostPort {
+  std::string host;  ///< brackets of an IPv6 literal removed
+  uint16_t port = 0;
+  std::string error;  ///< empty when the text is a valid host:port
+};
+
+HostPort parse_host_port(std::string_view text, uint16_t min_port);
+
+/// An HTTP token (RFC 9110): header names, cookie names.
+bool is_token(std::string_view text);
+
+}  // namespace vane::config

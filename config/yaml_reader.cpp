@@ -1,0 +1,273 @@
+#include "config/yaml_reader.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "config/duration.hpp"
+
+namespace vane::config {
+namespace {
+
+/// yaml-cpp marks quoted scalars with the tag "!" and plain ones with "?".
+bool is_plain_scalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() == "?"; }
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+Mark to_mark(const YAML::Mark& mark) { return Mark{mark.line + 1, mark.column + 1}; }
+
+std::string join_path(std::string_view parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  std::string path(parent);
+  path += '.';
+  path += key;
+  return path;
+}
+
+std::string index_path(std::string_view parent, std::size_t index) {
+  return std::string(parent) + "[" + std::to_string(index) + "]";
+}
+
+// ---- Reader ---------------------------------------------------------------------------------
+
+Reader::Reader(std::string file, const ExternalChecks& checks)
+    : file_(std::move(file)), checks_(checks) {}
+
+void Reader::error(Mark mark, std::string path, std::string message) {
+  errors_.push_back(Error{file_, mark.line, mark.column, std::move(path), std::move(message)});
+}
+
+std::optional<std::string> Reader::string(const Value& v) {
+  if (!v.node.IsScalar()) {
+    error(v, "must be a string");
+    return std::nullopt;
+  }
+  return v.node.Scalar();
+}
+
+std::optional<int64_t> Reader::integer(const Value& v, Range range, int64_t type_max) {
+  const std::string text = is_plain_scalar(v.node) ? v.node.Scalar() : std::string();
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec == std::errc::result_out_of_range) {
+    error(v, "is too large");
+    return std::nullopt;
+  }
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+    error(v, "must be an integer");
+    return std::nullopt;
+  }
+  const bool bounded = range.max != std::numeric_limits<int64_t>::max();
+  if (n < range.min || n > range.max) {
+    error(v, bounded ? "must be between " + std::to_string(range.min) + " and " +
+                           std::to_string(range.max)
+                     : "must be at least " + std::to_string(range.min));
+    return std::nullopt;
+  }
+  if (n > type_max) {
+    error(v, "is too large");
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<bool> Reader::boolean(const Value& v) {
+  const std::string text = is_plain_scalar(v.node) ? v.node.Scalar() : std::string();
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  error(v, "must be true or false");
+  return std::nullopt;
+}
+
+std::optional<Duration> Reader::duration(const Value& v, bool allow_zero) {
+  const auto d = v.node.IsScalar() ? parse_duration(v.node.Scalar()) : std::nullopt;
+  if (!d) {
+    error(v, "must be a duration such as 250ms, 30s, 5m or 1h30m");
+    return std::nullopt;
+  }
+  if (!allow_zero && d->count() == 0) {
+    error(v, "must be greater than 0");
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::vector<Value> Reader::list(const Value& v, Presence presence) {
+  std::vector<Value> items;
+  if (!v.node.IsNull() && !v.node.IsSequence()) {
+    error(v, "must be a list");
+    return items;
+  }
+  for (const auto& item : v.node) {
+    Value value{item, index_path(v.path, items.size()), to_mark(item.Mark())};
+    remember(value);
+    items.push_back(std::move(value));
+  }
+  if (items.empty() && presence == Presence::Required) error(v, "must not be empty");
+  return items;
+}
+
+void Reader::check_regex(const Value& v, std::string_view pattern) {
+  if (!checks_.regex) return;
+  if (std::string message = checks_.regex(pattern); !message.empty()) error(v, std::move(message));
+}
+
+void Reader::check_condition(const Value& v, std::string_view expression) {
+  if (!checks_.condition) return;
+  if (std::string message = checks_.condition(expression); !message.empty()) {
+    error(v, std::move(message));
+  }
+}
+
+Mark Reader::mark_of(const std::string& path, Mark fallback) const {
+  const auto it = marks_.find(path);
+  return it == marks_.end() ? fallback : it->second;
+}
+
+std::vector<Error> Reader::take_errors() {
+  std::stable_sort(errors_.begin(), errors_.end(), [](const Error& a, const Error& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
+  return std::move(errors_);
+}
+
+// ---- MapReader ------------------------------------------------------------------------------
+
+MapReader::MapReader(Reader& reader, const Value& map) : reader_(reader), self_(map) {
+  if (self_.node.IsNull()) {
+    valid_ = true;
+    return;
+  }
+  if (!self_.node.IsMap()) {
+    reader_.error(self_, "must be a map");
+    return;
+  }
+  valid_ = true;
+  for (auto it = self_.node.begin(); it != self_.node.end(); ++it) {
+    const Mark key_mark = to_mark(it->first.Mark());
+    if (!it->first.IsScalar()) {
+      reader_.error(key_mark, self_.path, "keys must be strings");
+      continue;
+    }
+    const std::string key = it->first.Scalar();
+    const auto first = std::find_if(entries_.begin(), entries_.end(),
+                                    [&](const Entry& e) { return e.key == key; });
+    if (first != entries_.end()) {
+      reader_.error(key_mark, join_path(self_.path, key),
+                    "duplicate key (first at line " + std::to_string(first->key_mark.line) + ")");
+      continue;
+    }
+    entries_.push_back(Entry{key, key_mark, it->second});
+  }
+}
+
+MapReader::~MapReader() {
+  for (const Entry& e : entries_) {
+    if (e.used) continue;
+    reader_.error(e.key_mark, join_path(self_.path, e.key), "unknown key" + suggestion(e.key));
+  }
+}
+
+std::string MapReader::suggestion(std::string_view unknown) const {
+  const std::string* best = nullptr;
+  std::size_t best_distance = 3;  // suggest only near misses
+  for (const std::string& known : asked_) {
+    const std::size_t distance = edit_distance(unknown, known);
+    if (distance < best_distance) {
+      best = &known;
+      best_distance = distance;
+    }
+  }
+  return best ? " (did you mean \"" + *best + "\"?)" : std::string();
+}
+
+bool MapReader::has(std::string_view key) const {
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [&](const Entry& e) { return e.key == key; });
+}
+
+std::optional<Value> MapReader::take(std::string_view key) {
+  asked_.emplace_back(key);
+  for (Entry& e : entries_) {
+    if (e.key != key) continue;
+    e.used = true;
+    // An empty value's mark points past it (often at the next line): use the key's instead.
+    const Mark mark = e.value.IsNull() ? e.key_mark : to_mark(e.value.Mark());
+    Value v{e.value, join_path(self_.path, key), mark};
+    reader_.remember(v);
+    return v;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, Value>> MapReader::take_all() {
+  std::vector<std::pair<std::string, Value>> all;
+  for (const Entry& e : entries_) {
+    std::string key = e.key;  // copied: take() marks the entry used
+    all.emplace_back(key, *take(key));
+  }
+  return all;
+}
+
+std::optional<Value> MapReader::require(std::string_view key) {
+  auto v = take(key);
+  if (!v && valid_) missing(key);
+  return v;
+}
+
+void MapReader::missing(std::string_view key) {
+  reader_.error(self_.mark, join_path(self_.path, key), "is required");
+}
+
+bool MapReader::get(std::string_view key, std::string& out, Presence presence) {
+  const auto v = presence == Presence::Required ? require(key) : take(key);
+  if (!v) return false;
+  auto text = reader_.string(*v);
+  if (!text) return false;
+  if (presence == Presence::Required && text->empty()) {
+    reader_.error(*v, "must not be empty");
+    return false;
+  }
+  out = std::move(*text);
+  return true;
+}
+
+bool MapReader::get(std::string_view key, bool& out) {
+  const auto v = take(key);
+  if (!v) return false;
+  const auto b = reader_.boolean(*v);
+  if (b) out = *b;
+  return b.has_value();
+}
+
+bool MapReader::get_duration(std::string_view key, Duration& out, bool allow_zero) {
+  const auto v = take(key);
+  if (!v) return false;
+  const auto d = reader_.duration(*v, allow_zero);
+  if (d) out = *d;
+  return d.has_value();
+}
+
+bool MapReader::get_duration(std::string_view key, std::optional<Duration>& out, bool allow_zero) {
+  Duration d{};
+  if (!get_duration(key, d, allow_zero)) return false;
+  out = d;
+  return true;
+}
+
+}  // namespace vane::config

@@ -1,0 +1,146 @@
+// Walks yaml-cpp nodes for the loader: typed reads that know each value's field path and position,
+// report unknown and duplicate keys, and collect every problem. Control thread, while loading only.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/loader.hpp"
+
+namespace vane::config {
+
+/// A YAML node with its field path ("routes[0].match.host") and its 1-based position.
+struct Value {
+  YAML::Node node;
+  std::string path;
+  Mark mark;
+};
+
+/// Inclusive bounds of an integer field.
+struct Range {
+  int64_t min = 0;
+  int64_t max = std::numeric_limits<int64_t>::max();
+
+  static constexpr Range at_least(int64_t n) { return {n, std::numeric_limits<int64_t>::max()}; }
+  static constexpr Range between(int64_t lo, int64_t hi) { return {lo, hi}; }
+};
+
+enum class Presence { Optional, Required };
+
+Mark to_mark(const YAML::Mark& mark);
+std::string join_path(std::string_view parent, std::string_view key);
+std::string index_path(std::string_view parent, std::size_t index);
+
+/// Collects errors and remembers where every value read came from (for validate.cpp).
+class Reader {
+ public:
+  Reader(std::string file, const ExternalChecks& checks);
+
+  void error(Mark mark, std::string path, std::string message);
+  void error(const Value& at, std::string message) { error(at.mark, at.path, std::move(message)); }
+  /// At the value read at `path`, or at `fallback` when there was none.
+  void error_at(const std::string& path, Mark fallback, std::string message) {
+    error(mark_of(path, fallback), path, std::move(message));
+  }
+
+  std::optional<std::string> string(const Value& v);
+  std::optional<int64_t> integer(const Value& v, Range range, int64_t type_max);
+  std::optional<bool> boolean(const Value& v);
+  std::optional<Duration> duration(const Value& v, bool allow_zero);
+  /// The items of a list; null counts as an empty list, which Required reports.
+  std::vector<Value> list(const Value& v, Presence presence = Presence::Optional);
+
+  /// Runs the checks plugged in by other modules (RE2, expressions), reporting at `v`.
+  void check_regex(const Value& v, std::string_view pattern);
+  void check_condition(const Value& v, std::string_view expression);
+
+  void remember(const Value& v) { marks_[v.path] = v.mark; }
+  /// Position of the value at `path`, or `fallback` when it was not in the file.
+  Mark mark_of(const std::string& path, Mark fallback) const;
+
+  /// Every error so far, in file order.
+  std::vector<Error> take_errors();
+
+ private:
+  std::string file_;
+  const ExternalChecks& checks_;
+  std::vector<Error> errors_;
+  std::unordered_map<std::string, Mark> marks_;
+};
+
+/// Reads one YAML map: ask for fields by name; keys never asked for are reported as unknown when
+/// the reader goes out of scope. Duplicate keys are reported at once (yaml-cpp keeps both).
+class MapReader {
+ public:
+  MapReader(Reader& reader, const Value& map);
+  ~MapReader();
+  MapReader(const MapReader&) = delete;
+  MapReader& operator=(const MapReader&) = delete;
+
+  /// False when the node is not a map (already reported); null counts as an empty map.
+  bool valid() const { return valid_; }
+  const Value& self() const { return self_; }
+  std::size_t size() const { return entries_.size(); }
+  bool has(std::string_view key) const;
+
+  std::optional<Value> take(std::string_view key);
+  /// Every entry, for maps whose keys are names rather than fields (mirror `headers`).
+  std::vector<std::pair<std::string, Value>> take_all();
+  /// Like take(), reporting a missing key at the map's position.
+  std::optional<Value> require(std::string_view key);
+  void missing(std::string_view key);
+
+  /// Typed fields: `out` keeps its default unless the key is present and valid.
+  bool get(std::string_view key, std::string& out, Presence presence = Presence::Optional);
+  bool get(std::string_view key, bool& out);
+  bool get_duration(std::string_view key, Duration& out, bool allow_zero = false);
+  bool get_duration(std::string_view key, std::optional<Duration>& out, bool allow_zero = false);
+
+  template <class Int>
+  bool get(std::string_view key, Int& out, Range range, Presence presence = Presence::Optional) {
+    const auto v = presence == Presence::Required ? require(key) : take(key);
+    if (!v) return false;
+    constexpr auto type_max = std::numeric_limits<Int>::max();
+    constexpr int64_t max = type_max > std::numeric_limits<int64_t>::max()
+                                ? std::numeric_limits<int64_t>::max()
+                                : static_cast<int64_t>(type_max);
+    const auto n = reader_.integer(*v, range, max);
+    if (n) out = static_cast<Int>(*n);
+    return n.has_value();
+  }
+
+  template <class Int>
+  bool get(std::string_view key, std::optional<Int>& out, Range range) {
+    Int n{};
+    if (!get(key, n, range)) return false;
+    out = n;
+    return true;
+  }
+
+ private:
+  struct Entry {
+    std::string key;
+    Mark key_mark;
+    YAML::Node value;
+    bool used = false;
+  };
+
+  std::string suggestion(std::string_view unknown) const;
+
+  Reader& reader_;
+  Value self_;
+  std::vector<Entry> entries_;
+  std::vector<std::string> asked_;
+  bool valid_ = false;
+};
+
+}  // namespace vane::config

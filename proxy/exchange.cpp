@@ -1,0 +1,412 @@
+#include "proxy/exchange.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "proxy/http/chunked_decoder.hpp"
+#include "proxy/http/parser.hpp"
+#include "proxy/io.hpp"
+#include "proxy/request_id.hpp"
+#include "proxy/responses.hpp"
+#include "proxy/worker.hpp"
+
+namespace vane::proxy {
+namespace {
+
+bool is_idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+         method == "PUT" || method == "DELETE";
+}
+
+}  // namespace
+
+Exchange::Exchange(Client& client, const http::RequestHead& head)
+    : client_(client), from_upstream_(client.worker.buffers()) {
+  prepare(head);
+}
+
+Exchange::~Exchange() { finish_upstream(false); }
+
+void Exchange::prepare(const http::RequestHead& head) {
+  const Runtime& runtime = client_.worker.runtime();
+  decision_ = runtime.table.decide(head.host, head.path);
+  framing_ = head.framing;
+  content_length_ = head.content_length;
+  minor_version_ = head.minor_version;
+  keep_alive_ = head.keep_alive;
+  expect_continue_ = head.expect_continue;
+  head_request_ = head.method == "HEAD";
+  idempotent_ = is_idempotent(head.method);
+
+  request_id_ = {};
+  for (const auto& field : head.fields) {
+    if (field.kind == http::FieldKind::XRequestId && http::valid_request_id(field.value)) {
+      std::memcpy(request_id_buf_, field.value.data(), field.value.size());
+      request_id_ = {request_id_buf_, field.value.size()};
+      break;
+    }
+  }
+  if (request_id_.empty()) {
+    char uuid[36];
+    auto id = make_uuid_v4(client_.worker.random(), uuid);
+    std::memcpy(request_id_buf_, id.data(), id.size());
+    request_id_ = {request_id_buf_, id.size()};
+  }
+  if (decision_) {
+    const auto& endpoints = runtime.endpoints[decision_->upstream];
+    ForwardInfo info{client_.address, "http", request_id_,
+                     endpoints.empty() ? std::string_view{} : endpoints.front().authority};
+    write_request_head(head, info, head_out_);
+    head_pending_ = true;
+    pool_ = &client_.worker.pool(decision_->upstream);
+  }
+  body_done_ = framing_ == http::Framing::None;
+  client_.in.consume(head.head_bytes);
+}
+
+Task<bool> Exchange::run() {
+  const auto& limits = client_.worker.runtime().config->limits;
+  if (!decision_) co_return co_await answer(Failure::NoRoute);
+  if (framing_ == http::Framing::Length && content_length_ > limits.max_request_body_bytes) {
+    co_return co_await answer(Failure::TooLarge);
+  }
+  Failure failure = co_await forward();
+  if (failure != Failure::None) co_return co_await answer(failure);
+  finish_upstream(upstream_keep_alive_ && body_done_ && response_done_ && from_upstream_.empty());
+  co_return keep_alive_ && body_done_ && response_done_ && !client_.worker.draining();
+}
+
+Task<Exchange::Failure> Exchange::forward() {
+  const auto& upstream = client_.worker.runtime().config->upstreams[decision_->upstream];
+  upstream_deadline_ = Clock::now() + upstream.timeout;
+  // A kept-alive connection the upstream closed just before our request is not a failure of the
+  // upstream: try once more on a fresh connection when the request can be replayed.
+  for (int attempt = 0;; ++attempt) {
+    if (Failure f = co_await open_upstream(); f != Failure::None) co_return f;
+    Failure f = co_await send_request();
+    if (f == Failure::None) f = co_await read_response_head();
+    const bool replayable = reused_ && f == Failure::Reset && framing_ == http::Framing::None &&
+                            !response_started_ && attempt == 0;
+    if (!replayable) {
+      if (f != Failure::None) co_return f;
+      break;
+    }
+    finish_upstream(false);
+    head_pending_ = true;  // head_out_ still holds the request head: no response was parsed
+  }
+  co_return co_await relay_response();
+}
+
+
+Task<Exchange::Failure> Exchange::open_upstream() {
+  const auto& upstream = client_.worker.runtime().config->upstreams[decision_->upstream];
+  const Clock::time_point wait_until = Clock::now() + upstream.connect_timeout;
+  for (;;) {
+    std::optional<Socket> idle;
+    switch (pool_->acquire(endpoint_, idle)) {
+      case UpstreamPool::Grant::NoEndpoint:
+        co_return Failure::NoEndpoint;
+      case UpstreamPool::Grant::Full:
+        if (Failure f = co_await wait_for_slot(wait_until); f != Failure::None) co_return f;
+        continue;
+      case UpstreamPool::Grant::Idle:
+        upstream_ = std::move(idle);
+        client_.upstream = &*upstream_;
+        reused_ = true;
+        co_return Failure::None;
+      case UpstreamPool::Grant::Open:
+        break;
+    }
+    reused_ = false;
+    upstream_.emplace(client_.socket.get_executor());
+    client_.upstream = &*upstream_;
+    client_.arm(Phase::Connect, std::min<Clock::duration>(upstream.connect_timeout,
+                                                          until_upstream_deadline()));
+    auto [ec] = co_await upstream_->async_connect(endpoint_->target->address, use_tuple);
+    if (ec) {
+      const bool timed_out = Clock::now() >= upstream_deadline_;
+      finish_upstream(false);
+      co_return timed_out ? Failure::Timeout : Failure::Connect;
+    }
+    boost::system::error_code ignored;
+    upstream_->non_blocking(true, ignored);
+    upstream_->set_option(tcp::no_delay(true), ignored);
+    co_return Failure::None;
+  }
+}
+
+Task<Exchange::Failure> Exchange::wait_for_slot(Clock::time_point until) {
+  if (Clock::now() >= until) co_return Failure::PoolFull;
+  if (!slot_timer_) slot_timer_.emplace(client_.socket.get_executor());
+  slot_timer_->expires_at(until);
+  pool_->wait(*slot_timer_);
+  auto [ec] = co_await slot_timer_->async_wait(use_tuple);
+  pool_->stop_waiting(*slot_timer_);
+  // Cancelled means a connection was freed: try again. Expired means we waited long enough.
+  co_return ec == net::error::operation_aborted ? Failure::None : Failure::PoolFull;
+}
+
+Task<Exchange::Failure> Exchange::send_request() {
+  client_.arm(Phase::Upstream, until_upstream_deadline());
+  if (framing_ == http::Framing::None) co_return co_await write_upstream({});
+  if (expect_continue_) {
+    expect_continue_ = false;
+    const auto ec = co_await write_all(client_.socket, kContinue);
+    if (ec) co_return Failure::ClientGone;
+  }
+  if (framing_ == http::Framing::Length) co_return co_await send_length_body();
+  co_return co_await send_chunked_body();
+}
+
+Task<Exchange::Failure> Exchange::send_length_body() {
+  uint64_t remaining = content_length_;
+  while (remaining > 0) {
+    if (client_.in.empty()) {
+      if (Failure f = co_await read_client(Phase::Body); f != Failure::None) co_return f;
+    }
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, client_.in.size()));
+    if (Failure f = co_await write_upstream(client_.in.data().substr(0, take)); f != Failure::None) {
+      co_return f;
+    }
+    client_.in.consume(take);
+    remaining -= take;
+  }
+  body_done_ = true;
+  if (head_pending_) co_return co_await write_upstream({});
+  co_return Failure::None;
+}
+
+Task<Exchange::Failure> Exchange::send_chunked_body() {
+  const auto& limits = client_.worker.runtime().config->limits;
+  http::ChunkedDecoder decoder(limits.max_request_line_bytes, limits.max_request_header_bytes);
+  for (;;) {
+    if (client_.in.empty()) {
+      if (Failure f = co_await read_client(Phase::Body); f != Failure::None) co_return f;
+    }
+    auto step = decoder.next(client_.in.data());
+    if (step.status == http::ChunkedDecoder::Status::Error) co_return Failure::BadBody;
+    if (decoder.body_bytes() > limits.max_request_body_bytes) co_return Failure::TooLarge;
+    if (step.status == http::ChunkedDecoder::Status::Data) {
+      char line[24];
+      auto size = http::chunk_size_line(step.data.size(), line);
+      if (Failure f = co_await write_upstream(size, step.data, "\r\n"); f != Failure::None) co_return f;
+    }
+    client_.in.consume(step.consumed);  // NeedMore consumed it all: the decoder keeps partial lines
+    if (step.status == http::ChunkedDecoder::Status::Done) {
+      body_done_ = true;
+      co_return co_await write_upstream(http::kLastChunk);
+    }
+  }
+}
+
+Task<Exchange::Failure> Exchange::read_client(Phase phase) {
+  const auto& limits = client_.worker.runtime().config->limits;
+  client_.arm(phase, std::min<Clock::duration>(limits.request_body_timeout, until_upstream_deadline()));
+  size_t room = 0;
+  char* at = client_.in.prepare(room);
+  auto [ec, n] = co_await client_.socket.async_read_some(net::buffer(at, room), use_tuple);
+  if (ec == net::error::eof) co_return Failure::ShortBody;
+  if (ec) {
+    if (!client_.deadline.fired()) co_return Failure::ClientGone;
+    co_return Clock::now() >= upstream_deadline_ ? Failure::Timeout : Failure::ClientTimeout;
+  }
+  client_.in.commit(n);
+  co_return Failure::None;
+}
+
+Task<Exchange::Failure> Exchange::write_upstream(std::string_view a, std::string_view b,
+                                                 std::string_view c) {
+  client_.arm(Phase::Upstream, until_upstream_deadline());
+  std::array<std::string_view, 4> pieces{};
+  size_t i = 0;
+  if (head_pending_) pieces[i++] = head_out_;
+  pieces[i++] = a;
+  pieces[i++] = b;
+  pieces[i] = c;
+  head_pending_ = false;
+  auto ec = co_await write_all(*upstream_, pieces);
+  co_return ec ? upstream_error(ec) : Failure::None;
+}
+
+Task<Exchange::Failure> Exchange::read_upstream() {
+  size_t room = 0;
+  char* at = from_upstream_.prepare(room, 1, 2 * BufferPool::kBlockSize + 65536);
+  auto [ec, n] = co_await upstream_->async_read_some(net::buffer(at, room), use_tuple);
+  if (ec) co_return upstream_error(ec);
+  from_upstream_.commit(n);
+  co_return Failure::None;
+}
+
+Task<Exchange::Failure> Exchange::read_response_head() {
+  const http::Limits limits{8192, 65536, 200};
+  http::ResponseHead& response = client_.worker.response_scratch();
+  for (;;) {
+    http::ParseError error;
+    auto status = http::parse_response(from_upstream_.data(), limits, head_request_, response, error);
+    if (status == http::ParseStatus::Error) co_return Failure::Protocol;
+    if (status == http::ParseStatus::Complete) {
+      if (response.status >= 100 && response.status < 200) {
+        if (response.status == 101) co_return Failure::Protocol;  // we never ask to upgrade
+        from_upstream_.consume(response.head_bytes);  // interim responses are not forwarded
+        continue;
+      }
+      break;
+    }
+    client_.arm(Phase::Upstream, until_upstream_deadline());
+    if (Failure f = co_await read_upstream(); f != Failure::None) co_return f;
+  }
+  // Build the client's head now: `response` views the buffer, which the next read may move.
+  status_ = response.status;
+  response_framing_ = response.framing;
+  response_length_ = response.content_length;
+  upstream_keep_alive_ = response.keep_alive;
+  client_framing_ = client_framing(response, minor_version_);
+  if (client_framing_ == ClientFraming::Close) keep_alive_ = false;
+  keep_alive_ = keep_alive_ && body_done_ && !client_.worker.draining();
+  write_response_head(response, client_framing_, request_id_, keep_alive_, minor_version_, head_out_);
+  from_upstream_.consume(response.head_bytes);
+  head_pending_ = true;
+  co_return Failure::None;
+}
+
+Task<Exchange::Failure> Exchange::relay_response() {
+  const ClientFraming framing = client_framing_;
+  switch (response_framing_) {
+    case http::Framing::None:
+      break;
+    case http::Framing::Length: {
+      uint64_t remaining = response_length_;
+      while (remaining > 0) {
+        if (from_upstream_.empty()) {
+          if (Failure f = co_await read_upstream(); f != Failure::None) co_return f;
+        }
+        const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, from_upstream_.size()));
+        if (Failure f = co_await write_client(from_upstream_.data().substr(0, take)); f != Failure::None) {
+          co_return f;
+        }
+        from_upstream_.consume(take);
+        remaining -= take;
+      }
+      break;
+    }
+    case http::Framing::Chunked:
+      if (Failure f = co_await relay_chunked(framing); f != Failure::None) co_return f;
+      break;
+    case http::Framing::UntilClose:
+      if (Failure f = co_await relay_until_close(framing); f != Failure::None) co_return f;
+      break;
+  }
+  if (head_pending_) {
+    if (Failure f = co_await write_client({}); f != Failure::None) co_return f;
+  }
+  response_done_ = true;
+  co_return Failure::None;
+}
+
+Task<Exchange::Failure> Exchange::relay_chunked(ClientFraming framing) {
+  http::ChunkedDecoder decoder;
+  for (;;) {
+    if (from_upstream_.empty()) {
+      if (Failure f = co_await read_upstream(); f != Failure::None) co_return f;
+    }
+    auto step = decoder.next(from_upstream_.data());
+    if (step.status == http::ChunkedDecoder::Status::Error) co_return Failure::Protocol;
+    if (step.status == http::ChunkedDecoder::Status::Data) {
+      char line[24];
+      const bool chunked = framing == ClientFraming::Chunked;
+      auto size = chunked ? http::chunk_size_line(step.data.size(), line) : std::string_view{};
+      Failure f = co_await write_client(size, step.data, chunked ? "\r\n" : "");
+      if (f != Failure::None) co_return f;
+    }
+    from_upstream_.consume(step.consumed);
+    if (step.status == http::ChunkedDecoder::Status::Done) {
+      if (framing == ClientFraming::Chunked) co_return co_await write_client(http::kLastChunk);
+      co_return Failure::None;
+    }
+  }
+}
+
+Task<Exchange::Failure> Exchange::relay_until_close(ClientFraming framing) {
+  const bool chunked = framing == ClientFraming::Chunked;
+  for (;;) {
+    if (from_upstream_.empty()) {
+      Failure f = co_await read_upstream();
+      if (f == Failure::Reset) break;  // the close that ends this body
+      if (f != Failure::None) co_return f;
+    }
+    char line[24];
+    auto data = from_upstream_.data();
+    auto size = chunked ? http::chunk_size_line(data.size(), line) : std::string_view{};
+    if (Failure f = co_await write_client(size, data, chunked ? "\r\n" : ""); f != Failure::None) {
+      co_return f;
+    }
+    from_upstream_.consume(data.size());
+  }
+  upstream_keep_alive_ = false;
+  if (chunked) co_return co_await write_client(http::kLastChunk);
+  co_return Failure::None;
+}
+
+Task<Exchange::Failure> Exchange::write_client(std::string_view a, std::string_view b,
+                                               std::string_view c) {
+  client_.arm(Phase::Upstream, until_upstream_deadline());
+  std::array<std::string_view, 4> pieces{};
+  size_t i = 0;
+  if (head_pending_) pieces[i++] = head_out_;
+  pieces[i++] = a;
+  pieces[i++] = b;
+  pieces[i] = c;
+  head_pending_ = false;
+  response_started_ = true;
+  auto ec = co_await write_all(client_.socket, pieces);
+  if (!ec) co_return Failure::None;
+  co_return client_.deadline.fired() ? Failure::Timeout : Failure::ClientGone;
+}
+
+Task<bool> Exchange::answer(Failure failure) {
+  finish_upstream(false);
+  if (failure == Failure::ClientGone || response_started_) co_return false;
+  int status = 502;
+  switch (failure) {
+    case Failure::NoRoute: status = 404; break;
+    case Failure::TooLarge: status = 413; break;
+    case Failure::BadBody:
+    case Failure::ShortBody: status = 400; break;
+    case Failure::ClientTimeout: status = 408; break;
+    case Failure::NoEndpoint:
+    case Failure::PoolFull: status = 503; break;
+    case Failure::Timeout: status = 504; break;
+    default: status = 502; break;
+  }
+  status_ = status;
+  // The connection stays usable only when the request was read to its end.
+  const bool keep = keep_alive_ && body_done_ && !client_.worker.draining();
+  auto ec = co_await write_all(client_.socket, canned_response(status, !keep));
+  co_return keep && !ec;
+}
+
+void Exchange::finish_upstream(bool reusable) {
+  client_.upstream = nullptr;
+  if (!upstream_) return;
+  if (reusable) {
+    pool_->release(*endpoint_, std::move(*upstream_));
+  } else {
+    boost::system::error_code ignored;
+    upstream_->close(ignored);
+    pool_->closed(*endpoint_);
+  }
+  upstream_.reset();
+}
+
+Exchange::Failure Exchange::upstream_error(const boost::system::error_code& ec) const {
+  if (client_.deadline.fired() || ec == net::error::operation_aborted) {
+    return Clock::now() >= upstream_deadline_ ? Failure::Timeout : Failure::ClientGone;
+  }
+  return Failure::Reset;
+}
+
+Clock::duration Exchange::until_upstream_deadline() const {
+  return std::max<Clock::duration>(upstream_deadline_ - Clock::now(), Clock::duration::zero());
+}
+
+}  // namespace vane::proxy

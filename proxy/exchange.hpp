@@ -1,0 +1,100 @@
+// One proxied request: route it, open (or reuse) an upstream connection, stream the request body
+// up and the response back, and answer failures with 4xx/5xx. Runs inside a Session's coroutine
+// on its worker thread; owns nothing beyond the request.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "proxy/client.hpp"
+#include "proxy/head_writer.hpp"
+#include "proxy/http/message.hpp"
+#include "proxy/upstream_pool.hpp"
+
+namespace vane::proxy {
+
+class Exchange {
+ public:
+  /// `head` is the parsed request at the start of `client.in`; it is read only before the first
+  /// suspension (its views die when the buffer is next filled).
+  Exchange(Client& client, const http::RequestHead& head);
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+  ~Exchange();
+
+  /// Serves the request. True when the client connection may carry another request.
+  Task<bool> run();
+
+ private:
+  /// Why an exchange failed; decides the answer (when nothing was sent yet) and what to close.
+  enum class Failure : uint8_t {
+    None,
+    NoRoute,        ///< 404
+    TooLarge,       ///< 413
+    BadBody,        ///< 400: chunked framing from the client
+    ShortBody,      ///< 400: the client closed before the end of its body
+    ClientTimeout,  ///< 408: the client stalled sending its body
+    ClientGone,     ///< the client closed or reset: nothing to answer
+    NoEndpoint,     ///< 503
+    PoolFull,       ///< 503 after waiting connectTimeout for a free connection
+    Connect,        ///< 502
+    Reset,          ///< 502: the upstream closed or reset
+    Protocol,       ///< 502: malformed response
+    Timeout,        ///< 504
+  };
+
+  void prepare(const http::RequestHead& head);
+  Task<Failure> forward();
+  Task<Failure> open_upstream();
+  Task<Failure> wait_for_slot(Clock::time_point until);
+  Task<Failure> send_request();
+  Task<Failure> send_length_body();
+  Task<Failure> send_chunked_body();
+  Task<Failure> read_client(Phase phase);
+  Task<Failure> read_upstream();
+  Task<Failure> write_upstream(std::string_view a, std::string_view b = {}, std::string_view c = {});
+  Task<Failure> read_response_head();
+  Task<Failure> relay_response();
+  Task<Failure> relay_chunked(ClientFraming framing);
+  Task<Failure> relay_until_close(ClientFraming framing);
+  Task<Failure> write_client(std::string_view a, std::string_view b = {}, std::string_view c = {});
+  Task<bool> answer(Failure failure);
+  void finish_upstream(bool reusable);
+  Failure upstream_error(const boost::system::error_code& ec) const;
+  Clock::duration until_upstream_deadline() const;
+
+  Client& client_;
+  // What the rest of the exchange needs from the head, copied before the first suspension.
+  std::optional<rollout::RoutingDecision> decision_;
+  http::Framing framing_ = http::Framing::None;
+  uint64_t content_length_ = 0;
+  int minor_version_ = 1;
+  bool keep_alive_ = true;
+  bool expect_continue_ = false;
+  bool head_request_ = false;
+  bool idempotent_ = false;
+  char request_id_buf_[128];
+  std::string_view request_id_;
+
+  UpstreamPool* pool_ = nullptr;
+  UpstreamPool::Endpoint* endpoint_ = nullptr;
+  std::optional<Socket> upstream_;
+  std::optional<Timer> slot_timer_;  ///< only while waiting for a free connection
+  bool reused_ = false;
+  Buffer from_upstream_;
+  std::string head_out_;        ///< the upstream request head, then the client response head
+  bool head_pending_ = false;   ///< head_out_ still to be sent (with the next write)
+  bool body_done_ = false;      ///< the request body was read to its end
+  bool response_started_ = false;
+  bool response_done_ = false;
+  bool upstream_keep_alive_ = false;
+  int status_ = 0;
+  uint64_t response_length_ = 0;
+  http::Framing response_framing_ = http::Framing::None;
+  ClientFraming client_framing_ = ClientFraming::None;
+  Clock::time_point upstream_deadline_;
+};
+
+}  // namespace vane::proxy

@@ -1,0 +1,26 @@
+// Socket helpers of the data plane: write everything, trying a synchronous non-blocking write
+// first (saves a scheduler round trip when the socket buffer has room). Worker thread only.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+
+#include "proxy/net/types.hpp"
+
+namespace vane::proxy {
+
+using boost::system::error_code;
+
+/// Writes every byte of up to four pieces. The socket must be in non-blocking mode.
+Task<error_code> write_all(Socket& socket, std::array<std::string_view, 4> pieces);
+
+inline Task<error_code> write_all(Socket& socket, std::string_view a, std::string_view b = {},
+                                  std::string_view c = {}) {
+  return write_all(socket, std::array<std::string_view, 4>{a, b, c, {}});
+}
+
+}  // namespace vane::proxy

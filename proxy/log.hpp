@@ -1,0 +1,20 @@
+// The process logger: one line per event on stderr. Any thread; each line is written with a
+// single write() so lines from different threads never interleave.
+#pragma once
+
+#include <string_view>
+
+namespace vane::proxy::log {
+
+enum class Level { Debug, Info, Warn, Error };
+
+void set_level(Level level);
+void set_json(bool json);
+void write(Level level, std::string_view message);
+
+inline void debug(std::string_view m) { write(Level::Debug, m); }
+inline void info(std::string_view m) { write(Level::Info, m); }
+inline void warn(std::string_view m) { write(Level::Warn, m); }
+inline void error(std::string_view m) { write(Level::Error, m); }
+
+}  // namespace vane::proxy::log

@@ -1,0 +1,127 @@
+#include "proxy/session.hpp"
+
+#include <algorithm>
+
+#include "proxy/exchange.hpp"
+#include "proxy/http/parser.hpp"
+#include "proxy/io.hpp"
+#include "proxy/log.hpp"
+#include "proxy/responses.hpp"
+#include "proxy/worker.hpp"
+
+namespace vane::proxy {
+namespace {
+
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kLingerBytes = 1 << 20;
+
+}  // namespace
+
+Session::Session(Worker& worker, Socket socket)
+    : client_(worker, std::move(socket), worker.buffers()) {
+  worker.deadlines().add(client_.deadline);
+  worker.session_opened();
+  boost::system::error_code ignored;
+  client_.socket.non_blocking(true, ignored);
+  client_.socket.set_option(tcp::no_delay(true), ignored);
+}
+
+Session::~Session() { client_.worker.session_closed(); }
+
+Task<void> Session::run() {
+  try {
+    for (bool first = true;; first = false) {
+      if (client_.worker.draining() && client_.in.empty()) break;
+      const bool got_head = co_await read_head(first);
+      if (!got_head) break;
+      Exchange exchange(client_, client_.worker.request_scratch());
+      const bool keep_alive = co_await exchange.run();
+      if (!keep_alive) {
+        co_await linger_close();
+        co_return;
+      }
+    }
+  } catch (const std::exception& e) {
+    log::error(std::string("session ended by an unexpected error: ") + e.what());
+  }
+  boost::system::error_code ignored;
+  client_.socket.close(ignored);
+}
+
+Task<bool> Session::read_head(bool first) {
+  const Runtime& runtime = client_.worker.runtime();
+  const auto& limits = runtime.config->limits;
+  if (client_.in.empty()) {
+    const bool readable = co_await wait_readable(first);
+    if (!readable) co_return false;
+  }
+  client_.arm(Phase::Head, limits.request_header_timeout);
+  const size_t most = std::max<size_t>(limits.max_request_header_bytes,
+                                       limits.max_request_line_bytes + 2) + 2;
+  http::RequestHead& head = client_.worker.request_scratch();
+  // The parser starts over on each call, so it runs only when a line may have ended or a limit
+  // may have been crossed: a client trickling one byte at a time costs linear time, not quadratic.
+  const size_t eager = std::min<size_t>(limits.max_request_line_bytes, limits.max_request_header_bytes);
+  for (bool parse = true;;) {
+    if (parse) {
+      http::ParseError error;
+      const auto status = http::parse_request(client_.in.data(), runtime.limits, head, error);
+      if (status == http::ParseStatus::Complete) co_return true;
+      if (status == http::ParseStatus::Error) {
+        co_await reject(error.status);
+        co_return false;
+      }
+    }
+    size_t room = 0;
+    char* at = client_.in.prepare(room, 1, most);
+    if (room == 0) {
+      co_await reject(431);
+      co_return false;
+    }
+    auto [ec, n] = co_await client_.socket.async_read_some(net::buffer(at, room), use_tuple);
+    if (ec) {
+      if (client_.deadline.fired()) co_await reject(408);
+      co_return false;  // a client that closes mid-head gets no answer
+    }
+    client_.in.commit(n);
+    parse = std::string_view(at, n).find('\n') != std::string_view::npos || client_.in.size() > eager;
+  }
+}
+
+/// Waits for the next request's first byte without holding a buffer, so that idle keep-alive
+/// connections cost only their socket and this coroutine.
+Task<bool> Session::wait_readable(bool first) {
+  const auto& limits = client_.worker.runtime().config->limits;
+  client_.in.release_if_empty();
+  client_.arm(Phase::Idle, first ? limits.request_header_timeout : limits.idle_timeout);
+  auto [ec] = co_await client_.socket.async_wait(Socket::wait_read, use_tuple);
+  co_return !ec && !client_.worker.draining();
+}
+
+Task<void> Session::reject(int status) {
+  client_.arm(Phase::Head, std::chrono::seconds(5));
+  co_await write_all(client_.socket, canned_response(status, true));
+  co_await linger_close();
+}
+
+/// Closes after an answer that ends the connection: stop sending, then read and drop what the
+/// client still sends for a short while, so its unread bytes do not turn our close into a reset
+/// that destroys the answer before the client reads it.
+Task<void> Session::linger_close() {
+  boost::system::error_code ignored;
+  client_.socket.shutdown(tcp::socket::shutdown_send, ignored);
+  client_.in.consume(client_.in.size());
+  client_.arm(Phase::Idle, kLingerTime);
+  size_t dropped = 0;
+  while (dropped < kLingerBytes) {
+    size_t room = 0;
+    char* at = client_.in.prepare(room);
+    auto [ec, n] = co_await client_.socket.async_read_some(net::buffer(at, room), use_tuple);
+    if (ec) break;
+    dropped += n;
+  }
+  client_.in.consume(client_.in.size());
+  client_.socket.close(ignored);
+}
+
+}  // namespace vane::proxy

@@ -1,0 +1,82 @@
+#include "proxy/upstream_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace vane::proxy {
+namespace {
+
+/// True when a kept-alive connection is still open and has nothing unread: an upstream that
+/// closed an idle connection has left an EOF (or a reset) to read.
+bool still_open(Socket& socket) {
+  char byte;
+  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+UpstreamPool::UpstreamPool(const std::vector<ResolvedEndpoint>& endpoints, uint32_t limit)
+    : limit_(std::max<uint32_t>(limit, 1)) {
+  endpoints_.reserve(endpoints.size());
+  for (const auto& endpoint : endpoints) {
+    if (endpoint.resolved) endpoints_.push_back(Endpoint{&endpoint, {}, 0});
+  }
+}
+
+UpstreamPool::Grant UpstreamPool::acquire(Endpoint*& endpoint, std::optional<Socket>& socket) {
+  if (endpoints_.empty()) return Grant::NoEndpoint;
+  const size_t start = next_++ % endpoints_.size();
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    auto& candidate = endpoints_[(start + i) % endpoints_.size()];
+    while (!candidate.idle.empty()) {
+      Socket s = std::move(candidate.idle.back());
+      candidate.idle.pop_back();
+      if (still_open(s)) {
+        endpoint = &candidate;
+        socket.emplace(std::move(s));
+        return Grant::Idle;
+      }
+      --candidate.open;  // dropped: closed by the upstream while idle
+    }
+    if (candidate.open < limit_) {
+      ++candidate.open;
+      endpoint = &candidate;
+      return Grant::Open;
+    }
+  }
+  return Grant::Full;
+}
+
+void UpstreamPool::release(Endpoint& endpoint, Socket socket) {
+  endpoint.idle.push_back(std::move(socket));
+  wake_one();
+}
+
+void UpstreamPool::closed(Endpoint& endpoint) {
+  --endpoint.open;
+  wake_one();
+}
+
+void UpstreamPool::clear_idle() {
+  for (auto& endpoint : endpoints_) {
+    endpoint.open -= static_cast<uint32_t>(endpoint.idle.size());
+    endpoint.idle.clear();
+  }
+}
+
+void UpstreamPool::stop_waiting(Timer& timer) {
+  auto it = std::find(waiters_.begin(), waiters_.end(), &timer);
+  if (it != waiters_.end()) waiters_.erase(it);
+}
+
+void UpstreamPool::wake_one() {
+  if (waiters_.empty()) return;
+  Timer* timer = waiters_.front();
+  waiters_.erase(waiters_.begin());
+  timer->cancel();
+}
+
+}  // namespace vane::proxy

@@ -1,0 +1,58 @@
+// A worker's connections to one upstream: round-robin over its endpoints, idle keep-alive
+// connections per endpoint, a connection limit per endpoint, and the requests waiting for a free
+// slot. Worker thread only: no locks.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "proxy/net/types.hpp"
+#include "proxy/runtime.hpp"
+
+namespace vane::proxy {
+
+class UpstreamPool {
+ public:
+  struct Endpoint {
+    const ResolvedEndpoint* target;
+    std::vector<Socket> idle;  ///< most recently used last
+    uint32_t open = 0;         ///< connections counted against the limit, idle ones included
+  };
+
+  enum class Grant {
+    Idle,        ///< `socket` holds a kept-alive connection
+    Open,        ///< a slot was reserved: connect, then release() or closed()
+    Full,        ///< every endpoint is at its limit: wait()
+    NoEndpoint,  ///< no usable endpoint
+  };
+
+  /// `limit` is this worker's share of maxConnectionsPerEndpoint.
+  UpstreamPool(const std::vector<ResolvedEndpoint>& endpoints, uint32_t limit);
+
+  /// Picks the next endpoint round-robin; on another endpoint only when that one is full.
+  Grant acquire(Endpoint*& endpoint, std::optional<Socket>& socket);
+
+  /// A connection that may be reused goes back to its endpoint's idle list.
+  void release(Endpoint& endpoint, Socket socket);
+  /// A connection of `endpoint` was closed (or its connect failed).
+  void closed(Endpoint& endpoint);
+
+  /// Requests waiting for a slot: each parks a timer that release()/closed() cancel to wake it.
+  void wait(Timer& timer) { waiters_.push_back(&timer); }
+  void stop_waiting(Timer& timer);
+
+  size_t endpoint_count() const { return endpoints_.size(); }
+  /// Closes every idle connection (before the worker's io_context goes away).
+  void clear_idle();
+
+ private:
+  void wake_one();
+
+  std::vector<Endpoint> endpoints_;
+  uint32_t limit_;
+  size_t next_ = 0;
+  std::vector<Timer*> waiters_;  ///< oldest first; short, so erasing the front is cheap
+};
+
+}  // namespace vane::proxy

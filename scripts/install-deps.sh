@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything vane needs to build, test and benchmark on Debian 12 (run as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(
+  build-essential cmake ninja-build ccache pkg-config git curl ca-certificates openssl
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
+  libssl-dev libyaml-cpp-dev libre2-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 procps
+)
+# Test and benchmark peers: a real Prometheus, promtool, and the proxies vane is compared with.
+extra=(prometheus nginx-light haproxy wrk yamllint)
+missing=()
+for p in "${pkgs[@]}" "${extra[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts these daemons on install; the tests and benchmarks start their own copies.
+for svc in nginx haproxy prometheus; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+  pkill -x "$svc" 2>/dev/null || true
+done
+echo "vane: dependencies installed"

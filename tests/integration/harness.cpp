@@ -1,0 +1,280 @@
+#include "tests/integration/harness.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+namespace vane::it {
+namespace {
+
+constexpr std::string_view vane_path = VANE_BIN;
+constexpr std::string_view upstream_path = VANE_TEST_UPSTREAM_BIN;
+constexpr Millis startup_timeout = 10s;
+
+/// argv[0] as an absolute path: searched in PATH here, before fork, so the child only execs.
+std::string resolve(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    const std::string candidate = dir + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return program;
+}
+
+[[noreturn]] void exec_child(std::vector<char*>& argv, const char* cwd, const char* out,
+                             const char* err, pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);  // the parent is already gone
+  if (cwd[0] != '\0' && ::chdir(cwd) != 0) ::_exit(127);
+  const int in_fd = ::open("/dev/null", O_RDONLY);
+  const int out_fd = ::open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int err_fd = ::open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (in_fd < 0 || out_fd < 0 || err_fd < 0) ::_exit(127);
+  ::dup2(in_fd, 0);
+  ::dup2(out_fd, 1);
+  ::dup2(err_fd, 2);
+  ::close_range(3, ~0U, 0);  // no test socket may stay open in the child
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
+/// Waits for a JSON file written by a child that is starting; throws with its stderr if the
+/// child exits first or the time runs out.
+boost::json::object wait_ready_file(const std::filesystem::path& path, Process& process,
+                                    const std::filesystem::path& err_log) {
+  boost::json::object ready;
+  const bool ok = wait_until(
+      [&] {
+        if (!process.running()) return true;
+        boost::system::error_code ec;
+        const auto value = boost::json::parse(read_file(path), ec);
+        if (!ec && value.is_object()) ready = value.as_object();
+        return !ready.empty();
+      },
+      startup_timeout);
+  if (!ok || ready.empty())
+    throw std::runtime_error("not ready: " + path.string() + "; stderr:\n" + read_file(err_log));
+  return ready;
+}
+
+std::string text_of(const boost::json::value& v) {
+  const auto& s = v.as_string();
+  return std::string(s.data(), s.size());
+}
+
+uint16_t port_of(const boost::json::value& address) {
+  const std::string text = text_of(address);
+  return static_cast<uint16_t>(std::stoul(text.substr(text.rfind(':') + 1)));
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "vane-it-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw std::system_error(errno, std::generic_category(), "mkdtemp");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+Process::Process(std::vector<std::string> argv, const std::filesystem::path& cwd,
+                 const std::filesystem::path& out, const std::filesystem::path& err) {
+  argv.at(0) = resolve(argv.at(0));
+  std::vector<char*> args;
+  for (auto& arg : argv) args.push_back(arg.data());
+  args.push_back(nullptr);
+  const std::string cwd_text = cwd.string(), out_text = out.string(), err_text = err.string();
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid_ == 0) exec_child(args, cwd_text.c_str(), out_text.c_str(), err_text.c_str(), parent);
+}
+
+Process::~Process() {
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+bool Process::running() {
+  if (exit_code_) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return false;
+}
+
+void Process::signal(int sig) {
+  if (running()) ::kill(pid_, sig);
+}
+
+std::optional<int> Process::exit_code() {
+  running();
+  return exit_code_;
+}
+
+std::optional<int> Process::wait_exit(Millis timeout) {
+  wait_until([&] { return !running(); }, timeout);
+  return exit_code_;
+}
+
+CommandResult run_command(std::vector<std::string> argv, Millis timeout,
+                          const std::filesystem::path& cwd) {
+  TempDir dir;
+  CommandResult result;
+  {
+    Process process(std::move(argv), cwd, dir.path() / "out", dir.path() / "err");
+    result.exit_code = process.wait_exit(timeout).value_or(-1);
+  }
+  result.out = read_file(dir.path() / "out");
+  result.err = read_file(dir.path() / "err");
+  return result;
+}
+
+CommandResult curl(std::vector<std::string> args) {
+  args.insert(args.begin(), {"curl", "-sS", "--max-time", "10"});
+  return run_command(std::move(args), 15s);
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string render(std::string text, const std::map<std::string, std::string>& vars) {
+  for (const auto& [key, value] : vars) {
+    const std::string mark = "{{" + key + "}}";
+    for (size_t at = text.find(mark); at != std::string::npos;
+         at = text.find(mark, at + value.size()))
+      text.replace(at, mark.size(), value);
+  }
+  return text;
+}
+
+bool wait_until(const std::function<bool()>& condition, Millis timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+std::string vane_binary() { return std::string(vane_path); }
+std::string upstream_binary() { return std::string(upstream_path); }
+
+TestUpstream::TestUpstream(std::string name, unsigned health_status) : name_(std::move(name)) {
+  const auto ready = dir_.path() / "ready.json";
+  process_ = std::make_unique<Process>(
+      std::vector<std::string>{upstream_binary(), "--name", name_, "--ready-file", ready.string(),
+                               "--health-status", std::to_string(health_status)},
+      dir_.path(), dir_.path() / "out", dir_.path() / "err");
+  const auto info = wait_ready_file(ready, *process_, dir_.path() / "err");
+  port_ = static_cast<uint16_t>(info.at("port").to_number<uint64_t>());
+}
+
+UpstreamStats TestUpstream::stats() const {
+  const Response r = http_get(port_, "/__stats", "127.0.0.1");
+  if (r.status != 200) throw std::runtime_error("GET /__stats failed on upstream " + name_);
+  const auto json = boost::json::parse(r.body).as_object();
+  return {json.at("connections").to_number<uint64_t>(), json.at("requests").to_number<uint64_t>(),
+          json.at("active").to_number<uint64_t>()};
+}
+
+Vane::Vane(const std::string& yaml) {
+  const auto config = dir_.path() / "vane.yaml";
+  const auto ready = dir_.path() / "ready.json";
+  write_file(config, yaml);
+  process_ = std::make_unique<Process>(
+      std::vector<std::string>{vane_binary(), "run", "-c", config.string(), "--ready-file",
+                               ready.string()},
+      dir_.path(), dir_.path() / "vane.stdout", dir_.path() / "vane.stderr");
+  const auto info = wait_ready_file(ready, *process_, dir_.path() / "vane.stderr");
+  admin_port_ = port_of(info.at("admin"));
+  for (const auto& [name, address] : info.at("listeners").as_object())
+    listeners_[std::string(name)] = port_of(address);
+}
+
+Vane::~Vane() {
+  // A crash is a failure of whatever test was running, even one that saw nothing wrong.
+  const int code = process_->exit_code().value_or(0);
+  if (code > 128 && code != 128 + SIGKILL) ADD_FAILURE() << "vane died of signal " << code - 128;
+  if (::testing::Test::HasFailure()) {
+    const std::string text = log();
+    std::cerr << "---- vane stderr (last 4 KiB) ----\n"
+              << text.substr(text.size() - std::min<size_t>(text.size(), 4096)) << "\n----\n";
+  }
+}
+
+std::string Vane::log() const { return read_file(dir_.path() / "vane.stderr"); }
+
+std::vector<std::string> Echo::values(std::string_view field) const {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : headers)
+    if (key.size() == field.size() && ::strncasecmp(key.data(), field.data(), key.size()) == 0)
+      out.push_back(value);
+  return out;
+}
+
+std::optional<Echo> parse_echo(const std::string& body) try {
+  const auto value = boost::json::parse(body);
+  const auto& o = value.as_object();
+  Echo echo;
+  echo.name = text_of(o.at("name"));
+  echo.method = text_of(o.at("method"));
+  echo.target = text_of(o.at("target"));
+  echo.version = text_of(o.at("version"));
+  for (const auto& h : o.at("headers").as_array())
+    echo.headers.emplace_back(text_of(h.as_array().at(0)), text_of(h.as_array().at(1)));
+  echo.body_bytes = o.at("body_bytes").to_number<uint64_t>();
+  echo.body_fnv = std::stoull(text_of(o.at("body_fnv")));
+  return echo;
+} catch (const std::exception&) {
+  return std::nullopt;  // not an echo body: the test says what it expected
+}
+
+uint64_t proc_status_kib(pid_t pid, std::string_view key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with(key) && line.size() > key.size() && line[key.size()] == ':')
+      return std::stoull(line.substr(key.size() + 1));
+  }
+  return 0;
+}
+
+bool reset_peak_rss(pid_t pid) {
+  std::ofstream out("/proc/" + std::to_string(pid) + "/clear_refs");
+  out << "5";
+  return static_cast<bool>(out.flush());
+}
+
+}  // namespace vane::it

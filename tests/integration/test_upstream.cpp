@@ -1,0 +1,351 @@
+// vane-test-upstream: a small HTTP/1.1 origin for the integration tests. Each request's query
+// string picks its behaviour (status, delay, body size, framing, failures, echo); GET /__stats
+// reports connections and requests so tests can prove reuse. One thread, one io_context.
+//
+// Usage: vane-test-upstream --name NAME --ready-file PATH [--health-status CODE]
+// Once bound on 127.0.0.1:0 it writes PATH (temp file + rename) as {"port":N}.
+
+#include <array>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "tests/integration/body_pattern.hpp"
+
+namespace {
+
+namespace net = boost::asio;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+// The concrete executor everywhere: any_io_executor trips GCC's -Wnull-dereference in Asio.
+using Executor = net::io_context::executor_type;
+template <class T = void>
+using Task = net::awaitable<T, Executor>;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Executor>;
+using Parser = http::request_parser<http::buffer_body>;
+using Params = std::map<std::string, std::string, std::less<>>;
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable_t<Executor>{});
+constexpr size_t piece_bytes = 64 * 1024;
+
+struct Options {
+  std::string name = "upstream";
+  std::string ready_file;
+  unsigned health_status = 200;
+};
+
+/// Only proxied requests count: /__stats and /healthz are the tests' and vane's own traffic.
+struct Stats {
+  uint64_t connections = 0;  ///< connections that carried at least one counted request
+  uint64_t requests = 0;
+  uint64_t active = 0;  ///< counted requests being served now
+};
+
+/// Length and checksum of a request body, which is never kept.
+struct Digest {
+  uint64_t bytes = 0;
+  uint64_t fnv = vane::it::fnv_offset;
+};
+
+struct Reply {
+  unsigned status = 200;
+  std::string content_type = "text/plain";
+  std::string body;      ///< used when pattern_bytes is unset
+  bool pattern = false;  ///< body = pattern_bytes bytes of the shared test pattern
+  uint64_t pattern_bytes = 0;
+  bool chunked = false;
+  bool close_mid = false;  ///< send half of the body, then close
+  bool head_only = false;
+  bool keep_alive = true;
+};
+
+Params parse_query(std::string_view target) {
+  Params params;
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return params;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const std::string_view item = rest.substr(0, rest.find('&'));
+    rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+    const size_t eq = item.find('=');
+    params.emplace(std::string(item.substr(0, eq)),
+                   eq == std::string_view::npos ? "1" : std::string(item.substr(eq + 1)));
+  }
+  return params;
+}
+
+uint64_t param_u64(const Params& params, std::string_view key, uint64_t fallback) {
+  const auto it = params.find(key);
+  if (it == params.end()) return fallback;
+  uint64_t value = fallback;
+  std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+  return value;
+}
+
+boost::json::string json_text(std::string_view s) {
+  return boost::json::string(s.data(), s.size());
+}
+
+class Session {
+ public:
+  Session(Socket socket, const Options& options, Stats& stats)
+      : socket_(std::move(socket)), options_(options), stats_(stats), piece_(piece_bytes) {}
+
+  Task<> run() {
+    for (;;) {
+      const bool served = co_await serve_one();
+      if (!served) break;
+    }
+    boost::system::error_code ec;
+    socket_.shutdown(Socket::shutdown_send, ec);
+    socket_.close(ec);
+  }
+
+ private:
+  /// Serves one request; false when the connection must end.
+  Task<bool> serve_one() {
+    Parser parser;
+    parser.header_limit(1U << 20);
+    parser.body_limit(boost::none);
+    auto [ec, n] = co_await http::async_read_header(socket_, buffer_, parser, use_tuple);
+    if (ec) co_return false;
+    const std::string target(parser.get().target());
+    const std::string_view path = std::string_view(target).substr(0, target.find('?'));
+    const bool counted = path != "/__stats" && path != "/healthz";
+    if (counted) {
+      ++stats_.requests;
+      ++stats_.active;
+      if (!counted_) ++stats_.connections;
+      counted_ = true;
+    }
+    const bool keep = co_await handle(parser, path, parse_query(target));
+    if (counted) --stats_.active;
+    co_return keep;
+  }
+
+  Task<bool> handle(Parser& parser, std::string_view path, const Params& params) {
+    if (parser.get()[http::field::expect] == "100-continue" &&
+        !co_await write("HTTP/1.1 100 Continue\r\n\r\n"))
+      co_return false;
+    Digest body;
+    const bool body_read = co_await read_body(parser, body);
+    if (!body_read) co_return false;
+    Reply reply;
+    reply.keep_alive = parser.keep_alive();
+    reply.head_only = parser.get().method() == http::verb::head;
+    if (path == "/__stats" || path == "/healthz") {
+      control_reply(path, reply);
+      co_return co_await send(reply);
+    }
+    if (params.contains("reset")) {  // RST instead of an answer
+      boost::system::error_code ec;
+      socket_.set_option(net::socket_base::linger(true, 0), ec);
+      socket_.close(ec);
+      co_return false;
+    }
+    Timer timer(socket_.get_executor(),
+                std::chrono::milliseconds(param_u64(params, "delay_ms", 0)));
+    co_await timer.async_wait(use_tuple);
+    if (params.contains("garbage")) {
+      co_await write("this is not HTTP\r\n\r\n");
+      co_return false;
+    }
+    test_reply(parser, params, body, reply);
+    co_return co_await send(reply);
+  }
+
+  void control_reply(std::string_view path, Reply& reply) const {
+    if (path == "/healthz") {
+      reply.status = options_.health_status;
+      reply.body = "ok\n";
+      return;
+    }
+    reply.content_type = "application/json";
+    reply.body = boost::json::serialize(boost::json::object{{"connections", stats_.connections},
+                                                            {"requests", stats_.requests},
+                                                            {"active", stats_.active}});
+  }
+
+  /// The answer the query parameters ask for.
+  void test_reply(const Parser& parser, const Params& params, const Digest& body,
+                  Reply& reply) const {
+    reply.status = static_cast<unsigned>(param_u64(params, "status", 200));
+    reply.chunked = params.contains("chunked");
+    reply.close_mid = params.contains("close_mid");
+    if (params.contains("echo")) {
+      reply.content_type = "application/json";
+      reply.body = echo_json(parser, body);
+    } else if (params.contains("body_bytes")) {
+      reply.pattern = true;
+      reply.pattern_bytes = param_u64(params, "body_bytes", 0);
+    } else {
+      reply.body = options_.name + " " + std::string(parser.get().method_string()) + " " +
+                   std::string(parser.get().target()) + "\n";
+    }
+  }
+
+  /// Reads the body through a fixed buffer, keeping only its length and checksum.
+  Task<bool> read_body(Parser& parser, Digest& digest) {
+    while (!parser.is_done()) {
+      parser.get().body().data = piece_.data();
+      parser.get().body().size = piece_.size();
+      auto [ec, n] = co_await http::async_read(socket_, buffer_, parser, use_tuple);
+      if (ec && ec != http::error::need_buffer) co_return false;
+      const size_t got = piece_.size() - parser.get().body().size;
+      digest.bytes += got;
+      digest.fnv = vane::it::fnv1a(std::string_view(piece_.data(), got), digest.fnv);
+    }
+    co_return true;
+  }
+
+  std::string echo_json(const Parser& parser, const Digest& body) const {
+    boost::json::array headers;
+    for (const auto& field : parser.get())
+      headers.push_back(
+          boost::json::array{json_text(field.name_string()), json_text(field.value())});
+    return boost::json::serialize(
+        boost::json::object{{"name", options_.name},
+                            {"method", json_text(parser.get().method_string())},
+                            {"target", json_text(parser.get().target())},
+                            {"version", parser.get().version() == 10 ? "HTTP/1.0" : "HTTP/1.1"},
+                            {"headers", std::move(headers)},
+                            {"body_bytes", body.bytes},
+                            {"body_fnv", std::to_string(body.fnv)}});
+  }
+
+  /// Writes the head, then the body in pieces (never all of a large body at once).
+  Task<bool> send(const Reply& reply) {
+    const uint64_t size = reply.pattern ? reply.pattern_bytes : reply.body.size();
+    std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " " +
+                       std::string(http::obsolete_reason(static_cast<http::status>(reply.status))) +
+                       "\r\nX-Upstream: " + options_.name +
+                       "\r\nContent-Type: " + reply.content_type + "\r\n";
+    head += reply.chunked ? "Transfer-Encoding: chunked\r\n"
+                          : "Content-Length: " + std::to_string(size) + "\r\n";
+    head += reply.keep_alive ? "\r\n" : "Connection: close\r\n\r\n";
+    const bool head_written = co_await write(head);
+    if (!head_written) co_return false;
+    if (reply.head_only) co_return reply.keep_alive;
+    const uint64_t limit = reply.close_mid ? size / 2 : size;
+    for (uint64_t offset = 0; offset < limit;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(piece_.size(), limit - offset));
+      if (reply.pattern)
+        vane::it::fill_pattern(piece_.data(), n, offset);
+      else
+        reply.body.copy(piece_.data(), n, static_cast<size_t>(offset));
+      const bool piece_written = co_await write_piece(std::string_view(piece_.data(), n), reply.chunked);
+      if (!piece_written) co_return false;
+      offset += n;
+    }
+    if (reply.close_mid) co_return false;
+    if (reply.chunked) {
+      const bool last_written = co_await write("0\r\n\r\n");
+      if (!last_written) co_return false;
+    }
+    co_return reply.keep_alive;
+  }
+
+  Task<bool> write_piece(std::string_view data, bool chunked) {
+    if (!chunked) co_return co_await write(data);
+    std::array<char, 24> size_line{};
+    auto [end, ec] = std::to_chars(size_line.data(), size_line.data() + 16, data.size(), 16);
+    *end++ = '\r';
+    *end++ = '\n';
+    const std::array<net::const_buffer, 3> buffers{
+        net::buffer(size_line.data(), static_cast<size_t>(end - size_line.data())),
+        net::buffer(data), net::buffer("\r\n", 2)};
+    auto [werr, n] = co_await net::async_write(socket_, buffers, use_tuple);
+    co_return !werr;
+  }
+
+  Task<bool> write(std::string_view data) {
+    auto [ec, n] = co_await net::async_write(socket_, net::buffer(data), use_tuple);
+    co_return !ec;
+  }
+
+  Socket socket_;
+  boost::beast::flat_buffer buffer_;
+  const Options& options_;
+  Stats& stats_;
+  std::vector<char> piece_;
+  bool counted_ = false;
+};
+
+Task<> serve_connection(Socket socket, const Options& options, Stats& stats) {
+  Session session(std::move(socket), options, stats);
+  co_await session.run();
+}
+
+Task<> accept_loop(Acceptor& acceptor, const Options& options, Stats& stats) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    if (ec == net::error::operation_aborted) co_return;
+    if (ec) continue;  // e.g. a connection reset before accept: keep serving
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    net::co_spawn(acceptor.get_executor(), serve_connection(std::move(socket), options, stats),
+                  net::detached);
+  }
+}
+
+bool write_ready_file(const std::string& path, uint16_t port) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << "{\"port\":" << port << "}\n";
+    if (!out.flush()) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  return !ec;
+}
+
+bool parse_args(int argc, char** argv, Options& options) {
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string_view flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--name")
+      options.name = value;
+    else if (flag == "--ready-file")
+      options.ready_file = value;
+    else if (flag == "--health-status")
+      options.health_status = static_cast<unsigned>(std::stoul(value));
+    else
+      return false;
+  }
+  return argc % 2 == 1 && !options.ready_file.empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (!parse_args(argc, argv, options)) {
+    std::cerr << "usage: vane-test-upstream --name NAME --ready-file PATH [--health-status CODE]\n";
+    return 2;
+  }
+  net::io_context io(1);
+  Acceptor acceptor(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  Stats stats;
+  net::basic_signal_set<Executor> signals(io.get_executor(), SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+  net::co_spawn(io.get_executor(), accept_loop(acceptor, options, stats), net::detached);
+  if (!write_ready_file(options.ready_file, acceptor.local_endpoint().port())) {
+    std::cerr << "vane-test-upstream: cannot write " << options.ready_file << "\n";
+    return 1;
+  }
+  io.run();
+  return 0;
+}
