@@ -122,11 +122,15 @@ struct StringMatch {
   enum class Kind { Exact, Prefix, Regex };
   Kind kind = Kind::Exact;
   std::string value;
+
+  friend bool operator==(const StringMatch&, const StringMatch&) = default;
 };
 
 struct HeaderCondition {
   std::string name;
   StringMatch value;
+
+  friend bool operator==(const HeaderCondition&, const HeaderCondition&) = default;
 };
 
 /// One entry of a setHeaderRoute / setMirrorRoute `match` list: all present conditions AND.
@@ -134,17 +138,23 @@ struct RouteCondition {
   std::optional<StringMatch> method;
   std::optional<StringMatch> path;
   std::vector<HeaderCondition> headers;  ///< setHeaderRoute: headerName/headerValue is one entry
+
+  friend bool operator==(const RouteCondition&, const RouteCondition&) = default;
 };
 
 struct HeaderRouteStep {
   std::string name;
   std::vector<RouteCondition> match;  ///< empty: remove the route of that name
+
+  friend bool operator==(const HeaderRouteStep&, const HeaderRouteStep&) = default;
 };
 
 struct MirrorRouteStep {
   std::string name;
   double percentage = 100;
   std::vector<RouteCondition> match;  ///< empty: remove the route of that name
+
+  friend bool operator==(const MirrorRouteStep&, const MirrorRouteStep&) = default;
 };
 
 struct Arg {

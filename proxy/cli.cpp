@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "proxy/cli_client.hpp"
 #include "proxy/config_checks.hpp"
 #include "proxy/log.hpp"
 #include "proxy/server.hpp"
@@ -21,6 +22,11 @@ Usage: vane <command> [options]
 Commands:
   run -c FILE        serve traffic with the config FILE
   validate -c FILE   check FILE; print every error as FILE:LINE:COL: PATH: MESSAGE
+  status [NAME]      show rollouts (--watch, --json, --wait [--timeout 10m])
+  promote NAME       continue a paused rollout, or skip the current step (--full: all steps)
+  abort NAME         send all traffic back to stable (Degraded)
+  retry NAME         restart an aborted rollout from its first step
+  pause NAME         pause a rollout at its current step
   demo               run a live demo on loopback with built-in upstreams (no config needed)
   version            print the version
 
@@ -78,7 +84,7 @@ int cmd_run(const Args& args) {
   auto config = load_or_report(file);
   if (!config) return 1;
   try {
-    Server server(config, ServerOptions{args.get("--ready-file"), true});
+    Server server(config, ServerOptions{file, args.get("--ready-file"), true});
     server.start();
     return server.run();
   } catch (const std::exception& e) {
@@ -155,6 +161,11 @@ int run_cli(int argc, char** argv) {
   if (command == "validate") return cmd_validate(args);
   if (command == "version") return cmd_version(args);
   if (command == "demo") return run_demo(args);
+  if (command == "status") return cmd_status(args);
+  if (command == "promote") return cmd_promote(args);
+  if (command == "abort") return cmd_abort(args);
+  if (command == "retry") return cmd_retry(args);
+  if (command == "pause") return cmd_pause(args);
   return usage_error("unknown command '" + command + "'", kUsage);
 }
 

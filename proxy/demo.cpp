@@ -98,7 +98,7 @@ int run_demo(const Args& args) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
     return 1;
   }
-  Server server(loaded.config, ServerOptions{"", false});
+  Server server(loaded.config, ServerOptions{"", "", false});
   server.start();
   std::thread control([&] { server.run(); });
   const std::string address = server.listener_addresses().at("demo");

@@ -9,6 +9,7 @@
 #include "proxy/request_id.hpp"
 #include "proxy/responses.hpp"
 #include "proxy/worker.hpp"
+#include "proxy/worker_stats.hpp"
 
 namespace vane::proxy {
 namespace {
@@ -18,18 +19,37 @@ bool is_idempotent(std::string_view method) {
          method == "PUT" || method == "DELETE";
 }
 
+/// RequestView's header lookup over a parsed head.
+bool find_header(const void* context, std::string_view name, std::string_view& value) {
+  for (const auto& field : static_cast<const http::RequestHead*>(context)->fields) {
+    if (http::iequals(field.name, name)) {
+      value = field.value;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Exchange::Exchange(Client& client, const http::RequestHead& head)
-    : client_(client), from_upstream_(client.worker.buffers()) {
+    : client_(client), generation_(client.worker.pin()), from_upstream_(client.worker.buffers()) {
   prepare(head);
 }
 
 Exchange::~Exchange() { finish_upstream(false); }
 
 void Exchange::prepare(const http::RequestHead& head) {
-  const Runtime& runtime = client_.worker.runtime();
-  decision_ = runtime.table.decide(head.host, head.path);
+  const Runtime& runtime = generation_->runtime();
+  const rollout::RequestView view{head.method, head.host, head.path, &head, &find_header};
+  const uint64_t random = client_.worker.random().next();
+  const auto& table = client_.worker.table();
+  decision_ = table.decide(view, random);
+  if (decision_ && decision_->set_cookie) {
+    char value[16];
+    extra_fields_.assign("Set-Cookie: ").append(table.cookie_name(decision_->rollout)).append("=");
+    extra_fields_.append(rollout::cookie_value(random, value)).append("; Path=/; HttpOnly\r\n");
+  }
   framing_ = head.framing;
   content_length_ = head.content_length;
   minor_version_ = head.minor_version;
@@ -58,33 +78,80 @@ void Exchange::prepare(const http::RequestHead& head) {
                      endpoints.empty() ? std::string_view{} : endpoints.front().authority};
     write_request_head(head, info, head_out_);
     head_pending_ = true;
-    pool_ = &client_.worker.pool(decision_->upstream);
+    pool_ = &generation_->pool(decision_->upstream);
   }
   body_done_ = framing_ == http::Framing::None;
+  started_ = Clock::now();
+  if (decision_ && decision_->mirror >= 0) {
+    const auto& limits = runtime.config->limits;
+    if (client_.worker.mirrors_in_flight() >= limits.max_mirror_in_flight) {
+      generation_->stats().mirror_skip(decision_->rollout, MirrorSkip::InFlightLimit);
+    } else if (framing_ == http::Framing::Length && content_length_ > limits.max_mirror_body_bytes) {
+      generation_->stats().mirror_skip(decision_->rollout, MirrorSkip::BodyTooLarge);
+    } else {
+      mirror_.emplace(MirrorCopy{static_cast<uint32_t>(decision_->mirror), decision_->route,
+                                 decision_->rollout, head_request_, mirror_head(head_out_)});
+    }
+  }
   client_.in.consume(head.head_bytes);
 }
 
+void Exchange::capture_for_mirror(std::string_view a, std::string_view b, std::string_view c) {
+  if (!mirror_) return;
+  mirror_->request.append(a).append(b).append(c);
+  const auto& limits = generation_->runtime().config->limits;
+  if (mirror_->request.size() > limits.max_mirror_body_bytes + head_out_.size() + 32) {
+    generation_->stats().mirror_skip(decision_->rollout, MirrorSkip::BodyTooLarge);
+    mirror_.reset();
+  }
+}
+
+void Exchange::send_mirror() {
+  if (!mirror_) return;
+  spawn_mirror(client_.worker, *generation_, std::move(*mirror_));
+  mirror_.reset();
+}
+
+void Exchange::record(Failure failure) {
+  if (!decision_) return;
+  auto& stats = generation_->stats();
+  const uint32_t upstream = decision_->upstream;
+  switch (failure) {
+    case Failure::Connect: stats.upstream_failure(upstream, FailureKind::Connect); break;
+    case Failure::Timeout: stats.upstream_failure(upstream, FailureKind::Timeout); break;
+    case Failure::Reset: stats.upstream_failure(upstream, FailureKind::Reset); break;
+    case Failure::Protocol: stats.upstream_failure(upstream, FailureKind::Protocol); break;
+    default: break;
+  }
+  generation_->record(decision_->route, decision_->rollout, upstream, decision_->target, status_,
+                Clock::now() - started_);
+}
+
 Task<bool> Exchange::run() {
-  const auto& limits = client_.worker.runtime().config->limits;
+  const auto& limits = generation_->runtime().config->limits;
   if (!decision_) co_return co_await answer(Failure::NoRoute);
   if (framing_ == http::Framing::Length && content_length_ > limits.max_request_body_bytes) {
     co_return co_await answer(Failure::TooLarge);
   }
   Failure failure = co_await forward();
   if (failure != Failure::None) co_return co_await answer(failure);
+  record(Failure::None);
   finish_upstream(upstream_keep_alive_ && body_done_ && response_done_ && from_upstream_.empty());
   co_return keep_alive_ && body_done_ && response_done_ && !client_.worker.draining();
 }
 
 Task<Exchange::Failure> Exchange::forward() {
-  const auto& upstream = client_.worker.runtime().config->upstreams[decision_->upstream];
+  const auto& upstream = generation_->runtime().config->upstreams[decision_->upstream];
   upstream_deadline_ = Clock::now() + upstream.timeout;
   // A kept-alive connection the upstream closed just before our request is not a failure of the
   // upstream: try once more on a fresh connection when the request can be replayed.
   for (int attempt = 0;; ++attempt) {
     if (Failure f = co_await open_upstream(); f != Failure::None) co_return f;
     Failure f = co_await send_request();
-    if (f == Failure::None) f = co_await read_response_head();
+    if (f == Failure::None) {
+      send_mirror();  // the whole request is known now; the copy never waits for our answer
+      f = co_await read_response_head();
+    }
     const bool replayable = reused_ && f == Failure::Reset && framing_ == http::Framing::None &&
                             !response_started_ && attempt == 0;
     if (!replayable) {
@@ -99,7 +166,7 @@ Task<Exchange::Failure> Exchange::forward() {
 
 
 Task<Exchange::Failure> Exchange::open_upstream() {
-  const auto& upstream = client_.worker.runtime().config->upstreams[decision_->upstream];
+  const auto& upstream = generation_->runtime().config->upstreams[decision_->upstream];
   const Clock::time_point wait_until = Clock::now() + upstream.connect_timeout;
   for (;;) {
     std::optional<Socket> idle;
@@ -165,6 +232,7 @@ Task<Exchange::Failure> Exchange::send_length_body() {
       if (Failure f = co_await read_client(Phase::Body); f != Failure::None) co_return f;
     }
     const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, client_.in.size()));
+    capture_for_mirror(client_.in.data().substr(0, take));
     if (Failure f = co_await write_upstream(client_.in.data().substr(0, take)); f != Failure::None) {
       co_return f;
     }
@@ -177,7 +245,7 @@ Task<Exchange::Failure> Exchange::send_length_body() {
 }
 
 Task<Exchange::Failure> Exchange::send_chunked_body() {
-  const auto& limits = client_.worker.runtime().config->limits;
+  const auto& limits = generation_->runtime().config->limits;
   http::ChunkedDecoder decoder(limits.max_request_line_bytes, limits.max_request_header_bytes);
   for (;;) {
     if (client_.in.empty()) {
@@ -189,18 +257,20 @@ Task<Exchange::Failure> Exchange::send_chunked_body() {
     if (step.status == http::ChunkedDecoder::Status::Data) {
       char line[24];
       auto size = http::chunk_size_line(step.data.size(), line);
+      capture_for_mirror(size, step.data, "\r\n");
       if (Failure f = co_await write_upstream(size, step.data, "\r\n"); f != Failure::None) co_return f;
     }
     client_.in.consume(step.consumed);  // NeedMore consumed it all: the decoder keeps partial lines
     if (step.status == http::ChunkedDecoder::Status::Done) {
       body_done_ = true;
+      capture_for_mirror(http::kLastChunk);
       co_return co_await write_upstream(http::kLastChunk);
     }
   }
 }
 
 Task<Exchange::Failure> Exchange::read_client(Phase phase) {
-  const auto& limits = client_.worker.runtime().config->limits;
+  const auto& limits = generation_->runtime().config->limits;
   client_.arm(phase, std::min<Clock::duration>(limits.request_body_timeout, until_upstream_deadline()));
   size_t room = 0;
   char* at = client_.in.prepare(room);
@@ -263,7 +333,8 @@ Task<Exchange::Failure> Exchange::read_response_head() {
   client_framing_ = client_framing(response, minor_version_);
   if (client_framing_ == ClientFraming::Close) keep_alive_ = false;
   keep_alive_ = keep_alive_ && body_done_ && !client_.worker.draining();
-  write_response_head(response, client_framing_, request_id_, keep_alive_, minor_version_, head_out_);
+  write_response_head(response, client_framing_, request_id_, keep_alive_, minor_version_, head_out_,
+                      extra_fields_);
   from_upstream_.consume(response.head_bytes);
   head_pending_ = true;
   co_return Failure::None;
@@ -365,7 +436,10 @@ Task<Exchange::Failure> Exchange::write_client(std::string_view a, std::string_v
 
 Task<bool> Exchange::answer(Failure failure) {
   finish_upstream(false);
-  if (failure == Failure::ClientGone || response_started_) co_return false;
+  if (failure == Failure::ClientGone || response_started_) {
+    record(failure);  // measured with the status already sent (or none)
+    co_return false;
+  }
   int status = 502;
   switch (failure) {
     case Failure::NoRoute: status = 404; break;
@@ -379,6 +453,7 @@ Task<bool> Exchange::answer(Failure failure) {
     default: status = 502; break;
   }
   status_ = status;
+  record(failure);
   // The connection stays usable only when the request was read to its end.
   const bool keep = keep_alive_ && body_done_ && !client_.worker.draining();
   auto ec = co_await write_all(client_.socket, canned_response(status, !keep));

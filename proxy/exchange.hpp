@@ -9,9 +9,12 @@
 #include <string_view>
 
 #include "proxy/client.hpp"
+#include "proxy/generation.hpp"
 #include "proxy/head_writer.hpp"
 #include "proxy/http/message.hpp"
+#include "proxy/mirror.hpp"
 #include "proxy/upstream_pool.hpp"
+#include "rollout/routing_table.hpp"
 
 namespace vane::proxy {
 
@@ -62,10 +65,14 @@ class Exchange {
   Task<Failure> write_client(std::string_view a, std::string_view b = {}, std::string_view c = {});
   Task<bool> answer(Failure failure);
   void finish_upstream(bool reusable);
+  void record(Failure failure);
+  void capture_for_mirror(std::string_view a, std::string_view b = {}, std::string_view c = {});
+  void send_mirror();
   Failure upstream_error(const boost::system::error_code& ec) const;
   Clock::duration until_upstream_deadline() const;
 
   Client& client_;
+  GenerationPin generation_;  ///< the config this request runs on, to its end
   // What the rest of the exchange needs from the head, copied before the first suspension.
   std::optional<rollout::RoutingDecision> decision_;
   http::Framing framing_ = http::Framing::None;
@@ -85,6 +92,7 @@ class Exchange {
   bool reused_ = false;
   Buffer from_upstream_;
   std::string head_out_;        ///< the upstream request head, then the client response head
+  std::string extra_fields_;    ///< field lines vane adds to the response (Set-Cookie)
   bool head_pending_ = false;   ///< head_out_ still to be sent (with the next write)
   bool body_done_ = false;      ///< the request body was read to its end
   bool response_started_ = false;
@@ -95,6 +103,8 @@ class Exchange {
   http::Framing response_framing_ = http::Framing::None;
   ClientFraming client_framing_ = ClientFraming::None;
   Clock::time_point upstream_deadline_;
+  Clock::time_point started_;
+  std::optional<MirrorCopy> mirror_;  ///< the copy being assembled while the body streams
 };
 
 }  // namespace vane::proxy

@@ -88,7 +88,7 @@ ClientFraming client_framing(const http::ResponseHead& response, int client_mino
 
 void write_response_head(const http::ResponseHead& response, ClientFraming framing,
                          std::string_view request_id, bool keep_alive, int client_minor,
-                         std::string& out) {
+                         std::string& out, std::string_view extra) {
   out.clear();
   out.append("HTTP/1.1 ");
   append_number(out, static_cast<uint64_t>(response.status));
@@ -106,6 +106,7 @@ void write_response_head(const http::ResponseHead& response, ClientFraming frami
     if (keep) append_field(out, field.name, field.value);
   }
   append_field(out, "X-Request-Id", request_id);
+  out.append(extra);
   if (framing == ClientFraming::Length) {
     out.append("Content-Length: ");
     append_number(out, response.content_length);

@@ -32,8 +32,9 @@ enum class ClientFraming : uint8_t {
 ClientFraming client_framing(const http::ResponseHead& response, int client_minor);
 
 /// The head sent to the client. `keep_alive` says whether the client connection stays open.
+/// `extra` holds complete field lines vane adds (a stickiness Set-Cookie), or nothing.
 void write_response_head(const http::ResponseHead& response, ClientFraming framing,
                          std::string_view request_id, bool keep_alive, int client_minor,
-                         std::string& out);
+                         std::string& out, std::string_view extra = {});
 
 }  // namespace vane::proxy

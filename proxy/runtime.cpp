@@ -29,7 +29,7 @@ ResolvedEndpoint resolve(net::io_context& io, const config::Endpoint& endpoint) 
 }  // namespace
 
 std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Config> config) {
-  auto runtime = std::make_shared<Runtime>(Runtime{config, rollout::RoutingTable(*config), {}, {}});
+  auto runtime = std::make_shared<Runtime>(Runtime{config, {}, {}});
   net::io_context io;
   for (const auto& upstream : config->upstreams) {
     auto& resolved = runtime->endpoints.emplace_back();

@@ -1,5 +1,5 @@
-// One loaded configuration, ready for the data plane: the Config, its routing table, the
-// upstreams' resolved addresses and the parser limits. Built on the control thread, then shared
+// One loaded configuration, ready for the data plane: the Config, the upstreams' resolved
+// addresses and the parser limits. (Routing changes more often: see Worker::set_table.) Built on the control thread, then shared
 // read-only with every worker (shared_ptr<const Runtime>).
 #pragma once
 
@@ -10,7 +10,6 @@
 #include "config/config.hpp"
 #include "proxy/http/message.hpp"
 #include "proxy/net/types.hpp"
-#include "rollout/routing_table.hpp"
 
 namespace vane::proxy {
 
@@ -22,7 +21,6 @@ struct ResolvedEndpoint {
 
 struct Runtime {
   std::shared_ptr<const config::Config> config;
-  rollout::RoutingTable table;
   std::vector<std::vector<ResolvedEndpoint>> endpoints;  ///< per config upstream
   http::Limits limits;
 

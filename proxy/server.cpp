@@ -17,6 +17,7 @@ namespace {
 
 constexpr auto kDrainLimit = std::chrono::seconds(30);
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+constexpr auto kControlTick = std::chrono::milliseconds(100);
 
 tcp::endpoint make_endpoint(const std::string& host, uint16_t port) {
   return tcp::endpoint(net::ip::make_address(host), port);
@@ -35,25 +36,24 @@ Server::Server(std::shared_ptr<const config::Config> config, ServerOptions optio
       options_(std::move(options)),
       control_(1),
       signals_(control_),
-      drain_timer_(control_) {}
+      drain_timer_(control_),
+      tick_timer_(control_) {}
 
 Server::~Server() {
   for (auto& worker : workers_) worker->stop();
 }
 
 void Server::start() {
-  auto runtime = Runtime::build(config_);
-  uint32_t count = config_->workers;
-  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  runtime_ = Runtime::build(config_);
+  start_controller();
+  generations_ = build_generations(runtime_);
+  uint32_t count = static_cast<uint32_t>(generations_.size());
   for (uint32_t i = 0; i < count; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, count, runtime));
+    workers_.push_back(std::make_unique<Worker>(i, count, config_->listeners.size(),
+                                                generations_[i], controller_->table()));
   }
-  for (const auto& listener : config_->listeners) {
-    // The first worker's bind resolves port 0; the others share that port through SO_REUSEPORT.
-    tcp::endpoint at = workers_.front()->listen(make_endpoint(listener.host, listener.port));
-    for (size_t i = 1; i < workers_.size(); ++i) workers_[i]->listen(at);
-    listeners_[listener.name] = to_string(at);
-  }
+  bind_listeners();
+  connect_admin_sources();
   admin_ = std::make_unique<AdminServer>(
       control_, make_endpoint(config_->admin.host, config_->admin.port), api_);
   admin_address_ = to_string(admin_->local_endpoint());
@@ -61,11 +61,19 @@ void Server::start() {
   for (auto& worker : workers_) worker->start();
   api_.set_ready(true);
   if (options_.handle_signals) watch_signals();
-  for (const auto& [name, address] : listeners_) {
-    log::info("listener " + name + " on " + address);
-  }
+  schedule_tick();
+  for (const auto& [name, address] : listeners_) log::info("listener " + name + " on " + address);
   log::info("admin on " + admin_address_ + ", " + std::to_string(count) + " workers");
   if (!options_.ready_file.empty()) write_ready_file();
+}
+
+void Server::bind_listeners() {
+  for (const auto& listener : config_->listeners) {
+    // The first worker's bind resolves port 0; the others share that port through SO_REUSEPORT.
+    tcp::endpoint at = workers_.front()->listen(make_endpoint(listener.host, listener.port));
+    for (size_t i = 1; i < workers_.size(); ++i) workers_[i]->listen(at);
+    listeners_[listener.name] = to_string(at);
+  }
 }
 
 int Server::run() {
@@ -87,12 +95,22 @@ void Server::watch_signals() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     if (signal == SIGHUP) {
-      log::warn("SIGHUP: live reload is not available yet; the current config stays in force");
+      log::info("SIGHUP: reloading " + options_.config_path);
+      reload();
       watch_signals();
       return;
     }
     log::info(std::string("signal ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ": draining");
     drain();
+  });
+}
+
+void Server::schedule_tick() {
+  tick_timer_.expires_after(kControlTick);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || draining_) return;
+    controller_->tick(rollout::WallClock::now());
+    schedule_tick();
   });
 }
 
@@ -112,6 +130,7 @@ void Server::wait_for_workers(std::chrono::steady_clock::time_point give_up) {
     for (auto& worker : workers_) worker->stop();
     if (admin_) admin_->close();
     signals_.cancel();
+    tick_timer_.cancel();
     control_.stop();
     return;
   }

@@ -1,6 +1,8 @@
 // The running process: builds the data plane from a Config, binds listeners and the admin API,
-// starts the workers, and runs the control thread (signals, admin, drain). `run()` is the control
-// thread; everything else here is called from it unless marked thread-safe.
+// starts the workers, and runs the control thread: signals, admin API, rollout controller ticks,
+// reloads and drain. `run()` is the control thread; the rest is called from it unless marked
+// thread-safe. (server.cpp: lifecycle; server_reload.cpp: generations and reload;
+// server_sources.cpp: what the admin API reads.)
 #pragma once
 
 #include <map>
@@ -13,13 +15,19 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "config/config.hpp"
+#include "config/loader.hpp"
 #include "proxy/admin_api.hpp"
 #include "proxy/admin_server.hpp"
+#include "proxy/generation.hpp"
+#include "proxy/stats_layout.hpp"
+#include "proxy/status_json.hpp"
 #include "proxy/worker.hpp"
+#include "rollout/controller.hpp"
 
 namespace vane::proxy {
 
 struct ServerOptions {
+  std::string config_path;     ///< re-read on reload; empty: no reload
   std::string ready_file;      ///< written once bound: {"pid","admin","listeners":{name: addr}}
   bool handle_signals = true;  ///< SIGTERM/SIGINT drain, SIGHUP reload
 };
@@ -36,26 +44,49 @@ class Server {
   /// Thread-safe: begin the graceful shutdown of SPEC §7.
   void request_stop();
 
+  /// Re-reads the config file: applied to every worker, or rejected with every error (the old
+  /// config keeps serving). Control thread.
+  std::vector<config::Error> reload();
+
   /// Bound addresses ("127.0.0.1:41234"), after start().
   const std::map<std::string, std::string>& listener_addresses() const { return listeners_; }
   const std::string& admin_address() const { return admin_address_; }
 
  private:
+  // server.cpp
   void drain();
   void wait_for_workers(std::chrono::steady_clock::time_point give_up);
   void write_ready_file() const;
   void watch_signals();
+  void schedule_tick();
+  void bind_listeners();
+  // server_reload.cpp
+  void start_controller();
+  std::vector<GenerationSpec> build_generations(std::shared_ptr<const Runtime> runtime);
+  std::vector<std::vector<bool>> used_upstreams() const;
+  // server_sources.cpp
+  void connect_admin_sources();
+  std::optional<MeasuredWeights> measured_weights(uint32_t rollout) const;
+  std::string metrics() const;
+  std::vector<const analysis::OutcomeShard*> shards() const;
 
   std::shared_ptr<const config::Config> config_;
   ServerOptions options_;
   boost::asio::io_context control_;
   AdminApi api_;
   std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<rollout::Controller> controller_;
+  std::shared_ptr<const Runtime> runtime_;
+  std::shared_ptr<const StatsLayout> layout_;
+  std::vector<GenerationSpec> generations_;  ///< the current one of each worker
   std::vector<std::unique_ptr<Worker>> workers_;
   std::map<std::string, std::string> listeners_;
   std::string admin_address_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;
+  boost::asio::steady_timer tick_timer_;
+  uint64_t reloads_succeeded_ = 0;
+  uint64_t reloads_failed_ = 0;
   bool draining_ = false;
 };
 

@@ -17,16 +17,16 @@ constexpr size_t kLingerBytes = 1 << 20;
 
 }  // namespace
 
-Session::Session(Worker& worker, Socket socket)
-    : client_(worker, std::move(socket), worker.buffers()) {
+Session::Session(Worker& worker, Socket socket, size_t listener)
+    : client_(worker, std::move(socket), worker.buffers()), listener_(listener) {
   worker.deadlines().add(client_.deadline);
-  worker.session_opened();
+  worker.session_opened(listener_);
   boost::system::error_code ignored;
   client_.socket.non_blocking(true, ignored);
   client_.socket.set_option(tcp::no_delay(true), ignored);
 }
 
-Session::~Session() { client_.worker.session_closed(); }
+Session::~Session() { client_.worker.session_closed(listener_); }
 
 Task<void> Session::run() {
   try {

@@ -10,7 +10,7 @@ namespace vane::proxy {
 
 class Session {
  public:
-  Session(Worker& worker, Socket socket);
+  Session(Worker& worker, Socket socket, size_t listener);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   ~Session();
@@ -25,6 +25,7 @@ class Session {
   Task<void> linger_close();
 
   Client client_;
+  size_t listener_;
 };
 
 }  // namespace vane::proxy

@@ -24,17 +24,15 @@ uint64_t seed() {
 
 }  // namespace
 
-Worker::Worker(uint32_t index, uint32_t worker_count, std::shared_ptr<const Runtime> runtime)
+Worker::Worker(uint32_t index, uint32_t worker_count, size_t listeners, GenerationSpec generation,
+               std::shared_ptr<const rollout::RoutingTable> table)
     : index_(index),
-      runtime_(std::move(runtime)),
+      worker_count_(worker_count),
+      table_(std::move(table)),
+      connections_(new std::atomic<int64_t>[listeners]()),
       random_(seed()),
       io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {
-  const auto& upstreams = runtime_->config->upstreams;
-  pools_.reserve(upstreams.size());
-  for (size_t i = 0; i < upstreams.size(); ++i) {
-    const uint32_t limit = upstreams[i].max_connections_per_endpoint;
-    pools_.emplace_back(runtime_->endpoints[i], (limit + worker_count - 1) / worker_count);
-  }
+  generations_.push_back(std::make_unique<Generation>(std::move(generation), worker_count_));
 }
 
 Worker::~Worker() {
@@ -43,7 +41,7 @@ Worker::~Worker() {
   join();
   // I/O objects must go before io_; coroutines it still holds are destroyed with it.
   acceptors_.clear();
-  for (auto& pool : pools_) pool.clear_idle();
+  for (auto& generation : generations_) generation->clear_idle();
 }
 
 tcp::endpoint Worker::listen(const tcp::endpoint& at) {
@@ -58,7 +56,8 @@ tcp::endpoint Worker::listen(const tcp::endpoint& at) {
 }
 
 void Worker::start() {
-  for (auto& acceptor : acceptors_) net::co_spawn(io_, accept_loop(acceptor), net::detached);
+  size_t listener = 0;
+  for (auto& acceptor : acceptors_) net::co_spawn(io_, accept_loop(acceptor, listener++), net::detached);
   net::co_spawn(io_, tick(), net::detached);
   thread_ = std::thread([this] { run(); });
 }
@@ -89,12 +88,44 @@ void Worker::drain() {
   });
 }
 
-void Worker::session_closed() {
+void Worker::set_table(std::shared_ptr<const rollout::RoutingTable> table) {
+  net::post(io_, [this, table = std::move(table)]() mutable { table_ = std::move(table); });
+}
+
+void Worker::reload(GenerationSpec generation, std::shared_ptr<const rollout::RoutingTable> table) {
+  net::post(io_, [this, generation = std::move(generation), table = std::move(table)]() mutable {
+    generations_.push_back(std::make_unique<Generation>(std::move(generation), worker_count_));
+    table_ = std::move(table);
+    release_generations();
+  });
+}
+
+void Worker::release_generations() {
+  // The current generation (last) stays; older ones go once no request or mirror holds them.
+  for (auto it = generations_.begin(); std::next(it) != generations_.end();) {
+    if ((*it)->in_use()) {
+      ++it;
+    } else {
+      (*it)->clear_idle();
+      it = generations_.erase(it);
+    }
+  }
+}
+
+void Worker::session_opened(size_t listener) {
+  ++sessions_;
+  auto& cell = connections_[listener];
+  cell.store(cell.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void Worker::session_closed(size_t listener) {
+  auto& cell = connections_[listener];
+  cell.store(cell.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   --sessions_;
   if (draining_ && !stopping_ && sessions_ == 0) io_.stop();
 }
 
-Task<void> Worker::accept_loop(Acceptor& acceptor) {
+Task<void> Worker::accept_loop(Acceptor& acceptor, size_t listener) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -107,8 +138,8 @@ Task<void> Worker::accept_loop(Acceptor& acceptor) {
     }
     net::co_spawn(
         io_,
-        [this, s = std::move(socket)]() mutable -> Task<void> {
-          Session session(*this, std::move(s));
+        [this, listener, s = std::move(socket)]() mutable -> Task<void> {
+          Session session(*this, std::move(s), listener);
           co_await session.run();
         },
         net::detached);

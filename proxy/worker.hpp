@@ -1,5 +1,5 @@
-// One data-plane thread: its own io_context, SO_REUSEPORT acceptors, sessions, upstream pools,
-// buffers and deadline tick. Shared-nothing: its members are touched only on its thread, except
+// One data-plane thread: its own io_context, SO_REUSEPORT acceptors, sessions, config
+// generations (with their upstream pools), buffers and deadline tick. Shared-nothing: its members are touched only on its thread, except
 // the few methods marked thread-safe (they post to it).
 #pragma once
 
@@ -13,17 +13,18 @@
 
 #include "proxy/buffer.hpp"
 #include "proxy/deadline.hpp"
+#include "proxy/generation.hpp"
 #include "proxy/http/message.hpp"
 #include "proxy/net/types.hpp"
 #include "proxy/request_id.hpp"
-#include "proxy/runtime.hpp"
-#include "proxy/upstream_pool.hpp"
+#include "rollout/routing_table.hpp"
 
 namespace vane::proxy {
 
 class Worker {
  public:
-  Worker(uint32_t index, uint32_t worker_count, std::shared_ptr<const Runtime> runtime);
+  Worker(uint32_t index, uint32_t worker_count, size_t listeners, GenerationSpec generation,
+         std::shared_ptr<const rollout::RoutingTable> table);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   ~Worker();
@@ -34,40 +35,69 @@ class Worker {
   void start();
   /// Thread-safe: stop accepting, close idle connections, finish in-flight requests, then stop.
   void drain();
+  /// Thread-safe: routing from now on follows `table` (requests in flight keep their decision).
+  void set_table(std::shared_ptr<const rollout::RoutingTable> table);
+  /// Thread-safe: a reloaded config and the table for it; requests in flight finish on the old.
+  void reload(GenerationSpec generation, std::shared_ptr<const rollout::RoutingTable> table);
   /// Thread-safe: stop now.
   void stop() { io_.stop(); }
   void join();
   /// Thread-safe: the thread has returned.
   bool finished() const { return finished_.load(std::memory_order_acquire); }
+  /// Thread-safe: open client connections of a listener.
+  int64_t connections(size_t listener) const {
+    return connections_[listener].load(std::memory_order_relaxed);
+  }
 
   // ---- worker thread only ----
-  const Runtime& runtime() const { return *runtime_; }
-  UpstreamPool& pool(uint32_t upstream) { return pools_[upstream]; }
+  Generation& generation() { return *generations_.back(); }
+  /// Pins the current generation for a request or a mirror copy.
+  GenerationPin pin() { return pin(*generations_.back()); }
+  GenerationPin pin(Generation& generation) {
+    return GenerationPin(generation, [](void* self) {
+      auto* worker = static_cast<Worker*>(self);
+      if (worker->generations_.size() > 1) worker->release_generations();
+    }, this);
+  }
+  const Runtime& runtime() const { return generations_.back()->runtime(); }
+  const rollout::RoutingTable& table() const { return *table_; }
   BufferPool& buffers() { return buffers_; }
   DeadlineList& deadlines() { return deadlines_; }
   Random& random() { return random_; }
   /// Scratch heads: valid only between a parse and the next suspension.
   http::RequestHead& request_scratch() { return request_; }
   http::ResponseHead& response_scratch() { return response_; }
+  http::ResponseHead& mirror_response_scratch() { return mirror_response_; }
+  Executor executor() { return io_.get_executor(); }
   bool draining() const { return draining_; }
-  void session_opened() { ++sessions_; }
-  void session_closed();
+  void session_opened(size_t listener);
+  void session_closed(size_t listener);
+  /// A pin on a generation was dropped: frees old generations nobody uses any more.
+  void release_generations();
+
+  uint32_t mirrors_in_flight() const { return mirrors_; }
+  void mirror_started() { ++mirrors_; }
+  void mirror_finished() { --mirrors_; }
 
  private:
-  Task<void> accept_loop(Acceptor& acceptor);
+  Task<void> accept_loop(Acceptor& acceptor, size_t listener);
   Task<void> tick();
   void run();
 
   uint32_t index_;
-  std::shared_ptr<const Runtime> runtime_;
-  std::vector<UpstreamPool> pools_;
+  uint32_t worker_count_;
+  std::list<std::unique_ptr<Generation>> generations_;  ///< the current one last
+  std::shared_ptr<const rollout::RoutingTable> table_;
   std::list<Acceptor> acceptors_;
+  std::unique_ptr<std::atomic<int64_t>[]> connections_;  ///< per listener; single writer
   BufferPool buffers_;
   DeadlineList deadlines_;
   Random random_;
   http::RequestHead request_;
   http::ResponseHead response_;
+  http::ResponseHead mirror_response_;
   uint64_t sessions_ = 0;
+  uint32_t mirrors_ = 0;
   bool draining_ = false;
   bool stopping_ = false;
   std::thread thread_;

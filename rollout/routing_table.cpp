@@ -22,6 +22,23 @@ uint32_t upstream_index(const config::Config& config, std::string_view name) {
   return 0;  // unreachable for a validated config
 }
 
+/// The value of cookie `name` in a Cookie header ("a=1; b=2").
+std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const auto end = header.find(';');
+    std::string_view pair = header.substr(0, end);
+    header = end == std::string_view::npos ? std::string_view{} : header.substr(end + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+  }
+  return std::nullopt;
+}
+
+/// Independent draws from one 64-bit value: the weight uses the low bits, mirroring the high.
+uint32_t low_draw(uint64_t random) { return static_cast<uint32_t>(random % 10000); }
+uint32_t high_draw(uint64_t random) { return static_cast<uint32_t>((random >> 32) % 10000); }
+
 }  // namespace
 
 std::string_view host_without_port(std::string_view host) {
@@ -33,32 +50,133 @@ std::string_view host_without_port(std::string_view host) {
   return colon == std::string_view::npos ? host : host.substr(0, colon);
 }
 
-RoutingTable::RoutingTable(const config::Config& config) {
-  entries_.reserve(config.routes.size());
+uint32_t sticky_bucket(std::string_view key) {
+  uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a: stable across builds and restarts
+  for (char c : key) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  hash ^= hash >> 33;  // FNV's low bits are weak; fold the high ones in
+  return static_cast<uint32_t>(hash % 10000);
+}
+
+std::string_view cookie_value(uint64_t random, char (&out)[16]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) out[i] = kHex[(random >> (60 - 4 * i)) & 0xf];
+  return {out, 16};
+}
+
+RoutingTable::RoutingTable(const config::Config& config) : RoutingTable(config, {}) {}
+
+RoutingTable::RoutingTable(const config::Config& config,
+                           const std::vector<RolloutRouting>& rollouts) {
+  for (size_t i = 0; i < config.rollouts.size(); ++i) {
+    const auto& spec = config.rollouts[i];
+    Rollout r;
+    r.stable = upstream_index(config, spec.upstream);
+    if (i < rollouts.size()) {
+      const auto& routing = rollouts[i];
+      r.stable = routing.stable;
+      r.canary = routing.canary;
+      r.weight_centi = routing.canary < 0 ? 0 : routing.plan.weight_centi;
+      r.routes_active = routing.canary >= 0 && !routing.plan.routes_suspended;
+      for (const auto& h : routing.plan.header_routes) r.header_routes.push_back({RequestMatcher(h.match), 10000});
+      for (const auto& m : routing.plan.mirror_routes) {
+        r.mirror_routes.push_back({RequestMatcher(m.match), static_cast<uint32_t>(m.percentage * 100 + 0.5)});
+      }
+    }
+    if (spec.canary && spec.canary->stickiness) {
+      r.sticky_cookie = spec.canary->stickiness->cookie;
+      r.sticky_header = spec.canary->stickiness->header;
+    }
+    rollouts_.push_back(std::move(r));
+  }
+  routes_.reserve(config.routes.size());
   for (size_t i = 0; i < config.routes.size(); ++i) {
     const auto& route = config.routes[i];
-    // Until a rollout has state, its route serves the desired upstream (SPEC §1: a first start
-    // makes the desired version stable).
-    std::string_view upstream = route.upstream;
-    if (upstream.empty()) {
-      if (const auto* rollout = config.find_rollout(route.rollout)) upstream = rollout->upstream;
+    Route entry{route.match.host, route.match.path_prefix, static_cast<uint32_t>(i), 0, -1};
+    if (route.rollout.empty()) {
+      entry.upstream = upstream_index(config, route.upstream);
+    } else {
+      for (size_t r = 0; r < config.rollouts.size(); ++r) {
+        if (config.rollouts[r].name == route.rollout) entry.rollout = static_cast<int32_t>(r);
+      }
+      entry.upstream = entry.rollout >= 0 ? rollouts_[static_cast<size_t>(entry.rollout)].stable : 0;
     }
-    entries_.push_back({route.match.host, route.match.path_prefix,
-                        {static_cast<uint32_t>(i), upstream_index(config, upstream)}});
+    routes_.push_back(std::move(entry));
   }
-  std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+  std::stable_sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {
     if (a.host.empty() != b.host.empty()) return !a.host.empty();
     return a.prefix.size() > b.prefix.size();
   });
 }
 
-std::optional<RoutingDecision> RoutingTable::decide(std::string_view host, std::string_view path) const {
+std::optional<RoutingDecision> RoutingTable::match(std::string_view host,
+                                                   std::string_view path) const {
   const std::string_view bare = host_without_port(host);
-  for (const auto& entry : entries_) {
-    if (!entry.host.empty() && !iequals_lower(bare, entry.host)) continue;
-    if (path.starts_with(entry.prefix)) return entry.decision;
+  for (const auto& route : routes_) {
+    if (!route.host.empty() && !iequals_lower(bare, route.host)) continue;
+    if (!path.starts_with(route.prefix)) continue;
+    RoutingDecision decision;
+    decision.route = route.index;
+    decision.upstream = route.upstream;
+    decision.rollout = route.rollout;
+    return decision;
   }
   return std::nullopt;
+}
+
+std::optional<RoutingDecision> RoutingTable::decide(const RequestView& request,
+                                                    uint64_t random) const {
+  auto decision = match(request.host, request.path);
+  if (!decision || decision->rollout < 0) return decision;
+  const Rollout& rollout = rollouts_[static_cast<size_t>(decision->rollout)];
+  if (rollout.canary < 0) return decision;
+  if (to_canary(rollout, request, random, decision->set_cookie)) {
+    decision->upstream = static_cast<uint32_t>(rollout.canary);
+    decision->target = analysis::Target::Canary;
+    return decision;
+  }
+  if (rollout.routes_active) {
+    for (const auto& mirror : rollout.mirror_routes) {
+      if (mirror.matcher.matches(request) && high_draw(random) < mirror.percentage_centi) {
+        decision->mirror = rollout.canary;
+        break;
+      }
+    }
+  }
+  return decision;
+}
+
+bool RoutingTable::to_canary(const Rollout& rollout, const RequestView& request, uint64_t random,
+                             bool& set_cookie) const {
+  if (rollout.routes_active) {
+    for (const auto& route : rollout.header_routes) {
+      if (route.matcher.matches(request)) return true;
+    }
+  }
+  if (!rollout.sticky_cookie.empty()) {
+    if (auto cookies = request.find("Cookie")) {
+      if (auto value = find_cookie(*cookies, rollout.sticky_cookie)) {
+        return sticky_bucket(*value) < rollout.weight_centi;
+      }
+    }
+    set_cookie = true;  // decide by the value the client will keep
+    char text[16];
+    return sticky_bucket(cookie_value(random, text)) < rollout.weight_centi;
+  }
+  if (!rollout.sticky_header.empty()) {
+    if (auto key = request.find(rollout.sticky_header)) {
+      return sticky_bucket(*key) < rollout.weight_centi;
+    }
+  }
+  return low_draw(random) < rollout.weight_centi;
+}
+
+const std::string& RoutingTable::cookie_name(int32_t rollout) const {
+  static const std::string kNone;
+  if (rollout < 0 || static_cast<size_t>(rollout) >= rollouts_.size()) return kNone;
+  return rollouts_[static_cast<size_t>(rollout)].sticky_cookie;
 }
 
 }  // namespace vane::rollout

@@ -1,5 +1,6 @@
-// The immutable table that maps a request to its route and upstream. Built on the control thread
-// from a Config, shared read-only with every worker (shared_ptr<const RoutingTable>).
+// The immutable table that sends each request to its route, upstream and rollout side (SPEC §3):
+// host and longest prefix, then header routes, weight (sticky or random) and mirror routes.
+// Built on the control thread whenever traffic changes, shared read-only with every worker.
 #pragma once
 
 #include <cstdint>
@@ -9,40 +10,87 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/target.hpp"
 #include "config/config.hpp"
+#include "rollout/request_match.hpp"
+#include "rollout/traffic_plan.hpp"
 
 namespace vane::rollout {
 
-/// Where a request goes. Indices into the Config's `routes` and `upstreams`.
+/// One rollout's traffic, as its controller publishes it. Indices into Config::upstreams.
+struct RolloutRouting {
+  uint32_t stable = 0;
+  int32_t canary = -1;  ///< -1: no canary
+  TrafficPlan plan;
+
+  friend bool operator==(const RolloutRouting&, const RolloutRouting&) = default;
+};
+
+/// Where one request goes. Returned by value: nothing points into the table across a co_await.
 struct RoutingDecision {
   uint32_t route = 0;
-  uint32_t upstream = 0;
+  uint32_t upstream = 0;  ///< serves the client
+  analysis::Target target = analysis::Target::Stable;
+  int32_t rollout = -1;   ///< -1: the route has no rollout
+  int32_t mirror = -1;    ///< upstream that gets a copy; -1: none
+  bool set_cookie = false;  ///< stickiness cookie to set on the response: cookie_value(random)
 };
 
 class RoutingTable {
  public:
-  /// Indexes the routes of `config` (which must be valid: every reference resolves).
+  /// Every rollout as on a first start: all traffic to its desired upstream.
   explicit RoutingTable(const config::Config& config);
+  RoutingTable(const config::Config& config, const std::vector<RolloutRouting>& rollouts);
 
-  /// The route for a request: `host` is the Host value (any port is ignored, case-insensitive),
-  /// `path` the origin-form target. A route with a host beats one without; then the longest
-  /// pathPrefix wins. nullopt when nothing matches. Returned by value: nothing
-  /// points into the table across a co_await.
-  std::optional<RoutingDecision> decide(std::string_view host, std::string_view path) const;
+  /// The route for a host and path, its traffic all on the stable side. A route with a host
+  /// beats one without; then the longest pathPrefix wins. nullopt when nothing matches.
+  std::optional<RoutingDecision> match(std::string_view host, std::string_view path) const;
 
-  size_t size() const { return entries_.size(); }
+  /// The full decision for a request: `random` is a fresh uniform 64-bit value per request.
+  std::optional<RoutingDecision> decide(const RequestView& request, uint64_t random) const;
+
+  /// The stickiness cookie's name for a rollout ("" without cookie stickiness).
+  const std::string& cookie_name(int32_t rollout) const;
+
+  size_t size() const { return routes_.size(); }
 
  private:
-  struct Entry {
-    std::string host;    ///< lower-case; empty matches any host
+  struct Route {
+    std::string host;  ///< lower-case; empty matches any host
     std::string prefix;
-    RoutingDecision decision;
+    uint32_t index = 0;
+    uint32_t upstream = 0;  ///< without a rollout
+    int32_t rollout = -1;
   };
-  std::vector<Entry> entries_;  ///< most specific first: host routes, then longer prefixes
+  struct NamedMatcher {
+    RequestMatcher matcher;
+    uint32_t percentage_centi = 10000;
+  };
+  struct Rollout {
+    uint32_t stable = 0;
+    int32_t canary = -1;
+    uint32_t weight_centi = 0;
+    bool routes_active = false;
+    std::vector<NamedMatcher> header_routes;
+    std::vector<NamedMatcher> mirror_routes;
+    std::string sticky_cookie;
+    std::string sticky_header;
+  };
+
+  bool to_canary(const Rollout& rollout, const RequestView& request, uint64_t random,
+                 bool& set_cookie) const;
+
+  std::vector<Route> routes_;  ///< most specific first: host routes, then longer prefixes
+  std::vector<Rollout> rollouts_;
 };
 
-/// The host part of a Host value, without port or IPv6 brackets' port: "a.b:80" -> "a.b",
-/// "[::1]:80" -> "[::1]".
+/// The host part of a Host value, without port: "a.b:80" -> "a.b", "[::1]:80" -> "[::1]".
 std::string_view host_without_port(std::string_view host);
+
+/// The stickiness bucket of a key, 0..9999: canary iff bucket < weight in hundredths (SPEC §3).
+uint32_t sticky_bucket(std::string_view key);
+
+/// The value vane gives a new stickiness cookie, from the request's random draw (16 hex digits).
+std::string_view cookie_value(uint64_t random, char (&out)[16]);
 
 }  // namespace vane::rollout

@@ -57,7 +57,7 @@ TEST_P(DecideTest, PicksTheExpectedRoute) {
   const auto config = load(kRoutes);
   ASSERT_NE(config, nullptr);
   const RoutingTable table(*config);
-  const auto decision = table.decide(c.host, c.path);
+  const auto decision = table.match(c.host, c.path);
   if (!c.route) {
     EXPECT_FALSE(decision.has_value()) << "route " << decision->route;
     return;
@@ -121,22 +121,22 @@ TEST(RoutingTable, NoMatchIsNullopt) {
   ASSERT_NE(config, nullptr);
   const RoutingTable table(*config);
   EXPECT_EQ(table.size(), 2u);
-  EXPECT_FALSE(table.decide("b.example", "/").has_value());
-  EXPECT_FALSE(table.decide("b.example", "/only").has_value());
-  EXPECT_FALSE(table.decide("a.example", "/").has_value());
-  EXPECT_FALSE(table.decide("a.example", "/ap").has_value());
-  EXPECT_FALSE(table.decide("a.example", "").has_value());
+  EXPECT_FALSE(table.match("b.example", "/").has_value());
+  EXPECT_FALSE(table.match("b.example", "/only").has_value());
+  EXPECT_FALSE(table.match("a.example", "/").has_value());
+  EXPECT_FALSE(table.match("a.example", "/ap").has_value());
+  EXPECT_FALSE(table.match("a.example", "").has_value());
 }
 
 TEST(RoutingTable, HostRouteWhosePrefixFailsFallsBackToHostless) {
   const auto config = load(kSparse);
   ASSERT_NE(config, nullptr);
   const RoutingTable table(*config);
-  const auto api = table.decide("a.example", "/api/x");
+  const auto api = table.match("a.example", "/api/x");
   ASSERT_TRUE(api.has_value());
   EXPECT_EQ(api->route, 1u);
   EXPECT_EQ(api->upstream, 1u);
-  const auto only = table.decide("A.Example:8443", "/only/1");
+  const auto only = table.match("A.Example:8443", "/only/1");
   ASSERT_TRUE(only.has_value());
   EXPECT_EQ(only->route, 0u);
   EXPECT_EQ(only->upstream, 0u);
@@ -146,7 +146,7 @@ TEST(RoutingTable, EmptyTableMatchesNothing) {
   config::Config empty;
   const RoutingTable table(empty);
   EXPECT_EQ(table.size(), 0u);
-  EXPECT_FALSE(table.decide("a", "/").has_value());
+  EXPECT_FALSE(table.match("a", "/").has_value());
 }
 
 /// The rollout's desired upstream is deliberately neither the first upstream (index 0, the
@@ -175,17 +175,17 @@ TEST(RoutingTable, RolloutRouteServesTheDesiredUpstream) {
   const RoutingTable table(*config);
   EXPECT_EQ(table.size(), 3u);
 
-  const auto shop = table.decide("shop.example.com", "/x");
+  const auto shop = table.match("shop.example.com", "/x");
   ASSERT_TRUE(shop.has_value());
   EXPECT_EQ(shop->route, 1u);
   EXPECT_EQ(shop->upstream, 2u);  // shop-v2
 
-  const auto api = table.decide("elsewhere", "/shop-api/items");
+  const auto api = table.match("elsewhere", "/shop-api/items");
   ASSERT_TRUE(api.has_value());
   EXPECT_EQ(api->route, 2u);
   EXPECT_EQ(api->upstream, 2u);
 
-  const auto plain = table.decide("elsewhere", "/x");
+  const auto plain = table.match("elsewhere", "/x");
   ASSERT_TRUE(plain.has_value());
   EXPECT_EQ(plain->route, 0u);
   EXPECT_EQ(plain->upstream, 0u);
@@ -215,7 +215,7 @@ routes:
   };
   for (const Expect& e : {Expect{"x", "/", 0, 3}, Expect{"x", "/a", 1, 2},
                           Expect{"x", "/a/b/c", 2, 1}, Expect{"h", "/a/b/c", 3, 0}}) {
-    const auto d = table.decide(e.host, e.path);
+    const auto d = table.match(e.host, e.path);
     ASSERT_TRUE(d.has_value()) << e.host << e.path;
     EXPECT_EQ(d->route, e.route) << e.host << e.path;
     EXPECT_EQ(d->upstream, e.upstream) << e.host << e.path;
@@ -230,7 +230,7 @@ TEST(RoutingTable, DecisionIsIndependentOfTheConfigAfterBuild) {
     ASSERT_NE(config, nullptr);
     table.emplace(*config);
   }
-  const auto d = table->decide("z", "/api");
+  const auto d = table->match("z", "/api");
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->route, 1u);
 }

@@ -1,0 +1,251 @@
+// Memory ordering. The writer is the only thread that stores, so a cell is updated with a relaxed
+// load and a plain store (never fetch_add): a reader sees each cell whole and, per cell, never goes
+// backwards. Cumulative cells are relaxed. Window slots are reused, so they carry their period and
+// work like a seqlock: to enter a slot the writer stores kRotating, clears the cells, then stores
+// the new period (release); every cell store is a release (a plain mov on x86). A reader loads the
+// period (acquire), the cells (acquire), then the period again: if it read any cell value stored
+// after the rotation began, it synchronized with that store and must see the period changed, so
+// it drops what it read. No fences, which ThreadSanitizer does not model.
+#include "analysis/outcome_shard.hpp"
+
+#include <limits>
+#include <utility>
+
+namespace vane::analysis {
+namespace {
+
+constexpr auto kRelaxed = std::memory_order_relaxed;
+constexpr auto kAcquire = std::memory_order_acquire;
+constexpr auto kRelease = std::memory_order_release;
+constexpr int64_t kNever = std::numeric_limits<int64_t>::min();  ///< slot never entered
+constexpr int64_t kRotating = kNever + 1;                        ///< slot being cleared
+
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+static_assert(std::atomic<int64_t>::is_always_lock_free);
+
+/// Single-writer increment: the writer's own load, then a store (no read-modify-write).
+template <typename T>
+void bump(std::atomic<T>& cell, T by, std::memory_order order) {
+  cell.store(cell.load(kRelaxed) + by, order);
+}
+
+size_t ring_index(int64_t period, size_t slots) {
+  const int64_t m = period % static_cast<int64_t>(slots);
+  return static_cast<size_t>(m < 0 ? m + static_cast<int64_t>(slots) : m);
+}
+
+/// For each LatencyHistogram bucket, the first duration bound ≥ its lower end. A histogram bucket
+/// holds at most one bound (checked below), so one compare finishes the Prometheus bucket.
+constexpr auto kDurationBucketOf = [] {
+  std::array<uint8_t, latency_buckets::kCount> table{};
+  for (size_t h = 0; h < table.size(); ++h) {
+    const uint64_t lower = latency_buckets::lower(h);
+    size_t j = 0;
+    while (j < kDurationBoundsMicros.size() && kDurationBoundsMicros[j] < lower) ++j;
+    table[h] = static_cast<uint8_t>(j);
+  }
+  return table;
+}();
+
+constexpr bool one_bound_per_bucket() {
+  for (size_t h = 0; h < kDurationBucketOf.size(); ++h) {
+    const size_t next = kDurationBucketOf[h] + 1u;
+    if (next < kDurationBoundsMicros.size() &&
+        kDurationBoundsMicros[next] <= latency_buckets::upper(h)) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(one_bound_per_bucket());
+
+size_t duration_bucket(size_t histogram_bucket, uint64_t micros) {
+  const size_t j = kDurationBucketOf[histogram_bucket];
+  return j < kDurationBoundsMicros.size() && micros > kDurationBoundsMicros[j] ? j + 1 : j;
+}
+
+struct CountSlot {
+  std::atomic<int64_t> period{kNever};  ///< the second held
+  std::atomic<uint64_t> latency_sum_micros{0};
+  std::atomic<uint32_t> failures{0};
+  std::array<std::atomic<uint32_t>, kCodeClassCount> by_class{};
+
+  void clear() {
+    latency_sum_micros.store(0, kRelease);
+    failures.store(0, kRelease);
+    for (auto& c : by_class) c.store(0, kRelease);
+  }
+};
+
+struct LatencySlot {
+  std::atomic<int64_t> period{kNever};
+  std::array<std::atomic<uint32_t>, LatencyHistogram::kBucketCount> buckets{};
+
+  void clear() {
+    for (auto& c : buckets) c.store(0, kRelease);
+  }
+};
+
+constexpr std::array<size_t, kLatencyRings.size() + 1> kLatencyOffsets = [] {
+  std::array<size_t, kLatencyRings.size() + 1> offsets{};
+  for (size_t k = 0; k < kLatencyRings.size(); ++k) {
+    offsets[k + 1] = offsets[k] + kLatencyRings[k].slots;
+  }
+  return offsets;
+}();
+
+/// The writer makes `slot` hold `period`, clearing it if it held another.
+template <typename Slot>
+Slot& enter(Slot& slot, int64_t period) {
+  if (slot.period.load(kRelaxed) == period) return slot;
+  slot.period.store(kRotating, kRelaxed);
+  slot.clear();
+  slot.period.store(period, kRelease);
+  return slot;
+}
+
+/// Everything a windowed series keeps: the seconds, then the latency rings one after another.
+struct Windows {
+  std::array<CountSlot, kCountRing.slots> counts;
+  std::array<LatencySlot, kLatencyOffsets.back()> latency;
+};
+
+}  // namespace
+
+const size_t OutcomeShard::kWindowBytes = sizeof(Windows);
+
+struct alignas(64) OutcomeShard::Series {
+  struct alignas(64) Cumulative {
+    std::array<std::atomic<uint64_t>, kCodeClassCount> by_class{};
+    std::atomic<uint64_t> failures{0};
+    std::atomic<uint64_t> latency_sum_micros{0};
+    std::array<std::atomic<uint64_t>, kDurationBucketCount> buckets{};
+  } cumulative;
+  /// Writer-private (plain members, never read by readers): the slots of the current second.
+  struct alignas(64) Cursor {
+    int64_t second = kNever;
+    CountSlot* count = nullptr;
+    std::array<LatencySlot*, kLatencyRings.size()> latency{};
+  } cursor;
+  std::unique_ptr<Windows> windows;  ///< null: cumulative counters only
+};
+
+OutcomeCounts& OutcomeCounts::operator+=(const OutcomeCounts& other) {
+  requests += other.requests;
+  failures += other.failures;
+  for (size_t i = 0; i < kCodeClassCount; ++i) by_class[i] += other.by_class[i];
+  latency_sum_micros += other.latency_sum_micros;
+  return *this;
+}
+
+std::array<uint64_t, kDurationBucketCount> CumulativeStats::cumulative_buckets() const {
+  std::array<uint64_t, kDurationBucketCount> le{};
+  uint64_t total = 0;
+  for (size_t i = 0; i < kDurationBucketCount; ++i) le[i] = total += buckets[i];
+  return le;
+}
+
+OutcomeShard::OutcomeShard(size_t series_count, std::vector<bool> windowed)
+    : count_(series_count), series_(std::make_unique<Series[]>(series_count)) {
+  for (size_t i = 0; i < count_; ++i) {
+    if (windowed.empty() || (i < windowed.size() && windowed[i])) {
+      series_[i].windows = std::make_unique<Windows>();
+    }
+  }
+}
+
+OutcomeShard::~OutcomeShard() = default;
+
+void OutcomeShard::record(uint32_t series, int status, bool upstream_error, uint64_t latency_micros,
+                          int64_t now_seconds) {
+  if (series >= count_) return;
+  Series& s = series_[series];
+  const size_t cls = code_class_index(status);
+  const bool failed = upstream_error || cls == 5;
+  const size_t bucket = LatencyHistogram::bucket_index(latency_micros);
+
+  auto& c = s.cumulative;
+  bump<uint64_t>(c.by_class[cls], 1, kRelaxed);
+  bump<uint64_t>(c.failures, failed ? 1u : 0u, kRelaxed);
+  bump<uint64_t>(c.latency_sum_micros, latency_micros, kRelaxed);
+  bump<uint64_t>(c.buckets[duration_bucket(bucket, latency_micros)], 1, kRelaxed);
+  if (!s.windows) return;
+
+  if (now_seconds > s.cursor.second) advance(s, now_seconds);
+  CountSlot& slot = *s.cursor.count;
+  // Class before failures: a reader loads failures first, so it never sees more failures than
+  // requests in a slot.
+  bump<uint32_t>(slot.by_class[cls], 1, kRelease);
+  bump<uint32_t>(slot.failures, failed ? 1u : 0u, kRelease);
+  bump<uint64_t>(slot.latency_sum_micros, latency_micros, kRelease);
+  for (LatencySlot* l : s.cursor.latency) bump<uint32_t>(l->buckets[bucket], 1, kRelease);
+}
+
+void OutcomeShard::advance(Series& s, int64_t now_seconds) {
+  Windows& w = *s.windows;
+  s.cursor.second = now_seconds;
+  s.cursor.count = &enter(w.counts[ring_index(now_seconds, kCountRing.slots)], now_seconds);
+  for (size_t k = 0; k < kLatencyRings.size(); ++k) {
+    const int64_t period = floor_div(now_seconds, kLatencyRings[k].period_seconds);
+    const size_t index = kLatencyOffsets[k] + ring_index(period, kLatencyRings[k].slots);
+    s.cursor.latency[k] = &enter(w.latency[index], period);
+  }
+}
+
+bool OutcomeShard::windowed(uint32_t series) const {
+  return series < count_ && series_[series].windows != nullptr;
+}
+
+size_t OutcomeShard::memory_bytes() const {
+  size_t bytes = sizeof(*this) + count_ * sizeof(Series);
+  for (size_t i = 0; i < count_; ++i) bytes += series_[i].windows ? sizeof(Windows) : 0;
+  return bytes;
+}
+
+void OutcomeShard::add_cumulative(uint32_t series, CumulativeStats& into) const {
+  if (series >= count_) return;
+  const auto& c = series_[series].cumulative;
+  for (size_t i = 0; i < kCodeClassCount; ++i) {
+    const uint64_t n = c.by_class[i].load(kRelaxed);
+    into.counts.by_class[i] += n;
+    into.counts.requests += n;
+  }
+  into.counts.failures += c.failures.load(kRelaxed);
+  into.counts.latency_sum_micros += c.latency_sum_micros.load(kRelaxed);
+  for (size_t i = 0; i < kDurationBucketCount; ++i) into.buckets[i] += c.buckets[i].load(kRelaxed);
+}
+
+void OutcomeShard::add_seconds(uint32_t series, int64_t first, int64_t last,
+                               OutcomeCounts& into) const {
+  if (!windowed(series)) return;
+  const Windows& w = *series_[series].windows;
+  for (int64_t second = first; second <= last; ++second) {
+    const CountSlot& slot = w.counts[ring_index(second, kCountRing.slots)];
+    if (slot.period.load(kAcquire) != second) continue;
+    OutcomeCounts got;
+    got.failures = slot.failures.load(kAcquire);
+    for (size_t i = 0; i < kCodeClassCount; ++i) {
+      got.by_class[i] = slot.by_class[i].load(kAcquire);
+      got.requests += got.by_class[i];
+    }
+    got.latency_sum_micros = slot.latency_sum_micros.load(kAcquire);
+    if (slot.period.load(kAcquire) != second) continue;  // rotated while being read
+    into += got;
+  }
+}
+
+void OutcomeShard::add_latency(uint32_t series, size_t ring, int64_t period,
+                               LatencyHistogram& into) const {
+  if (!windowed(series) || ring >= kLatencyRings.size()) return;
+  const size_t index = kLatencyOffsets[ring] + ring_index(period, kLatencyRings[ring].slots);
+  const LatencySlot& slot = series_[series].windows->latency[index];
+  if (slot.period.load(kAcquire) != period) return;
+  std::array<uint32_t, LatencyHistogram::kBucketCount> got;
+  for (size_t i = 0; i < got.size(); ++i) got[i] = slot.buckets[i].load(kAcquire);
+  if (slot.period.load(kAcquire) != period) return;  // rotated while being read
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i] != 0) into.add_to_bucket(i, got[i]);
+  }
+}
+
+}  // namespace vane::analysis

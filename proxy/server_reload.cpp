@@ -1,0 +1,129 @@
+// Server: the rollout controller, per-worker generations, and reload.
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <thread>
+
+#include "proxy/config_checks.hpp"
+#include "proxy/log.hpp"
+#include "proxy/server.hpp"
+
+namespace vane::proxy {
+namespace {
+
+/// The admin token: the file's content without surrounding whitespace.
+std::string read_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read admin.tokenFile " + path);
+  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto first = token.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) throw std::runtime_error("admin.tokenFile " + path + " is empty");
+  return token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+/// Listeners and the admin address are bound once; a reload may not move them.
+std::string rebind_needed(const config::Config& old_config, const config::Config& next) {
+  if (old_config.admin.address != next.admin.address) return "admin.address";
+  if (old_config.listeners.size() != next.listeners.size()) return "listeners";
+  for (size_t i = 0; i < next.listeners.size(); ++i) {
+    if (old_config.listeners[i].name != next.listeners[i].name ||
+        old_config.listeners[i].address != next.listeners[i].address) {
+      return "listeners[" + std::to_string(i) + "]";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+void Server::start_controller() {
+  if (!config_->admin.token_file.empty()) api_.set_token(read_token(config_->admin.token_file));
+  rollout::Controller::Hooks hooks;
+  hooks.publish = [this](std::shared_ptr<const rollout::RoutingTable> table) {
+    for (auto& worker : workers_) worker->set_table(table);
+  };
+  hooks.healthy = [this](uint32_t upstream) {
+    for (const auto& endpoint : runtime_->endpoints[upstream]) {
+      if (endpoint.resolved) return true;
+    }
+    return false;
+  };
+  hooks.warn = [](std::string_view message) { log::warn(message); };
+  controller_ = std::make_unique<rollout::Controller>(config_, config_->state.dir, std::move(hooks),
+                                                      rollout::WallClock::now());
+}
+
+std::vector<std::vector<bool>> Server::used_upstreams() const {
+  std::vector<std::vector<bool>> used(config_->rollouts.size(),
+                                      std::vector<bool>(config_->upstreams.size(), false));
+  auto mark = [&](size_t r, std::string_view name) {
+    for (size_t u = 0; u < config_->upstreams.size(); ++u) {
+      if (config_->upstreams[u].name == name) used[r][u] = true;
+    }
+  };
+  for (uint32_t r = 0; r < config_->rollouts.size(); ++r) {
+    mark(r, config_->rollouts[r].upstream);
+    mark(r, controller_->state(r).stable);
+    mark(r, controller_->state(r).canary);
+  }
+  return used;
+}
+
+std::vector<GenerationSpec> Server::build_generations(std::shared_ptr<const Runtime> runtime) {
+  uint32_t count = static_cast<uint32_t>(workers_.size());
+  if (count == 0) count = config_->workers;
+  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  auto layout = std::make_shared<const StatsLayout>(*config_, used_upstreams());
+  // Outcomes keep accumulating across a reload that leaves the series as they were.
+  const bool same_series = layout_ && *layout_ == *layout && generations_.size() == count;
+  std::vector<GenerationSpec> specs(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    specs[i].runtime = runtime;
+    specs[i].layout = same_series ? layout_ : layout;
+    specs[i].shard = same_series ? generations_[i].shard
+                                 : std::make_shared<analysis::OutcomeShard>(layout->series_count(),
+                                                                            layout->windowed());
+    specs[i].stats = same_series ? generations_[i].stats
+                                 : std::make_shared<WorkerStats>(config_->upstreams.size(),
+                                                                 config_->rollouts.size());
+  }
+  if (!same_series) layout_ = layout;
+  return specs;
+}
+
+std::vector<config::Error> Server::reload() {
+  auto loaded = load_config(options_.config_path);
+  if (loaded.errors.empty()) {
+    if (auto field = rebind_needed(*config_, *loaded.config); !field.empty()) {
+      loaded.errors.push_back({options_.config_path, 1, 1, field,
+                               "cannot change without a restart (sockets are bound once)"});
+    }
+  }
+  if (!loaded.errors.empty()) {
+    ++reloads_failed_;
+    for (const auto& error : loaded.errors) log::error("reload rejected: " + error.to_string());
+    return loaded.errors;
+  }
+  try {
+    if (!loaded.config->admin.token_file.empty()) {
+      api_.set_token(read_token(loaded.config->admin.token_file));
+    } else {
+      api_.set_token("");
+    }
+  } catch (const std::exception& e) {
+    ++reloads_failed_;
+    log::error(std::string("reload rejected: ") + e.what());
+    return {{options_.config_path, 1, 1, "admin.tokenFile", e.what()}};
+  }
+  config_ = loaded.config;
+  runtime_ = Runtime::build(config_);
+  // Workers get the new config and its table together, so indices always match.
+  controller_->reconfigure(config_, rollout::WallClock::now());
+  generations_ = build_generations(runtime_);
+  for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->reload(generations_[i], controller_->table());
+  ++reloads_succeeded_;
+  log::info("reloaded " + options_.config_path);
+  return {};
+}
+
+}  // namespace vane::proxy

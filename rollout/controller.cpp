@@ -1,0 +1,151 @@
+#include "rollout/controller.hpp"
+
+namespace vane::rollout {
+namespace {
+
+/// A persisted state fits the config when the upstreams it names still exist.
+bool fits(const config::Config& config, const RolloutState& state) {
+  if (!config.find_upstream(state.stable)) return false;
+  return state.canary.empty() || config.find_upstream(state.canary);
+}
+
+}  // namespace
+
+Controller::Controller(std::shared_ptr<const config::Config> config, std::string state_dir,
+                       Hooks hooks, WallTime now)
+    : config_(std::move(config)), store_(std::move(state_dir)), hooks_(std::move(hooks)) {
+  rollouts_.resize(config_->rollouts.size());
+  for (uint32_t i = 0; i < rollouts_.size(); ++i) {
+    const auto& spec = config_->rollouts[i];
+    auto loaded = store_.load(spec.name);
+    if (!loaded.warning.empty() && hooks_.warn) hooks_.warn("rollout " + spec.name + ": " + loaded.warning);
+    if (loaded.state && fits(*config_, *loaded.state)) {
+      rollouts_[i].state = *loaded.state;
+      for (const auto& effect : resume_effects(spec, rollouts_[i].state)) {
+        if (hooks_.analysis) hooks_.analysis(i, effect);
+      }
+    } else {
+      rollouts_[i].state = initial_state(spec);
+      if (!loaded.warning.empty()) rollouts_[i].state.message = loaded.warning;
+      store_.save(spec.name, rollouts_[i].state, nullptr);
+    }
+    // Resumed as it was (a running analysis starts afresh, SPEC §4); then the desired upstream
+    // of this config is reconciled with it.
+    Event resume;
+    resume.kind = Event::Kind::DesiredChanged;
+    resume.upstream = spec.upstream;
+    apply(i, resume, now);
+  }
+  publish();
+}
+
+void Controller::reconfigure(std::shared_ptr<const config::Config> config, WallTime now) {
+  std::vector<Entry> next(config->rollouts.size());
+  for (uint32_t i = 0; i < next.size(); ++i) {
+    const auto& spec = config->rollouts[i];
+    auto old = find(spec.name);
+    next[i].state = old && fits(*config, rollouts_[*old].state) ? rollouts_[*old].state
+                                                               : initial_state(spec);
+  }
+  config_ = std::move(config);
+  rollouts_ = std::move(next);
+  for (uint32_t i = 0; i < rollouts_.size(); ++i) {
+    Event changed;
+    changed.kind = Event::Kind::DesiredChanged;
+    changed.upstream = config_->rollouts[i].upstream;
+    apply(i, changed, now);
+  }
+  table_.reset();  // indices changed with the config: always a new table
+  publish(false);
+}
+
+void Controller::tick(WallTime now) {
+  for (uint32_t i = 0; i < rollouts_.size(); ++i) apply(i, Event{}, now);
+  publish();
+}
+
+Controller::Outcome Controller::command(std::string_view rollout, Event::Kind kind, WallTime now,
+                                        std::string_view message) {
+  auto index = find(rollout);
+  if (!index) return Outcome::NotFound;
+  Event event;
+  event.kind = kind;
+  event.message = std::string(message);
+  Environment env{canary_healthy(rollouts_[*index].state)};
+  auto result = transition(config_->rollouts[*index], rollouts_[*index].state, event, now, env);
+  if (result.verdict == Verdict::Conflict) return Outcome::Conflict;
+  adopt(*index, std::move(result));
+  publish();
+  return Outcome::Done;
+}
+
+void Controller::analysis_done(uint32_t rollout, AnalysisKind kind, Event::AnalysisPhase phase,
+                               std::string message, WallTime now) {
+  if (rollout >= rollouts_.size()) return;
+  Event event;
+  event.kind = Event::Kind::AnalysisDone;
+  event.analysis = kind;
+  event.analysis_phase = phase;
+  event.message = std::move(message);
+  apply(rollout, event, now);
+  publish();
+}
+
+std::optional<uint32_t> Controller::find(std::string_view rollout) const {
+  for (uint32_t i = 0; i < config_->rollouts.size(); ++i) {
+    if (config_->rollouts[i].name == rollout) return i;
+  }
+  return std::nullopt;
+}
+
+void Controller::apply(uint32_t index, const Event& event, WallTime now) {
+  Environment env{canary_healthy(rollouts_[index].state)};
+  auto result = transition(config_->rollouts[index], rollouts_[index].state, event, now, env);
+  if (result.verdict == Verdict::Ok) adopt(index, std::move(result));
+}
+
+void Controller::adopt(uint32_t index, Transition&& result) {
+  Entry& entry = rollouts_[index];
+  const auto& spec = config_->rollouts[index];
+  if (!(result.state == entry.state)) {
+    std::string error;
+    if (!store_.save(spec.name, result.state, &error) && hooks_.warn) {
+      hooks_.warn("rollout " + spec.name + ": cannot persist progress: " + error);
+    }
+    entry.state = std::move(result.state);
+  }
+  entry.plan = plan_traffic(spec, entry.state, canary_healthy(entry.state));
+  for (const auto& effect : result.effects) {
+    if (hooks_.analysis) hooks_.analysis(index, effect);
+  }
+}
+
+bool Controller::canary_healthy(const RolloutState& state) const {
+  const int32_t canary = upstream_index(state.canary);
+  if (canary < 0) return false;
+  return !hooks_.healthy || hooks_.healthy(static_cast<uint32_t>(canary));
+}
+
+int32_t Controller::upstream_index(std::string_view name) const {
+  for (size_t i = 0; i < config_->upstreams.size(); ++i) {
+    if (config_->upstreams[i].name == name) return static_cast<int32_t>(i);
+  }
+  return -1;
+}
+
+void Controller::publish(bool notify) {
+  std::vector<RolloutRouting> routing(rollouts_.size());
+  for (uint32_t i = 0; i < rollouts_.size(); ++i) {
+    const auto& state = rollouts_[i].state;
+    routing[i].stable = static_cast<uint32_t>(std::max(upstream_index(state.stable), 0));
+    routing[i].canary = state.aborted ? -1 : upstream_index(state.canary);
+    routing[i].plan = rollouts_[i].plan;
+  }
+  // Only a change of traffic makes a new table: workers swap it between requests.
+  if (table_ && routing == published_) return;
+  published_ = routing;
+  table_ = std::make_shared<const RoutingTable>(*config_, routing);
+  if (notify && hooks_.publish) hooks_.publish(table_);
+}
+
+}  // namespace vane::rollout

@@ -1,0 +1,86 @@
+// Drives every rollout of a config on the control thread: feeds the state machine its events
+// (ticks, commands, config changes, analysis results), persists every change, and publishes a new
+// RoutingTable whenever the traffic a rollout calls for changes. Control thread only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "rollout/routing_table.hpp"
+#include "rollout/rollout_state.hpp"
+#include "rollout/state_machine.hpp"
+#include "rollout/state_store.hpp"
+#include "rollout/traffic_plan.hpp"
+
+namespace vane::rollout {
+
+class Controller {
+ public:
+  struct Hooks {
+    /// Hands a new table to the data plane.
+    std::function<void(std::shared_ptr<const RoutingTable>)> publish;
+    /// True when an upstream (index into Config::upstreams) has an endpoint fit for traffic.
+    std::function<bool(uint32_t upstream)> healthy;
+    /// Starts or stops analysis runs (issue #5); unset: analysis steps wait for `promote`.
+    std::function<void(uint32_t rollout, const Effect& effect)> analysis;
+    /// Reports what an operator should know (state files set aside, …).
+    std::function<void(std::string_view message)> warn;
+  };
+
+  /// What a command did: unknown rollout, refused in this phase (409), or done.
+  enum class Outcome : uint8_t { Done, NotFound, Conflict };
+
+  /// Loads each rollout's persisted state (or starts it as on a first start) and publishes.
+  Controller(std::shared_ptr<const config::Config> config, std::string state_dir, Hooks hooks,
+             WallTime now);
+
+  /// A reloaded config: rollouts keep their progress; a changed desired upstream restarts the
+  /// canary (SPEC §4); new rollouts start; removed ones are dropped. Does not call `publish`:
+  /// the caller hands table() to the data plane together with the new config.
+  void reconfigure(std::shared_ptr<const config::Config> config, WallTime now);
+
+  /// Time passed: pause expiry, progress deadlines, health changes.
+  void tick(WallTime now);
+
+  /// promote, promote --full, abort, retry, pause.
+  Outcome command(std::string_view rollout, Event::Kind kind, WallTime now,
+                  std::string_view message = {});
+
+  /// An analysis run of `rollout` ended.
+  void analysis_done(uint32_t rollout, AnalysisKind kind, Event::AnalysisPhase phase,
+                     std::string message, WallTime now);
+
+  const config::Config& config() const { return *config_; }
+  std::optional<uint32_t> find(std::string_view rollout) const;
+  const RolloutState& state(uint32_t rollout) const { return rollouts_[rollout].state; }
+  /// The traffic in force now.
+  const TrafficPlan& plan(uint32_t rollout) const { return rollouts_[rollout].plan; }
+  std::shared_ptr<const RoutingTable> table() const { return table_; }
+
+
+ private:
+  struct Entry {
+    RolloutState state;
+    TrafficPlan plan;
+  };
+
+  void apply(uint32_t index, const Event& event, WallTime now);
+  void adopt(uint32_t index, Transition&& transition);
+  void publish(bool notify = true);
+  bool canary_healthy(const RolloutState& state) const;
+  int32_t upstream_index(std::string_view name) const;
+
+  std::shared_ptr<const config::Config> config_;
+  StateStore store_;
+  Hooks hooks_;
+  std::vector<Entry> rollouts_;  ///< parallel to config_->rollouts
+  std::vector<RolloutRouting> published_;
+  std::shared_ptr<const RoutingTable> table_;
+};
+
+}  // namespace vane::rollout

@@ -1,0 +1,334 @@
+// The canary rollout state machine: ONE table of (state, event) -> handler (SPEC §4).
+//
+//                  DesiredChanged(new)
+//  +---------+ ---------------------------> +-------------+   pause step, Pause,   +--------+
+//  | Healthy |                              | Progressing | ---------------------> | Paused |
+//  +---------+ <--------------------------- +-------------+ <--------------------- +--------+
+//     ^   last step done, PromoteFull,        |        ^      Promote, Tick: pause
+//     |   undo (from every state with         |        |      step over
+//     |   a canary)             Tick: deadline|        | Tick: canary healthy,
+//     |                         passed        v        | Promote
+//     |                                    +---------+
+//     |                                    | Stalled |  Degraded, not aborted (Pause and an
+//     |                                    +---------+  Inconclusive run lead to Paused)
+//     |
+//     |   Abort, a run Failed/Error, the deadline passed with progressDeadlineAbort
+//     |   (from Progressing, Paused, Stalled)   ---->  +---------+
+//     +-------------------- undo ----------------------| Aborted |  Degraded, aborted
+//                                                      +---------+
+//                        Retry, DesiredChanged(new): --> Progressing (steps from 0)
+//
+// "Progressing" means: a setWeight step waiting for a healthy canary, or a step run awaited.
+// Steps that complete at once (setWeight with a healthy canary, route steps) are run through in
+// the same transition; the rollout completes (-> Healthy) after the last step.
+// DesiredChanged(another new upstream) from any state with a canary drops it and starts over.
+// Promote, PromoteFull, Abort and Pause need a canary in progress that is not aborted, Retry
+// needs Aborted: other rows answer Conflict (HTTP 409) and change nothing. Tick also ends the
+// old stable's warm period (scale_down_at) in every state.
+#include "rollout/state_machine.hpp"
+
+#include <array>
+
+#include "rollout/canary_steps.hpp"
+
+namespace vane::rollout {
+namespace {
+
+using namespace canary;
+using StepKind = config::Step::Kind;
+
+/// The situation a RolloutState is in, as the table sees it.
+enum class State : uint8_t {
+  Healthy,      ///< no canary: stable = desired
+  Progressing,  ///< a setWeight step waiting for a healthy canary, or a step run awaited
+  Paused,       ///< a pause step, `vane pause`, or an Inconclusive run
+  Stalled,      ///< Degraded, not aborted: progress deadline passed, waiting for a healthy canary
+  Aborted,      ///< Degraded and aborted: waits for retry or a new desired upstream
+};
+
+State situation(const RolloutState& s) {
+  if (s.canary.empty()) return State::Healthy;
+  if (s.aborted) return State::Aborted;
+  if (s.phase == Phase::Paused) return State::Paused;
+  if (s.phase == Phase::Degraded) return State::Stalled;
+  return State::Progressing;
+}
+
+// ---- handlers ----------------------------------------------------------------------------------
+
+void conflict(Context& c) { c.verdict = Verdict::Conflict; }
+
+void on_tick_idle(Context& c) { expire_scale_down(c); }
+
+/// A setWeight step re-checks the canary's health and the progress deadline; a step run waits.
+void on_tick_waiting(Context& c) {
+  expire_scale_down(c);
+  if (at_step_of_kind(c, StepKind::Analysis) && c.s.step_analysis == AnalysisStatus::Running) {
+    return;
+  }
+  run_steps(c);
+}
+
+void on_tick_paused(Context& c) {
+  expire_scale_down(c);
+  const RolloutState& s = c.s;
+  if (s.pause_reason != PauseReason::Step || !s.pause_until || c.now < *s.pause_until) return;
+  finish_step(c);
+  run_steps(c);
+}
+
+void on_desired(Context& c) {
+  RolloutState& s = c.s;
+  const std::string& desired = c.event.upstream.empty() ? c.spec.upstream : c.event.upstream;
+  if (s.stable.empty()) {  // nothing was ever stable: a first start
+    const std::string upstream = desired;
+    s = initial_state(c.spec);
+    s.stable = upstream;
+    s.message = "first start: " + upstream + " is stable";
+    return;
+  }
+  if (desired == s.stable) {
+    if (!s.canary.empty()) undo(c);
+    return;
+  }
+  if (desired == s.canary) return;  // a reload naming the same desired keeps progress
+  if (!s.canary.empty()) terminate_all(c);
+  s.canary = desired;
+  s.aborted = false;
+  s.abort_reason.clear();
+  start_attempt(c);
+}
+
+/// Promote on a pause: restarts an Inconclusive background run; moves past a pause step or a
+/// step run that ended while paused; otherwise resumes the current step.
+void on_promote_paused(Context& c) {
+  RolloutState& s = c.s;
+  if (s.background_analysis == AnalysisStatus::Inconclusive) {
+    s.background_analysis = AnalysisStatus::Running;
+    emit_start(c, AnalysisKind::Background);
+  }
+  const bool step_run_over = s.step_analysis == AnalysisStatus::Successful ||
+                             s.step_analysis == AnalysisStatus::Inconclusive;
+  if (at_step_of_kind(c, StepKind::Pause) ||
+      (at_step_of_kind(c, StepKind::Analysis) && step_run_over)) {
+    finish_step(c);
+    return run_steps(c);
+  }
+  resume(c);
+}
+
+/// Promote while not paused skips the current step.
+void on_promote_running(Context& c) {
+  if (at_step_of_kind(c, StepKind::Analysis) && c.s.step_analysis == AnalysisStatus::Running) {
+    emit_terminate_step(c);
+  }
+  finish_step(c);
+  run_steps(c);
+}
+
+void on_promote_full(Context& c) { complete(c); }
+
+void on_abort(Context& c) {
+  abort_with(c, c.event.message.empty() ? "aborted by user" : c.event.message);
+}
+
+void on_retry(Context& c) {
+  c.s.aborted = false;
+  c.s.abort_reason.clear();
+  start_attempt(c);
+}
+
+void on_pause_running(Context& c) {
+  RolloutState& s = c.s;
+  clear_wait(s);  // the progress deadline does not count during a pause
+  s.pause_reason = PauseReason::Manual;
+  s.paused_since = c.now;
+  s.pause_until.reset();
+  s.phase = Phase::Paused;
+  s.message = "paused by user at " + describe_current(c) + "; promote to resume";
+}
+
+/// Already paused: a timed pause step now waits for promote; any other pause already does.
+void on_pause_paused(Context& c) {
+  RolloutState& s = c.s;
+  if (s.pause_reason != PauseReason::Step || !s.pause_until) return;
+  s.pause_until.reset();
+  s.message = "paused by user at " + describe_current(c) + "; promote to resume";
+}
+
+std::string run_reason(const Context& c, const std::string& what) {
+  static constexpr std::array<const char*, 4> names{"Successful", "Failed", "Error",
+                                                    "Inconclusive"};
+  const auto phase = names[static_cast<std::size_t>(c.event.analysis_phase)];
+  return c.event.message.empty() ? what + " " + phase : what + " " + phase + ": " + c.event.message;
+}
+
+void on_background_done(Context& c) {
+  RolloutState& s = c.s;
+  if (s.background_analysis != AnalysisStatus::Running) return;  // stale
+  switch (c.event.analysis_phase) {
+    case Event::AnalysisPhase::Successful:
+      s.background_analysis = AnalysisStatus::Successful;
+      return;
+    case Event::AnalysisPhase::Failed:
+    case Event::AnalysisPhase::Error:
+      return abort_with(c, c.event.message.empty() ? run_reason(c, "background analysis")
+                                                   : c.event.message);
+    case Event::AnalysisPhase::Inconclusive:
+      s.background_analysis = AnalysisStatus::Inconclusive;
+      return hold_inconclusive(c, run_reason(c, "background analysis"));
+  }
+}
+
+void on_step_done(Context& c) {
+  RolloutState& s = c.s;
+  const bool stale = !at_step_of_kind(c, StepKind::Analysis) ||
+                     s.step_analysis != AnalysisStatus::Running ||
+                     (c.event.step_index && *c.event.step_index != s.step_index);
+  if (stale) return;
+  const std::string what = "analysis step " + std::to_string(s.step_index);
+  switch (c.event.analysis_phase) {
+    case Event::AnalysisPhase::Successful:
+      if (s.phase != Phase::Paused) {
+        finish_step(c);
+        return run_steps(c);
+      }
+      s.step_analysis = AnalysisStatus::Successful;  // promote moves past it
+      s.message += " (" + run_reason(c, what) + ")";
+      return;
+    case Event::AnalysisPhase::Failed:
+    case Event::AnalysisPhase::Error:
+      return abort_with(c, c.event.message.empty() ? run_reason(c, what) : c.event.message);
+    case Event::AnalysisPhase::Inconclusive:
+      s.step_analysis = AnalysisStatus::Inconclusive;
+      return hold_inconclusive(c, run_reason(c, what));
+  }
+}
+
+void on_analysis_done(Context& c) {
+  if (c.event.analysis == AnalysisKind::Step) return on_step_done(c);
+  if (c.event.analysis == AnalysisKind::Background) return on_background_done(c);
+  // PrePromotion / PostPromotion belong to blue-green: nothing to do for a canary.
+}
+
+void ignore(Context&) {}
+
+// ---- the table ---------------------------------------------------------------------------------
+
+using Handler = void (*)(Context&);
+using K = Event::Kind;
+
+struct Row {
+  State state;
+  Event::Kind event;
+  Handler handler;
+};
+
+// clang-format off
+constexpr std::array<Row, 40> table{{
+  // state               event               handler
+  {State::Healthy,     K::Tick,            on_tick_idle},
+  {State::Healthy,     K::DesiredChanged,  on_desired},
+  {State::Healthy,     K::Promote,         conflict},
+  {State::Healthy,     K::PromoteFull,     conflict},
+  {State::Healthy,     K::Abort,           conflict},
+  {State::Healthy,     K::Retry,           conflict},
+  {State::Healthy,     K::Pause,           conflict},
+  {State::Healthy,     K::AnalysisDone,    ignore},
+
+  {State::Progressing, K::Tick,            on_tick_waiting},
+  {State::Progressing, K::DesiredChanged,  on_desired},
+  {State::Progressing, K::Promote,         on_promote_running},
+  {State::Progressing, K::PromoteFull,     on_promote_full},
+  {State::Progressing, K::Abort,           on_abort},
+  {State::Progressing, K::Retry,           conflict},
+  {State::Progressing, K::Pause,           on_pause_running},
+  {State::Progressing, K::AnalysisDone,    on_analysis_done},
+
+  {State::Paused,      K::Tick,            on_tick_paused},
+  {State::Paused,      K::DesiredChanged,  on_desired},
+  {State::Paused,      K::Promote,         on_promote_paused},
+  {State::Paused,      K::PromoteFull,     on_promote_full},
+  {State::Paused,      K::Abort,           on_abort},
+  {State::Paused,      K::Retry,           conflict},
+  {State::Paused,      K::Pause,           on_pause_paused},
+  {State::Paused,      K::AnalysisDone,    on_analysis_done},
+
+  {State::Stalled,     K::Tick,            on_tick_waiting},
+  {State::Stalled,     K::DesiredChanged,  on_desired},
+  {State::Stalled,     K::Promote,         on_promote_running},
+  {State::Stalled,     K::PromoteFull,     on_promote_full},
+  {State::Stalled,     K::Abort,           on_abort},
+  {State::Stalled,     K::Retry,           conflict},
+  {State::Stalled,     K::Pause,           on_pause_running},
+  {State::Stalled,     K::AnalysisDone,    on_analysis_done},
+
+  {State::Aborted,     K::Tick,            on_tick_idle},
+  {State::Aborted,     K::DesiredChanged,  on_desired},
+  {State::Aborted,     K::Promote,         conflict},
+  {State::Aborted,     K::PromoteFull,     conflict},
+  {State::Aborted,     K::Abort,           conflict},
+  {State::Aborted,     K::Retry,           on_retry},
+  {State::Aborted,     K::Pause,           conflict},
+  {State::Aborted,     K::AnalysisDone,    ignore},
+}};
+// clang-format on
+
+Handler find_handler(State state, Event::Kind event) {
+  for (const Row& row : table) {
+    if (row.state == state && row.event == event) return row.handler;
+  }
+  return ignore;
+}
+
+bool is_command(Event::Kind kind) {
+  return kind == K::Promote || kind == K::PromoteFull || kind == K::Abort || kind == K::Retry ||
+         kind == K::Pause;
+}
+
+const std::vector<config::Step>& steps_of(const config::Rollout& spec) {
+  static const std::vector<config::Step> none;
+  return spec.canary ? spec.canary->steps : none;
+}
+
+}  // namespace
+
+Transition transition(const config::Rollout& spec, const RolloutState& state, const Event& event,
+                      WallTime now, const Environment& env) {
+  Transition out{state, {}, Verdict::Ok};
+  if (!spec.canary) {  // blue-green has its own table (issue #6); nothing moves here yet
+    if (is_command(event.kind)) out.verdict = Verdict::Conflict;
+    return out;
+  }
+  Context c{spec, steps_of(spec), event, now, env, out.state, out.effects};
+  find_handler(situation(state), event.kind)(c);
+  if (c.verdict == Verdict::Conflict) return Transition{state, {}, Verdict::Conflict};
+  return out;
+}
+
+std::vector<Effect> resume_effects(const config::Rollout& spec, const RolloutState& state) {
+  std::vector<Effect> effects;
+  if (!spec.canary || state.canary.empty() || state.aborted) return effects;
+  if (state.background_analysis == AnalysisStatus::Running) {
+    effects.push_back(Effect{Effect::Kind::StartAnalysis, AnalysisKind::Background, 0, false});
+  }
+  const auto& steps = spec.canary->steps;
+  const bool at_analysis = state.step_index < steps.size() &&
+                           steps[state.step_index].kind == StepKind::Analysis;
+  if (at_analysis && state.step_analysis == AnalysisStatus::Running) {
+    effects.push_back(Effect{Effect::Kind::StartAnalysis, AnalysisKind::Step, state.step_index,
+                             false});
+  }
+  return effects;
+}
+
+RolloutState initial_state(const config::Rollout& spec) {
+  RolloutState s;
+  s.stable = spec.upstream;
+  s.step_index = static_cast<uint32_t>(steps_of(spec).size());
+  s.phase = Phase::Healthy;
+  s.message = "first start: " + spec.upstream + " is stable";
+  return s;
+}
+
+}  // namespace vane::rollout

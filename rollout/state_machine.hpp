@@ -1,0 +1,81 @@
+// The canary rollout state machine of SPEC §4 as one pure function of (spec, state, event, now):
+// no clock, no I/O, no threads, so every transition is a table row in a unit test. The control
+// thread's RolloutController feeds it events and carries out the effects it returns.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "rollout/rollout_state.hpp"
+
+namespace vane::rollout {
+
+/// Facts about the world the machine needs but does not own.
+struct Environment {
+  bool canary_healthy = true;  ///< the canary upstream has an endpoint fit for traffic (for a
+                               ///< setWeight step: at least one that passed a probe, if probed)
+};
+
+struct Event {
+  enum class Kind : uint8_t {
+    Tick,             ///< time passed (pause expiry, progress deadline, scale-down)
+    DesiredChanged,   ///< the config names a (possibly new) desired upstream: `upstream`
+    Promote,          ///< `vane promote`
+    PromoteFull,      ///< `vane promote --full`
+    Abort,            ///< `vane abort` (reason: `message`)
+    Retry,            ///< `vane retry`
+    Pause,            ///< `vane pause`
+    AnalysisDone,     ///< a run of `analysis` kind ended with `analysis_phase`
+  };
+  enum class AnalysisPhase : uint8_t { Successful, Failed, Error, Inconclusive };
+
+  Kind kind = Kind::Tick;
+  std::string upstream;  ///< DesiredChanged
+  std::string message;   ///< Abort reason; AnalysisDone: the run's message
+  AnalysisKind analysis = AnalysisKind::Step;
+  AnalysisPhase analysis_phase = AnalysisPhase::Successful;
+  /// AnalysisDone of a Step run: the step it ran for (Effect::step_index of its StartAnalysis).
+  /// When set, a result for another step than the current one is stale and ignored.
+  std::optional<uint32_t> step_index;
+};
+
+/// What the driver must do after a transition.
+struct Effect {
+  enum class Kind : uint8_t {
+    StartAnalysis,      ///< start a run of `analysis` kind (for a Step: of step `step_index`)
+    TerminateAnalysis,  ///< stop the running run(s) of `analysis` kind (all kinds when `all`)
+  };
+  Kind kind = Kind::StartAnalysis;
+  AnalysisKind analysis = AnalysisKind::Step;
+  uint32_t step_index = 0;
+  bool all = false;
+
+  friend bool operator==(const Effect&, const Effect&) = default;
+};
+
+/// Whether a command is allowed in the state (SPEC §6: 409 when not).
+enum class Verdict : uint8_t { Ok, Conflict };
+
+struct Transition {
+  RolloutState state;
+  std::vector<Effect> effects;
+  Verdict verdict = Verdict::Ok;  ///< Conflict: a command not valid now; `state` is unchanged
+};
+
+/// Applies `event` to `state` for the canary rollout `spec` at wall time `now`.
+Transition transition(const config::Rollout& spec, const RolloutState& state, const Event& event,
+                      WallTime now, const Environment& env);
+
+/// The runs a state restored after a restart or reload needs (SPEC §4: "a running analysis starts
+/// a fresh run"): StartAnalysis for the background run and for the current analysis step when
+/// they were Running. Nothing for an aborted or finished rollout.
+std::vector<Effect> resume_effects(const config::Rollout& spec, const RolloutState& state);
+
+/// The state of a rollout seen for the first time (no persisted state): its desired upstream
+/// becomes stable at once (SPEC §1).
+RolloutState initial_state(const config::Rollout& spec);
+
+}  // namespace vane::rollout

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Offline checks of deploy/ (CTest: lint.deploy). Usage: check_deploy.sh ROOT VANE_BINARY
+#   1. yamllint (deploy/.yamllint) on every YAML file under deploy/ and on the vane.yaml that the
+#      Kubernetes ConfigMap carries;
+#   2. tests/deploy/check_manifests.py: the manifests agree with each other and with that vane.yaml
+#      (ports, probes, mounts, securityContext, Services, the headless Services the upstreams name);
+#   3. `vane validate` on deploy/vane.yaml, on the ConfigMap's vane.yaml, on it after the rollout
+#      edit README.md describes, and on a broken copy, which must be rejected;
+#   4. deploy/systemd/vane.service: the directives it must carry, `systemd-analyze verify`, and an
+#      exposure level of at most 2.0 from `systemd-analyze security` (skipped without systemd-analyze).
+# Every check runs; the script prints what failed and exits 1 if anything did.
+set -uo pipefail
+
+root=${1:?usage: check_deploy.sh ROOT VANE_BINARY}
+vane=${2:?usage: check_deploy.sh ROOT VANE_BINARY}
+here=$(cd "$(dirname "$0")" && pwd)
+deploy=$root/deploy
+failed=0
+fail() { echo "FAIL: $*" >&2; failed=1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# python3 with PyYAML: yamllint's Debian package pulls in python3-yaml for /usr/bin/python3.
+python=
+for candidate in python3 /usr/bin/python3; do
+  if command -v "$candidate" >/dev/null && "$candidate" -c 'import yaml' 2>/dev/null; then
+    python=$candidate
+    break
+  fi
+done
+
+echo "== yamllint"
+mapfile -t yamls < <(find "$deploy" -type f \( -name '*.yaml' -o -name '*.yml' \) | sort)
+if ! command -v yamllint >/dev/null; then
+  fail "yamllint is not installed (apt-get install yamllint)"
+elif ! yamllint -s -f parsable -c "$deploy/.yamllint" "${yamls[@]}"; then
+  fail "yamllint found problems in deploy/"
+fi
+
+echo "== Kubernetes manifests"
+if [ -z "$python" ]; then
+  fail "no python3 with PyYAML (apt-get install python3-yaml): manifests and ConfigMap not checked"
+elif ! "$python" "$here/check_manifests.py" "$root" "$tmp"; then
+  fail "deploy/kubernetes/ is inconsistent (see above)"
+fi
+
+echo "== vane validate"
+validate() {  # validate FILE DESCRIPTION
+  if [ ! -f "$1" ]; then
+    fail "$2: not extracted"
+  elif ! "$vane" validate -c "$1"; then
+    fail "$2 does not validate"
+  fi
+}
+validate "$deploy/vane.yaml" "deploy/vane.yaml"
+validate "$tmp/configmap-vane.yaml" "the ConfigMap's vane.yaml"
+validate "$tmp/configmap-vane-rollout.yaml" "the ConfigMap's vane.yaml with the rollout edit"
+if [ -f "$tmp/configmap-vane.yaml" ]; then
+  if command -v yamllint >/dev/null &&
+     ! yamllint -s -f parsable -c "$deploy/.yamllint" "$tmp/configmap-vane.yaml"; then
+    fail "yamllint found problems in the ConfigMap's vane.yaml"
+  fi
+  # The validator must actually look at the rollout: a weight of 500 has to be rejected.
+  sed -E 's/setWeight: [0-9.]+/setWeight: 500/' "$tmp/configmap-vane.yaml" > "$tmp/broken.yaml"
+  if "$vane" validate -c "$tmp/broken.yaml" 2>/dev/null; then
+    fail "vane validate accepted a rollout step with setWeight: 500"
+  fi
+fi
+
+echo "== systemd unit"
+unit=$deploy/systemd/vane.service
+required=(
+  "ExecStart=/usr/local/bin/vane run -c /etc/vane/vane.yaml"
+  "ExecReload=/bin/kill -HUP \$MAINPID"
+  "KillSignal=SIGTERM" "TimeoutStopSec=40" "Restart=on-failure" "StateDirectory=vane"
+  "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes"
+  "PrivateDevices=yes" "ProtectKernelTunables=yes" "ProtectKernelModules=yes"
+  "ProtectKernelLogs=yes" "ProtectControlGroups=yes"
+  "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" "RestrictNamespaces=yes"
+  "LockPersonality=yes" "MemoryDenyWriteExecute=yes" "SystemCallFilter=@system-service"
+  "CapabilityBoundingSet=CAP_NET_BIND_SERVICE" "AmbientCapabilities=CAP_NET_BIND_SERVICE"
+  "LimitNOFILE=1048576"
+)
+# The last assignment of a key is the one systemd uses: check that one, so a later line cannot
+# quietly undo a required one. SystemCallFilter= adds up (the ~ lines deny), an empty one resets.
+last() {
+  if [ "$1" = SystemCallFilter ]; then
+    grep -E "^$1=" "$unit" | grep -v '=~' | tail -n 1
+  else
+    grep -E "^$1=" "$unit" | tail -n 1
+  fi
+}
+for line in "${required[@]}"; do
+  key=${line%%=*}
+  [ "$(last "$key")" = "$line" ] || fail "vane.service: expected $line, found '$(last "$key")'"
+done
+grep -qx 'SystemCallFilter=' "$unit" && fail "vane.service: an empty SystemCallFilter= resets the filter"
+grep -qE '^Type=(simple|exec|notify)$' "$unit" || fail "vane.service: Type= is not simple, exec or notify"
+grep -qE '^(User=vane|DynamicUser=yes)$' "$unit" || fail "vane.service: neither User=vane nor DynamicUser=yes"
+
+if command -v systemd-analyze >/dev/null; then
+  # verify checks that ExecStart's binary exists: point it at the binary under test.
+  mkdir "$tmp/unit"
+  sed "s#/usr/local/bin/vane#$(realpath "$vane")#g" "$unit" > "$tmp/unit/vane.service"
+  # It only warns about unknown keys and bad values (exit 0), so any message is a failure.
+  if ! systemd-analyze verify --man=no "$tmp/unit/vane.service" > "$tmp/verify.txt" 2>&1 ||
+     [ -s "$tmp/verify.txt" ]; then
+    cat "$tmp/verify.txt"
+    fail "systemd-analyze verify rejected vane.service or warned about it"
+  fi
+  if ! systemd-analyze --help | grep -q -- '--offline'; then
+    echo "systemd-analyze is older than systemd 250: skipping the offline security review"
+  elif ! systemd-analyze security --offline=yes --threshold=20 "$tmp/unit/vane.service" > "$tmp/security.txt" 2>&1; then
+    cat "$tmp/security.txt"
+    fail "systemd-analyze security: vane.service is more exposed than 2.0"
+  else
+    grep 'Overall exposure' "$tmp/security.txt"
+  fi
+else
+  echo "systemd-analyze not found: skipping systemd-analyze verify and security"
+fi
+
+if [ "$failed" -ne 0 ]; then
+  echo "lint.deploy: FAILED" >&2
+  exit 1
+fi
+echo "lint.deploy: ok"
