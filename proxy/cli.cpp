@@ -40,10 +40,14 @@ Serves HTTP on every listener of FILE, with the admin API on admin.address.
 Options:
   -c, --config FILE      the config file (required)
   --ready-file PATH      once bound, write {"pid","admin","listeners":{name: address}} to PATH
+  --watch-config         reload when FILE changes, including a ConfigMap's symlink swap (default)
+  --no-watch-config      reload only on SIGHUP or POST /api/v1/reload
   --log-json             log JSON lines instead of text
+  --access-log PATH      one JSON line per request to PATH ("-": stderr); off by default
   --log-level LEVEL      debug, info (default), warn or error
 
-Signals: SIGTERM/SIGINT stop accepting, finish in-flight requests (up to 30 s) and exit 0.
+Signals: SIGHUP reloads FILE (a bad file is rejected and the old config kept); SIGTERM/SIGINT
+stop accepting, finish in-flight requests (up to 30 s) and exit 0.
 )";
 
 constexpr const char* kValidateUsage = R"(Usage: vane validate -c FILE
@@ -84,7 +88,9 @@ int cmd_run(const Args& args) {
   auto config = load_or_report(file);
   if (!config) return 1;
   try {
-    Server server(config, ServerOptions{file, args.get("--ready-file"), true});
+    const bool watch = !args.has("--no-watch-config");
+    Server server(config, ServerOptions{file, args.get("--ready-file"), true, watch,
+                                        args.get("--access-log")});
     server.start();
     return server.run();
   } catch (const std::exception& e) {
@@ -149,7 +155,7 @@ Args parse_args(int argc, char** argv, int first, const std::vector<std::string>
 
 int run_cli(int argc, char** argv) {
   const std::vector<std::string> valued = {"-c", "--config", "--ready-file", "--log-level",
-                                           "--admin", "--token-file", "--timeout",
+                                           "--admin", "--token-file", "--timeout", "--access-log",
                                            "--duration", "--rps"};
   if (argc < 2) return std::cerr << kUsage, 2;
   const std::string command = argv[1];

@@ -154,7 +154,7 @@ int run_demo(const Args& args) {
   for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
   if (!loaded.config) return 1;
 
-  Server server(loaded.config, ServerOptions{file, "", false});
+  Server server(loaded.config, ServerOptions{file, "", false, false, ""});
   server.start();
   std::thread control([&] { server.run(); });
   const std::string address = server.listener_addresses().at("demo");

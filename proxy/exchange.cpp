@@ -53,10 +53,14 @@ void Exchange::prepare(const http::RequestHead& head) {
   framing_ = head.framing;
   content_length_ = head.content_length;
   minor_version_ = head.minor_version;
-  keep_alive_ = head.keep_alive;
+  keep_alive_ = client_keep_alive_ = head.keep_alive;
   expect_continue_ = head.expect_continue;
   head_request_ = head.method == "HEAD";
   idempotent_ = is_idempotent(head.method);
+  if (client_.worker.access_log_enabled()) {
+    access_method_.assign(head.method);
+    access_path_.assign(head.path);
+  }
 
   request_id_ = {};
   for (const auto& field : head.fields) {
@@ -76,8 +80,8 @@ void Exchange::prepare(const http::RequestHead& head) {
     const auto& endpoints = runtime.endpoints[decision_->upstream];
     ForwardInfo info{client_.address, "http", request_id_,
                      endpoints.empty() ? std::string_view{} : endpoints.front().authority};
-    write_request_head(head, info, head_out_);
-    head_pending_ = true;
+    write_request_head(head, info, request_head_);
+    request_pending_ = true;
     pool_ = &generation_->pool(decision_->upstream);
   }
   body_done_ = framing_ == http::Framing::None;
@@ -90,7 +94,7 @@ void Exchange::prepare(const http::RequestHead& head) {
       generation_->stats().mirror_skip(decision_->rollout, MirrorSkip::BodyTooLarge);
     } else {
       mirror_.emplace(MirrorCopy{static_cast<uint32_t>(decision_->mirror), decision_->route,
-                                 decision_->rollout, head_request_, mirror_head(head_out_)});
+                                 decision_->rollout, head_request_, mirror_head(request_head_)});
     }
   }
   client_.in.consume(head.head_bytes);
@@ -100,7 +104,7 @@ void Exchange::capture_for_mirror(std::string_view a, std::string_view b, std::s
   if (!mirror_) return;
   mirror_->request.append(a).append(b).append(c);
   const auto& limits = generation_->runtime().config->limits;
-  if (mirror_->request.size() > limits.max_mirror_body_bytes + head_out_.size() + 32) {
+  if (mirror_->request.size() > limits.max_mirror_body_bytes + request_head_.size() + 32) {
     generation_->stats().mirror_skip(decision_->rollout, MirrorSkip::BodyTooLarge);
     mirror_.reset();
   }
@@ -123,8 +127,18 @@ void Exchange::record(Failure failure) {
     case Failure::Protocol: stats.upstream_failure(upstream, FailureKind::Protocol); break;
     default: break;
   }
-  generation_->record(decision_->route, decision_->rollout, upstream, decision_->target, status_,
-                Clock::now() - started_);
+  const auto took = Clock::now() - started_;
+  generation_->record(decision_->route, decision_->rollout, upstream, decision_->target, status_, took);
+}
+
+void Exchange::log_access() {
+  if (!client_.worker.access_log_enabled()) return;
+  std::string address;
+  if (endpoint_) address = endpoint_->target->authority;
+  client_.worker.log_access(AccessRecord{
+      request_id_, access_method_, access_path_, status_,
+      decision_ ? analysis::to_string(decision_->target) : std::string_view{}, address, bytes_sent_,
+      std::chrono::duration<double>(Clock::now() - started_).count()});
 }
 
 Task<bool> Exchange::run() {
@@ -136,6 +150,7 @@ Task<bool> Exchange::run() {
   Failure failure = co_await forward();
   if (failure != Failure::None) co_return co_await answer(failure);
   record(Failure::None);
+  log_access();
   finish_upstream(upstream_keep_alive_ && body_done_ && response_done_ && from_upstream_.empty());
   co_return keep_alive_ && body_done_ && response_done_ && !client_.worker.draining();
 }
@@ -143,34 +158,70 @@ Task<bool> Exchange::run() {
 Task<Exchange::Failure> Exchange::forward() {
   const auto& upstream = generation_->runtime().config->upstreams[decision_->upstream];
   upstream_deadline_ = Clock::now() + upstream.timeout;
-  // A kept-alive connection the upstream closed just before our request is not a failure of the
-  // upstream: try once more on a fresh connection when the request can be replayed.
-  for (int attempt = 0;; ++attempt) {
-    if (Failure f = co_await open_upstream(); f != Failure::None) co_return f;
-    Failure f = co_await send_request();
-    if (f == Failure::None) {
-      send_mirror();  // the whole request is known now; the copy never waits for our answer
-      f = co_await read_response_head();
+  // Retries (SPEC §3): idempotent requests whose body is empty, on another endpoint, before any
+  // response byte went to the client. A kept-alive connection the upstream closed just before our
+  // request is retried once on a fresh connection without counting as a retry (as nginx does).
+  const bool replayable = idempotent_ && (framing_ == http::Framing::None ||
+                                          (framing_ == http::Framing::Length && content_length_ == 0));
+  uint32_t retries = replayable ? upstream.retries.attempts : 0;
+  bool stale_retry = framing_ == http::Framing::None;
+  for (;;) {
+    Failure f = co_await attempt();
+    if (f == Failure::None && status_ >= 500 && retries > 0 && retry_on(upstream, Failure::Status5xx)) {
+      f = Failure::Status5xx;  // this answer is dropped: another endpoint may do better
     }
-    const bool replayable = reused_ && f == Failure::Reset && framing_ == http::Framing::None &&
-                            !response_started_ && attempt == 0;
-    if (!replayable) {
-      if (f != Failure::None) co_return f;
-      break;
+    if (f == Failure::None) break;
+    if (reused_ && f == Failure::Reset && stale_retry) {
+      stale_retry = false;
+    } else if (retries > 0 && retry_on(upstream, f)) {
+      --retries;
+      record_attempt(f);
+    } else {
+      co_return f;
     }
+    avoid_ = endpoint_;
     finish_upstream(false);
-    head_pending_ = true;  // head_out_ still holds the request head: no response was parsed
+    from_upstream_.consume(from_upstream_.size());  // what is left of a dropped answer
+    status_ = 0;
+    request_pending_ = true;
   }
   co_return co_await relay_response();
 }
 
+Task<Exchange::Failure> Exchange::attempt() {
+  if (Failure f = co_await open_upstream(); f != Failure::None) co_return f;
+  Failure f = co_await send_request();
+  if (f != Failure::None) co_return f;
+  send_mirror();  // the whole request is known now; the copy never waits for our answer
+  co_return co_await read_response_head();
+}
+
+void Exchange::record_attempt(Failure failure) {
+  const int final_status = status_;
+  status_ = failure == Failure::Status5xx ? status_ : failure == Failure::Timeout ? 504 : 502;
+  record(failure);
+  status_ = final_status;
+}
+
+bool Exchange::retry_on(const config::Upstream& upstream, Failure failure) const {
+  config::FailureKind kind;
+  switch (failure) {
+    case Failure::Connect: kind = config::FailureKind::ConnectFailure; break;
+    case Failure::Reset: kind = config::FailureKind::Reset; break;
+    case Failure::Timeout: kind = config::FailureKind::Timeout; break;
+    case Failure::Status5xx: kind = config::FailureKind::Status5xx; break;
+    default: return false;
+  }
+  const auto& on = upstream.retries.on;
+  return std::find(on.begin(), on.end(), kind) != on.end();
+}
 
 Task<Exchange::Failure> Exchange::open_upstream() {
   const auto& upstream = generation_->runtime().config->upstreams[decision_->upstream];
   const Clock::time_point wait_until = Clock::now() + upstream.connect_timeout;
   for (;;) {
     std::optional<Socket> idle;
-    switch (pool_->acquire(endpoint_, idle)) {
+    switch (pool_->acquire(endpoint_, idle, avoid_)) {
       case UpstreamPool::Grant::NoEndpoint:
         co_return Failure::NoEndpoint;
       case UpstreamPool::Grant::Full:
@@ -240,7 +291,7 @@ Task<Exchange::Failure> Exchange::send_length_body() {
     remaining -= take;
   }
   body_done_ = true;
-  if (head_pending_) co_return co_await write_upstream({});
+  if (request_pending_) co_return co_await write_upstream({});
   co_return Failure::None;
 }
 
@@ -289,11 +340,11 @@ Task<Exchange::Failure> Exchange::write_upstream(std::string_view a, std::string
   client_.arm(Phase::Upstream, until_upstream_deadline());
   std::array<std::string_view, 4> pieces{};
   size_t i = 0;
-  if (head_pending_) pieces[i++] = head_out_;
+  if (request_pending_) pieces[i++] = request_head_;
   pieces[i++] = a;
   pieces[i++] = b;
   pieces[i] = c;
-  head_pending_ = false;
+  request_pending_ = false;
   auto ec = co_await write_all(*upstream_, pieces);
   co_return ec ? upstream_error(ec) : Failure::None;
 }
@@ -331,12 +382,12 @@ Task<Exchange::Failure> Exchange::read_response_head() {
   response_length_ = response.content_length;
   upstream_keep_alive_ = response.keep_alive;
   client_framing_ = client_framing(response, minor_version_);
-  if (client_framing_ == ClientFraming::Close) keep_alive_ = false;
-  keep_alive_ = keep_alive_ && body_done_ && !client_.worker.draining();
-  write_response_head(response, client_framing_, request_id_, keep_alive_, minor_version_, head_out_,
-                      extra_fields_);
+  keep_alive_ = client_keep_alive_ && client_framing_ != ClientFraming::Close && body_done_ &&
+                !client_.worker.draining();
+  write_response_head(response, client_framing_, request_id_, keep_alive_, minor_version_,
+                      response_head_, extra_fields_);
   from_upstream_.consume(response.head_bytes);
-  head_pending_ = true;
+  response_pending_ = true;
   co_return Failure::None;
 }
 
@@ -367,7 +418,7 @@ Task<Exchange::Failure> Exchange::relay_response() {
       if (Failure f = co_await relay_until_close(framing); f != Failure::None) co_return f;
       break;
   }
-  if (head_pending_) {
+  if (response_pending_) {
     if (Failure f = co_await write_client({}); f != Failure::None) co_return f;
   }
   response_done_ = true;
@@ -423,12 +474,13 @@ Task<Exchange::Failure> Exchange::write_client(std::string_view a, std::string_v
   client_.arm(Phase::Upstream, until_upstream_deadline());
   std::array<std::string_view, 4> pieces{};
   size_t i = 0;
-  if (head_pending_) pieces[i++] = head_out_;
+  if (response_pending_) pieces[i++] = response_head_;
   pieces[i++] = a;
   pieces[i++] = b;
   pieces[i] = c;
-  head_pending_ = false;
+  response_pending_ = false;
   response_started_ = true;
+  bytes_sent_ += a.size() + b.size() + c.size();
   auto ec = co_await write_all(client_.socket, pieces);
   if (!ec) co_return Failure::None;
   co_return client_.deadline.fired() ? Failure::Timeout : Failure::ClientGone;
@@ -438,6 +490,7 @@ Task<bool> Exchange::answer(Failure failure) {
   finish_upstream(false);
   if (failure == Failure::ClientGone || response_started_) {
     record(failure);  // measured with the status already sent (or none)
+    log_access();
     co_return false;
   }
   int status = 502;
@@ -454,6 +507,7 @@ Task<bool> Exchange::answer(Failure failure) {
   }
   status_ = status;
   record(failure);
+  log_access();
   // The connection stays usable only when the request was read to its end.
   const bool keep = keep_alive_ && body_done_ && !client_.worker.draining();
   auto ec = co_await write_all(client_.socket, canned_response(status, !keep));

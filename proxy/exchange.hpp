@@ -46,10 +46,15 @@ class Exchange {
     Reset,          ///< 502: the upstream closed or reset
     Protocol,       ///< 502: malformed response
     Timeout,        ///< 504
+    Status5xx,      ///< the upstream answered 5xx: only while deciding on a retry
   };
 
   void prepare(const http::RequestHead& head);
   Task<Failure> forward();
+  Task<Failure> attempt();
+  bool retry_on(const config::Upstream& upstream, Failure failure) const;
+  void record_attempt(Failure failure);
+  void log_access();
   Task<Failure> open_upstream();
   Task<Failure> wait_for_slot(Clock::time_point until);
   Task<Failure> send_request();
@@ -78,7 +83,8 @@ class Exchange {
   http::Framing framing_ = http::Framing::None;
   uint64_t content_length_ = 0;
   int minor_version_ = 1;
-  bool keep_alive_ = true;
+  bool keep_alive_ = true;         ///< the client connection stays open after this exchange
+  bool client_keep_alive_ = true;  ///< what the client's request asked for
   bool expect_continue_ = false;
   bool head_request_ = false;
   bool idempotent_ = false;
@@ -87,13 +93,16 @@ class Exchange {
 
   UpstreamPool* pool_ = nullptr;
   UpstreamPool::Endpoint* endpoint_ = nullptr;
+  const UpstreamPool::Endpoint* avoid_ = nullptr;  ///< a retry goes elsewhere when it can
   std::optional<Socket> upstream_;
   std::optional<Timer> slot_timer_;  ///< only while waiting for a free connection
   bool reused_ = false;
   Buffer from_upstream_;
-  std::string head_out_;        ///< the upstream request head, then the client response head
+  std::string request_head_;    ///< the head sent upstream (again on a retry)
+  std::string response_head_;   ///< the head sent to the client
   std::string extra_fields_;    ///< field lines vane adds to the response (Set-Cookie)
-  bool head_pending_ = false;   ///< head_out_ still to be sent (with the next write)
+  bool request_pending_ = false;   ///< request_head_ goes with the next upstream write
+  bool response_pending_ = false;  ///< response_head_ goes with the next client write
   bool body_done_ = false;      ///< the request body was read to its end
   bool response_started_ = false;
   bool response_done_ = false;
@@ -105,6 +114,9 @@ class Exchange {
   Clock::time_point upstream_deadline_;
   Clock::time_point started_;
   std::optional<MirrorCopy> mirror_;  ///< the copy being assembled while the body streams
+  std::string access_method_;  ///< kept for the access log only when it is on
+  std::string access_path_;
+  uint64_t bytes_sent_ = 0;
 };
 
 }  // namespace vane::proxy

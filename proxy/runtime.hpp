@@ -13,19 +13,32 @@
 
 namespace vane::proxy {
 
+/// One address of a configured endpoint: a name (a Kubernetes headless Service) may give many.
 struct ResolvedEndpoint {
-  std::string authority;  ///< "host:port" as configured, sent as Host when the client gave none
+  std::string name;       ///< the endpoint as configured ("shop-v1.shop.svc:8080")
+  std::string authority;  ///< "host:port", sent as Host when the client gave none
   tcp::endpoint address;
-  bool resolved = false;  ///< false: the name did not resolve; the endpoint takes no traffic
+  bool resolved = false;  ///< false: the name never resolved; the endpoint takes no traffic
+
+  friend bool operator==(const ResolvedEndpoint&, const ResolvedEndpoint&) = default;
 };
+
+/// The addresses a name resolved to, looked up ahead of Runtime::build (asynchronously).
+using Resolutions = std::vector<std::pair<std::string, std::vector<tcp::endpoint>>>;
 
 struct Runtime {
   std::shared_ptr<const config::Config> config;
   std::vector<std::vector<ResolvedEndpoint>> endpoints;  ///< per config upstream
   http::Limits limits;
 
-  /// Resolves every endpoint name (blocking: control thread only).
-  static std::shared_ptr<const Runtime> build(std::shared_ptr<const config::Config> config);
+  /// Every endpoint with its addresses: IP literals as they are, names from `resolved` when
+  /// there, else by a blocking lookup, else (failed) `previous`'s addresses for that name.
+  static std::shared_ptr<const Runtime> build(std::shared_ptr<const config::Config> config,
+                                              const Resolutions& resolved = {},
+                                              const Runtime* previous = nullptr);
+
+  /// Whether two runtimes send traffic to the same addresses.
+  bool same_endpoints(const Runtime& other) const { return endpoints == other.endpoints; }
 };
 
 }  // namespace vane::proxy

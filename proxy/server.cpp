@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 
 #include <boost/asio/post.hpp>
@@ -37,7 +38,9 @@ Server::Server(std::shared_ptr<const config::Config> config, ServerOptions optio
       control_(1),
       signals_(control_),
       drain_timer_(control_),
-      tick_timer_(control_) {}
+      tick_timer_(control_),
+      dns_timer_(control_),
+      resolver_(control_) {}
 
 Server::~Server() {
   for (auto& worker : workers_) worker->stop();
@@ -52,6 +55,11 @@ void Server::start() {
     workers_.push_back(std::make_unique<Worker>(i, count, config_->listeners.size(),
                                                 generations_[i], controller_->table()));
   }
+  if (!options_.access_log.empty()) {
+    access_log_ = std::make_unique<AccessLog>(options_.access_log);
+    if (!access_log_->start()) throw std::runtime_error("cannot open the access log " + options_.access_log);
+    for (auto& worker : workers_) worker->set_access_log(access_log_.get());
+  }
   bind_listeners();
   connect_admin_sources();
   admin_ = std::make_unique<AdminServer>(
@@ -61,7 +69,15 @@ void Server::start() {
   for (auto& worker : workers_) worker->start();
   api_.set_ready(true);
   if (options_.handle_signals) watch_signals();
+  if (options_.watch_config && !options_.config_path.empty()) {
+    watcher_ = std::make_unique<ConfigWatcher>(control_, options_.config_path, [this] {
+      log::info("config file changed: reloading " + options_.config_path);
+      reload();
+    });
+    watcher_->start();
+  }
   schedule_tick();
+  schedule_dns_refresh();
   for (const auto& [name, address] : listeners_) log::info("listener " + name + " on " + address);
   log::info("admin on " + admin_address_ + ", " + std::to_string(count) + " workers");
   if (!options_.ready_file.empty()) write_ready_file();
@@ -129,8 +145,11 @@ void Server::wait_for_workers(std::chrono::steady_clock::time_point give_up) {
     if (!all) log::warn("drain limit reached: stopping with requests in flight");
     for (auto& worker : workers_) worker->stop();
     if (admin_) admin_->close();
+    if (watcher_) watcher_->stop();
     signals_.cancel();
     tick_timer_.cancel();
+    dns_timer_.cancel();
+    resolver_.cancel();
     control_.stop();
     return;
   }

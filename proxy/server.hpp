@@ -18,6 +18,7 @@
 #include "config/loader.hpp"
 #include "proxy/admin_api.hpp"
 #include "proxy/admin_server.hpp"
+#include "proxy/config_watcher.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/stats_layout.hpp"
 #include "proxy/status_json.hpp"
@@ -30,6 +31,8 @@ struct ServerOptions {
   std::string config_path;     ///< re-read on reload; empty: no reload
   std::string ready_file;      ///< written once bound: {"pid","admin","listeners":{name: addr}}
   bool handle_signals = true;  ///< SIGTERM/SIGINT drain, SIGHUP reload
+  bool watch_config = false;   ///< reload when the file changes (inotify on its directory)
+  std::string access_log;      ///< a file, "-" for stderr, or empty: off
 };
 
 class Server {
@@ -60,6 +63,9 @@ class Server {
   void watch_signals();
   void schedule_tick();
   void bind_listeners();
+  void schedule_dns_refresh();
+  void refresh_dns();
+  void apply_runtime(std::shared_ptr<const Runtime> runtime);
   // server_reload.cpp
   void start_controller();
   std::vector<GenerationSpec> build_generations(std::shared_ptr<const Runtime> runtime);
@@ -75,7 +81,9 @@ class Server {
   boost::asio::io_context control_;
   AdminApi api_;
   std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<ConfigWatcher> watcher_;
   std::unique_ptr<rollout::Controller> controller_;
+  std::unique_ptr<AccessLog> access_log_;  ///< outlives the workers (declared before them)
   std::shared_ptr<const Runtime> runtime_;
   std::shared_ptr<const StatsLayout> layout_;
   std::vector<GenerationSpec> generations_;  ///< the current one of each worker
@@ -85,6 +93,8 @@ class Server {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;
   boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer dns_timer_;
+  boost::asio::ip::tcp::resolver resolver_;
   uint64_t reloads_succeeded_ = 0;
   uint64_t reloads_failed_ = 0;
   bool draining_ = false;

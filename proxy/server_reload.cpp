@@ -2,6 +2,7 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+#include <optional>
 #include <thread>
 
 #include "proxy/config_checks.hpp"
@@ -124,6 +125,73 @@ std::vector<config::Error> Server::reload() {
   ++reloads_succeeded_;
   log::info("reloaded " + options_.config_path);
   return {};
+}
+
+}  // namespace vane::proxy
+
+namespace vane::proxy {
+namespace {
+
+bool is_name(const config::Endpoint& endpoint) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(endpoint.host, ec);
+  return static_cast<bool>(ec);
+}
+
+}  // namespace
+
+void Server::schedule_dns_refresh() {
+  std::optional<config::Duration> every;
+  for (const auto& upstream : config_->upstreams) {
+    for (const auto& endpoint : upstream.endpoints) {
+      if (is_name(endpoint)) every = every ? std::min(*every, upstream.dns_refresh) : upstream.dns_refresh;
+    }
+  }
+  if (!every || draining_) return;
+  dns_timer_.expires_after(*every);
+  dns_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) refresh_dns();
+  });
+}
+
+/// Looks every name up again without blocking the control thread (Asio's resolver runs
+/// getaddrinfo on its own thread); applies the addresses once every lookup has answered.
+void Server::refresh_dns() {
+  struct Lookup {
+    std::shared_ptr<const config::Config> config;
+    Resolutions results;
+    size_t pending = 0;
+  };
+  auto lookup = std::make_shared<Lookup>();
+  lookup->config = config_;
+  for (const auto& upstream : config_->upstreams) {
+    for (const auto& endpoint : upstream.endpoints) {
+      if (!is_name(endpoint)) continue;
+      ++lookup->pending;
+      const size_t slot = lookup->results.size();
+      lookup->results.push_back({endpoint.text, {}});
+      resolver_.async_resolve(endpoint.host, std::to_string(endpoint.port),
+                              [this, lookup, slot](const boost::system::error_code& ec, auto results) {
+        if (!ec) {
+          for (const auto& result : results) lookup->results[slot].second.push_back(result.endpoint());
+        }
+        if (--lookup->pending > 0 || ec == boost::asio::error::operation_aborted) return;
+        // A reload meanwhile has its own fresh addresses: these are for the old config.
+        if (lookup->config == config_) {
+          apply_runtime(Runtime::build(config_, lookup->results, runtime_.get()));
+        }
+        schedule_dns_refresh();
+      });
+    }
+  }
+}
+
+void Server::apply_runtime(std::shared_ptr<const Runtime> runtime) {
+  if (runtime->same_endpoints(*runtime_)) return;
+  log::info("upstream addresses changed: applying the new ones");
+  runtime_ = std::move(runtime);
+  generations_ = build_generations(runtime_);
+  for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->reload(generations_[i], controller_->table());
 }
 
 }  // namespace vane::proxy

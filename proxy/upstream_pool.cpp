@@ -26,26 +26,38 @@ UpstreamPool::UpstreamPool(const std::vector<ResolvedEndpoint>& endpoints, uint3
   }
 }
 
-UpstreamPool::Grant UpstreamPool::acquire(Endpoint*& endpoint, std::optional<Socket>& socket) {
+UpstreamPool::Grant UpstreamPool::acquire(Endpoint*& endpoint, std::optional<Socket>& socket,
+                                          const Endpoint* avoid) {
   if (endpoints_.empty()) return Grant::NoEndpoint;
   const size_t start = next_++ % endpoints_.size();
-  for (size_t i = 0; i < endpoints_.size(); ++i) {
-    auto& candidate = endpoints_[(start + i) % endpoints_.size()];
-    while (!candidate.idle.empty()) {
-      Socket s = std::move(candidate.idle.back());
-      candidate.idle.pop_back();
-      if (still_open(s)) {
+  // Two passes: the endpoint to avoid only when nothing else could serve.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < endpoints_.size(); ++i) {
+      auto& candidate = endpoints_[(start + i) % endpoints_.size()];
+      if ((&candidate == avoid) != (pass == 1)) continue;
+      if (auto grant = take(candidate, socket); grant != Grant::Full) {
         endpoint = &candidate;
-        socket.emplace(std::move(s));
-        return Grant::Idle;
+        return grant;
       }
-      --candidate.open;  // dropped: closed by the upstream while idle
     }
-    if (candidate.open < limit_) {
-      ++candidate.open;
-      endpoint = &candidate;
-      return Grant::Open;
+    if (!avoid) break;
+  }
+  return Grant::Full;
+}
+
+UpstreamPool::Grant UpstreamPool::take(Endpoint& candidate, std::optional<Socket>& socket) {
+  while (!candidate.idle.empty()) {
+    Socket s = std::move(candidate.idle.back());
+    candidate.idle.pop_back();
+    if (still_open(s)) {
+      socket.emplace(std::move(s));
+      return Grant::Idle;
     }
+    --candidate.open;  // dropped: closed by the upstream while idle
+  }
+  if (candidate.open < limit_) {
+    ++candidate.open;
+    return Grant::Open;
   }
   return Grant::Full;
 }

@@ -31,7 +31,9 @@ class UpstreamPool {
   UpstreamPool(const std::vector<ResolvedEndpoint>& endpoints, uint32_t limit);
 
   /// Picks the next endpoint round-robin; on another endpoint only when that one is full.
-  Grant acquire(Endpoint*& endpoint, std::optional<Socket>& socket);
+  /// `avoid` (a retry's failed endpoint) is taken only when no other endpoint can serve.
+  Grant acquire(Endpoint*& endpoint, std::optional<Socket>& socket,
+                const Endpoint* avoid = nullptr);
 
   /// A connection that may be reused goes back to its endpoint's idle list.
   void release(Endpoint& endpoint, Socket socket);
@@ -48,6 +50,7 @@ class UpstreamPool {
 
  private:
   void wake_one();
+  Grant take(Endpoint& candidate, std::optional<Socket>& socket);
 
   std::vector<Endpoint> endpoints_;
   uint32_t limit_;

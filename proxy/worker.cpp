@@ -15,6 +15,7 @@ namespace vane::proxy {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(50);
+constexpr size_t kAccessBatchBytes = 64 * 1024;
 using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 uint64_t seed() {
@@ -71,6 +72,7 @@ void Worker::run() {
       log::error("worker " + std::to_string(index_) + ": " + e.what());
     }
   }
+  flush_access_log();
   finished_.store(true, std::memory_order_release);
 }
 
@@ -110,6 +112,18 @@ void Worker::release_generations() {
       it = generations_.erase(it);
     }
   }
+}
+
+void Worker::log_access(const AccessRecord& record) {
+  append_access_line(access_batch_, record);
+  if (access_batch_.size() >= kAccessBatchBytes) flush_access_log();
+}
+
+void Worker::flush_access_log() {
+  if (!access_log_ || access_batch_.empty()) return;
+  access_log_->submit(std::move(access_batch_));
+  access_batch_.clear();
+  access_batch_.reserve(kAccessBatchBytes);
 }
 
 void Worker::session_opened(size_t listener) {
@@ -153,6 +167,7 @@ Task<void> Worker::tick() {
     auto [ec] = co_await timer.async_wait(use_tuple);
     if (ec) co_return;
     deadlines_.expire(Clock::now());
+    flush_access_log();
   }
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "proxy/access_log.hpp"
 #include "proxy/buffer.hpp"
 #include "proxy/deadline.hpp"
 #include "proxy/generation.hpp"
@@ -75,6 +76,12 @@ class Worker {
   /// A pin on a generation was dropped: frees old generations nobody uses any more.
   void release_generations();
 
+  /// The access log, when enabled: lines are batched here and handed over on each tick.
+  bool access_log_enabled() const { return access_log_ != nullptr; }
+  void log_access(const AccessRecord& record);
+  /// Before start(): where access-log batches go (null: off).
+  void set_access_log(AccessLog* log) { access_log_ = log; }
+
   uint32_t mirrors_in_flight() const { return mirrors_; }
   void mirror_started() { ++mirrors_; }
   void mirror_finished() { --mirrors_; }
@@ -82,6 +89,7 @@ class Worker {
  private:
   Task<void> accept_loop(Acceptor& acceptor, size_t listener);
   Task<void> tick();
+  void flush_access_log();
   void run();
 
   uint32_t index_;
@@ -96,6 +104,8 @@ class Worker {
   http::RequestHead request_;
   http::ResponseHead response_;
   http::ResponseHead mirror_response_;
+  AccessLog* access_log_ = nullptr;
+  std::string access_batch_;
   uint64_t sessions_ = 0;
   uint32_t mirrors_ = 0;
   bool draining_ = false;
