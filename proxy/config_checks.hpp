@@ -1,4 +1,4 @@
-// The config checks that need modules beyond config/ (RE2, and later the condition language),
+// The config checks that need modules beyond config/ (RE2 patterns, analysis conditions),
 // handed to config::load_file by every caller: run, validate, reload. Control thread.
 #pragma once
 

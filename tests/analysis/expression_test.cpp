@@ -1,0 +1,514 @@
+// The condition language (SPEC §5): precedence, literals, lists and objects, functions and
+// predicates, the NaN / Inf / empty idioms, evaluation and parse errors with their columns,
+// {{args.NAME}} substitution and the load-time check.
+#include "analysis/expression.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace vane::analysis {
+namespace {
+
+const std::string kKnownNames =
+    " (a condition can use result, baseline and the functions len, isNaN, isInf, default, all, "
+    "any)";
+
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+const double kInf = std::numeric_limits<double>::infinity();
+
+Value num(double n) { return Value::number(n); }
+Value str(std::string s) { return Value::string(std::move(s)); }
+Value nums(std::vector<double> items) { return Value::numbers(items); }
+Value obj(Value::Object members) { return Value::object(std::move(members)); }
+
+/// {"data": {"ok": true, "a.b": 3, "name": "v2"}, "list": [{"ok": true}, {"ok": false}]}
+Value sample_object() {
+  return obj({{"data", obj({{"ok", Value::boolean(true)}, {"a.b", num(3)}, {"name", str("v2")}})},
+              {"list", Value::list({obj({{"ok", Value::boolean(true)}}),
+                                    obj({{"ok", Value::boolean(false)}})})}});
+}
+
+/// The value of `text` as to_text() shows it, or "error: MESSAGE".
+std::string value_of(std::string_view text, const Value& result = {}, const Value& baseline = {}) {
+  std::string error;
+  const auto e = Expression::parse(text, &error);
+  if (!e) return "parse error: " + error;
+  const auto v = e->eval_value(result, baseline, &error);
+  if (!v) return "error: " + error;
+  return to_text(*v);
+}
+
+/// "true", "false" or "error: MESSAGE" from Expression::eval.
+std::string verdict_of(std::string_view text, const Value& result, const Value& baseline = {}) {
+  std::string error;
+  const auto e = Expression::parse(text, &error);
+  if (!e) return "parse error: " + error;
+  const EvalResult r = e->eval(result, baseline);
+  if (!r.ok()) return "error: " + r.error();
+  return r.value() ? "true" : "false";
+}
+
+std::string parse_error(std::string_view text) {
+  std::string error;
+  const auto e = Expression::parse(text, &error);
+  return e ? "parsed" : error;
+}
+
+struct ValueCase {
+  std::string_view text;
+  std::string expected;
+};
+
+TEST(Expression, LiteralsAndArithmetic) {
+  const ValueCase cases[] = {
+      {"1", "1"},
+      {"0.97", "0.97"},
+      {".5", "0.5"},
+      {"1e-3", "0.001"},
+      {"2.5E2", "250"},
+      {"1e+2", "100"},
+      {"1_000_000", "1000000"},
+      {"0x1F", "31"},
+      {"'single'", "single"},
+      {"\"double\"", "double"},
+      {R"('it\'s')", "it's"},
+      {R"("say \"hi\"")", "say \"hi\""},
+      {R"('a\tb')", "a\tb"},
+      {R"('\u00e9\x41')", "\u00e9A"},
+      {"true", "true"},
+      {"false", "false"},
+      {"nil", "nil"},
+      {"1 + 2", "3"},
+      {"7 / 2", "3.5"},
+      {"7 % 3", "1"},
+      {"-7 % 3", "-1"},
+      {"10 - 4 - 3", "3"},  // left-associative
+      {"24 / 4 / 2", "3"},  // left-associative
+      {"-2", "-2"},
+      {"- -2", "2"},
+      {"+3", "3"},
+      {"-result", "-0.5"},
+      {"1 / 0", "+Inf"},  // IEEE, as expr-lang's float division
+      {"-1 / 0", "-Inf"},
+      {"0 / 0", "NaN"},
+      {"'ab' + \"cd\"", "abcd"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(value_of(c.text, num(0.5)), c.expected) << c.text;
+  }
+}
+
+TEST(Expression, PrecedenceFollowsExprLang) {
+  const ValueCase cases[] = {
+      {"1 + 2 * 3", "7"},
+      {"(1 + 2) * 3", "9"},
+      {"2 * 3 % 4", "2"},  // (2 * 3) % 4: same level, left to right
+      {"2 + 6 / 3", "4"},
+      {"-2 * 3", "-6"},
+      {"-(2 * 3)", "-6"},
+      {"-2 + 3", "1"},        // unary binds tighter than +
+      {"1 + 2 < 4", "true"},  // arithmetic before comparison
+      {"1 < 2 && 3 < 2", "false"},
+      {"true || false && false", "true"},  // && before ||
+      {"(true || false) && false", "false"},
+      {"true or false and false", "true"},  // the keyword forms
+      {"not true or true", "true"},         // (not true) or true
+      {"!false && false", "false"},         // (!false) && false
+      {"not (1 > 2)", "true"},
+      {"!!true", "true"},
+      {"not true == false", "true"},  // (not true) == false
+      {"1 < 2 < 3", "true"},          // chained: 1 < 2 && 2 < 3
+      {"3 > 2 > 1", "true"},
+      {"1 < 3 < 2", "false"},
+      {"1 < 2 == true", "false"},  // chained as in expr-lang: 1 < 2 && 2 == true
+      {"0 <= result <= 1", "true"},
+      {"result * 2 >= 1 and result - 0.5 == 0", "true"},
+      {"-result[0]", "-0.5"},  // postfix before unary
+  };
+  for (const auto& c : cases) {
+    const Value result = c.text == std::string_view("-result[0]") ? nums({0.5}) : num(0.5);
+    EXPECT_EQ(value_of(c.text, result), c.expected) << c.text;
+  }
+}
+
+TEST(Expression, EqualityAndOrdering) {
+  const ValueCase cases[] = {
+      {"1 == 1.0", "true"},          {"1 != 2", "true"},     {"'a' == 'a'", "true"},
+      {"'1' == 1", "false"},  // different types are unequal, never an error
+      {"true == 1", "false"},        {"nil == nil", "true"}, {"nil != false", "true"},
+      {"'abc' < 'abd'", "true"},     {"'b' >= 'a'", "true"}, {"'B' < 'a'", "true"},  // bytewise
+      {"0.1 + 0.2 == 0.3", "false"},  // doubles, honestly
+  };
+  for (const auto& c : cases) EXPECT_EQ(value_of(c.text), c.expected) << c.text;
+  EXPECT_EQ(value_of("result == baseline", nums({1, 2}), nums({1, 2})), "true");
+  EXPECT_EQ(value_of("result == baseline", nums({1, 2}), nums({2, 1})), "false");
+  EXPECT_EQ(value_of("result == baseline", sample_object(), sample_object()), "true");
+  EXPECT_EQ(value_of("result.data == result.list[0]", sample_object()), "false");
+  EXPECT_EQ(value_of("result == nil", Value::nil()), "true");
+  EXPECT_EQ(value_of("result != nil", num(1)), "true");
+}
+
+/// Every comparison with NaN is false, != is true; the SPEC §5 idioms handle it.
+TEST(Expression, NaNInfAndEmptyIdioms) {
+  struct Case {
+    std::string_view text;
+    Value result;
+    Value baseline;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"result >= 0.95", num(kNaN), {}, "false"},
+      {"result < 0.95", num(kNaN), {}, "false"},
+      {"result == result", num(kNaN), {}, "false"},
+      {"result != result", num(kNaN), {}, "true"},
+      {"isNaN(result) || result >= 0.95", num(kNaN), {}, "true"},
+      {"isNaN(result) || result >= 0.95", num(0.97), {}, "true"},
+      {"isNaN(result) || result >= 0.95", num(0.5), {}, "false"},
+      {"!isNaN(result) && result >= 0.95", num(kNaN), {}, "false"},
+      {"isNaN(result)", num(1), {}, "false"},
+      {"isInf(result)", num(kInf), {}, "true"},
+      {"isInf(result)", num(-kInf), {}, "true"},
+      {"isInf(result)", num(kNaN), {}, "false"},
+      {"isInf(result)", num(1e308), {}, "false"},
+      {"result > 1e308", num(kInf), {}, "true"},
+      {"len(result) == 0 || result[0] >= 0.95", nums({}), {}, "true"},
+      {"len(result) == 0 || result[0] >= 0.95", nums({0.97}), {}, "true"},
+      {"len(result) == 0 || result[0] >= 0.95", nums({0.5}), {}, "false"},
+      {"len(result) > 0 && result[0] >= 0.95", nums({}), {}, "false"},
+      {"result <= baseline * 1.2", num(0.11), num(0.1), "true"},
+      {"result <= baseline * 1.2", num(0.13), num(0.1), "false"},
+      {"result <= baseline * 1.2", num(0.11), num(kNaN), "false"},  // stable short of requests
+      {"isNaN(baseline) || result <= baseline * 1.2", num(0.5), num(kNaN), "true"},
+      {"default(result, 0) > 1", Value::nil(), {}, "false"},
+      {"default(result, 0) > 1", num(kNaN), {}, "false"},
+      {"default(result, 2) > 1", num(kNaN), {}, "true"},
+      {"default(result, 0) > 1", num(1.5), {}, "true"},
+      {"default(result, 0) == 0", num(0), {}, "true"},  // 0 is not empty
+      {"default(result, [0])", nums({}), {}, "parse error: column 17: unexpected \"[\""},
+      {"len(default(result, 'x'))", str(""), {}, "1"},
+      {"default(result, 7)", nums({}), {}, "7"},
+      {"default(result.missing, 'none')", sample_object(), {}, "none"},
+      {"default(result, 7)", nums({1}), {}, "[1]"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(value_of(c.text, c.result, c.baseline), c.expected) << c.text;
+  }
+}
+
+TEST(Expression, ListsAndObjects) {
+  const Value list = nums({0.97, 0.5, 0.25});
+  const ValueCase on_list[] = {
+      {"result[0]", "0.97"},
+      {"result[2]", "0.25"},
+      {"result[-1]", "0.25"},
+      {"result[-3]", "0.97"},
+      {"result[1.9]", "0.5"},
+      {"len(result)", "3"},
+      {"result[len(result) - 1]", "0.25"},
+      {"result", "[0.97,0.5,0.25]"},
+      {"result[0] + result[1]", "1.47"},
+  };
+  for (const auto& c : on_list) EXPECT_EQ(value_of(c.text, list), c.expected) << c.text;
+
+  const ValueCase on_object[] = {
+      {"result.data.ok", "true"},
+      {"result['data']['a.b']", "3"},
+      {"result.data['a.b'] + 1", "4"},
+      {"result[\"data\"].name", "v2"},
+      {"result.data.name == 'v2'", "true"},
+      {"result.missing", "nil"},  // a missing field is nil, as expr-lang's map fetch
+      {"result.missing == nil", "true"},
+      {"result.data.missing == nil", "true"},
+      {"len(result.data)", "3"},
+      {"len(result.list)", "2"},
+      {"result.list[1].ok", "false"},
+      {"result.list[-1]", "{\"ok\":false}"},
+      {"len(result.data.name)", "2"},
+      {"len('h\xc3\xa9')", "3"},  // bytes, as expr-lang's len of a string
+  };
+  for (const auto& c : on_object) {
+    EXPECT_EQ(value_of(c.text, sample_object()), c.expected) << c.text;
+  }
+  // Keywords and function names are fine as field names.
+  const Value keys = obj({{"and", num(1)}, {"len", num(2)}, {"result", num(3)}});
+  EXPECT_EQ(value_of("result.and + result.len + result.result", keys), "6");
+}
+
+TEST(Expression, AllAndAnyWithClosures) {
+  struct Case {
+    std::string_view text;
+    Value result;
+    std::string expected;
+  };
+  const Value nested = Value::list({nums({0, 2}), nums({3})});
+  const Case cases[] = {
+      {"all(result, {# > 0.9})", nums({0.95, 0.99}), "true"},
+      {"all(result, {# > 0.9})", nums({0.95, 0.5}), "false"},
+      {"any(result, {# > 0.9})", nums({0.5, 0.95}), "true"},
+      {"any(result, {# > 0.9})", nums({0.5, 0.6}), "false"},
+      {"all(result, {# > 0.9})", nums({}), "true"},
+      {"any(result, {# > 0.9})", nums({}), "false"},
+      {"all(result, # > 0.9)", nums({0.95}), "true"},  // braces may be omitted
+      {"all(result, {isNaN(#) || # >= 0.9})", nums({kNaN, 0.95}), "true"},
+      {"all(result, {# > 0.9},)", nums({1}), "true"},         // a trailing comma
+      {"all(result.list, {.ok})", sample_object(), "false"},  // .ok is #.ok
+      {"any(result.list, {#.ok})", sample_object(), "true"},
+      {"any(result.list, {.ok == false})", sample_object(), "true"},
+      {"all(result, {any(#, {# > 1})})", nested, "true"},  // # is the innermost element
+      {"all(result, {all(#, {# > 1})})", nested, "false"},
+      {"all(result, {len(#) > 0})", nested, "true"},
+      {"not any(result, {# < 0}) and len(result) > 1", nums({1, 2}), "true"},
+      // A false element stops all(): the bad element after it is never evaluated.
+      {"all(result, {# > 1})", Value::list({num(0), str("x")}), "false"},
+      {"any(result, {# > 1})", Value::list({num(2), str("x")}), "true"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(verdict_of(c.text, c.result), c.expected) << c.text;
+}
+
+TEST(Expression, ShortCircuitSkipsTheOtherSide) {
+  EXPECT_EQ(verdict_of("false && result[5] > 0", nums({})), "false");
+  EXPECT_EQ(verdict_of("true || nil > 1", nums({})), "true");
+  EXPECT_EQ(verdict_of("false and 1", nums({})), "false");
+  EXPECT_EQ(verdict_of("true or 'x'", nums({})), "true");
+  EXPECT_EQ(verdict_of("true && 1", nums({})),
+            "error: column 6: && needs bools, got number on the right");
+}
+
+TEST(Expression, EvaluationErrorsNameTheColumn) {
+  struct Case {
+    std::string_view text;
+    Value result;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"result > 'a'", num(1),
+       "column 8: > needs two numbers or two strings, got number and string"},
+      {"result >= 0.95", str("0.97"),
+       "column 8: >= needs two numbers or two strings, got string and number"},
+      {"result[2] > 0", nums({1}), "column 7: index 2 out of range (list of 1)"},
+      {"result[-2] > 0", nums({1}), "column 7: index -2 out of range (list of 1)"},
+      {"result + 1 > 0", Value::nil(),
+       "column 8: + needs two numbers or two strings, got nil and number"},
+      {"result * 2 > 0", str("a"), "column 8: * needs two numbers, got string and number"},
+      {"result.x > 0", num(1), "column 8: cannot read field \"x\" of number"},
+      {"result.x.y > 0", sample_object(), "column 10: cannot read field \"y\" of nil"},
+      {"result[0] > 0", num(1), "column 7: cannot index number"},
+      {"result['a'] > 0", nums({1}), "column 7: a list index must be a number, got string"},
+      {"result[0/0] > 0", nums({1}), "column 7: a list index must be a number, got NaN"},
+      {"result[0] > 0", sample_object(), "column 7: an object key must be a string, got number"},
+      {"!result", num(1), "column 1: ! needs a bool, got number"},
+      {"not result", num(1), "column 1: ! needs a bool, got number"},
+      {"-result > 0", str("a"), "column 1: - needs a number, got string"},
+      {"result && true", num(1), "column 8: && needs bools, got number on the left"},
+      {"result || true", num(1), "column 8: || needs bools, got number on the left"},
+      {"len(result) > 0", num(1), "column 1: len() needs a list, string or object, got number"},
+      {"len(result) > 0", Value::nil(), "column 1: len() needs a list, string or object, got nil"},
+      {"isNaN(result)", nums({1}), "column 1: isNaN() needs a number, got list"},
+      {"isInf(result)", Value::nil(), "column 1: isInf() needs a number, got nil"},
+      {"all(result, {# > 1})", Value::nil(), "column 1: all() needs a list, got nil"},
+      {"any(result, {#})", nums({1}), "column 1: the predicate of any() gave number, not a bool"},
+      {"7.5 % 2 == 1", {}, "column 5: % needs two integers, got 7.5 and 2"},
+      {"1 % 0 == 1", {}, "column 3: % by zero"},
+      {"result", num(0.97), "the condition gave number 0.97, not a bool"},
+      {"result[0]", nums({0.97}), "the condition gave number 0.97, not a bool"},
+      {"result", str("ok"), "the condition gave string ok, not a bool"},
+      {"result", Value::nil(), "the condition gave nil, not a bool"},
+      {"result.data", sample_object(),
+       "the condition gave object {\"ok\":true,\"a.b\":3,\"name\":\"v2\"}, not a bool"},
+      {"result + 1", num(1), "the condition gave number 2, not a bool"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(verdict_of(c.text, c.result), "error: " + c.expected) << c.text;
+  }
+}
+
+TEST(Expression, ParseErrorsNameTheColumn) {
+  const ValueCase cases[] = {
+      {"", "column 1: empty condition"},
+      {"   ", "column 4: empty condition"},
+      {"result >=", "column 10: unexpected end of condition"},
+      {"result >= 0.95 )", "column 16: unexpected \")\""},
+      {"(result > 1", "column 12: expected \")\", got end of condition"},
+      {"result[0 > 1", "column 13: expected \"]\", got end of condition"},
+      {"result.", "column 8: expected a field name after \".\""},
+      {"result.0", "column 7: unexpected \".0\""},
+      {"result = 1", "column 8: unexpected \"=\" (equality is ==)"},
+      {"result & 1", "column 8: unexpected \"&\" (logical and is && or and)"},
+      {"result | 1", "column 8: unexpected \"|\" (logical or is || or or)"},
+      {"result @ 1", "column 8: unexpected character \"@\""},
+      {"result > 1 and", "column 15: unexpected end of condition"},
+      {"not", "column 4: unexpected end of condition"},
+      {"and true", "column 1: unexpected \"and\""},
+      {"result in [1]", "column 8: unexpected \"in\""},
+      {"result ** 2 > 1", "column 9: unexpected \"*\""},
+      {"{# > 1}", "column 1: unexpected \"{\""},
+      {"'abc", "column 1: unterminated string"},
+      {"'abc\\", "column 5: unterminated string"},
+      {R"('\q')", "column 2: unknown escape \\q"},
+      {R"('\u12')", "column 2: bad escape: \\u needs 4 hex digits"},
+      {"12abc > 1", "column 1: bad number \"12abc\""},
+      {"1e > 1", "column 1: bad number: exponent needs digits"},
+      {"1e+ > 1", "column 1: bad number: exponent needs digits"},
+      {"0x > 1", "column 1: bad number: 0x needs hex digits"},
+      {"1.5.3", "column 4: unexpected \".3\""},
+      {"'\xc3\xa9' == x", "column 8: unknown name x" + kKnownNames},  // characters
+      {"r\xc3\xa9sult", "column 2: unexpected non-ASCII character"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(parse_error(c.text), c.expected) << c.text;
+}
+
+/// SPEC §2: any identifier other than result, baseline and the functions is an error at load.
+TEST(Expression, OnlyKnownNamesParse) {
+  const ValueCase cases[] = {
+      {"foo > 1", "column 1: unknown name foo" + kKnownNames},
+      {"result > threshold", "column 10: unknown name threshold" + kKnownNames},
+      {"asInt(result) > 1",
+       "column 1: unknown function asInt (functions: len, isNaN, isInf, default, all, any)"},
+      {"len > 1", "column 1: len is a function: call it as len(...)"},
+      {"result(1)", "column 1: result is not a function"},
+      {"# > 1", "column 1: # is only valid inside the predicate of all() or any()"},
+      {".ok",
+       "column 1: a field of # (\".name\") is only valid inside the predicate of all() or any()"},
+      {"all(result, {# > 1}) && # > 1",
+       "column 25: # is only valid inside the predicate of all() or any()"},
+      {"all(result, {x > 1})", "column 14: unknown name x" + kKnownNames},
+      {"len(result, 1) > 0", "column 1: len() takes 1 argument, got 2"},
+      {"len() > 0", "column 1: len() takes 1 argument, got 0"},
+      {"default(result) > 0", "column 1: default() takes 2 arguments, got 1"},
+      {"all(result)", "column 1: all() takes 2 arguments, got 1"},
+      {"any(result, {# > 1}, 2)", "column 1: any() takes 2 arguments, got 3"},
+      {"isNaN(result result)", "column 14: expected \",\" or \")\", got \"result\""},
+  };
+  for (const auto& c : cases) EXPECT_EQ(parse_error(c.text), c.expected) << c.text;
+  for (const std::string_view ok :
+       {"result > 1", "baseline > 1", "result.baseline", "isNaN(result) || isInf(baseline)",
+        "default(result, 1) > len(baseline)", "all(result, {any(#, {# > 0})})"}) {
+    EXPECT_EQ(parse_error(ok), "parsed") << ok;
+  }
+}
+
+/// A top operator that can never give a bool is refused at load (as expr-lang's AsBool());
+/// anything that may give one is left to evaluation.
+TEST(Expression, KnowsConditionsThatCanNeverBeBool) {
+  const ValueCase cases[] = {
+      {"result * 2", "column 8: the condition gives a number, not a bool"},
+      {"result + 'x'", "column 8: the condition gives a number or a string, not a bool"},
+      {"(result % 2)", "column 9: the condition gives a number, not a bool"},
+      {"len(result)", "column 1: the condition gives a number, not a bool"},
+      {"-result", "column 1: the condition gives a number, not a bool"},
+      {"0.95", "column 1: the condition gives a number, not a bool"},
+      {"'ok'", "column 1: the condition gives a string, not a bool"},
+      {"nil", "column 1: the condition gives nil, not a bool"},
+      {"result", ""},
+      {"result[0]", ""},
+      {"result.data.ok", ""},
+      {"default(result, false)", ""},
+      {"true", ""},
+      {"isNaN(result)", ""},
+      {"all(result, {#})", ""},
+      {"result > 1 || result", ""},
+  };
+  for (const auto& c : cases) {
+    std::string error;
+    const auto e = Expression::parse(c.text, &error);
+    ASSERT_TRUE(e) << c.text << ": " << error;
+    EXPECT_EQ(e->non_boolean(), c.expected) << c.text;
+    EXPECT_EQ(condition_error(c.text), c.expected) << c.text;
+  }
+  EXPECT_EQ(condition_error("result * {{args.factor}}"),
+            "column 8: the condition gives a number, not a bool");
+}
+
+TEST(Expression, RefusesDeepNesting) {
+  const std::string parens = std::string(300, '(') + "1" + std::string(300, ')');
+  EXPECT_NE(parse_error(parens).find("nested too deeply"), std::string::npos);
+  std::string chain = "1";
+  for (int i = 0; i < 300; ++i) chain += " + 1";
+  EXPECT_NE(parse_error(chain).find("nested too deeply"), std::string::npos);
+  std::string nots(300, '!');
+  EXPECT_NE(parse_error(nots + "true").find("nested too deeply"), std::string::npos);
+  std::string fine = "1";
+  for (int i = 0; i < 100; ++i) fine += " + 1";
+  EXPECT_EQ(value_of(fine), "101");
+}
+
+TEST(Expression, KnowsItsTextAndWhetherItReadsBaseline) {
+  std::string error;
+  const auto a = Expression::parse("result <= baseline * 1.2", &error);
+  const auto b = Expression::parse("result >= 0.99", &error);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->text(), "result <= baseline * 1.2");
+  EXPECT_TRUE(a->uses_baseline());
+  EXPECT_FALSE(b->uses_baseline());
+  const Expression copy = *a;  // copies share the parsed program
+  EXPECT_TRUE(copy.eval(num(1), num(1)).value());
+  EXPECT_FALSE(copy.eval(num(2), num(1)).value());
+}
+
+TEST(SubstituteArgs, ReplacesEveryPlaceholder) {
+  const std::vector<std::pair<std::string, std::string>> args{
+      {"threshold", "0.99"}, {"rev", "v2"}, {"braces", "{{args.rev}}"}};
+  const ValueCase cases[] = {
+      {"result >= {{args.threshold}}", "result >= 0.99"},
+      {"result >= {{ args.threshold }}", "result >= 0.99"},
+      {"{{args.rev}}-{{args.rev}}/{{args.threshold}}", "v2-v2/0.99"},
+      {"no placeholders", "no placeholders"},
+      {"", ""},
+      {"x{{args.braces}}x", "x{{args.rev}}x"},  // substituted text is not scanned again
+  };
+  for (const auto& c : cases) {
+    std::string error = "stale";
+    EXPECT_EQ(substitute_args(c.text, args, &error), c.expected) << c.text;
+    EXPECT_EQ(error, "") << c.text;
+  }
+}
+
+TEST(SubstituteArgs, ReportsUnknownNames) {
+  const std::vector<std::pair<std::string, std::string>> args{{"threshold", "0.99"}};
+  const ValueCase cases[] = {
+      {"result >= {{args.thresold}}", "unknown arg \"thresold\" in \"{{args.thresold}}\""},
+      {"{{secrets.token}}",
+       "unknown placeholder \"{{secrets.token}}\": only {{args.NAME}} is supported"},
+      {"result >= {{args.threshold", "\"{{\" without a closing \"}}\""},
+  };
+  for (const auto& c : cases) {
+    std::string error;
+    EXPECT_EQ(substitute_args(c.text, args, &error), "") << c.text;
+    EXPECT_EQ(error, c.expected) << c.text;
+  }
+}
+
+TEST(SubstituteArgs, TheSubstitutedConditionEvaluates) {
+  std::string error;
+  const std::string text =
+      substitute_args("result >= {{args.threshold}}", {{"threshold", "0.99"}}, &error);
+  const auto e = Expression::parse(text, &error);
+  ASSERT_TRUE(e) << error;
+  EXPECT_TRUE(e->eval(num(0.995), {}).value());
+  EXPECT_FALSE(e->eval(num(0.98), {}).value());
+}
+
+/// config::ExternalChecks::condition: placeholders unsubstituted, columns as written.
+TEST(ConditionError, AcceptsPlaceholdersAndKeepsColumns) {
+  const ValueCase cases[] = {
+      {"", ""},
+      {"result >= {{args.threshold}}", ""},
+      {"result >= {{ args.threshold }}", ""},
+      {"result == '{{args.status}}'", ""},
+      {"{{args.a}}{{args.b}} < result", ""},
+      {"result[{{args.i}}] > {{args.t}}.5", ""},
+      {"result >= {{args.t}} && foo", "column 25: unknown name foo" + kKnownNames},
+      {"{{args.\xc3\xa9}} > x", "column 14: unknown name x" + kKnownNames},
+      {"result >= {{args.t", "column 11: \"{{\" without a closing \"}}\""},
+      {"result >=", "column 10: unexpected end of condition"},
+      {"   ", "column 4: empty condition"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(condition_error(c.text), c.expected) << c.text;
+}
+
+}  // namespace
+}  // namespace vane::analysis
