@@ -24,8 +24,11 @@ AdminResponse text(int status, std::string body) {
 
 /// The value of `name` in a query string ("a=1&b=2"), percent-decoded.
 std::optional<std::string> query_param(std::string_view query, std::string_view name) {
-  if (query.empty()) return std::nullopt;  // parse_query reads a null view's data as a C string
-  auto params = boost::urls::parse_query(query);
+  // Boost.URL 1.81's parse_query reads its argument as a C string (strlen), so it gets an
+  // owned, NUL-terminated copy: a view into the request would run on into the request line.
+  if (query.empty()) return std::nullopt;
+  const std::string owned(query);
+  auto params = boost::urls::parse_query(owned.c_str());
   if (!params) return std::nullopt;
   for (const auto& param : *params) {
     if (param.key == name) return std::string(param.value);
