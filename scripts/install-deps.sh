@@ -19,11 +19,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian starts these daemons on install; the tests and benchmarks start their own copies.
+# Debian starts these daemons on install; the tests and benchmarks start their own copies, so the
+# system services are stopped through their init scripts (never by name: that would also kill
+# the copies a test or benchmark is running).
 for svc in nginx haproxy prometheus; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
     systemctl stop "$svc" || true
+  elif [ -x "/etc/init.d/$svc" ]; then
+    "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
   fi
-  pkill -x "$svc" 2>/dev/null || true
 done
 echo "vane: dependencies installed"

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""bench/idle_clients.py: opens N keep-alive client connections to HOST:PORT, sends one request on
+each and reads its whole response (or only connects, with --connect-only), then holds them all open
+and idle. Prints "READY ok=N failed=M" once done, then holds until stdin closes or --hold seconds
+pass. Connections are made in waves so the listen backlog never overflows. Every wait is bounded."""
+import argparse
+import resource
+import selectors
+import socket
+import sys
+import time
+
+
+def raise_nofile(need):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, hard), hard))
+        except (ValueError, OSError):
+            pass
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+class Conn:
+    __slots__ = ("sock", "out", "buf", "need")
+
+    def __init__(self, sock, request):
+        self.sock, self.out, self.buf, self.need = sock, request, b"", None
+
+
+def response_done(c):
+    """True once the head and Content-Length bytes of body have arrived."""
+    if c.need is None:
+        end = c.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        length = 0
+        for line in c.buf[:end].split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        c.need = end + 4 + length
+    return len(c.buf) >= c.need
+
+
+def run_wave(sel, count, addr, request, deadline):
+    """Opens `count` connections and finishes their exchanges; returns (open sockets, failures)."""
+    pending, done, failed = {}, [], 0
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.connect_ex(addr)
+        c = Conn(s, request)
+        pending[s.fileno()] = c
+        sel.register(s, selectors.EVENT_WRITE, c)
+    while pending and time.monotonic() < deadline:
+        for key, mask in sel.select(timeout=0.5):
+            c = key.data
+            try:
+                if mask & selectors.EVENT_WRITE:
+                    if c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                        raise OSError("connect failed")
+                    if c.out:
+                        c.out = c.out[c.sock.send(c.out):]
+                    if not c.out:
+                        if not request:  # connect only
+                            sel.unregister(c.sock)
+                            done.append(c.sock)
+                            del pending[c.sock.fileno()]
+                        else:
+                            sel.modify(c.sock, selectors.EVENT_READ, c)
+                    continue
+                data = c.sock.recv(65536)
+                if not data:
+                    raise OSError("closed by the proxy")
+                c.buf += data
+                if response_done(c):
+                    if not c.buf.startswith(b"HTTP/1.1 200"):
+                        raise OSError("not a 200: " + c.buf[:40].decode(errors="replace"))
+                    sel.unregister(c.sock)
+                    done.append(c.sock)
+                    del pending[c.sock.fileno()]
+            except (OSError, ValueError) as e:
+                failed += 1
+                if failed <= 3:
+                    print("idle_clients: " + str(e), file=sys.stderr)
+                sel.unregister(c.sock)
+                del pending[c.sock.fileno()]
+                c.sock.close()
+    for c in pending.values():  # timed out
+        sel.unregister(c.sock)
+        c.sock.close()
+    return done, failed + len(pending)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("-n", "--connections", type=int, default=10000)
+    ap.add_argument("--wave", type=int, default=250, help="connections opened at a time")
+    ap.add_argument("--timeout", type=float, default=60, help="seconds to open them all")
+    ap.add_argument("--hold", type=float, default=60, help="seconds to hold them at most")
+    ap.add_argument("--connect-only", action="store_true", help="send no request")
+    a = ap.parse_args()
+
+    limit = raise_nofile(a.connections + 64)
+    n = min(a.connections, limit - 64)
+    if n < a.connections:
+        print("idle_clients: open files limit %d, opening %d" % (limit, n), file=sys.stderr)
+    request = b"" if a.connect_only else (
+        "GET / HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: vane-bench-idle\r\n\r\n" % (a.host, a.port)).encode()
+    sel = selectors.DefaultSelector()
+    deadline = time.monotonic() + a.timeout
+    held, failed = [], 0
+    while len(held) + failed < n and time.monotonic() < deadline:
+        done, bad = run_wave(sel, min(a.wave, n - len(held) - failed), (a.host, a.port), request, deadline)
+        held += done
+        failed += bad
+    print("READY ok=%d failed=%d" % (len(held), n - len(held)), flush=True)
+
+    # Hold: idle until the caller closes stdin, or --hold passes; notice connections the proxy drops.
+    for s in held:
+        sel.register(s, selectors.EVENT_READ)
+    sel.register(sys.stdin, selectors.EVENT_READ)
+    end, dropped = time.monotonic() + a.hold, 0
+    while time.monotonic() < end:
+        events = sel.select(timeout=max(0.0, min(1.0, end - time.monotonic())))
+        if any(key.fileobj is sys.stdin for key, _ in events):
+            break
+        for key, _ in events:
+            try:
+                data = key.fileobj.recv(4096)
+            except OSError:
+                data = b""
+            if not data:
+                dropped += 1
+                sel.unregister(key.fileobj)
+    print("DONE dropped=%d" % dropped, flush=True)
+    for s in held:
+        s.close()
+
+
+if __name__ == "__main__":
+    main()

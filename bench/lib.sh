@@ -1,0 +1,284 @@
+# shellcheck shell=bash
+# bench/lib.sh — shared by run.sh and idle_connections.sh: free ports, config files, starting and
+# stopping the upstreams and the three proxies, reading CPU time and RSS from /proc.
+# Sourced, not executed. Every wait is bounded; every process started is recorded and stopped.
+
+BENCH_WORKDIR=""       # temp dir holding configs, pid files, logs
+# Every process started (proxy masters, upstreams) is appended to $BENCH_WORKDIR/started.pids, a
+# file rather than an array because the start functions run in $(...) subshells.
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+bench_need() {
+  local t
+  for t in "$@"; do command -v "$t" >/dev/null || die "'$t' not found (run scripts/install-deps.sh)"; done
+}
+
+bench_mkworkdir() {
+  BENCH_WORKDIR=$(mktemp -d /tmp/vane-bench.XXXXXX)
+  chmod 755 "$BENCH_WORKDIR"  # nginx workers run as nobody
+}
+
+# Stops what we started: TERM, up to 5 s, then KILL. Only our own pids, one by one.
+bench_cleanup() {
+  local pid pids=()
+  [ -n "$BENCH_WORKDIR" ] && [ -f "$BENCH_WORKDIR/started.pids" ] && mapfile -t pids <"$BENCH_WORKDIR/started.pids"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  [ -n "$BENCH_WORKDIR" ] && : >"$BENCH_WORKDIR/started.pids" 2>/dev/null
+  if [ -n "$BENCH_WORKDIR" ] && [ -z "${BENCH_KEEP:-}" ]; then rm -rf "$BENCH_WORKDIR"; fi
+}
+
+port_free() { [ -z "$(ss -Htln "sport = :$1" 2>/dev/null)" ]; }
+
+# Picks a base port B such that B..B+19 are all free on loopback, starting from $1.
+pick_port_base() {
+  local base=$1 p ok
+  while [ "$base" -lt 30000 ]; do
+    ok=1
+    for p in $(seq "$base" $((base + 19))); do port_free "$p" || { ok=0; break; }; done
+    [ "$ok" = 1 ] && { echo "$base"; return 0; }
+    base=$((base + 20))
+  done
+  die "no 20 free consecutive ports below 30000"
+}
+
+# wait_http URL SECONDS: until URL answers 200, bounded.
+wait_http() {
+  local url=$1 deadline=$((SECONDS + $2))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null)" = 200 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# BENCH_NICE (e.g. -10): the priority of everything the benchmark starts, so that other work on a
+# shared machine (a compiler) takes less of the cores while we measure. 0 leaves it alone.
+# BENCH_RT=1: SCHED_FIFO instead (root only): whatever else runs on the machine gets a core only
+# while the benchmark's processes there are all blocked.
+pinned() {  # pinned CORE CMD...: runs CMD on CORE at BENCH_NICE; execs, so the pid is CMD's
+  local core=$1; shift
+  if [ "${BENCH_RT:-0}" = 1 ]; then
+    exec chrt -f 10 taskset -c "$core" "$@"
+  elif [ "${BENCH_NICE:-0}" != 0 ]; then
+    exec nice -n "$BENCH_NICE" taskset -c "$core" "$@"
+  fi
+  exec taskset -c "$core" "$@"
+}
+
+# Runs "$@" in the background pinned to core $1; echoes its pid (nice and taskset exec).
+start_pinned() {
+  local core=$1 out=$2; shift 2
+  (pinned "$core" "$@") >"$out" 2>&1 &
+  local pid=$!
+  echo "$pid" >>"$BENCH_WORKDIR/started.pids"
+  echo "$pid"
+}
+
+# The only child of an nginx master with worker_processes 1, bounded wait.
+nginx_worker_of() {
+  local master=$1 w
+  for _ in $(seq 50); do
+    w=$(pgrep -P "$master" | head -1)
+    [ -n "$w" ] && { echo "$w"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
+# The open-files limit a process may have here (containers may cap the hard limit, e.g. 20000).
+nofile_cap() { local h; h=$(ulimit -Hn); [ "$h" = unlimited ] && echo 1048576 || echo "$h"; }
+
+nginx_common_conf() {  # $1 = name, $2 = worker_connections
+  local nofile=$(( $2 * 2 + 1024 )) cap
+  cap=$(nofile_cap); [ "$nofile" -gt "$cap" ] && nofile=$cap
+  cat <<CONF
+worker_processes 1;
+worker_rlimit_nofile $nofile;
+pid $BENCH_WORKDIR/$1.pid;
+error_log $BENCH_WORKDIR/$1-error.log warn;
+events { worker_connections $2; multi_accept off; }
+CONF
+}
+
+nginx_temp_paths() {
+  local d=$BENCH_WORKDIR/tmp-$1
+  mkdir -p "$d"
+  echo "client_body_temp_path $d/body; proxy_temp_path $d/proxy; fastcgi_temp_path $d/fcgi; uwsgi_temp_path $d/uwsgi; scgi_temp_path $d/scgi;"
+}
+
+# start_upstream NAME PORT CORE -> echoes the master pid. A fixed small 200, keep-alive without limit.
+start_upstream() {
+  local name=$1 port=$2 core=$3 conf=$BENCH_WORKDIR/$1.conf
+  { nginx_common_conf "$name" 4096
+    cat <<CONF
+http {
+  access_log off;
+  $(nginx_temp_paths "$name")
+  keepalive_requests 100000000;
+  keepalive_timeout 600s;
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    location / { default_type text/plain; return 200 "ok\n"; }
+  }
+}
+CONF
+  } >"$conf"
+  local pid
+  pid=$(start_pinned "$core" "$BENCH_WORKDIR/$name.out" nginx -p "$BENCH_WORKDIR" -e "$BENCH_WORKDIR/$name-error.log" -c "$conf" -g 'daemon off;')
+  wait_http "http://127.0.0.1:$port/" 10 || die "upstream $name did not start (see $BENCH_WORKDIR/$name-error.log)"
+  echo "$pid"
+}
+
+# Proxy configs. $EQUAL_HEADERS=1 makes nginx and HAProxy do the header work vane does on every
+# request (X-Forwarded-For/-Proto, an X-Request-Id generated and echoed); off by default.
+
+# start_nginx_proxy PORT UP1 UP2 CORE MAXCONN -> echoes "MASTER WORKER".
+start_nginx_proxy() {
+  local port=$1 up1=$2 up2=$3 core=$4 maxconn=$5 conf=$BENCH_WORKDIR/nginx-proxy.conf extra=""
+  if [ "${EQUAL_HEADERS:-0}" = 1 ]; then
+    extra='proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Request-Id $request_id; add_header X-Request-Id $request_id;'
+  fi
+  { nginx_common_conf nginx-proxy "$maxconn"
+    cat <<CONF
+http {
+  access_log off;
+  $(nginx_temp_paths nginx-proxy)
+  keepalive_requests 100000000;
+  keepalive_timeout 600s;
+  upstream app {
+    server 127.0.0.1:$up1;
+    server 127.0.0.1:$up2;
+    keepalive 64;
+    keepalive_requests 100000000;
+    keepalive_timeout 600s;
+  }
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      $extra
+    }
+  }
+}
+CONF
+  } >"$conf"
+  local master worker
+  master=$(start_pinned "$core" "$BENCH_WORKDIR/nginx-proxy.out" nginx -p "$BENCH_WORKDIR" -e "$BENCH_WORKDIR/nginx-proxy-error.log" -c "$conf" -g 'daemon off;')
+  wait_http "http://127.0.0.1:$port/" 10 || { log "nginx proxy did not start: $(tail -3 "$BENCH_WORKDIR/nginx-proxy-error.log" 2>/dev/null)"; return 1; }
+  worker=$(nginx_worker_of "$master") || return 1
+  echo "$master $worker"
+}
+
+# start_haproxy PORT UP1 UP2 CORE MAXCONN -> echoes its pid (one process, one thread).
+start_haproxy() {
+  local port=$1 up1=$2 up2=$3 core=$4 maxconn=$5 conf=$BENCH_WORKDIR/haproxy.cfg extra=""
+  if [ "${EQUAL_HEADERS:-0}" = 1 ]; then
+    extra=$'  option forwardfor\n  http-request set-header X-Forwarded-Proto http\n  unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid\n  unique-id-header X-Request-Id\n  http-response set-header X-Request-Id %[unique-id]'
+  fi
+  # HAProxy wants 2 fds per maxconn; where the hard limit is lower (a container), start anyway:
+  # the idle-connection test holds client connections only, each with one fd.
+  local limits=""
+  [ $(( maxconn * 2 + 64 )) -gt "$(nofile_cap)" ] && limits="  no strict-limits"
+  cat >"$conf" <<CONF
+global
+  nbthread 1
+  maxconn $maxconn
+$limits
+  pidfile $BENCH_WORKDIR/haproxy.pid
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 600s
+  timeout server 600s
+  timeout http-keep-alive 600s
+  http-reuse always
+frontend bench
+  bind 127.0.0.1:$port
+  default_backend app
+$extra
+backend app
+  balance roundrobin
+  server s1 127.0.0.1:$up1
+  server s2 127.0.0.1:$up2
+CONF
+  local pid
+  pid=$(start_pinned "$core" "$BENCH_WORKDIR/haproxy.out" haproxy -db -f "$conf")
+  wait_http "http://127.0.0.1:$port/" 10 || { log "haproxy did not start: $(tail -3 "$BENCH_WORKDIR/haproxy.out" 2>/dev/null)"; return 1; }
+  echo "$pid"
+}
+
+# find_vane [PATH]: the vane binary to use, or nothing.
+find_vane() {
+  local c here
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  for c in "$1" "${VANE_BIN:-}" "$here/../build-bench/vane" "$here/build/vane"; do
+    [ -n "$c" ] && [ -x "$c" ] && { readlink -f "$c"; return 0; }
+  done
+  return 1
+}
+
+# start_vane BIN PORT ADMIN_PORT UP1 UP2 CORE -> echoes "PID LISTENER_ADDR", or fails.
+start_vane() {
+  local bin=$1 port=$2 admin=$3 up1=$4 up2=$5 core=$6
+  local conf=$BENCH_WORKDIR/vane.yaml ready=$BENCH_WORKDIR/vane.ready
+  cat >"$conf" <<CONF
+listeners: [{name: bench, address: "127.0.0.1:$port"}]
+admin: {address: "127.0.0.1:$admin"}
+state: {dir: "$BENCH_WORKDIR/vane-state"}
+limits: {idleTimeout: 600s}
+workers: 1
+upstreams:
+  - name: app
+    endpoints: ["127.0.0.1:$up1", "127.0.0.1:$up2"]
+routes:
+  - {name: all, match: {pathPrefix: /}, upstream: app}
+CONF
+  rm -f "$ready"
+  local pid deadline=$((SECONDS + 15))
+  pid=$(start_pinned "$core" "$BENCH_WORKDIR/vane.out" "$bin" run -c "$conf" --ready-file "$ready")
+  while [ "$SECONDS" -lt "$deadline" ] && [ ! -s "$ready" ]; do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -s "$ready" ] || { log "vane did not become ready: $(tail -3 "$BENCH_WORKDIR/vane.out" 2>/dev/null)"; kill "$pid" 2>/dev/null; return 1; }
+  sleep 0.2  # the ready file may be written in pieces
+  local addr
+  addr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listeners"]["bench"])' "$ready" 2>/dev/null) \
+    || { log "vane ready file unreadable: $(cat "$ready")"; kill "$pid" 2>/dev/null; return 1; }
+  if ! wait_http "http://$addr/" 10; then
+    log "vane does not answer 200 on http://$addr/$(kill -0 "$pid" 2>/dev/null || echo " (it exited)"): $(tail -3 "$BENCH_WORKDIR/vane.out")"
+    kill "$pid" 2>/dev/null
+    return 1
+  fi
+  echo "$pid $addr"
+}
+
+# CPU ticks (utime+stime) of the processes given; /proc/PID/stat covers all threads of a process.
+cpu_ticks() {
+  local pid sum=0 f
+  for pid in "$@"; do
+    f=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    f=${f##*) }   # past the command name, which may hold spaces
+    set -- $f     # fields from 3 on: state=$1 ... utime=$12 stime=$13
+    sum=$((sum + ${12} + ${13}))
+  done
+  echo "$sum"
+}
+
+# Busy ticks of one core from /proc/stat (everything but idle and iowait).
+core_busy_ticks() {
+  awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
