@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -70,6 +71,13 @@ class RecordingUpstream {
   size_t count() const {
     std::lock_guard lock(mutex_);
     return seen_.size();
+  }
+  /// Requests marked `X-Vane-Mirror: 1`.
+  size_t mirrored() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<size_t>(std::count_if(seen_.begin(), seen_.end(), [](const Seen& s) {
+      return s.header("X-Vane-Mirror") == std::optional<std::string>("1");
+    }));
   }
   /// Most requests received and not yet answered at one time.
   size_t max_open() const { return max_open_; }
@@ -222,14 +230,15 @@ double mirror_requests(uint16_t admin) {
   return metric_sum(parse_metrics(scrape(admin)), "vane_requests_total", {{"target", "mirror"}});
 }
 
-/// Waits until the copies have stopped arriving: the canary's count is unchanged over 300 ms and
-/// equals what vane measured as target `mirror` (each copy is measured once it is answered).
+/// Waits until the copies have stopped arriving: the canary's count of marked requests is
+/// unchanged over 300 ms and equals what vane measured as target `mirror` (each copy is measured
+/// once it is answered).
 bool wait_copies_settled(const RecordingUpstream& canary, uint16_t admin, Millis timeout = 10s) {
   size_t last = SIZE_MAX;
   auto since = Clock::now();
   return wait_until(
       [&] {
-        const size_t now_count = canary.count();
+        const size_t now_count = canary.mirrored();
         if (now_count != last) {
           last = now_count;
           since = Clock::now();
@@ -271,7 +280,7 @@ TEST(RolloutMirrorTest, HalfOfMatchingGetsAreCopiedAndClientsSeeOnlyStable) {
   }
   EXPECT_EQ(rig.v1().stats().requests, static_cast<uint64_t>(n));
   ASSERT_TRUE(wait_copies_settled(canary, rig.admin()))
-      << "canary saw " << canary.count() << ", vane measured " << mirror_requests(rig.admin());
+      << "canary saw " << canary.mirrored() << " copies, vane measured " << mirror_requests(rig.admin());
 
   const auto seen = canary.seen();
   EXPECT_NEAR(static_cast<double>(seen.size()), n / 2.0, binomial_band(0.5, n));
@@ -292,46 +301,108 @@ TEST(RolloutMirrorTest, OnlyMatchingRequestsAreCopied) {
   RecordingUpstream canary("v2");
   RolloutRig rig(mirror_setup(canary, "100", R"(                - method: {exact: GET}
                   path: {prefix: /api}
-                - headers: {X-Shadow: {exact: "on"}})"));
+                - headers: {X-Shadow: {exact: "on"}})",
+                              "limits: {maxMirrorBodyBytes: 1024}"));
   ASSERT_NO_FATAL_FAILURE(start_mirroring(rig));
 
   struct Kind {
     std::string method, target, extra, body;
+    bool chunked;
     bool mirrored;
   };
+  const std::string small(1000, 's'), big(1500, 'b');
   const std::vector<Kind> kinds = {
-      {"GET", "/api/a", "", "", true},
-      {"GET", "/other/b", "", "", false},
-      {"GET", "/ap", "", "", false},
-      {"POST", "/api/c", "", "abc", false},             // method differs
-      {"GET", "/other/d", "X-Shadow: on\r\n", "", true},  // second entry: entries OR
-      {"POST", "/submit/e", "X-Shadow: on\r\n", "hello", true},
-      {"GET", "/other/f", "X-Shadow: off\r\n", "", false},
+      {"GET", "/api/a", "", "", false, true},
+      {"GET", "/other/b", "", "", false, false},
+      {"GET", "/ap", "", "", false, false},
+      {"POST", "/api/c", "", "abc", false, false},               // method differs
+      {"GET", "/other/d", "X-Shadow: on\r\n", "", false, true},  // second entry: entries OR
+      {"POST", "/submit/e", "X-Shadow: on\r\n", small, false, true},
+      {"POST", "/submit/f", "X-Shadow: on\r\n", small, true, true},
+      {"POST", "/big/g", "X-Shadow: on\r\n", big, false, false},  // over maxMirrorBodyBytes
+      {"POST", "/big/h", "X-Shadow: on\r\n", big, true, false},
+      {"GET", "/other/i", "X-Shadow: off\r\n", "", false, false},
   };
-  constexpr int each = 20;
+  constexpr int each = 10;
   RawClient client(rig.port());
   for (const auto& k : kinds) {
     for (int i = 0; i < each; ++i) {
-      std::string extra = k.extra;
-      if (!k.body.empty()) extra += "Content-Length: " + std::to_string(k.body.size()) + "\r\n";
-      ASSERT_TRUE(client.send(request(k.method, k.target, "web.test", extra) + k.body));
+      std::string extra = k.extra, body = k.body;
+      if (k.chunked) {  // in two chunks
+        const size_t half = body.size() / 2;
+        const auto hex = [](size_t n) {
+          std::ostringstream out;
+          out << std::hex << n;
+          return out.str();
+        };
+        body = hex(half) + "\r\n" + k.body.substr(0, half) + "\r\n" + hex(body.size() - half) + "\r\n" +
+               k.body.substr(half) + "\r\n0\r\n\r\n";
+        extra += "Transfer-Encoding: chunked\r\n";
+      } else if (!body.empty()) {
+        extra += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+      }
+      ASSERT_TRUE(client.send(request(k.method, k.target + "?echo=1", "web.test", extra) + body));
       const Response r = client.read_response();
       ASSERT_EQ(side_of(r), "v1") << k.method << " " << k.target;
-      EXPECT_EQ(r.body, "v1 " + k.method + " " + k.target + "\n");
+      const auto echo = parse_echo(r.body);
+      ASSERT_TRUE(echo) << r.body;
+      EXPECT_EQ(echo->body_bytes, k.body.size()) << "stable must get the whole body: " << k.target;
     }
   }
   ASSERT_TRUE(wait_copies_settled(canary, rig.admin()))
-      << "canary saw " << canary.count() << ", vane measured " << mirror_requests(rig.admin());
+      << "canary saw " << canary.mirrored() << " copies, vane measured " << mirror_requests(rig.admin());
   std::map<std::string, int> copies;
   for (const auto& s : canary.seen()) {
-    ++copies[s.method + " " + s.target];
+    const std::string path = s.target.substr(0, s.target.find('?'));
+    ++copies[s.method + " " + path];
     EXPECT_EQ(s.header("X-Vane-Mirror").value_or("(none)"), "1");
-    if (s.target == "/submit/e") {
-      EXPECT_EQ(s.body, "hello") << "the copy must carry the body";
+    for (const auto& k : kinds) {
+      if (k.target == path) {
+        EXPECT_EQ(s.body, k.body) << "the copy must carry the body: " << path;
+      }
     }
   }
   for (const auto& k : kinds)
     EXPECT_EQ(copies[k.method + " " + k.target], k.mirrored ? each : 0) << k.method << " " << k.target;
+  const double skipped =
+      metric_sum(parse_metrics(scrape(rig.admin())), "vane_mirror_skipped_total", {{"rollout", "web"}});
+  EXPECT_EQ(skipped, 2 * each) << "bodies over maxMirrorBodyBytes are counted";
+}
+
+TEST(RolloutMirrorTest, OnlyRequestsThatWentToStableAreCopied) {
+  RecordingUpstream canary("v2");
+  RolloutSetup setup;
+  setup.endpoints["v2"] = canary.address();
+  setup.canary = R"(        steps:
+          - setWeight: 50
+          - setMirrorRoute:
+              name: shadow
+              match: [{path: {prefix: /api}}]
+          - pause: {}
+)";
+  RolloutRig rig(setup);
+  ASSERT_EQ(rig.set_desired("v2").status, 200);
+  json::value s;
+  ASSERT_TRUE(wait_phase(rig.admin(), "Paused", 2, 50, s)) << summary(s);
+
+  constexpr int n = 200;
+  std::set<std::string> to_stable, to_canary;
+  RawClient client(rig.port());
+  for (int i = 0; i < n; ++i) {
+    const std::string target = "/api/" + std::to_string(i);
+    ASSERT_TRUE(client.send(request("GET", target, "web.test")));
+    const std::string side = side_of(client.read_response());
+    ASSERT_TRUE(side == "v1" || side == "v2") << side;
+    (side == "v1" ? to_stable : to_canary).insert(target);
+  }
+  ASSERT_TRUE(wait_copies_settled(canary, rig.admin()))
+      << "canary saw " << canary.mirrored() << " copies, vane measured " << mirror_requests(rig.admin());
+  std::set<std::string> copied, direct;
+  for (const auto& seen : canary.seen())
+    (seen.header("X-Vane-Mirror") ? copied : direct).insert(seen.target);
+  EXPECT_EQ(copied, to_stable) << "percentage defaults to 100: every stable-bound request, only those";
+  EXPECT_EQ(direct, to_canary);
+  EXPECT_EQ(canary.count(), static_cast<size_t>(n)) << "one request per target at the canary";
 }
 
 TEST(RolloutMirrorTest, AbortStopsMirroring) {

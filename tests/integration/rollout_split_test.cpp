@@ -66,6 +66,8 @@ constexpr std::string_view header_route_steps = R"(        steps:
           - pause: {}
           - setWeight: 10
           - pause: {}
+          - setHeaderRoute: {name: beta}
+          - pause: {}
 )";
 
 class RolloutHeaderRouteTest : public ::testing::Test {
@@ -119,6 +121,18 @@ TEST_F(RolloutHeaderRouteTest, HeaderRouteStaysAlongsideTheWeight) {
   EXPECT_NEAR(c.count("v2"), 100, binomial_band(0.1, 1000)) << c.describe();
 }
 
+TEST_F(RolloutHeaderRouteTest, AStepWithTheNameAndNoMatchRemovesTheRoute) {
+  json::value s;
+  ASSERT_EQ(admin_call(rig_.admin(), "POST", "/api/v1/rollouts/web/promote").status, 200);
+  ASSERT_TRUE(wait_phase(rig_.admin(), "Paused", 3, 10, s)) << summary(s);
+  ASSERT_EQ(admin_call(rig_.admin(), "POST", "/api/v1/rollouts/web/promote").status, 200);
+  ASSERT_TRUE(wait_phase(rig_.admin(), "Paused", 5, 10, s)) << summary(s);
+  EXPECT_EQ(field(s, "headerRoutes"), json::value(json::array{})) << summary(s);
+  const SideCounts c = send_requests(rig_.port(), 1000, "/h", "X-Beta: yes\r\n");
+  EXPECT_EQ(c.count("v1") + c.count("v2"), 1000) << c.describe();
+  EXPECT_NEAR(c.count("v2"), 100, binomial_band(0.1, 1000)) << "by weight only now: " << c.describe();
+}
+
 TEST_F(RolloutHeaderRouteTest, AbortRemovesTheHeaderRoute) {
   const Response abort = admin_call(rig_.admin(), "POST", "/api/v1/rollouts/web/abort");
   ASSERT_EQ(abort.status, 200) << abort.body;
@@ -146,7 +160,8 @@ TEST(RolloutStickyTest, CookieIsSetWhenAbsentAndKeepsTheClientOnItsSide) {
   std::set<std::string> values;
   constexpr int clients = 24, repeats = 6;  // all on one side by chance: p = 2^-23
   for (int c = 0; c < clients; ++c) {
-    const Response first = get_with(rig.port(), "/c", "");
+    // Other cookies are not the stickiness cookie: it must still be set.
+    const Response first = get_with(rig.port(), "/c", c % 2 == 0 ? "" : "Cookie: other=1; vane-bucketx=2\r\n");
     const std::string side = side_of(first);
     ASSERT_TRUE(side == "v1" || side == "v2") << side;
     const std::string cookie = first.header("Set-Cookie").value_or("");

@@ -481,4 +481,47 @@ rollouts:
   std::unique_ptr<VaneRun> vane_;
 };
 
+// ---- lifecycle steps -----------------------------------------------------------------------
+
+inline constexpr std::string_view four_steps = R"(        steps:
+          - setWeight: 20
+          - pause: {}
+          - setWeight: 50
+          - pause: {}
+)";
+
+inline RolloutSetup four_step_setup() {
+  RolloutSetup setup;
+  setup.canary = std::string(four_steps);
+  return setup;
+}
+
+/// Starts canary `desired` through a reload and waits for the first pause of four_steps (or of the
+/// default steps): step 1 at 20%.
+inline void start_first_pause(RolloutRig& rig, std::string_view desired = "v2") {
+  const Response reload = rig.set_desired(desired);
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  json::value s;
+  ASSERT_TRUE(wait_phase(rig.admin(), "Paused", 1, 20, s)) << summary(s);
+  EXPECT_EQ(str(field(s, "canary")), desired);
+}
+
+inline Response post(const RolloutRig& rig, std::string_view what) {
+  return admin_call(rig.admin(), "POST", "/api/v1/rollouts/" + std::string(what));
+}
+
+/// A POST that must answer `status`; its body's STATUS (null when not JSON).
+inline json::value expect_post(const RolloutRig& rig, std::string_view what, int status) {
+  const Response r = post(rig, what);
+  EXPECT_EQ(r.status, status) << "POST " << what << ": " << r.body << "\nnow: " << summary(rig.status());
+  return parse_json(r.body);
+}
+
+/// Every one of `n` requests answered by `side`.
+inline void expect_all_on(const RolloutRig& rig, const std::string& side, int n = 300) {
+  const SideCounts c = send_requests(rig.port(), n);
+  EXPECT_EQ(c.count(side), n) << c.describe();
+}
+
+
 }  // namespace vane::it
