@@ -32,6 +32,14 @@ struct HealthSnapshot {
            usable[upstream][endpoint];
   }
   bool upstream_ready(size_t upstream) const { return upstream < ready.size() && ready[upstream]; }
+  /// Some endpoint may take traffic (not yet probed counts), whether or not one passed a probe.
+  bool any_usable(size_t upstream) const {
+    if (upstream >= usable.size()) return true;
+    for (bool u : usable[upstream]) {
+      if (u) return true;
+    }
+    return false;
+  }
   bool operator==(const HealthSnapshot&) const = default;
 };
 

@@ -298,6 +298,9 @@ TEST(HealthSnapshot, Queries) {
   EXPECT_TRUE(s.upstream_ready(0));
   EXPECT_FALSE(s.upstream_ready(1));
   EXPECT_FALSE(s.upstream_ready(2));
+  EXPECT_TRUE(s.any_usable(0));
+  EXPECT_FALSE(s.any_usable(1));
+  EXPECT_TRUE(s.any_usable(2));
 }
 
 }  // namespace
