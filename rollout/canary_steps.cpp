@@ -143,6 +143,14 @@ void clear_wait(RolloutState& s) {
   s.deadline_exceeded = false;
 }
 
+/// Nothing of the attempt in progress survives: no pause, no wait, no analysis.
+void reset_attempt(RolloutState& s) {
+  clear_pause(s);
+  clear_wait(s);
+  s.step_analysis = AnalysisStatus::None;
+  s.background_analysis = AnalysisStatus::None;
+}
+
 void finish_step(Context& c) {
   clear_pause(c.s);
   clear_wait(c.s);
@@ -162,10 +170,7 @@ void run_steps(Context& c) {
 void start_attempt(Context& c) {
   RolloutState& s = c.s;
   s.step_index = 0;
-  clear_pause(s);
-  clear_wait(s);
-  s.step_analysis = AnalysisStatus::None;
-  s.background_analysis = AnalysisStatus::None;
+  reset_attempt(s);
   run_steps(c);
 }
 
@@ -195,10 +200,7 @@ void complete(Context& c) {
   s.scale_down_at = c.now + std::chrono::seconds{c.spec.scale_down_delay_seconds};
   s.aborted = false;
   s.abort_reason.clear();
-  clear_pause(s);
-  clear_wait(s);
-  s.step_analysis = AnalysisStatus::None;
-  s.background_analysis = AnalysisStatus::None;
+  reset_attempt(s);
   s.step_index = step_count(c);
   set(c, Phase::Healthy, "rollout complete: " + s.stable + " is stable; " + s.previous_stable +
                              " kept warm until " + format_time(*s.scale_down_at));
@@ -210,10 +212,7 @@ void abort_with(Context& c, const std::string& reason) {
   s.aborted = true;
   s.abort_reason = reason;
   s.step_index = 0;
-  clear_pause(s);
-  clear_wait(s);
-  s.step_analysis = AnalysisStatus::None;
-  s.background_analysis = AnalysisStatus::None;
+  reset_attempt(s);
   set(c, Phase::Degraded, "aborted: " + reason);
 }
 
@@ -224,10 +223,7 @@ void undo(Context& c) {
   s.canary.clear();
   s.aborted = false;
   s.abort_reason.clear();
-  clear_pause(s);
-  clear_wait(s);
-  s.step_analysis = AnalysisStatus::None;
-  s.background_analysis = AnalysisStatus::None;
+  reset_attempt(s);
   s.step_index = step_count(c);
   set(c, Phase::Healthy, "undo: " + s.stable + " is desired again; canary " + dropped + " dropped");
 }
