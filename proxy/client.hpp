@@ -32,6 +32,8 @@ struct Client {
   Phase phase = Phase::Idle;
   Socket* upstream = nullptr;  ///< the upstream connection in use, cancelled with the client's
   std::string address;         ///< the peer's IP, for X-Forwarded-For
+  std::string request_head;    ///< scratch of the current Exchange, kept for its capacity
+  std::string response_head;
 
   /// Arms the deadline for `phase`.
   void arm(Phase next, Clock::duration after) {

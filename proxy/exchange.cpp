@@ -33,7 +33,11 @@ bool find_header(const void* context, std::string_view name, std::string_view& v
 }  // namespace
 
 Exchange::Exchange(Client& client, const http::RequestHead& head)
-    : client_(client), generation_(client.worker.pin()), from_upstream_(client.worker.buffers()) {
+    : client_(client),
+      generation_(client.worker.pin()),
+      from_upstream_(client.worker.buffers()),
+      request_head_(client.request_head),
+      response_head_(client.response_head) {
   prepare(head);
 }
 

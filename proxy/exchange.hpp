@@ -98,8 +98,9 @@ class Exchange {
   std::optional<Timer> slot_timer_;  ///< only while waiting for a free connection
   bool reused_ = false;
   Buffer from_upstream_;
-  std::string request_head_;    ///< the head sent upstream (again on a retry)
-  std::string response_head_;   ///< the head sent to the client
+  // The heads live in the connection's Client and are reused: no allocation per request.
+  std::string& request_head_;   ///< the head sent upstream (again on a retry)
+  std::string& response_head_;  ///< the head sent to the client
   std::string extra_fields_;    ///< field lines vane adds to the response (Set-Cookie)
   bool request_pending_ = false;   ///< request_head_ goes with the next upstream write
   bool response_pending_ = false;  ///< response_head_ goes with the next client write
