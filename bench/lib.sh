@@ -50,11 +50,11 @@ pick_port_base() {
   die "no 20 free consecutive ports below 30000"
 }
 
-# wait_http URL SECONDS: until URL answers 200, bounded.
+# wait_http URL SECONDS: until URL answers 200, bounded (https: the bench's self-signed cert).
 wait_http() {
   local url=$1 deadline=$((SECONDS + $2))
   while [ "$SECONDS" -lt "$deadline" ]; do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null)" = 200 ] && return 0
+    [ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null)" = 200 ] && return 0
     sleep 0.1
   done
   return 1
@@ -138,12 +138,27 @@ CONF
   echo "$pid"
 }
 
+# bench_make_cert: a self-signed P-256 certificate for 127.0.0.1 and localhost, for the TLS rows:
+# $BENCH_WORKDIR/tls.crt and tls.key (nginx, vane), tls.pem = both (HAProxy).
+bench_make_cert() {
+  local d=$BENCH_WORKDIR
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$d/tls.key" -out "$d/tls.crt" \
+    >/dev/null 2>&1 || die "openssl could not make the benchmark's certificate"
+  cat "$d/tls.crt" "$d/tls.key" >"$d/tls.pem"
+  chmod 644 "$d/tls.key" "$d/tls.pem"  # nginx workers run as nobody
+}
+
 # Proxy configs. $EQUAL_HEADERS=1 makes nginx and HAProxy do the header work vane does on every
 # request (X-Forwarded-For/-Proto, an X-Request-Id generated and echoed); off by default.
 
-# start_nginx_proxy PORT UP1 UP2 CORE MAXCONN -> echoes "MASTER WORKER".
+# start_nginx_proxy PORT UP1 UP2 CORE MAXCONN [TLS_PORT] -> echoes "MASTER WORKER". With TLS_PORT
+# the same server also terminates TLS there (bench_make_cert first).
 start_nginx_proxy() {
-  local port=$1 up1=$2 up2=$3 core=$4 maxconn=$5 conf=$BENCH_WORKDIR/nginx-proxy.conf extra=""
+  local port=$1 up1=$2 up2=$3 core=$4 maxconn=$5 tls_port=${6:-} conf=$BENCH_WORKDIR/nginx-proxy.conf extra="" tls=""
+  if [ -n "$tls_port" ]; then
+    tls="listen 127.0.0.1:$tls_port ssl backlog=4096; ssl_certificate $BENCH_WORKDIR/tls.crt; ssl_certificate_key $BENCH_WORKDIR/tls.key; ssl_protocols TLSv1.2 TLSv1.3;"
+  fi
   if [ "${EQUAL_HEADERS:-0}" = 1 ]; then
     extra='proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Request-Id $request_id; add_header X-Request-Id $request_id;'
   fi
@@ -163,6 +178,7 @@ http {
   }
   server {
     listen 127.0.0.1:$port backlog=4096;
+    $tls
     location / {
       proxy_pass http://app;
       proxy_http_version 1.1;
@@ -180,9 +196,10 @@ CONF
   echo "$master $worker"
 }
 
-# start_haproxy PORT UP1 UP2 CORE MAXCONN -> echoes its pid (one process, one thread).
+# start_haproxy PORT UP1 UP2 CORE MAXCONN [TLS_PORT] -> echoes its pid (one process, one thread).
 start_haproxy() {
-  local port=$1 up1=$2 up2=$3 core=$4 maxconn=$5 conf=$BENCH_WORKDIR/haproxy.cfg extra=""
+  local port=$1 up1=$2 up2=$3 core=$4 maxconn=$5 tls_port=${6:-} conf=$BENCH_WORKDIR/haproxy.cfg extra="" tls=""
+  [ -n "$tls_port" ] && tls="  bind 127.0.0.1:$tls_port ssl crt $BENCH_WORKDIR/tls.pem alpn http/1.1 ssl-min-ver TLSv1.2"
   if [ "${EQUAL_HEADERS:-0}" = 1 ]; then
     extra=$'  option forwardfor\n  http-request set-header X-Forwarded-Proto http\n  unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid\n  unique-id-header X-Request-Id\n  http-response set-header X-Request-Id %[unique-id]'
   fi
@@ -205,6 +222,7 @@ defaults
   http-reuse always
 frontend bench
   bind 127.0.0.1:$port
+$tls
   default_backend app
 $extra
 backend app
@@ -228,12 +246,13 @@ find_vane() {
   return 1
 }
 
-# start_vane BIN PORT ADMIN_PORT UP1 UP2 CORE -> echoes "PID LISTENER_ADDR", or fails.
+# start_vane BIN PORT ADMIN_PORT UP1 UP2 CORE [TLS_PORT] -> echoes "PID LISTENER_ADDR", or fails.
 start_vane() {
-  local bin=$1 port=$2 admin=$3 up1=$4 up2=$5 core=$6
-  local conf=$BENCH_WORKDIR/vane.yaml ready=$BENCH_WORKDIR/vane.ready
+  local bin=$1 port=$2 admin=$3 up1=$4 up2=$5 core=$6 tls_port=${7:-}
+  local conf=$BENCH_WORKDIR/vane.yaml ready=$BENCH_WORKDIR/vane.ready tls=""
+  [ -n "$tls_port" ] && tls=", {name: bench-tls, address: \"127.0.0.1:$tls_port\", tls: {certFile: \"$BENCH_WORKDIR/tls.crt\", keyFile: \"$BENCH_WORKDIR/tls.key\"}}"
   cat >"$conf" <<CONF
-listeners: [{name: bench, address: "127.0.0.1:$port"}]
+listeners: [{name: bench, address: "127.0.0.1:$port"}$tls]
 admin: {address: "127.0.0.1:$admin"}
 state: {dir: "$BENCH_WORKDIR/vane-state"}
 limits: {idleTimeout: 600s}

@@ -2,7 +2,7 @@
 # bench/run.sh — vane vs nginx vs HAProxy on this machine, in the same run.
 #
 #   bench/run.sh [--rounds 5] [--duration 10] [--warmup 2] [--connections 50]
-#                [--proxies nginx,haproxy,vane] [--vane PATH] [--equal-headers]
+#                [--proxies nginx,haproxy,vane] [--tls] [--vane PATH] [--equal-headers]
 #                [--nice -10 | --realtime] [--quiet-wait 0] [--retries 2]
 #                [--port-base 18100] [--out bench/results] [--keep]
 #
@@ -12,6 +12,9 @@
 # p50, p99 (wrk) and CPU time per request = delta of the proxy's utime+stime (/proc/PID/stat;
 # nginx: its worker) over the run / requests. Medians over rounds, ratios vane/HAProxy and
 # vane/nginx. Prints a table, writes bench/results/latest.md and bench/results/latest-runs.csv.
+# --tls adds the TLS rows nginx-tls, haproxy-tls, vane-tls (they may also be named in --proxies):
+# the same proxy processes terminating TLS 1.3 on a second port with one self-signed P-256
+# certificate, wrk over https with keep-alive (one handshake per connection), plain upstreams.
 # vane is found with --vane, $VANE_BIN, ../build-bench/vane or build/vane; when it is
 # missing or fails to start, nginx and HAProxy are still measured and vane is reported skipped.
 # Build it: cmake -S . -B ../build-bench -G Ninja -DVANE_BUILD_BENCH=ON && cmake --build ../build-bench --target vane
@@ -28,7 +31,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
 
-rounds=5 duration=10 warmup=2 connections=50 proxies="nginx,haproxy,vane" vane_arg="" port_base=18100
+rounds=5 duration=10 warmup=2 connections=50 proxies="nginx,haproxy,vane" vane_arg="" port_base=18100 with_tls=0
 out_dir="$here/results" BENCH_RT=0 quiet_wait=0 retries=2 EQUAL_HEADERS=0 BENCH_NICE=$([ "$(id -u)" = 0 ] && echo -10 || echo 0)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --proxies) proxies=$2; shift 2 ;;
+    --tls) with_tls=1; shift ;;
     --vane) vane_arg=$2; shift 2 ;;
     --equal-headers) EQUAL_HEADERS=1; shift ;;
     --nice) BENCH_NICE=$2; shift 2 ;;
@@ -59,7 +63,10 @@ done
 export EQUAL_HEADERS BENCH_NICE BENCH_RT
 [ "$BENCH_RT" = 0 ] || [ "$(id -u)" = 0 ] || die "--realtime needs root"
 
-bench_need nginx haproxy wrk taskset curl ss python3 pgrep
+if [ "$with_tls" = 1 ]; then
+  for p in ${proxies//,/ }; do [[ $p == *-tls ]] || proxies="$proxies,$p-tls"; done
+fi
+bench_need nginx haproxy wrk taskset curl ss python3 pgrep openssl
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores (proxy on core 0, load and upstreams on core 1)"
 
 load1=$(cut -d' ' -f1 /proc/loadavg)
@@ -79,6 +86,7 @@ mkdir -p "$out_dir"
 base=$(pick_port_base "$port_base")
 up1=$((base + 1)) up2=$((base + 2))
 declare -A port=([nginx]=$((base + 10)) [haproxy]=$((base + 11)) [vane]=$((base + 12)))
+declare -A tls_port=([nginx]=$((base + 14)) [haproxy]=$((base + 15)) [vane]=$((base + 16)))
 vane_admin=$((base + 13))
 log "workdir $BENCH_WORKDIR, ports $base..$((base + 19))"
 
@@ -97,16 +105,20 @@ ensure_upstreams() {
 }
 
 # start_proxy NAME: sets main_pid (to stop/watch), cpu_pids (to measure) and url; fails if it can't.
+# NAME-tls is the same process (it always listens on its TLS port too), measured on its https URL.
 start_proxy() {
-  local r
-  case "$1" in
-    nginx) r=$(start_nginx_proxy "${port[nginx]}" "$up1" "$up2" 0 4096) || return 1
+  local r b=${1%-tls}
+  case "$b" in
+    nginx) r=$(start_nginx_proxy "${port[nginx]}" "$up1" "$up2" 0 4096 "${tls_port[nginx]}") || return 1
            main_pid[nginx]=${r%% *}; cpu_pids[nginx]=${r#* }; url[nginx]="http://127.0.0.1:${port[nginx]}/" ;;
-    haproxy) r=$(start_haproxy "${port[haproxy]}" "$up1" "$up2" 0 4096) || return 1
+    haproxy) r=$(start_haproxy "${port[haproxy]}" "$up1" "$up2" 0 4096 "${tls_port[haproxy]}") || return 1
            main_pid[haproxy]=$r; cpu_pids[haproxy]=$r; url[haproxy]="http://127.0.0.1:${port[haproxy]}/" ;;
-    vane) r=$(start_vane "$vane_bin" "${port[vane]}" "$vane_admin" "$up1" "$up2" 0) || return 1
+    vane) r=$(start_vane "$vane_bin" "${port[vane]}" "$vane_admin" "$up1" "$up2" 0 "${tls_port[vane]}") || return 1
            main_pid[vane]=${r%% *}; cpu_pids[vane]=${r%% *}; url[vane]="http://${r#* }/" ;;
   esac
+  main_pid[$b-tls]=${main_pid[$b]}; cpu_pids[$b-tls]=${cpu_pids[$b]}
+  url[$b-tls]="https://127.0.0.1:${tls_port[$b]}/"
+  wait_http "${url[$b-tls]}" 10 || { log "$b does not answer on ${url[$b-tls]}"; return 1; }
 }
 
 alive() { kill -0 "${main_pid[$1]}" 2>/dev/null && kill -0 "${cpu_pids[$1]}" 2>/dev/null; }
@@ -114,7 +126,7 @@ alive() { kill -0 "${main_pid[$1]}" 2>/dev/null && kill -0 "${cpu_pids[$1]}" 2>/
 ensure_proxy() {
   alive "$1" && return 0
   restarts[$1]=$(( ${restarts[$1]:-0} + 1 ))
-  if [ "$1" = vane ]; then
+  if [ "${1%-tls}" = vane ]; then
     log "vane exited: $(tail -3 "$BENCH_WORKDIR/vane.out" 2>/dev/null | tr '\n' ' ')"
   else
     log "$1 was stopped by something else"
@@ -125,16 +137,18 @@ ensure_proxy() {
 }
 
 ensure_upstreams
+bench_make_cert
 for p in ${proxies//,/ }; do
+  if [ -n "${main_pid[$p]:-}" ]; then order+=("$p"); continue; fi  # started for its other row
   case "$p" in
-    nginx|haproxy) start_proxy "$p" && order+=("$p") || skipped+=("$p: did not start") ;;
-    vane)
+    nginx|haproxy|nginx-tls|haproxy-tls) start_proxy "$p" && order+=("$p") || skipped+=("$p: did not start") ;;
+    vane|vane-tls)
       if ! vane_bin=$(find_vane "$vane_arg"); then
-        skipped+=("vane: binary not found (build the 'vane' target, or pass --vane PATH)")
-      elif start_proxy vane; then
-        order+=(vane); log "vane: $vane_bin"
-      else skipped+=("vane: failed to start ($vane_bin), see the log above"); fi ;;
-    *) die "unknown proxy '$p' (nginx, haproxy, vane)" ;;
+        skipped+=("$p: binary not found (build the 'vane' target, or pass --vane PATH)")
+      elif start_proxy "$p"; then
+        order+=("$p"); log "vane: $vane_bin"
+      else skipped+=("$p: failed to start ($vane_bin), see the log above"); fi ;;
+    *) die "unknown proxy '$p' (nginx, haproxy, vane, and each with -tls)" ;;
   esac
 done
 [ ${#order[@]} -gt 0 ] || die "no proxy started"

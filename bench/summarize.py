@@ -7,7 +7,11 @@ import datetime
 import statistics
 import sys
 
-NAMES = {"nginx": "nginx", "haproxy": "HAProxy", "vane": "vane"}
+NAMES = {"nginx": "nginx", "haproxy": "HAProxy", "vane": "vane",
+         "nginx-tls": "nginx", "haproxy-tls": "HAProxy", "vane-tls": "vane"}
+# One table each: the same proxies forwarding plain HTTP, and terminating TLS (bench/run.sh --tls).
+GROUPS = [("HTTP", ("nginx", "haproxy", "vane")),
+          ("TLS termination (TLS 1.3, keep-alive)", ("nginx-tls", "haproxy-tls", "vane-tls"))]
 # (column, label, format, better) — better: "lower" or "higher", for reading the ratios
 FIGURES = [
     ("rps", "requests/s", "{:.0f}", "higher"),
@@ -34,18 +38,75 @@ def main():
     with open(a.csv, newline="") as f:
         for row in csv.DictReader(f):
             runs.setdefault(row["proxy"], []).append(row)
-    proxies = [p for p in ("nginx", "haproxy", "vane") if p in runs]
-    if not proxies:
+    all_proxies = [p for _, group in GROUPS for p in group if p in runs]
+    if not all_proxies:
         sys.exit("summarize: no runs in " + a.csv)
 
     med = {p: {c: statistics.median(scaled(c, float(r[c])) for r in runs[p]) for c, *_ in FIGURES}
-           for p in proxies}
+           for p in all_proxies}
     spread = {p: {c: (min(scaled(c, float(r[c])) for r in runs[p]),
                       max(scaled(c, float(r[c])) for r in runs[p])) for c, *_ in FIGURES}
-              for p in proxies}
-    errors = {p: sum(int(r["errors"]) for r in runs[p]) for p in proxies}
-    ratios = [("vane", "haproxy"), ("vane", "nginx")] if "vane" in proxies else []
-    ratios = [(x, y) for x, y in ratios if y in proxies]
+              for p in all_proxies}
+    errors = {p: sum(int(r["errors"]) for r in runs[p]) for p in all_proxies}
+    tables = [(title, table(runs, med, errors, [p for p in group if p in runs]))
+              for title, group in GROUPS if any(p in runs for p in group)]
+
+    for title, (head, rows) in tables:
+        widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+        print("\n" + title)
+        for r in [head] + rows:
+            print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    skipped = [s for s in a.skipped.split(";") if s.strip()]
+    for s in skipped:
+        print("skipped: " + s)
+    warnings = [n for n in a.notes.split(";") if n.strip()]
+    for p in all_proxies:
+        own, core = med[p]["cpu_us_per_req"], med[p]["core0_us_per_req"]
+        if own and core > own * 1.15:
+            warnings.append("%s: core 0 was busy %.0f%% more than the proxy itself: other work ran "
+                            "on core 0, figures are suspect" % (p, (core / own - 1) * 100))
+        if errors[p]:
+            warnings.append("%s: %d errors or non-2xx answers" % (p, errors[p]))
+    for w in warnings:
+        print("warning: " + w)
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    md = ["# vane vs nginx vs HAProxy", "",
+          "- date: %s" % now,
+          "- machine: %s; load average before the run: %s; one system call ≈ %s µs (dd bs=1)"
+          % (a.machine, a.load, a.syscall),
+          "- peers: %s" % a.versions,
+          "- vane: %s" % a.rev,
+          "- run: %s; each proxy one worker on core 0, wrk and two nginx upstreams on core 1" % a.params,
+          ""]
+    for title, (head, rows) in tables:
+        md += ["## " + title, ""]
+        md += ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
+        md += ["| " + " | ".join(r) + " |" for r in rows]
+        md.append("")
+    md += ["Ratios below 1 are better for latency and CPU, above 1 for requests/s. "
+           "CPU per request is the figure that ranks proxies here (see bench/README.md).", ""]
+    for s in skipped:
+        md.append("**skipped** %s  " % s)
+    for w in warnings:
+        md.append("**warning** %s  " % w)
+    md += ["", "Spread over rounds (min–max):", "",
+           "| proxy | requests/s | p99 (ms) | CPU µs/req |", "|---|---:|---:|---:|"]
+    for p in all_proxies:
+        s = spread[p]
+        md.append("| %s | %.0f–%.0f | %.3f–%.3f | %.2f–%.2f |" % (
+            p, *s["rps"], *s["p99_us"], *s["cpu_us_per_req"]))
+    md.append("")
+    with open(a.out, "w") as f:
+        f.write("\n".join(md))
+    print("\nwrote " + a.out)
+
+
+def table(runs, med, errors, proxies):
+    """The figures of one group of proxies, with the ratios of vane to each other one."""
+    vane = next((p for p in proxies if p.startswith("vane")), None)
+    ratios = [(vane, y) for y in proxies if vane and y != vane]
+    ratios.sort(key=lambda r: not r[1].startswith("haproxy"))  # vane/HAProxy first
 
     head = ["figure (median of %s runs)" % "/".join(str(len(runs[p])) for p in proxies)]
     head += [NAMES[p] for p in proxies] + ["%s/%s" % (NAMES[x], NAMES[y]) for x, y in ratios]
@@ -74,51 +135,7 @@ def main():
         if ratios:
             rows.append(line)
 
-    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
-    print()
-    for r in [head] + rows:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
-    skipped = [s for s in a.skipped.split(";") if s.strip()]
-    for s in skipped:
-        print("skipped: " + s)
-    warnings = [n for n in a.notes.split(";") if n.strip()]
-    for p in proxies:
-        own, core = med[p]["cpu_us_per_req"], med[p]["core0_us_per_req"]
-        if own and core > own * 1.15:
-            warnings.append("%s: core 0 was busy %.0f%% more than the proxy itself: other work ran "
-                            "on core 0, figures are suspect" % (NAMES[p], (core / own - 1) * 100))
-        if errors[p]:
-            warnings.append("%s: %d errors or non-2xx answers" % (NAMES[p], errors[p]))
-    for w in warnings:
-        print("warning: " + w)
-
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    md = ["# vane vs nginx vs HAProxy", "",
-          "- date: %s" % now,
-          "- machine: %s; load average before the run: %s; one system call ≈ %s µs (dd bs=1)"
-          % (a.machine, a.load, a.syscall),
-          "- peers: %s" % a.versions,
-          "- vane: %s" % a.rev,
-          "- run: %s; each proxy one worker on core 0, wrk and two nginx upstreams on core 1" % a.params,
-          ""]
-    md += ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
-    md += ["| " + " | ".join(r) + " |" for r in rows]
-    md += ["", "Ratios below 1 are better for latency and CPU, above 1 for requests/s. "
-           "CPU per request is the figure that ranks proxies here (see bench/README.md).", ""]
-    for s in skipped:
-        md.append("**skipped** %s  " % s)
-    for w in warnings:
-        md.append("**warning** %s  " % w)
-    md += ["", "Spread over rounds (min–max):", "",
-           "| proxy | requests/s | p99 (ms) | CPU µs/req |", "|---|---:|---:|---:|"]
-    for p in proxies:
-        s = spread[p]
-        md.append("| %s | %.0f–%.0f | %.3f–%.3f | %.2f–%.2f |" % (
-            NAMES[p], *s["rps"], *s["p99_us"], *s["cpu_us_per_req"]))
-    md.append("")
-    with open(a.out, "w") as f:
-        f.write("\n".join(md))
-    print("\nwrote " + a.out)
+    return head, rows
 
 
 if __name__ == "__main__":

@@ -206,12 +206,13 @@ struct CanaryStrategy {
 };
 
 struct BlueGreenStrategy {
-  std::string preview_route;
+  std::string preview_route;  ///< empty: the new version gets no traffic before promotion
   bool auto_promotion_enabled = true;
-  uint32_t auto_promotion_seconds = 0;
+  uint32_t auto_promotion_seconds = 0;  ///< 0: promote as soon as the preview is ready; ignored
+                                        ///< when auto_promotion_enabled is false (as in Argo)
   std::optional<AnalysisSpec> pre_promotion_analysis;
   std::optional<AnalysisSpec> post_promotion_analysis;
-  uint32_t scale_down_delay_seconds = 30;
+  std::optional<uint32_t> scale_down_delay_seconds;  ///< unset: Rollout::scale_down_delay_seconds
   uint32_t abort_scale_down_delay_seconds = 30;
 };
 

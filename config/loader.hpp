@@ -28,13 +28,19 @@ struct LoadResult {
   std::vector<Error> errors;             ///< every problem found, in file order
 };
 
-/// Checks that need other modules (RE2, the condition parser) plug in here, so that their errors
+/// Checks that need other modules (RE2, the condition parser, OpenSSL) plug in here, so that their errors
 /// carry the file position and path like every other; config/ itself has no such dependency.
 /// Each returns an error message, or an empty string when the text is fine. Unset: not checked.
 struct ExternalChecks {
   std::function<std::string(std::string_view pattern)> regex;
   /// `expression` is a successCondition/failureCondition as written: `{{args.X}}` not substituted.
   std::function<std::string(std::string_view expression)> condition;
+  /// A listener's `certFile`: a readable certificate.
+  std::function<std::string(const std::string& cert_file)> certificate;
+  /// Its `keyFile`, checked when the certificate is fine: a readable key matching it.
+  std::function<std::string(const std::string& cert_file, const std::string& key_file)> private_key;
+  /// An upstream's `tls.caFile`: readable CA certificates.
+  std::function<std::string(const std::string& ca_file)> ca_file;
 };
 
 /// Loads and validates the file at `path`; `path` is used as given in error messages.

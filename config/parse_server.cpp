@@ -21,12 +21,18 @@ void read_address(Reader& r, const Value& v, std::string& text, std::string& hos
   port = hp.port;
 }
 
+/// certFile and keyFile of `m`, checked by the plugged-in TLS checks (readable, PEM, matching).
+void read_certificate(Reader& r, MapReader& m, TlsCertificate& cert) {
+  const bool has_cert = m.get("certFile", cert.cert_file, Presence::Required);
+  m.get("keyFile", cert.key_file, Presence::Required);  // left empty when missing: not checked
+  if (has_cert) r.check_certificate(m.self(), cert);
+}
+
 std::optional<TlsCertificate> parse_certificate(Reader& r, const Value& v) {
   MapReader m(r, v);
   if (!m.valid()) return std::nullopt;
   TlsCertificate cert;
-  m.get("certFile", cert.cert_file, Presence::Required);
-  m.get("keyFile", cert.key_file, Presence::Required);
+  read_certificate(r, m, cert);
   return cert;
 }
 
@@ -36,9 +42,7 @@ std::optional<ListenerTls> parse_listener_tls(Reader& r, const Value& v) {
   ListenerTls tls;
   const auto list = m.take("certificates");
   if (!list) {
-    TlsCertificate& cert = tls.certificates.emplace_back();
-    m.get("certFile", cert.cert_file, Presence::Required);
-    m.get("keyFile", cert.key_file, Presence::Required);
+    read_certificate(r, m, tls.certificates.emplace_back());
     return tls;
   }
   for (const char* single : {"certFile", "keyFile"}) {

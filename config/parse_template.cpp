@@ -42,7 +42,9 @@ void get_http_url(Reader& r, MapReader& m, std::string_view key, std::string& ou
   const auto v = m.require(key);
   const auto text = v ? r.string(*v) : std::nullopt;
   if (!text) return;
-  if (!text->starts_with("http://") && !text->starts_with("https://")) {
+  // A URL that starts with an argument is checked once substituted (a bad one is an Error
+  // measurement then), as Argo does.
+  if (!text->starts_with("http://") && !text->starts_with("https://") && !text->starts_with("{{")) {
     r.error(*v, "must be an http:// or https:// URL");
     return;
   }

@@ -58,7 +58,11 @@ std::optional<UpstreamTls> parse_upstream_tls(Reader& r, const Value& v) {
   MapReader m(r, v);
   if (!m.valid()) return std::nullopt;
   UpstreamTls tls;
-  m.get("caFile", tls.ca_file);
+  if (const auto ca_file = m.take("caFile")) {
+    const auto text = r.string(*ca_file);
+    if (text && !text->empty()) r.check_ca_file(*ca_file, *text);
+    if (text) tls.ca_file = *text;
+  }
   m.get("insecureSkipVerify", tls.insecure_skip_verify);
   m.get("serverName", tls.server_name);
   return tls;

@@ -134,6 +134,23 @@ void Reader::check_condition(const Value& v, std::string_view expression) {
   }
 }
 
+void Reader::check_certificate(const Value& map, const TlsCertificate& certificate) {
+  if (!checks_.certificate || certificate.cert_file.empty()) return;
+  const std::string cert_path = join_path(map.path, "certFile");
+  if (std::string message = checks_.certificate(certificate.cert_file); !message.empty()) {
+    error_at(cert_path, map.mark, std::move(message));
+    return;
+  }
+  if (!checks_.private_key || certificate.key_file.empty()) return;
+  std::string message = checks_.private_key(certificate.cert_file, certificate.key_file);
+  if (!message.empty()) error_at(join_path(map.path, "keyFile"), map.mark, std::move(message));
+}
+
+void Reader::check_ca_file(const Value& v, const std::string& file) {
+  if (!checks_.ca_file) return;
+  if (std::string message = checks_.ca_file(file); !message.empty()) error(v, std::move(message));
+}
+
 Mark Reader::mark_of(const std::string& path, Mark fallback) const {
   const auto it = marks_.find(path);
   return it == marks_.end() ? fallback : it->second;

@@ -1,4 +1,4 @@
-// What a client connection owns while it is served: its socket, read buffer and deadline. Shared
+// What a client connection owns while it is served: its stream (TCP or TLS), read buffer and deadline. Shared
 // by the Session (the connection's loop) and each Exchange (one proxied request). Worker thread.
 #pragma once
 
@@ -7,6 +7,7 @@
 
 #include "proxy/buffer.hpp"
 #include "proxy/deadline.hpp"
+#include "proxy/net/stream.hpp"
 #include "proxy/net/types.hpp"
 
 namespace vane::proxy {
@@ -26,11 +27,11 @@ struct Client {
   Client(Worker& worker_ref, Socket socket_in, BufferPool& pool);
 
   Worker& worker;
-  Socket socket;
+  Stream stream;
   Buffer in;
   Deadline deadline;
   Phase phase = Phase::Idle;
-  Socket* upstream = nullptr;  ///< the upstream connection in use, cancelled with the client's
+  Stream* upstream = nullptr;  ///< the upstream connection in use, cancelled with the client's
   std::string address;         ///< the peer's IP, for X-Forwarded-For
   std::string request_head;    ///< scratch of the current Exchange, kept for its capacity
   std::string response_head;

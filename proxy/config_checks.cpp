@@ -1,6 +1,7 @@
 #include "proxy/config_checks.hpp"
 
 #include "analysis/expression.hpp"
+#include "proxy/tls_files.hpp"
 #include "rollout/regex.hpp"
 
 namespace vane::proxy {
@@ -9,6 +10,11 @@ config::ExternalChecks config_checks() {
   config::ExternalChecks checks;
   checks.regex = [](std::string_view pattern) { return rollout::regex_error(pattern); };
   checks.condition = [](std::string_view text) { return analysis::condition_error(text); };
+  checks.certificate = [](const std::string& file) { return certificate_error(file); };
+  checks.private_key = [](const std::string& cert, const std::string& key) {
+    return private_key_error(cert, key);
+  };
+  checks.ca_file = [](const std::string& file) { return ca_file_error(file); };
   return checks;
 }
 

@@ -1,4 +1,4 @@
-// The config checks that need modules beyond config/ (RE2 patterns, analysis conditions),
+// The config checks that need modules beyond config/ (RE2 patterns, analysis conditions, TLS files),
 // handed to config::load_file by every caller: run, validate, reload. Control thread.
 #pragma once
 

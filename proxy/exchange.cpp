@@ -82,7 +82,7 @@ void Exchange::prepare(const http::RequestHead& head) {
   }
   if (decision_) {
     const auto& endpoints = runtime.endpoints[decision_->upstream];
-    ForwardInfo info{client_.address, "http", request_id_,
+    ForwardInfo info{client_.address, client_.stream.tls() ? "https" : "http", request_id_,
                      endpoints.empty() ? std::string_view{} : endpoints.front().authority};
     write_request_head(head, info, request_head_);
     request_pending_ = true;
@@ -160,36 +160,76 @@ Task<bool> Exchange::run() {
 }
 
 Task<Exchange::Failure> Exchange::forward() {
-  const auto& upstream = generation_->runtime().config->upstreams[decision_->upstream];
-  upstream_deadline_ = Clock::now() + upstream.timeout;
+  const config::Config& config = *generation_->runtime().config;
+  const config::Upstream* upstream = &config.upstreams[decision_->upstream];
   // Retries (SPEC §3): idempotent requests whose body is empty, on another endpoint, before any
   // response byte went to the client. A kept-alive connection the upstream closed just before our
   // request is retried once on a fresh connection without counting as a retry (as nginx does).
   const bool replayable = idempotent_ && (framing_ == http::Framing::None ||
                                           (framing_ == http::Framing::Length && content_length_ == 0));
-  uint32_t retries = replayable ? upstream.retries.attempts : 0;
+  // Canary shield (SPEC §3): such a request failing on the canary is sent once more to stable;
+  // a hanging canary costs the client at most shield.timeout.
+  const config::Shield* shield = nullptr;
+  if (replayable && decision_->shield >= 0) {
+    shield = &*config.rollouts[static_cast<size_t>(decision_->rollout)].canary->shield;
+  }
+  upstream_deadline_ = Clock::now() + upstream->timeout;
+  if (shield && listed(shield->on, Failure::Timeout)) {
+    upstream_deadline_ = Clock::now() + std::min<Clock::duration>(upstream->timeout, shield->timeout);
+  }
+  uint32_t retries = replayable ? upstream->retries.attempts : 0;
   bool stale_retry = framing_ == http::Framing::None;
   for (;;) {
     Failure f = co_await attempt();
-    if (f == Failure::None && status_ >= 500 && retries > 0 && retry_on(upstream, Failure::Status5xx)) {
+    if (f == Failure::None && status_ >= 500 &&
+        ((retries > 0 && listed(upstream->retries.on, Failure::Status5xx)) ||
+         (shield && listed(shield->on, Failure::Status5xx)))) {
       f = Failure::Status5xx;  // this answer is dropped: another endpoint may do better
     }
     if (f == Failure::None) break;
-    if (reused_ && f == Failure::Reset && stale_retry) {
+    const bool stale = reused_ && f == Failure::Reset && stale_retry;
+    if (!stale) report_endpoint(f);  // a pooled connection closed under us: not the endpoint's fault
+    avoid_ = endpoint_;
+    if (stale) {
       stale_retry = false;
-    } else if (retries > 0 && retry_on(upstream, f)) {
+    } else if (retries > 0 && listed(upstream->retries.on, f)) {
       --retries;
       record_attempt(f);
+    } else if (shield && listed(shield->on, f)) {
+      record_attempt(f);  // the canary's failure counts against it in every measurement
+      shield = nullptr;
+      decision_->upstream = static_cast<uint32_t>(decision_->shield);
+      decision_->target = analysis::Target::Stable;
+      upstream = &config.upstreams[decision_->upstream];
+      pool_ = &generation_->pool(decision_->upstream);
+      retries = upstream->retries.attempts;
+      upstream_deadline_ = Clock::now() + upstream->timeout;
+      avoid_ = nullptr;
     } else {
       co_return f;
     }
-    avoid_ = endpoint_;
     finish_upstream(false);
     from_upstream_.consume(from_upstream_.size());  // what is left of a dropped answer
     status_ = 0;
     request_pending_ = true;
   }
-  co_return co_await relay_response();
+  Failure relayed = co_await relay_response();
+  report_endpoint(relayed);
+  co_return relayed;
+}
+
+void Exchange::report_endpoint(Failure failure) {
+  bool failed = true;
+  switch (failure) {
+    case Failure::None: failed = status_ >= 500; break;
+    case Failure::Connect:
+    case Failure::Reset:
+    case Failure::Timeout:
+    case Failure::Protocol:
+    case Failure::Status5xx: break;
+    default: return;  // not the endpoint's doing (the client's, or no endpoint at all)
+  }
+  client_.worker.report_outcome(*generation_, decision_->upstream, *endpoint_, failed);
 }
 
 Task<Exchange::Failure> Exchange::attempt() {
@@ -207,7 +247,7 @@ void Exchange::record_attempt(Failure failure) {
   status_ = final_status;
 }
 
-bool Exchange::retry_on(const config::Upstream& upstream, Failure failure) const {
+bool Exchange::listed(const std::vector<config::FailureKind>& on, Failure failure) {
   config::FailureKind kind;
   switch (failure) {
     case Failure::Connect: kind = config::FailureKind::ConnectFailure; break;
@@ -216,7 +256,6 @@ bool Exchange::retry_on(const config::Upstream& upstream, Failure failure) const
     case Failure::Status5xx: kind = config::FailureKind::Status5xx; break;
     default: return false;
   }
-  const auto& on = upstream.retries.on;
   return std::find(on.begin(), on.end(), kind) != on.end();
 }
 
@@ -224,8 +263,9 @@ Task<Exchange::Failure> Exchange::open_upstream() {
   const auto& upstream = generation_->runtime().config->upstreams[decision_->upstream];
   const Clock::time_point wait_until = Clock::now() + upstream.connect_timeout;
   for (;;) {
-    std::optional<Socket> idle;
-    switch (pool_->acquire(endpoint_, idle, avoid_)) {
+    std::optional<Stream> idle;
+    const std::vector<bool>* usable = client_.worker.usable(*generation_, decision_->upstream);
+    switch (pool_->acquire(endpoint_, idle, avoid_, usable)) {
       case UpstreamPool::Grant::NoEndpoint:
         co_return Failure::NoEndpoint;
       case UpstreamPool::Grant::Full:
@@ -240,26 +280,30 @@ Task<Exchange::Failure> Exchange::open_upstream() {
         break;
     }
     reused_ = false;
-    upstream_.emplace(client_.socket.get_executor());
+    upstream_.emplace(client_.worker.executor());
     client_.upstream = &*upstream_;
     client_.arm(Phase::Connect, std::min<Clock::duration>(upstream.connect_timeout,
                                                           until_upstream_deadline()));
-    auto [ec] = co_await upstream_->async_connect(endpoint_->target->address, use_tuple);
+    auto [ec] = co_await upstream_->socket().async_connect(endpoint_->target->address, use_tuple);
+    if (!ec && !endpoint_->target->tls_name.empty()) {  // https://: the same deadline covers TLS
+      const auto& tls = generation_->runtime().upstream_tls[decision_->upstream];
+      ec = co_await upstream_->client_handshake(tls, endpoint_->target->tls_name);
+    }
     if (ec) {
       const bool timed_out = Clock::now() >= upstream_deadline_;
       finish_upstream(false);
       co_return timed_out ? Failure::Timeout : Failure::Connect;
     }
     boost::system::error_code ignored;
-    upstream_->non_blocking(true, ignored);
-    upstream_->set_option(tcp::no_delay(true), ignored);
+    upstream_->socket().non_blocking(true, ignored);
+    upstream_->socket().set_option(tcp::no_delay(true), ignored);
     co_return Failure::None;
   }
 }
 
 Task<Exchange::Failure> Exchange::wait_for_slot(Clock::time_point until) {
   if (Clock::now() >= until) co_return Failure::PoolFull;
-  if (!slot_timer_) slot_timer_.emplace(client_.socket.get_executor());
+  if (!slot_timer_) slot_timer_.emplace(client_.worker.executor());
   slot_timer_->expires_at(until);
   pool_->wait(*slot_timer_);
   auto [ec] = co_await slot_timer_->async_wait(use_tuple);
@@ -273,7 +317,7 @@ Task<Exchange::Failure> Exchange::send_request() {
   if (framing_ == http::Framing::None) co_return co_await write_upstream({});
   if (expect_continue_) {
     expect_continue_ = false;
-    const auto ec = co_await write_all(client_.socket, kContinue);
+    const auto ec = co_await write_all(client_.stream, kContinue);
     if (ec) co_return Failure::ClientGone;
   }
   if (framing_ == http::Framing::Length) co_return co_await send_length_body();
@@ -329,8 +373,8 @@ Task<Exchange::Failure> Exchange::read_client(Phase phase) {
   client_.arm(phase, std::min<Clock::duration>(limits.request_body_timeout, until_upstream_deadline()));
   size_t room = 0;
   char* at = client_.in.prepare(room);
-  auto [ec, n] = co_await client_.socket.async_read_some(net::buffer(at, room), use_tuple);
-  if (ec == net::error::eof) co_return Failure::ShortBody;
+  auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
+  if (ec && is_end_of_stream(ec)) co_return Failure::ShortBody;
   if (ec) {
     if (!client_.deadline.fired()) co_return Failure::ClientGone;
     co_return Clock::now() >= upstream_deadline_ ? Failure::Timeout : Failure::ClientTimeout;
@@ -356,7 +400,7 @@ Task<Exchange::Failure> Exchange::write_upstream(std::string_view a, std::string
 Task<Exchange::Failure> Exchange::read_upstream() {
   size_t room = 0;
   char* at = from_upstream_.prepare(room, 1, 2 * BufferPool::kBlockSize + 65536);
-  auto [ec, n] = co_await upstream_->async_read_some(net::buffer(at, room), use_tuple);
+  auto [ec, n] = co_await upstream_->read_some(net::buffer(at, room));
   if (ec) co_return upstream_error(ec);
   from_upstream_.commit(n);
   co_return Failure::None;
@@ -485,7 +529,7 @@ Task<Exchange::Failure> Exchange::write_client(std::string_view a, std::string_v
   response_pending_ = false;
   response_started_ = true;
   bytes_sent_ += a.size() + b.size() + c.size();
-  auto ec = co_await write_all(client_.socket, pieces);
+  auto ec = co_await write_all(client_.stream, pieces);
   if (!ec) co_return Failure::None;
   co_return client_.deadline.fired() ? Failure::Timeout : Failure::ClientGone;
 }
@@ -514,7 +558,7 @@ Task<bool> Exchange::answer(Failure failure) {
   log_access();
   // The connection stays usable only when the request was read to its end.
   const bool keep = keep_alive_ && body_done_ && !client_.worker.draining();
-  auto ec = co_await write_all(client_.socket, canned_response(status, !keep));
+  auto ec = co_await write_all(client_.stream, canned_response(status, !keep));
   co_return keep && !ec;
 }
 
@@ -525,7 +569,7 @@ void Exchange::finish_upstream(bool reusable) {
     pool_->release(*endpoint_, std::move(*upstream_));
   } else {
     boost::system::error_code ignored;
-    upstream_->close(ignored);
+    upstream_->socket().close(ignored);
     pool_->closed(*endpoint_);
   }
   upstream_.reset();

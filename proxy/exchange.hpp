@@ -52,8 +52,11 @@ class Exchange {
   void prepare(const http::RequestHead& head);
   Task<Failure> forward();
   Task<Failure> attempt();
-  bool retry_on(const config::Upstream& upstream, Failure failure) const;
+  /// Whether `failure` is one of the kinds of a `retries.on` / `shield.on` list.
+  static bool listed(const std::vector<config::FailureKind>& on, Failure failure);
   void record_attempt(Failure failure);
+  /// Tells the worker how the endpoint of this attempt did (passive ejection, SPEC §3).
+  void report_endpoint(Failure failure);
   void log_access();
   Task<Failure> open_upstream();
   Task<Failure> wait_for_slot(Clock::time_point until);
@@ -94,7 +97,7 @@ class Exchange {
   UpstreamPool* pool_ = nullptr;
   UpstreamPool::Endpoint* endpoint_ = nullptr;
   const UpstreamPool::Endpoint* avoid_ = nullptr;  ///< a retry goes elsewhere when it can
-  std::optional<Socket> upstream_;
+  std::optional<Stream> upstream_;
   std::optional<Timer> slot_timer_;  ///< only while waiting for a free connection
   bool reused_ = false;
   Buffer from_upstream_;

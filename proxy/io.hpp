@@ -9,6 +9,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "proxy/net/stream.hpp"
 #include "proxy/net/types.hpp"
 
 namespace vane::proxy {
@@ -21,6 +22,17 @@ Task<error_code> write_all(Socket& socket, std::array<std::string_view, 4> piece
 inline Task<error_code> write_all(Socket& socket, std::string_view a, std::string_view b = {},
                                   std::string_view c = {}) {
   return write_all(socket, std::array<std::string_view, 4>{a, b, c, {}});
+}
+
+/// The same on a Stream: a plain one takes the socket path above, unchanged.
+inline Task<error_code> write_all(Stream& stream, std::array<std::string_view, 4> pieces) {
+  if (stream.tls()) return stream.tls_write_all(pieces);
+  return write_all(stream.socket(), pieces);
+}
+
+inline Task<error_code> write_all(Stream& stream, std::string_view a, std::string_view b = {},
+                                  std::string_view c = {}) {
+  return write_all(stream, std::array<std::string_view, 4>{a, b, c, {}});
 }
 
 }  // namespace vane::proxy

@@ -3,6 +3,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "analysis/window.hpp"
+#include "proxy/health_monitor.hpp"
 #include "proxy/worker.hpp"
 #include "rollout/controller.hpp"
 
@@ -125,6 +126,28 @@ void rollout_families(const MetricsSources& s, std::vector<MetricFamily>& out) {
   add(out, std::move(step));
 }
 
+/// One sample per resolved address: 1 when it may take traffic (SPEC §3: not failing its health
+/// check, not ejected), as the workers see it.
+void health_families(const MetricsSources& s, std::vector<MetricFamily>& out) {
+  if (!s.health) return;
+  const Runtime& runtime = *s.health->runtime();
+  const HealthSnapshot& snapshot = *s.health->snapshot();
+  MetricFamily healthy{"vane_upstream_endpoint_healthy", "1 when the endpoint address may take traffic: not failing its health check, not ejected.", MetricType::Gauge, {}};
+  for (size_t u = 0; u < runtime.endpoints.size(); ++u) {
+    for (size_t e = 0; e < runtime.endpoints[u].size(); ++e) {
+      const ResolvedEndpoint& target = runtime.endpoints[u][e];
+      if (!target.resolved) continue;
+      const auto ip = target.address.address();
+      const std::string host = ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string();
+      const std::string address = host + ":" + std::to_string(target.address.port());
+      healthy.metric.push_back(gauge({{"address", address}, {"endpoint", target.name},
+                                      {"upstream", runtime.config->upstreams[u].name}},
+                                     snapshot.usable_endpoint(u, e) ? 1 : 0));
+    }
+  }
+  add(out, std::move(healthy));
+}
+
 }  // namespace
 
 std::string render_metrics(const MetricsSources& s) {
@@ -132,6 +155,7 @@ std::string render_metrics(const MetricsSources& s) {
   request_families(s, families);
   worker_families(s, families);
   rollout_families(s, families);
+  health_families(s, families);
   MetricFamily reloads{"vane_config_reloads_total", "Config reloads, by result.", MetricType::Counter, {}};
   if (s.reloads_succeeded > 0) reloads.metric.push_back(counter({{"result", "success"}}, static_cast<double>(s.reloads_succeeded)));
   if (s.reloads_failed > 0) reloads.metric.push_back(counter({{"result", "failure"}}, static_cast<double>(s.reloads_failed)));

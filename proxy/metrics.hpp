@@ -21,6 +21,7 @@ class Controller;
 namespace vane::proxy {
 
 class Worker;
+class HealthMonitor;
 
 struct MetricsSources {
   const config::Config* config = nullptr;
@@ -29,6 +30,7 @@ struct MetricsSources {
   std::vector<const WorkerStats*> workers;
   std::vector<const Worker*> worker_threads;  ///< for open connections
   const rollout::Controller* controller = nullptr;
+  const HealthMonitor* health = nullptr;  ///< for vane_upstream_endpoint_healthy
   uint64_t reloads_succeeded = 0;
   uint64_t reloads_failed = 0;
   /// Families other modules add (analysis runs and measurements).

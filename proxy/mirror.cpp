@@ -28,7 +28,7 @@ class Mirror {
   static void expire(void* self) {
     auto* mirror = static_cast<Mirror*>(self);
     boost::system::error_code ignored;
-    if (mirror->socket_) mirror->socket_->cancel(ignored);
+    if (mirror->socket_) mirror->socket_->socket().cancel(ignored);
   }
 
   Task<bool> connect();
@@ -42,14 +42,15 @@ class Mirror {
   Buffer in_;
   Deadline deadline_;
   UpstreamPool::Endpoint* endpoint_ = nullptr;
-  std::optional<Socket> socket_;
+  std::optional<Stream> socket_;
   bool reusable_ = false;
 };
 
 Task<bool> Mirror::connect() {
   auto& pool = generation_->pool(copy_.upstream);
-  std::optional<Socket> idle;
-  const auto grant = pool.acquire(endpoint_, idle);
+  std::optional<Stream> idle;
+  const auto* usable = worker_.usable(*generation_, copy_.upstream);
+  const auto grant = pool.acquire(endpoint_, idle, nullptr, usable);
   if (grant == UpstreamPool::Grant::Idle) {
     socket_ = std::move(idle);
     co_return true;
@@ -58,18 +59,22 @@ Task<bool> Mirror::connect() {
   socket_.emplace(worker_.executor());
   const auto& upstream = generation_->runtime().config->upstreams[copy_.upstream];
   deadline_.arm(upstream.connect_timeout);
-  auto [ec] = co_await socket_->async_connect(endpoint_->target->address, use_tuple);
+  auto [ec] = co_await socket_->socket().async_connect(endpoint_->target->address, use_tuple);
+  if (!ec && !endpoint_->target->tls_name.empty()) {  // https://: the same deadline covers TLS
+    const auto& tls = generation_->runtime().upstream_tls[copy_.upstream];
+    ec = co_await socket_->client_handshake(tls, endpoint_->target->tls_name);
+  }
   if (ec) co_return false;
   boost::system::error_code ignored;
-  socket_->non_blocking(true, ignored);
-  socket_->set_option(tcp::no_delay(true), ignored);
+  socket_->socket().non_blocking(true, ignored);
+  socket_->socket().set_option(tcp::no_delay(true), ignored);
   co_return true;
 }
 
 Task<bool> Mirror::read_more() {
   size_t room = 0;
   char* at = in_.prepare(room, 1, 2 * BufferPool::kBlockSize + 65536);
-  auto [ec, n] = co_await socket_->async_read_some(net::buffer(at, room), use_tuple);
+  auto [ec, n] = co_await socket_->read_some(net::buffer(at, room));
   if (ec) co_return false;
   in_.commit(n);
   co_return true;
@@ -151,7 +156,7 @@ Task<void> Mirror::run() {
     pool.release(*endpoint_, std::move(*socket_));
   } else {
     boost::system::error_code ignored;
-    socket_->close(ignored);
+    socket_->socket().close(ignored);
     pool.closed(*endpoint_);
   }
 }

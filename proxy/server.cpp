@@ -48,6 +48,7 @@ Server::~Server() {
 
 void Server::start() {
   runtime_ = Runtime::build(config_);
+  make_health_monitor();
   start_controller();
   generations_ = build_generations(runtime_);
   uint32_t count = static_cast<uint32_t>(generations_.size());
@@ -60,6 +61,7 @@ void Server::start() {
     if (!access_log_->start()) throw std::runtime_error("cannot open the access log " + options_.access_log);
     for (auto& worker : workers_) worker->set_access_log(access_log_.get());
   }
+  start_health_monitor();
   bind_listeners();
   connect_admin_sources();
   admin_ = std::make_unique<AdminServer>(
@@ -146,6 +148,7 @@ void Server::wait_for_workers(std::chrono::steady_clock::time_point give_up) {
     for (auto& worker : workers_) worker->stop();
     if (admin_) admin_->close();
     if (watcher_) watcher_->stop();
+    if (health_) health_->stop();
     signals_.cancel();
     tick_timer_.cancel();
     dns_timer_.cancel();

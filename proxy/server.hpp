@@ -2,7 +2,7 @@
 // starts the workers, and runs the control thread: signals, admin API, rollout controller ticks,
 // reloads and drain. `run()` is the control thread; the rest is called from it unless marked
 // thread-safe. (server.cpp: lifecycle; server_reload.cpp: generations and reload;
-// server_sources.cpp: what the admin API reads.)
+// server_sources.cpp: what the admin API reads; server_health.cpp: health checks and ejection.)
 #pragma once
 
 #include <map>
@@ -18,8 +18,10 @@
 #include "config/loader.hpp"
 #include "proxy/admin_api.hpp"
 #include "proxy/admin_server.hpp"
+#include "proxy/analysis_runner.hpp"
 #include "proxy/config_watcher.hpp"
 #include "proxy/generation.hpp"
+#include "proxy/health_monitor.hpp"
 #include "proxy/stats_layout.hpp"
 #include "proxy/status_json.hpp"
 #include "proxy/worker.hpp"
@@ -73,8 +75,15 @@ class Server {
   // server_sources.cpp
   void connect_admin_sources();
   std::optional<MeasuredWeights> measured_weights(uint32_t rollout) const;
+  analysis::WindowStats builtin_window(uint32_t rollout, const std::string& upstream,
+                                       analysis::Target target, int64_t window_seconds,
+                                       bool histogram) const;
   std::string metrics() const;
   std::vector<const analysis::OutcomeShard*> shards() const;
+  // server_health.cpp
+  void make_health_monitor();
+  void start_health_monitor();
+  void publish_health(std::shared_ptr<const HealthSnapshot> snapshot);
 
   std::shared_ptr<const config::Config> config_;
   ServerOptions options_;
@@ -82,6 +91,8 @@ class Server {
   AdminApi api_;
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<ConfigWatcher> watcher_;
+  std::unique_ptr<AnalysisRunner> runner_;  ///< before the controller, whose effects it carries out
+  std::unique_ptr<HealthMonitor> health_;  ///< before the controller, whose `healthy` hook reads it
   std::unique_ptr<rollout::Controller> controller_;
   std::unique_ptr<AccessLog> access_log_;  ///< outlives the workers (declared before them)
   std::shared_ptr<const Runtime> runtime_;

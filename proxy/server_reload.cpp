@@ -43,13 +43,24 @@ void Server::start_controller() {
   hooks.publish = [this](std::shared_ptr<const rollout::RoutingTable> table) {
     for (auto& worker : workers_) worker->set_table(table);
   };
-  hooks.healthy = [this](uint32_t upstream) {
-    for (const auto& endpoint : runtime_->endpoints[upstream]) {
-      if (endpoint.resolved) return true;
-    }
-    return false;
-  };
+  hooks.healthy = [this](uint32_t upstream) { return health_->canary_ready(upstream); };
   hooks.warn = [](std::string_view message) { log::warn(message); };
+  hooks.analysis = [this](uint32_t rollout, const rollout::Effect& effect,
+                          const rollout::RolloutState& state) {
+    runner_->apply(rollout, effect, state);
+  };
+  AnalysisRunner::Hooks runs;
+  runs.done = [this](uint32_t rollout, rollout::AnalysisKind kind,
+                     rollout::Event::AnalysisPhase phase, std::string message) {
+    controller_->analysis_done(rollout, kind, phase, std::move(message), rollout::WallClock::now());
+  };
+  runs.builtin = [this](uint32_t rollout, const std::string& upstream, analysis::Target target,
+                        int64_t window_seconds, bool histogram) {
+    return builtin_window(rollout, upstream, target, window_seconds, histogram);
+  };
+  runs.warn = [](std::string_view message) { log::warn(message); };
+  runner_ = std::make_unique<AnalysisRunner>(control_, std::move(runs));
+  runner_->set_config(config_);
   controller_ = std::make_unique<rollout::Controller>(config_, config_->state.dir, std::move(hooks),
                                                       rollout::WallClock::now());
 }
@@ -66,6 +77,7 @@ std::vector<std::vector<bool>> Server::used_upstreams() const {
     mark(r, config_->rollouts[r].upstream);
     mark(r, controller_->state(r).stable);
     mark(r, controller_->state(r).canary);
+    mark(r, controller_->state(r).previous_stable);  // blue-green may switch back to it
   }
   return used;
 }
@@ -117,12 +129,16 @@ std::vector<config::Error> Server::reload() {
     return {{options_.config_path, 1, 1, "admin.tokenFile", e.what()}};
   }
   config_ = loaded.config;
-  runtime_ = Runtime::build(config_);
-  // Workers get the new config and its table together, so indices always match.
+  runtime_ = Runtime::build(config_, {}, runtime_.get());  // a failed lookup keeps the last good
+  health_->reconfigure(runtime_);  // before the controller asks it about the new upstreams
+  // Workers get the new config and its table together, so indices always match; the runner
+  // learns the new indices before the controller's effects use them.
+  runner_->set_config(config_);
   controller_->reconfigure(config_, rollout::WallClock::now());
   generations_ = build_generations(runtime_);
   for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->reload(generations_[i], controller_->table());
   ++reloads_succeeded_;
+  schedule_dns_refresh();  // the new names, at the new dnsRefresh (the old config may have had none)
   log::info("reloaded " + options_.config_path);
   return {};
 }
@@ -169,12 +185,12 @@ void Server::refresh_dns() {
       if (!is_name(endpoint)) continue;
       ++lookup->pending;
       const size_t slot = lookup->results.size();
-      lookup->results.push_back({endpoint.text, {}});
+      lookup->results.push_back({endpoint.text, {}, {}});
       resolver_.async_resolve(endpoint.host, std::to_string(endpoint.port),
                               [this, lookup, slot](const boost::system::error_code& ec, auto results) {
-        if (!ec) {
-          for (const auto& result : results) lookup->results[slot].second.push_back(result.endpoint());
-        }
+        if (ec) lookup->results[slot].error = ec.message();
+        auto& addresses = lookup->results[slot].addresses;
+        for (const auto& result : results) addresses.push_back(result.endpoint());
         if (--lookup->pending > 0 || ec == boost::asio::error::operation_aborted) return;
         // A reload meanwhile has its own fresh addresses: these are for the old config.
         if (lookup->config == config_) {
@@ -190,6 +206,7 @@ void Server::apply_runtime(std::shared_ptr<const Runtime> runtime) {
   if (runtime->same_endpoints(*runtime_)) return;
   log::info("upstream addresses changed: applying the new ones");
   runtime_ = std::move(runtime);
+  health_->reconfigure(runtime_);  // before the workers get the generation its snapshot is for
   generations_ = build_generations(runtime_);
   for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->reload(generations_[i], controller_->table());
 }

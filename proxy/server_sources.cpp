@@ -1,4 +1,6 @@
 // Server: what the admin API reads — rollout status, measured weights, metrics, reload.
+#include <algorithm>
+
 #include "analysis/window.hpp"
 #include "proxy/metrics.hpp"
 #include "proxy/server.hpp"
@@ -22,6 +24,7 @@ void Server::connect_admin_sources() {
   sources.measured = [this](uint32_t rollout) { return measured_weights(rollout); };
   sources.metrics = [this] { return metrics(); };
   sources.reload = [this] { return reload(); };
+  sources.analysis_runs = [this](uint32_t rollout) { return runner_->runs(rollout); };
   api_.set_sources(std::move(sources));
 }
 
@@ -39,9 +42,26 @@ std::string Server::metrics() const {
   for (const auto& generation : generations_) m.workers.push_back(generation.stats.get());
   for (const auto& worker : workers_) m.worker_threads.push_back(worker.get());
   m.controller = controller_.get();
+  m.health = health_.get();
   m.reloads_succeeded = reloads_succeeded_;
   m.reloads_failed = reloads_failed_;
+  m.extra = [this](std::vector<prometheus::MetricFamily>& out) { runner_->add_metrics(out); };
   return render_metrics(m);
+}
+
+analysis::WindowStats Server::builtin_window(uint32_t rollout, const std::string& upstream,
+                                             analysis::Target target, int64_t window_seconds,
+                                             bool histogram) const {
+  const config::Upstream* found = config_->find_upstream(upstream);
+  if (!found || !layout_ || rollout >= layout_->rollouts()) return {};
+  const auto index = static_cast<uint32_t>(found - config_->upstreams.data());
+  const uint32_t series = layout_->rollout_series(rollout, index, target);
+  const auto all = shards();
+  if (histogram) return analysis::sum_window(all, series, steady_seconds(), window_seconds);
+  analysis::WindowStats stats;
+  stats.seconds = std::clamp<int64_t>(window_seconds, 1, analysis::kMaxWindowSeconds);
+  stats.counts = analysis::sum_window_counts(all, std::span(&series, 1), steady_seconds(), window_seconds);
+  return stats;
 }
 
 std::optional<MeasuredWeights> Server::measured_weights(uint32_t rollout) const {

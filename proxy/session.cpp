@@ -22,15 +22,23 @@ Session::Session(Worker& worker, Socket socket, size_t listener)
   worker.deadlines().add(client_.deadline);
   worker.session_opened(listener_);
   boost::system::error_code ignored;
-  client_.socket.non_blocking(true, ignored);
-  client_.socket.set_option(tcp::no_delay(true), ignored);
+  client_.stream.socket().non_blocking(true, ignored);
+  client_.stream.socket().set_option(tcp::no_delay(true), ignored);
+  // The certificates of the current config; the connection keeps them to its end.
+  const Runtime& runtime = worker.runtime();
+  tls_ = runtime.config->listeners[listener_].tls.has_value();
+  if (tls_ && listener_ < runtime.listener_tls.size() && runtime.listener_tls[listener_]) {
+    client_.stream.start_server_tls(runtime.listener_tls[listener_]);
+  }
 }
 
 Session::~Session() { client_.worker.session_closed(listener_); }
 
 Task<void> Session::run() {
   try {
-    for (bool first = true;; first = false) {
+    bool secured = true;
+    if (tls_) secured = co_await handshake();
+    for (bool first = true; secured; first = false) {
       if (client_.worker.draining() && client_.in.empty()) break;
       const bool got_head = co_await read_head(first);
       if (!got_head) break;
@@ -45,7 +53,16 @@ Task<void> Session::run() {
     log::error(std::string("session ended by an unexpected error: ") + e.what());
   }
   boost::system::error_code ignored;
-  client_.socket.close(ignored);
+  client_.stream.socket().close(ignored);
+}
+
+/// A TLS listener's handshake, under the requestHeaderTimeout deadline: a client that connects
+/// and sends nothing (or stalls mid-handshake) is closed quietly, like one that sends no request.
+Task<bool> Session::handshake() {
+  if (!client_.stream.tls()) co_return false;  // its certificates failed to load: logged then
+  client_.arm(Phase::Idle, client_.worker.runtime().config->limits.request_header_timeout);
+  const auto ec = co_await client_.stream.handshake();
+  co_return !ec;
 }
 
 Task<bool> Session::read_head(bool first) {
@@ -78,7 +95,7 @@ Task<bool> Session::read_head(bool first) {
       co_await reject(431);
       co_return false;
     }
-    auto [ec, n] = co_await client_.socket.async_read_some(net::buffer(at, room), use_tuple);
+    auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
     if (ec) {
       if (client_.deadline.fired()) co_await reject(408);
       co_return false;  // a client that closes mid-head gets no answer
@@ -92,15 +109,24 @@ Task<bool> Session::read_head(bool first) {
 /// connections cost only their socket and this coroutine.
 Task<bool> Session::wait_readable(bool first) {
   const auto& limits = client_.worker.runtime().config->limits;
-  client_.in.release_if_empty();
   client_.arm(Phase::Idle, first ? limits.request_header_timeout : limits.idle_timeout);
-  auto [ec] = co_await client_.socket.async_wait(Socket::wait_read, use_tuple);
+  if (client_.stream.tls()) {
+    // TLS may already hold the next request's bytes (read with the last record) where the
+    // socket no longer shows them: read instead of waiting, into a buffer kept while idle.
+    size_t room = 0;
+    char* at = client_.in.prepare(room);
+    auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
+    if (!ec) client_.in.commit(n);
+    co_return !ec && !client_.worker.draining();
+  }
+  client_.in.release_if_empty();
+  auto [ec] = co_await client_.stream.socket().async_wait(Socket::wait_read, use_tuple);
   co_return !ec && !client_.worker.draining();
 }
 
 Task<void> Session::reject(int status) {
   client_.arm(Phase::Head, std::chrono::seconds(5));
-  co_await write_all(client_.socket, canned_response(status, true));
+  co_await write_all(client_.stream, canned_response(status, true));
   co_await linger_close();
 }
 
@@ -109,19 +135,24 @@ Task<void> Session::reject(int status) {
 /// that destroys the answer before the client reads it.
 Task<void> Session::linger_close() {
   boost::system::error_code ignored;
-  client_.socket.shutdown(tcp::socket::shutdown_send, ignored);
   client_.in.consume(client_.in.size());
   client_.arm(Phase::Idle, kLingerTime);
+  if (client_.stream.tls()) {  // close_notify, then the client's (or its close, or the deadline)
+    co_await client_.stream.shutdown_tls();
+    co_return;
+  }
+  Socket& socket = client_.stream.socket();
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
   size_t dropped = 0;
   while (dropped < kLingerBytes) {
     size_t room = 0;
     char* at = client_.in.prepare(room);
-    auto [ec, n] = co_await client_.socket.async_read_some(net::buffer(at, room), use_tuple);
+    auto [ec, n] = co_await socket.async_read_some(net::buffer(at, room), use_tuple);
     if (ec) break;
     dropped += n;
   }
   client_.in.consume(client_.in.size());
-  client_.socket.close(ignored);
+  socket.close(ignored);
 }
 
 }  // namespace vane::proxy

@@ -18,6 +18,8 @@ class Session {
   Task<void> run();
 
  private:
+  /// TLS listeners: the handshake under a deadline. False when the connection must close.
+  Task<bool> handshake();
   /// False when the connection should close (quietly, or after an error answer was sent).
   Task<bool> read_head(bool first);
   Task<bool> wait_readable(bool first);
@@ -26,6 +28,7 @@ class Session {
 
   Client client_;
   size_t listener_;
+  bool tls_ = false;  ///< a TLS listener
 };
 
 }  // namespace vane::proxy

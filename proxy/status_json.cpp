@@ -81,6 +81,48 @@ json::array mirror_routes(const rollout::TrafficPlan& plan) {
   return routes;
 }
 
+/// What a blue-green rollout waits on now: "healthyPreview", "prePromotionAnalysis",
+/// "autoPromotion" (a countdown), "promote", "postPromotionAnalysis", "retry"; null when idle.
+json::value blue_green_waiting_for(const rollout::RolloutState& s) {
+  using rollout::AnalysisStatus;
+  using rollout::Gate;
+  if (s.canary.empty()) return nullptr;
+  if (s.aborted) return "retry";
+  if (s.phase == rollout::Phase::Paused) {
+    const bool countdown = s.pause_reason == rollout::PauseReason::BlueGreen && s.pause_until;
+    return countdown ? "autoPromotion" : "promote";
+  }
+  switch (s.gate) {
+    case Gate::PostPromotion:
+      return "postPromotionAnalysis";
+    case Gate::Promotion:
+      return "healthyPreview";  // promotion is due; the switch waits for a healthy preview
+    case Gate::Preview:
+    case Gate::None:
+      break;
+  }
+  return s.step_analysis == AnalysisStatus::Running ? "prePromotionAnalysis" : "healthyPreview";
+}
+
+/// The blue-green details of STATUS: the active and preview versions, the preview route, the
+/// gate it waits on, the auto-promotion and the old version kept warm.
+json::object blue_green_json(const config::BlueGreenStrategy& bg, const rollout::RolloutState& s) {
+  const bool countdown = s.phase == rollout::Phase::Paused &&
+                         s.pause_reason == rollout::PauseReason::BlueGreen;
+  json::object o;
+  o["active"] = s.stable;
+  o["preview"] = s.canary.empty() ? json::value(nullptr) : json::value(s.canary);
+  o["previewRoute"] = bg.preview_route.empty() ? json::value(nullptr) : json::value(bg.preview_route);
+  o["waitingFor"] = blue_green_waiting_for(s);
+  o["autoPromotionEnabled"] = bg.auto_promotion_enabled;
+  o["autoPromotionSeconds"] = bg.auto_promotion_seconds;
+  o["autoPromotionAt"] = countdown ? time_or_null(s.pause_until) : json::value(nullptr);
+  o["previousActive"] = s.previous_stable.empty() ? json::value(nullptr)
+                                                  : json::value(s.previous_stable);
+  o["scaleDownAt"] = time_or_null(s.scale_down_at);
+  return o;
+}
+
 }  // namespace
 
 std::string rfc3339(rollout::WallTime time) {
@@ -154,6 +196,7 @@ boost::json::object status_json(const StatusInput& in) {
   o["aborted"] = state.aborted;
   o["abortReason"] = state.aborted ? json::value(state.abort_reason) : json::value(nullptr);
   o["analysisRuns"] = in.analysis_runs;
+  if (spec.blue_green) o["blueGreen"] = blue_green_json(*spec.blue_green, state);
   return o;
 }
 

@@ -100,6 +100,27 @@ std::string weights_text(const json::object* weights) {
   return "stable " + number_at(*weights, "stable") + "%, canary " + number_at(*weights, "canary") + "%";
 }
 
+/// Blue-green: the gate it waits on, where the preview route goes, the auto-promotion.
+void render_blue_green(std::string& out, const json::object& status) {
+  const json::object* bg = object_at(status, "blueGreen");
+  if (!bg) return;
+  const std::string_view waiting = text(*bg, "waitingFor");
+  std::string gate = waiting.empty() ? "-" : std::string(waiting);
+  if (const auto at = text(*bg, "autoPromotionAt"); !at.empty()) gate += " at " + std::string(at);
+  line(out, "Waiting for", gate, 2);
+  if (const auto route = text(*bg, "previewRoute"); !route.empty()) {
+    const std::string_view preview = text(*bg, "preview");
+    const std::string_view target = preview.empty() ? text(*bg, "active") : preview;
+    line(out, "Preview route", std::string(route) + " -> " + std::string(target), 2);
+  }
+  const json::value* enabled = field(*bg, "autoPromotionEnabled");
+  std::string promotion = "on promote";
+  if (!enabled || (enabled->is_bool() && enabled->get_bool())) {
+    promotion = number_at(*bg, "autoPromotionSeconds") + "s after the preview is ready";
+  }
+  line(out, "Promotion", promotion, 2);
+}
+
 void render_strategy(std::string& out, const json::object& status) {
   line(out, "Strategy", is_canary(status) ? "Canary" : "BlueGreen");
   if (is_canary(status)) {
@@ -108,6 +129,8 @@ void render_strategy(std::string& out, const json::object& status) {
       step += " (" + std::string(current) + ")";
     }
     line(out, "Step", step, 2);
+  } else {
+    render_blue_green(out, status);
   }
   line(out, "Weights", weights_text(object_at(status, "weights")), 2);
   const json::object* measured = object_at(status, "measuredWeights");
@@ -124,6 +147,13 @@ void render_upstreams(std::string& out, const json::object& status) {
   if (!preview.empty()) rows.push_back(std::string(preview) + (canary ? " (canary)" : " (preview)"));
   if (!desired.empty() && desired != stable && desired != preview) {
     rows.push_back(std::string(desired) + " (desired)");
+  }
+  if (const json::object* bg = object_at(status, "blueGreen")) {
+    if (const auto previous = text(*bg, "previousActive"); !previous.empty()) {
+      const std::string_view until = text(*bg, "scaleDownAt");
+      rows.push_back(std::string(previous) + " (previous active, kept warm" +
+                     (until.empty() ? std::string(")") : " until " + std::string(until) + ")"));
+    }
   }
   for (std::size_t i = 0; i < rows.size(); ++i) line(out, i == 0 ? "Upstreams" : "", rows[i]);
 }
@@ -274,6 +304,12 @@ std::string render_summary(const json::object& status) {
     out += ", step " + step_text(status);
     if (const auto current = text(status, "currentStep"); !current.empty()) {
       out += " (" + std::string(current) + ")";
+    }
+  }
+  const json::object* bg = object_at(status, "blueGreen");
+  if (!is_canary(status) && in_progress && bg) {
+    if (const auto waiting = text(*bg, "waitingFor"); !waiting.empty()) {
+      out += ", waiting for " + std::string(waiting);
     }
   }
   return out;

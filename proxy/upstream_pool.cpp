@@ -9,10 +9,10 @@ namespace vane::proxy {
 namespace {
 
 /// True when a kept-alive connection is still open and has nothing unread: an upstream that
-/// closed an idle connection has left an EOF (or a reset) to read.
-bool still_open(Socket& socket) {
+/// closed an idle connection has left an EOF (or a reset, or a TLS close_notify) to read.
+bool still_open(Stream& stream) {
   char byte;
-  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  ssize_t n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -21,20 +21,23 @@ bool still_open(Socket& socket) {
 UpstreamPool::UpstreamPool(const std::vector<ResolvedEndpoint>& endpoints, uint32_t limit)
     : limit_(std::max<uint32_t>(limit, 1)) {
   endpoints_.reserve(endpoints.size());
-  for (const auto& endpoint : endpoints) {
-    if (endpoint.resolved) endpoints_.push_back(Endpoint{&endpoint, {}, 0});
+  for (uint32_t i = 0; i < endpoints.size(); ++i) {
+    if (endpoints[i].resolved) endpoints_.push_back(Endpoint{&endpoints[i], i, {}, 0, 0});
   }
 }
 
-UpstreamPool::Grant UpstreamPool::acquire(Endpoint*& endpoint, std::optional<Socket>& socket,
-                                          const Endpoint* avoid) {
+UpstreamPool::Grant UpstreamPool::acquire(Endpoint*& endpoint, std::optional<Stream>& socket,
+                                          const Endpoint* avoid, const std::vector<bool>* usable) {
   if (endpoints_.empty()) return Grant::NoEndpoint;
   const size_t start = next_++ % endpoints_.size();
+  bool any_usable = false;
   // Two passes: the endpoint to avoid only when nothing else could serve.
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < endpoints_.size(); ++i) {
       auto& candidate = endpoints_[(start + i) % endpoints_.size()];
       if ((&candidate == avoid) != (pass == 1)) continue;
+      if (usable && candidate.index < usable->size() && !(*usable)[candidate.index]) continue;
+      any_usable = true;
       if (auto grant = take(candidate, socket); grant != Grant::Full) {
         endpoint = &candidate;
         return grant;
@@ -42,12 +45,12 @@ UpstreamPool::Grant UpstreamPool::acquire(Endpoint*& endpoint, std::optional<Soc
     }
     if (!avoid) break;
   }
-  return Grant::Full;
+  return any_usable ? Grant::Full : Grant::NoEndpoint;
 }
 
-UpstreamPool::Grant UpstreamPool::take(Endpoint& candidate, std::optional<Socket>& socket) {
+UpstreamPool::Grant UpstreamPool::take(Endpoint& candidate, std::optional<Stream>& socket) {
   while (!candidate.idle.empty()) {
-    Socket s = std::move(candidate.idle.back());
+    Stream s = std::move(candidate.idle.back());
     candidate.idle.pop_back();
     if (still_open(s)) {
       socket.emplace(std::move(s));
@@ -62,7 +65,7 @@ UpstreamPool::Grant UpstreamPool::take(Endpoint& candidate, std::optional<Socket
   return Grant::Full;
 }
 
-void UpstreamPool::release(Endpoint& endpoint, Socket socket) {
+void UpstreamPool::release(Endpoint& endpoint, Stream socket) {
   endpoint.idle.push_back(std::move(socket));
   wake_one();
 }

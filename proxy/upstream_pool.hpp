@@ -1,4 +1,4 @@
-// A worker's connections to one upstream: round-robin over its endpoints, idle keep-alive
+// A worker's connections to one upstream: round-robin over its usable endpoints, idle keep-alive
 // connections per endpoint, a connection limit per endpoint, and the requests waiting for a free
 // slot. Worker thread only: no locks.
 #pragma once
@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "proxy/net/stream.hpp"
 #include "proxy/net/types.hpp"
 #include "proxy/runtime.hpp"
 
@@ -16,8 +17,10 @@ class UpstreamPool {
  public:
   struct Endpoint {
     const ResolvedEndpoint* target;
-    std::vector<Socket> idle;  ///< most recently used last
+    uint32_t index = 0;        ///< of `target` in Runtime::endpoints[upstream] (health indices)
+    std::vector<Stream> idle;  ///< most recently used last
     uint32_t open = 0;         ///< connections counted against the limit, idle ones included
+    uint64_t success_batch = 0;  ///< the worker's outcome batch that last got a success from here
   };
 
   enum class Grant {
@@ -30,13 +33,15 @@ class UpstreamPool {
   /// `limit` is this worker's share of maxConnectionsPerEndpoint.
   UpstreamPool(const std::vector<ResolvedEndpoint>& endpoints, uint32_t limit);
 
-  /// Picks the next endpoint round-robin; on another endpoint only when that one is full.
+  /// Picks the next usable endpoint round-robin; on another endpoint only when that one is full.
   /// `avoid` (a retry's failed endpoint) is taken only when no other endpoint can serve.
-  Grant acquire(Endpoint*& endpoint, std::optional<Socket>& socket,
-                const Endpoint* avoid = nullptr);
+  /// `usable` (indexed by Endpoint::index; null: all) is the health snapshot's row for this
+  /// upstream: an endpoint it marks false is skipped, and none usable is NoEndpoint.
+  Grant acquire(Endpoint*& endpoint, std::optional<Stream>& socket,
+                const Endpoint* avoid = nullptr, const std::vector<bool>* usable = nullptr);
 
   /// A connection that may be reused goes back to its endpoint's idle list.
-  void release(Endpoint& endpoint, Socket socket);
+  void release(Endpoint& endpoint, Stream socket);
   /// A connection of `endpoint` was closed (or its connect failed).
   void closed(Endpoint& endpoint);
 
@@ -50,7 +55,7 @@ class UpstreamPool {
 
  private:
   void wake_one();
-  Grant take(Endpoint& candidate, std::optional<Socket>& socket);
+  Grant take(Endpoint& candidate, std::optional<Stream>& socket);
 
   std::vector<Endpoint> endpoints_;
   uint32_t limit_;

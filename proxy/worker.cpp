@@ -102,6 +102,41 @@ void Worker::reload(GenerationSpec generation, std::shared_ptr<const rollout::Ro
   });
 }
 
+void Worker::set_health(std::shared_ptr<const HealthSnapshot> snapshot) {
+  net::post(io_, [this, snapshot = std::move(snapshot)]() mutable {
+    if (health_ && health_->runtime != snapshot->runtime) previous_health_ = std::move(health_);
+    health_ = std::move(snapshot);
+  });
+}
+
+const std::vector<bool>* Worker::usable(const Generation& generation, uint32_t upstream) const {
+  const Runtime* runtime = &generation.runtime();
+  const HealthSnapshot* snapshot = nullptr;
+  if (health_ && health_->runtime == runtime) {
+    snapshot = health_.get();
+  } else if (previous_health_ && previous_health_->runtime == runtime) {
+    snapshot = previous_health_.get();
+  }
+  if (!snapshot || upstream >= snapshot->usable.size()) return nullptr;
+  return &snapshot->usable[upstream];
+}
+
+void Worker::report_outcome(const Generation& generation, uint32_t upstream,
+                            UpstreamPool::Endpoint& endpoint, bool failure) {
+  if (!health_reports_) return;
+  // Successes in a row change nothing after the first: one per endpoint and batch is enough.
+  if (!failure && endpoint.success_batch == outcome_batch_) return;
+  endpoint.success_batch = failure ? 0 : outcome_batch_;
+  outcomes_.push_back(PassiveOutcome{&generation.runtime(), upstream, endpoint.index, failure});
+}
+
+void Worker::flush_outcomes() {
+  if (outcomes_.empty()) return;
+  health_reports_(std::move(outcomes_));
+  outcomes_ = {};
+  ++outcome_batch_;
+}
+
 void Worker::release_generations() {
   // The current generation (last) stays; older ones go once no request or mirror holds them.
   for (auto it = generations_.begin(); std::next(it) != generations_.end();) {
@@ -168,6 +203,7 @@ Task<void> Worker::tick() {
     if (ec) co_return;
     deadlines_.expire(Clock::now());
     flush_access_log();
+    flush_outcomes();
   }
 }
 

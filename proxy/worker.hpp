@@ -1,10 +1,12 @@
 // One data-plane thread: its own io_context, SO_REUSEPORT acceptors, sessions, config
-// generations (with their upstream pools), buffers and deadline tick. Shared-nothing: its members are touched only on its thread, except
-// the few methods marked thread-safe (they post to it).
+// generations (with their upstream pools), the health snapshot, buffers and the deadline tick
+// (which also hands the batched passive outcomes over). Shared-nothing: its members are touched
+// only on its thread, except the few methods marked thread-safe (they post to it).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
@@ -14,6 +16,7 @@
 #include "proxy/access_log.hpp"
 #include "proxy/buffer.hpp"
 #include "proxy/deadline.hpp"
+#include "proxy/endpoint_health.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/http/message.hpp"
 #include "proxy/net/types.hpp"
@@ -40,6 +43,12 @@ class Worker {
   void set_table(std::shared_ptr<const rollout::RoutingTable> table);
   /// Thread-safe: a reloaded config and the table for it; requests in flight finish on the old.
   void reload(GenerationSpec generation, std::shared_ptr<const rollout::RoutingTable> table);
+  /// Thread-safe: which endpoints may take traffic from now on (see usable()).
+  void set_health(std::shared_ptr<const HealthSnapshot> snapshot);
+  /// Where this worker's passive outcomes go, a batch per tick (called on the worker thread; it
+  /// posts them on). Before start(); unset: outcomes are not collected.
+  using HealthReports = std::function<void(std::vector<PassiveOutcome>)>;
+  void set_health_reports(HealthReports reports) { health_reports_ = std::move(reports); }
   /// Thread-safe: stop now.
   void stop() { io_.stop(); }
   void join();
@@ -62,6 +71,14 @@ class Worker {
   }
   const Runtime& runtime() const { return generations_.back()->runtime(); }
   const rollout::RoutingTable& table() const { return *table_; }
+  /// The health snapshot's row for `upstream` of `generation`, valid until the next suspension;
+  /// null (every endpoint usable) when no snapshot was made for that generation's Runtime.
+  const std::vector<bool>* usable(const Generation& generation, uint32_t upstream) const;
+  /// One upstream attempt's outcome on `endpoint` (a pool endpoint of `generation`), batched
+  /// for the control thread: no lock, no shared atomic. `failure`: a 5xx answer, connect
+  /// failure, reset or timeout.
+  void report_outcome(const Generation& generation, uint32_t upstream,
+                      UpstreamPool::Endpoint& endpoint, bool failure);
   BufferPool& buffers() { return buffers_; }
   DeadlineList& deadlines() { return deadlines_; }
   Random& random() { return random_; }
@@ -90,12 +107,20 @@ class Worker {
   Task<void> accept_loop(Acceptor& acceptor, size_t listener);
   Task<void> tick();
   void flush_access_log();
+  void flush_outcomes();
   void run();
 
   uint32_t index_;
   uint32_t worker_count_;
   std::list<std::unique_ptr<Generation>> generations_;  ///< the current one last
   std::shared_ptr<const rollout::RoutingTable> table_;
+  /// The newest health snapshot, and the newest one of the Runtime before it (for requests on
+  /// the previous generation, and for the moment between a new snapshot and its generation).
+  std::shared_ptr<const HealthSnapshot> health_;
+  std::shared_ptr<const HealthSnapshot> previous_health_;
+  HealthReports health_reports_;
+  std::vector<PassiveOutcome> outcomes_;  ///< this tick's batch
+  uint64_t outcome_batch_ = 1;            ///< numbers the batches (UpstreamPool::Endpoint)
   std::list<Acceptor> acceptors_;
   std::unique_ptr<std::atomic<int64_t>[]> connections_;  ///< per listener; single writer
   BufferPool buffers_;

@@ -1,5 +1,6 @@
 // The actions the canary state machine's table rows are built from: entering and finishing steps,
-// pausing, completing, aborting. Private to rollout/state_machine.cpp; control thread, pure.
+// pausing, completing, aborting (the blue-green table reuses the small ones: pauses, waits, runs).
+// Private to rollout/; control thread, pure.
 #pragma once
 
 #include <string>
@@ -8,20 +9,9 @@
 #include "config/config.hpp"
 #include "rollout/rollout_state.hpp"
 #include "rollout/state_machine.hpp"
+#include "rollout/transition_context.hpp"
 
 namespace vane::rollout::canary {
-
-/// Everything one transition reads, and the copy of the state it writes.
-struct Context {
-  const config::Rollout& spec;
-  const std::vector<config::Step>& steps;
-  const Event& event;
-  WallTime now;
-  const Environment& env;
-  RolloutState& s;
-  std::vector<Effect>& effects;
-  Verdict verdict = Verdict::Ok;
-};
 
 uint32_t step_count(const Context& c);
 /// The step at step_index; nullptr past the last step.

@@ -3,9 +3,13 @@
 namespace vane::rollout {
 namespace {
 
-/// A persisted state fits the config when the upstreams it names still exist.
+/// A persisted state fits the config when the upstreams it names still exist (for a switched
+/// blue-green rollout, also the old version it may switch back to).
 bool fits(const config::Config& config, const RolloutState& state) {
   if (!config.find_upstream(state.stable)) return false;
+  if (state.gate == Gate::PostPromotion && !config.find_upstream(state.previous_stable)) {
+    return false;
+  }
   return state.canary.empty() || config.find_upstream(state.canary);
 }
 
@@ -20,9 +24,9 @@ Controller::Controller(std::shared_ptr<const config::Config> config, std::string
     auto loaded = store_.load(spec.name);
     if (!loaded.warning.empty() && hooks_.warn) hooks_.warn("rollout " + spec.name + ": " + loaded.warning);
     if (loaded.state && fits(*config_, *loaded.state)) {
-      rollouts_[i].state = *loaded.state;
+      rollouts_[i].state = adapt_strategy(spec, *loaded.state);
       for (const auto& effect : resume_effects(spec, rollouts_[i].state)) {
-        if (hooks_.analysis) hooks_.analysis(i, effect);
+        if (hooks_.analysis) hooks_.analysis(i, effect, rollouts_[i].state);
       }
     } else {
       rollouts_[i].state = initial_state(spec);
@@ -46,6 +50,12 @@ void Controller::reconfigure(std::shared_ptr<const config::Config> config, WallT
     auto old = find(spec.name);
     next[i].state = old && fits(*config, rollouts_[*old].state) ? rollouts_[*old].state
                                                                : initial_state(spec);
+    const RolloutState adapted = adapt_strategy(spec, next[i].state);
+    if (!(adapted == next[i].state) && hooks_.analysis) {  // the old attempt's runs end
+      hooks_.analysis(i, Effect{Effect::Kind::TerminateAnalysis, AnalysisKind::Step, 0, true},
+                      adapted);
+    }
+    next[i].state = adapted;
   }
   config_ = std::move(config);
   rollouts_ = std::move(next);
@@ -116,7 +126,7 @@ void Controller::adopt(uint32_t index, Transition&& result) {
   }
   entry.plan = plan_traffic(spec, entry.state, canary_healthy(entry.state));
   for (const auto& effect : result.effects) {
-    if (hooks_.analysis) hooks_.analysis(index, effect);
+    if (hooks_.analysis) hooks_.analysis(index, effect, entry.state);
   }
 }
 
@@ -138,7 +148,9 @@ void Controller::publish(bool notify) {
   for (uint32_t i = 0; i < rollouts_.size(); ++i) {
     const auto& state = rollouts_[i].state;
     routing[i].stable = static_cast<uint32_t>(std::max(upstream_index(state.stable), 0));
-    routing[i].canary = state.aborted ? -1 : upstream_index(state.canary);
+    // An aborted canary gets no traffic; an aborted blue-green preview still gets its route's.
+    const bool reachable = !state.aborted || rollouts_[i].plan.preview;
+    routing[i].canary = reachable ? upstream_index(state.canary) : -1;
     routing[i].plan = rollouts_[i].plan;
   }
   // Only a change of traffic makes a new table: workers swap it between requests.

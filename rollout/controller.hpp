@@ -26,8 +26,9 @@ class Controller {
     std::function<void(std::shared_ptr<const RoutingTable>)> publish;
     /// True when an upstream (index into Config::upstreams) has an endpoint fit for traffic.
     std::function<bool(uint32_t upstream)> healthy;
-    /// Starts or stops analysis runs (issue #5); unset: analysis steps wait for `promote`.
-    std::function<void(uint32_t rollout, const Effect& effect)> analysis;
+    /// Starts or stops analysis runs; `state` is the rollout's state after the transition.
+    /// Unset: analysis steps wait for `promote`.
+    std::function<void(uint32_t rollout, const Effect& effect, const RolloutState& state)> analysis;
     /// Reports what an operator should know (state files set aside, …).
     std::function<void(std::string_view message)> warn;
   };

@@ -49,6 +49,13 @@ constexpr std::array<std::pair<AnalysisStatus, std::string_view>, 4> analysis_st
     {AnalysisStatus::Inconclusive, "Inconclusive"},
 }};
 
+constexpr std::array<std::pair<Gate, std::string_view>, 4> gate_names{{
+    {Gate::None, "None"},
+    {Gate::Preview, "Preview"},
+    {Gate::Promotion, "Promotion"},
+    {Gate::PostPromotion, "PostPromotion"},
+}};
+
 /// Reads exactly `width` decimal digits at `pos`; advances `pos`.
 std::optional<int> digits(std::string_view text, std::size_t& pos, std::size_t width) {
   if (pos + width > text.size()) return std::nullopt;
@@ -115,6 +122,9 @@ std::string_view to_string(AnalysisStatus status) {
 std::optional<AnalysisStatus> analysis_status_from_string(std::string_view text) {
   return lookup(analysis_status_names, text);
 }
+
+std::string_view to_string(Gate gate) { return name_of(gate_names, gate); }
+std::optional<Gate> gate_from_string(std::string_view text) { return lookup(gate_names, text); }
 
 std::string format_time(WallTime time) {
   const auto ms = floor<milliseconds>(time);

@@ -25,6 +25,16 @@ enum class PauseReason : uint8_t {
   BlueGreen,     ///< blue-green waiting for promotion (issue #6)
 };
 
+/// Where a blue-green rollout in progress stands (SPEC §4); None for canary rollouts and when no
+/// rollout is in progress (or after an abort).
+enum class Gate : uint8_t {
+  None,
+  Preview,        ///< the preview waits for a healthy endpoint, then for its prePromotionAnalysis
+  Promotion,      ///< waits for autoPromotionSeconds or `promote`, then for a healthy preview
+  PostPromotion,  ///< switched: `stable` is the new version (also `canary`), `previous_stable`
+                  ///< the old one to switch back to; postPromotionAnalysis runs
+};
+
 /// What an analysis run belongs to.
 enum class AnalysisKind : uint8_t { Step, Background, PrePromotion, PostPromotion };
 
@@ -54,8 +64,10 @@ struct RolloutState {
   std::optional<WallTime> scale_down_at;   ///< the previous stable stays warm until then
   std::string previous_stable;             ///< that previous stable ("" when none)
   AnalysisStatus step_analysis = AnalysisStatus::None;        ///< run of the analysis step at
-                                                              ///< step_index (None otherwise)
+                                                              ///< step_index (None otherwise);
+                                                              ///< blue-green: the run of `gate`
   AnalysisStatus background_analysis = AnalysisStatus::None;  ///< background run, this attempt
+  Gate gate = Gate::None;                                     ///< blue-green only
 
   friend bool operator==(const RolloutState&, const RolloutState&) = default;
 };
@@ -65,6 +77,8 @@ std::optional<Phase> phase_from_string(std::string_view text);
 std::string_view to_string(PauseReason reason);
 std::optional<PauseReason> pause_reason_from_string(std::string_view text);
 std::string_view to_string(AnalysisStatus status);
+std::string_view to_string(Gate gate);
+std::optional<Gate> gate_from_string(std::string_view text);
 std::optional<AnalysisStatus> analysis_status_from_string(std::string_view text);
 
 /// RFC 3339 UTC with milliseconds, "2024-05-01T12:00:30.250Z" (sub-millisecond parts dropped,

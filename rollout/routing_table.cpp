@@ -80,6 +80,7 @@ RoutingTable::RoutingTable(const config::Config& config,
       r.canary = routing.canary;
       r.weight_centi = routing.canary < 0 ? 0 : routing.plan.weight_centi;
       r.routes_active = routing.canary >= 0 && !routing.plan.routes_suspended;
+      r.preview_active = routing.canary >= 0 && routing.plan.preview;
       for (const auto& h : routing.plan.header_routes) r.header_routes.push_back({RequestMatcher(h.match), 10000});
       for (const auto& m : routing.plan.mirror_routes) {
         r.mirror_routes.push_back({RequestMatcher(m.match), static_cast<uint32_t>(m.percentage * 100 + 0.5)});
@@ -89,19 +90,25 @@ RoutingTable::RoutingTable(const config::Config& config,
       r.sticky_cookie = spec.canary->stickiness->cookie;
       r.sticky_header = spec.canary->stickiness->header;
     }
+    r.shield = spec.canary && spec.canary->shield;
     rollouts_.push_back(std::move(r));
   }
   routes_.reserve(config.routes.size());
   for (size_t i = 0; i < config.routes.size(); ++i) {
     const auto& route = config.routes[i];
-    Route entry{route.match.host, route.match.path_prefix, static_cast<uint32_t>(i), 0, -1};
+    Route entry{route.match.host, route.match.path_prefix, static_cast<uint32_t>(i), 0, -1, false};
     if (route.rollout.empty()) {
       entry.upstream = upstream_index(config, route.upstream);
     } else {
       for (size_t r = 0; r < config.rollouts.size(); ++r) {
         if (config.rollouts[r].name == route.rollout) entry.rollout = static_cast<int32_t>(r);
       }
-      entry.upstream = entry.rollout >= 0 ? rollouts_[static_cast<size_t>(entry.rollout)].stable : 0;
+      if (entry.rollout >= 0) {
+        const auto index = static_cast<size_t>(entry.rollout);
+        const auto& blue_green = config.rollouts[index].blue_green;
+        entry.upstream = rollouts_[index].stable;
+        entry.preview = blue_green && blue_green->preview_route == route.name;
+      }
     }
     routes_.push_back(std::move(entry));
   }
@@ -111,36 +118,50 @@ RoutingTable::RoutingTable(const config::Config& config,
   });
 }
 
-std::optional<RoutingDecision> RoutingTable::match(std::string_view host,
-                                                   std::string_view path) const {
+const RoutingTable::Route* RoutingTable::find_route(std::string_view host,
+                                                    std::string_view path) const {
   const std::string_view bare = host_without_port(host);
   for (const auto& route : routes_) {
     if (!route.host.empty() && !iequals_lower(bare, route.host)) continue;
-    if (!path.starts_with(route.prefix)) continue;
-    RoutingDecision decision;
-    decision.route = route.index;
-    decision.upstream = route.upstream;
-    decision.rollout = route.rollout;
-    return decision;
+    if (path.starts_with(route.prefix)) return &route;
   }
-  return std::nullopt;
+  return nullptr;
+}
+
+RoutingDecision RoutingTable::stable_decision(const Route& route) {
+  RoutingDecision decision;
+  decision.route = route.index;
+  decision.upstream = route.upstream;
+  decision.rollout = route.rollout;
+  return decision;
+}
+
+std::optional<RoutingDecision> RoutingTable::match(std::string_view host,
+                                                   std::string_view path) const {
+  const Route* route = find_route(host, path);
+  if (route == nullptr) return std::nullopt;
+  return stable_decision(*route);
 }
 
 std::optional<RoutingDecision> RoutingTable::decide(const RequestView& request,
                                                     uint64_t random) const {
-  auto decision = match(request.host, request.path);
-  if (!decision || decision->rollout < 0) return decision;
-  const Rollout& rollout = rollouts_[static_cast<size_t>(decision->rollout)];
+  const Route* route = find_route(request.host, request.path);
+  if (route == nullptr) return std::nullopt;
+  RoutingDecision decision = stable_decision(*route);
+  if (route->rollout < 0) return decision;
+  const Rollout& rollout = rollouts_[static_cast<size_t>(route->rollout)];
   if (rollout.canary < 0) return decision;
-  if (to_canary(rollout, request, random, decision->set_cookie)) {
-    decision->upstream = static_cast<uint32_t>(rollout.canary);
-    decision->target = analysis::Target::Canary;
+  if ((route->preview && rollout.preview_active) ||
+      to_canary(rollout, request, random, decision.set_cookie)) {
+    decision.upstream = static_cast<uint32_t>(rollout.canary);
+    decision.target = analysis::Target::Canary;
+    if (rollout.shield) decision.shield = static_cast<int32_t>(rollout.stable);
     return decision;
   }
   if (rollout.routes_active) {
     for (const auto& mirror : rollout.mirror_routes) {
       if (mirror.matcher.matches(request) && high_draw(random) < mirror.percentage_centi) {
-        decision->mirror = rollout.canary;
+        decision.mirror = rollout.canary;
         break;
       }
     }

@@ -1,5 +1,6 @@
 // The immutable table that sends each request to its route, upstream and rollout side (SPEC §3):
-// host and longest prefix, then header routes, weight (sticky or random) and mirror routes.
+// host and longest prefix, then a blue-green preview route, header routes, weight (sticky or
+// random) and mirror routes.
 // Built on the control thread whenever traffic changes, shared read-only with every worker.
 #pragma once
 
@@ -20,7 +21,7 @@ namespace vane::rollout {
 /// One rollout's traffic, as its controller publishes it. Indices into Config::upstreams.
 struct RolloutRouting {
   uint32_t stable = 0;
-  int32_t canary = -1;  ///< -1: no canary
+  int32_t canary = -1;  ///< -1: no canary (or no traffic for it: an aborted canary rollout)
   TrafficPlan plan;
 
   friend bool operator==(const RolloutRouting&, const RolloutRouting&) = default;
@@ -33,6 +34,7 @@ struct RoutingDecision {
   analysis::Target target = analysis::Target::Stable;
   int32_t rollout = -1;   ///< -1: the route has no rollout
   int32_t mirror = -1;    ///< upstream that gets a copy; -1: none
+  int32_t shield = -1;    ///< canary.shield: the stable upstream a failed canary try goes to
   bool set_cookie = false;  ///< stickiness cookie to set on the response: cookie_value(random)
 };
 
@@ -61,6 +63,7 @@ class RoutingTable {
     uint32_t index = 0;
     uint32_t upstream = 0;  ///< without a rollout
     int32_t rollout = -1;
+    bool preview = false;  ///< its rollout's blue-green previewRoute
   };
   struct NamedMatcher {
     RequestMatcher matcher;
@@ -71,12 +74,16 @@ class RoutingTable {
     int32_t canary = -1;
     uint32_t weight_centi = 0;
     bool routes_active = false;
+    bool preview_active = false;  ///< the preview route goes to the canary
     std::vector<NamedMatcher> header_routes;
     std::vector<NamedMatcher> mirror_routes;
     std::string sticky_cookie;
     std::string sticky_header;
+    bool shield = false;  ///< canary.shield: failed canary requests are retried on stable
   };
 
+  const Route* find_route(std::string_view host, std::string_view path) const;
+  static RoutingDecision stable_decision(const Route& route);
   bool to_canary(const Rollout& rollout, const RequestView& request, uint64_t random,
                  bool& set_cookie) const;
 

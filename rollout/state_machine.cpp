@@ -29,6 +29,7 @@
 
 #include <array>
 
+#include "rollout/blue_green_steps.hpp"
 #include "rollout/canary_steps.hpp"
 
 namespace vane::rollout {
@@ -295,8 +296,9 @@ const std::vector<config::Step>& steps_of(const config::Rollout& spec) {
 
 Transition transition(const config::Rollout& spec, const RolloutState& state, const Event& event,
                       WallTime now, const Environment& env) {
+  if (spec.blue_green) return blue_green::transition(spec, state, event, now, env);
   Transition out{state, {}, Verdict::Ok};
-  if (!spec.canary) {  // blue-green has its own table (issue #6); nothing moves here yet
+  if (!spec.canary) {  // neither strategy: a config that did not validate; nothing moves
     if (is_command(event.kind)) out.verdict = Verdict::Conflict;
     return out;
   }
@@ -307,6 +309,7 @@ Transition transition(const config::Rollout& spec, const RolloutState& state, co
 }
 
 std::vector<Effect> resume_effects(const config::Rollout& spec, const RolloutState& state) {
+  if (spec.blue_green) return blue_green::resume_effects(state);
   std::vector<Effect> effects;
   if (!spec.canary || state.canary.empty() || state.aborted) return effects;
   if (state.background_analysis == AnalysisStatus::Running) {
@@ -320,6 +323,16 @@ std::vector<Effect> resume_effects(const config::Rollout& spec, const RolloutSta
                              false});
   }
   return effects;
+}
+
+RolloutState adapt_strategy(const config::Rollout& spec, const RolloutState& state) {
+  if (state.canary.empty() || state.aborted) return state;  // fits either strategy
+  const bool foreign = spec.blue_green ? state.gate == Gate::None : state.gate != Gate::None;
+  if (!foreign) return state;
+  RolloutState fresh = initial_state(spec);
+  fresh.stable = blue_green::base_version(state);
+  fresh.message = "strategy changed: the rollout of " + state.canary + " starts over";
+  return fresh;
 }
 
 RolloutState initial_state(const config::Rollout& spec) {

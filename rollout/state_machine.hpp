@@ -1,6 +1,7 @@
-// The canary rollout state machine of SPEC §4 as one pure function of (spec, state, event, now):
-// no clock, no I/O, no threads, so every transition is a table row in a unit test. The control
-// thread's RolloutController feeds it events and carries out the effects it returns.
+// The rollout state machine of SPEC §4 (canary and blue-green, one table each) as one pure
+// function of (spec, state, event, now): no clock, no I/O, no threads, so every transition is a
+// table row in a unit test. The control thread's Controller feeds it events and carries out the
+// effects it returns.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +16,8 @@ namespace vane::rollout {
 
 /// Facts about the world the machine needs but does not own.
 struct Environment {
-  bool canary_healthy = true;  ///< the canary upstream has an endpoint fit for traffic (for a
-                               ///< setWeight step: at least one that passed a probe, if probed)
+  bool canary_healthy = true;  ///< the canary (blue-green: preview) upstream has an endpoint fit
+                               ///< for traffic (at least one that passed a probe, if probed)
 };
 
 struct Event {
@@ -65,7 +66,7 @@ struct Transition {
   Verdict verdict = Verdict::Ok;  ///< Conflict: a command not valid now; `state` is unchanged
 };
 
-/// Applies `event` to `state` for the canary rollout `spec` at wall time `now`.
+/// Applies `event` to `state` for the rollout `spec` (canary or blue-green) at wall time `now`.
 Transition transition(const config::Rollout& spec, const RolloutState& state, const Event& event,
                       WallTime now, const Environment& env);
 
@@ -73,6 +74,11 @@ Transition transition(const config::Rollout& spec, const RolloutState& state, co
 /// a fresh run"): StartAnalysis for the background run and for the current analysis step when
 /// they were Running. Nothing for an aborted or finished rollout.
 std::vector<Effect> resume_effects(const config::Rollout& spec, const RolloutState& state);
+
+/// A state kept or persisted under the other strategy (the config switched a rollout in progress
+/// between canary and blueGreen): the rollout restarts from its last stable version, and the
+/// next DesiredChanged starts the attempt afresh. Any other state comes back as it is.
+RolloutState adapt_strategy(const config::Rollout& spec, const RolloutState& state);
 
 /// The state of a rollout seen for the first time (no persisted state): its desired upstream
 /// becomes stable at once (SPEC §1).

@@ -71,6 +71,11 @@ class FieldReader {
     if (!parsed) return fail(std::string("\"") + name + "\" must be an RFC 3339 time or null");
     out = parsed;
   }
+  /// Like name(), but an absent field keeps `out` (fields added after version 1 was written).
+  template <typename E>
+  void optional_name(const char* key, E& out, std::optional<E> (*from)(std::string_view)) {
+    if (object_.if_contains(key) != nullptr) name(key, out, from);
+  }
   template <typename E>
   void name(const char* key, E& out, std::optional<E> (*from)(std::string_view)) {
     std::string text;
@@ -106,6 +111,7 @@ void read_fields(FieldReader& r, RolloutState& s) {
   r.string("previousStable", s.previous_stable);
   r.name("stepAnalysis", s.step_analysis, &analysis_status_from_string);
   r.name("backgroundAnalysis", s.background_analysis, &analysis_status_from_string);
+  r.optional_name("gate", s.gate, &gate_from_string);
 }
 
 enum class ReadStatus : uint8_t { Ok, Missing, Failed };
@@ -265,6 +271,7 @@ std::string state_to_json(const RolloutState& s) {
   o["previousStable"] = s.previous_stable;
   o["stepAnalysis"] = to_string(s.step_analysis);
   o["backgroundAnalysis"] = to_string(s.background_analysis);
+  o["gate"] = to_string(s.gate);
   return json::serialize(o) + "\n";
 }
 

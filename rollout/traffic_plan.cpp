@@ -1,4 +1,4 @@
-// plan_traffic: a fold over the canary steps already done (SPEC §3, §4).
+// plan_traffic: a fold over the canary steps already done (SPEC §3, §4); blue-green's switch.
 #include "rollout/traffic_plan.hpp"
 
 #include <algorithm>
@@ -21,10 +21,21 @@ void fold_route(std::vector<RouteStep>& routes, const RouteStep& step) {
   }
 }
 
+/// Blue-green (SPEC §4): one switch of all the active traffic, no routes of its own.
+TrafficPlan plan_blue_green(const RolloutState& state) {
+  TrafficPlan plan;
+  if (state.canary.empty()) return plan;
+  plan.preview = true;
+  const bool switched = !state.aborted && state.gate == Gate::PostPromotion;
+  plan.weight_centi = switched ? 10000 : 0;
+  return plan;
+}
+
 }  // namespace
 
 TrafficPlan plan_traffic(const config::Rollout& spec, const RolloutState& state,
                          bool canary_healthy) {
+  if (spec.blue_green) return plan_blue_green(state);
   TrafficPlan plan;
   if (!spec.canary || state.canary.empty() || state.aborted) return plan;
   const auto& steps = spec.canary->steps;

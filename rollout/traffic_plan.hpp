@@ -1,5 +1,6 @@
-// The traffic a canary rollout's state calls for (SPEC §3, §4): canary weight, header routes and
-// mirror routes, derived from the state and the steps already done. Pure; control thread.
+// The traffic a rollout's state calls for (SPEC §3, §4): canary weight, header routes and mirror
+// routes derived from the canary steps already done; for blue-green, where the preview route and
+// the active traffic go. Pure; control thread.
 #pragma once
 
 #include <cstdint>
@@ -16,13 +17,16 @@ struct TrafficPlan {
   std::vector<config::MirrorRouteStep> mirror_routes;
   bool routes_suspended = false;  ///< the canary has no healthy endpoint: header and mirror
                                   ///< routes are listed but do not apply (SPEC §3)
+  bool preview = false;  ///< blue-green: previewRoute requests go to the canary (the preview)
 
   friend bool operator==(const TrafficPlan&, const TrafficPlan&) = default;
 };
 
 /// What `state` sends where. No canary, or aborted: weight 0 and no routes. After the last step
 /// the canary is stable (no canary). A setWeight step waiting for a healthy canary keeps the
-/// canary at weight 0.
+/// canary at weight 0. Blue-green: the preview route reaches the canary whenever there is one
+/// (aborted too, for debugging); the active traffic is all on it (weight 100) once switched,
+/// healthy or not, else all on the stable.
 TrafficPlan plan_traffic(const config::Rollout& spec, const RolloutState& state,
                          bool canary_healthy);
 

@@ -305,9 +305,33 @@ TEST(Loader, FullFileBlueGreen) {
   EXPECT_EQ(bg.auto_promotion_seconds, 30u);
   ASSERT_TRUE(bg.pre_promotion_analysis && bg.post_promotion_analysis);
   EXPECT_EQ(bg.pre_promotion_analysis->templates[0].template_name, "smoke");
-  EXPECT_EQ(bg.scale_down_delay_seconds, 60u);
+  EXPECT_EQ(bg.scale_down_delay_seconds, std::optional<uint32_t>(60));
   EXPECT_EQ(bg.abort_scale_down_delay_seconds, 5u);
   EXPECT_EQ(r->progress_deadline_seconds, 600u);
+}
+
+TEST(Loader, BlueGreenDefaults) {
+  const auto c = load_ok(R"(listeners: [{name: l, address: "127.0.0.1:0"}]
+upstreams: [{name: u, endpoints: ["127.0.0.1:1"]}]
+routes: [{name: r, rollout: ro}]
+rollouts:
+  - name: ro
+    upstream: u
+    scaleDownDelaySeconds: 12
+    strategy: {blueGreen: {}}
+)");
+  ASSERT_TRUE(c);
+  const Rollout& r = c->rollouts.at(0);
+  ASSERT_TRUE(r.blue_green && !r.canary);
+  const BlueGreenStrategy& bg = *r.blue_green;
+  EXPECT_EQ(bg.preview_route, "");
+  EXPECT_TRUE(bg.auto_promotion_enabled);
+  EXPECT_EQ(bg.auto_promotion_seconds, 0u);
+  EXPECT_FALSE(bg.pre_promotion_analysis.has_value());
+  EXPECT_FALSE(bg.post_promotion_analysis.has_value());
+  EXPECT_FALSE(bg.scale_down_delay_seconds.has_value());  // the rollout's 12 s apply
+  EXPECT_EQ(r.scale_down_delay_seconds, 12u);
+  EXPECT_EQ(bg.abort_scale_down_delay_seconds, 30u);
 }
 
 TEST(Loader, FullFileTemplates) {
@@ -380,6 +404,39 @@ rollouts:
             "v.yaml:16:86: rollouts[0].strategy.canary.steps[0].setHeaderRoute.match[0]"
             ".headerValue.regex: missing )");
   EXPECT_FALSE(result.config);
+}
+
+TEST(Loader, TlsFileChecksReportAtCertFileKeyFileAndCaFile) {
+  ExternalChecks checks;
+  std::vector<std::string> key_checks;
+  checks.certificate = [](const std::string& f) { return f == "bad.crt" ? "bad cert" : ""; };
+  checks.private_key = [&](const std::string& cert, const std::string& key) {
+    key_checks.push_back(cert + "+" + key);
+    return key == "other.key" ? std::string("key mismatch") : "";
+  };
+  checks.ca_file = [](const std::string& f) { return f == "bad-ca.pem" ? "bad CA" : ""; };
+  const LoadResult result = load_string(R"(listeners:
+  - name: a
+    address: "127.0.0.1:0"
+    tls: {certFile: bad.crt, keyFile: a.key}
+  - name: b
+    address: "127.0.0.1:0"
+    tls:
+      certificates:
+        - {certFile: b.crt, keyFile: b.key}
+        - {certFile: c.crt, keyFile: other.key}
+upstreams:
+  - {name: u, endpoints: ["https://127.0.0.1:1"], tls: {caFile: bad-ca.pem}}
+routes: [{name: r, upstream: u}]
+)",
+                                        "v.yaml", checks);
+  ASSERT_EQ(result.errors.size(), 3u);
+  EXPECT_EQ(result.errors[0].to_string(), "v.yaml:4:21: listeners[0].tls.certFile: bad cert");
+  EXPECT_EQ(result.errors[1].to_string(),
+            "v.yaml:10:38: listeners[1].tls.certificates[1].keyFile: key mismatch");
+  EXPECT_EQ(result.errors[2].to_string(), "v.yaml:12:65: upstreams[0].tls.caFile: bad CA");
+  // The key is checked only against a certificate that passed.
+  EXPECT_EQ(key_checks, (std::vector<std::string>{"b.crt+b.key", "c.crt+other.key"}));
 }
 
 TEST(Loader, LoadFileUsesThePathAsGiven) {

@@ -220,6 +220,52 @@ rollouts:
   });
 }
 
+TEST(Validate, BlueGreenFields) {
+  run({
+      {"every blueGreen field is checked", std::string(base) + R"(routes:
+  - {name: r, rollout: ro}
+  - {name: o, rollout: other, match: {host: o.test}}
+rollouts:
+  - name: ro
+    upstream: v
+    strategy:
+      blueGreen:
+        previewRoute: o
+        autoPromotionEnabled: 1
+        autoPromotionSeconds: -1
+        scaleDownDelaySeconds: 1.5
+        abortScaleDownDelaySeconds: -3
+        prePromotionAnalysis: {templates: [{templateName: nope}]}
+        postPromotionAnalysis: {}
+        steps: []
+  - name: other
+    upstream: u
+    strategy: {canary: {}}
+)",
+       {"vane.yaml:11:23: rollouts[0].strategy.blueGreen.previewRoute: route \"o\" must have "
+        "rollout: ro",
+        "vane.yaml:12:31: rollouts[0].strategy.blueGreen.autoPromotionEnabled: must be true or "
+        "false",
+        "vane.yaml:13:31: rollouts[0].strategy.blueGreen.autoPromotionSeconds: must be at least 0",
+        "vane.yaml:14:32: rollouts[0].strategy.blueGreen.scaleDownDelaySeconds: must be an "
+        "integer",
+        "vane.yaml:15:37: rollouts[0].strategy.blueGreen.abortScaleDownDelaySeconds: must be at "
+        "least 0",
+        "vane.yaml:16:59: rollouts[0].strategy.blueGreen.prePromotionAnalysis.templates[0]"
+        ".templateName: unknown analysis template \"nope\"",
+        "vane.yaml:17:32: rollouts[0].strategy.blueGreen.postPromotionAnalysis.templates: is "
+        "required",
+        "vane.yaml:18:9: rollouts[0].strategy.blueGreen.steps: unknown key"}},
+      {"a valid blueGreen without previewRoute", std::string(base) + R"(routes: [{name: r, rollout: ro}]
+rollouts:
+  - name: ro
+    upstream: v
+    strategy: {blueGreen: {autoPromotionEnabled: false, scaleDownDelaySeconds: 0}}
+)",
+       {}},
+  });
+}
+
 TEST(Validate, EveryErrorIsReportedInFileOrder) {
   const auto lines = error_lines(R"(listeners: [{name: l, address: "127.0.0.1:0"}]
 routes: [{name: r, upstream: missing}]

@@ -192,17 +192,22 @@ bool wait_until(const std::function<bool()>& condition, Millis timeout) {
 std::string vane_binary() { return std::string(vane_path); }
 std::string upstream_binary() { return std::string(upstream_path); }
 
-TestUpstream::TestUpstream(std::string name, unsigned health_status) : name_(std::move(name)) {
+TestUpstream::TestUpstream(std::string name, unsigned health_status, uint16_t port,
+                           std::string host)
+    : name_(std::move(name)), host_(std::move(host)) {
   const auto ready = dir_.path() / "ready.json";
   process_ = std::make_unique<Process>(
       std::vector<std::string>{upstream_binary(), "--name", name_, "--ready-file", ready.string(),
-                               "--health-status", std::to_string(health_status)},
+                               "--health-status", std::to_string(health_status), "--port",
+                               std::to_string(port), "--address", host_},
       dir_.path(), dir_.path() / "out", dir_.path() / "err");
   const auto info = wait_ready_file(ready, *process_, dir_.path() / "err");
   port_ = static_cast<uint16_t>(info.at("port").to_number<uint64_t>());
 }
 
 UpstreamStats TestUpstream::stats() const {
+  if (host_ != "127.0.0.1")
+    throw std::logic_error("stats(): upstream " + name_ + " is on " + host_ + ", not 127.0.0.1");
   const Response r = http_get(port_, "/__stats", "127.0.0.1");
   if (r.status != 200) throw std::runtime_error("GET /__stats failed on upstream " + name_);
   const auto json = boost::json::parse(r.body).as_object();

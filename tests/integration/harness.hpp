@@ -86,17 +86,21 @@ struct UpstreamStats {
   uint64_t active = 0;       ///< proxied requests being served now
 };
 
-/// One vane-test-upstream process on 127.0.0.1:0.
+/// One vane-test-upstream process on 127.0.0.1:0 (or on `port`, to come back where it was; on
+/// another loopback `host`, e.g. 127.0.0.2, to share a port with another upstream).
 class TestUpstream {
  public:
-  explicit TestUpstream(std::string name, unsigned health_status = 200);
+  explicit TestUpstream(std::string name, unsigned health_status = 200, uint16_t port = 0,
+                        std::string host = "127.0.0.1");
   uint16_t port() const { return port_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string address() const { return host_ + ":" + std::to_string(port_); }
   const std::string& name() const { return name_; }
+  /// Only for an upstream on 127.0.0.1 (where RawClient connects).
   UpstreamStats stats() const;
 
  private:
   std::string name_;
+  std::string host_;
   TempDir dir_;
   std::unique_ptr<Process> process_;
   uint16_t port_ = 0;

@@ -375,6 +375,8 @@ struct RolloutSetup {
           - setWeight: 20
           - pause: {}
 )";
+  std::string strategy;       ///< the whole body of `strategy:` (indented by 6), e.g. a
+                              ///< `blueGreen:` block; empty: `canary:` with `canary` above
   std::string admin_extra;    ///< e.g. `, tokenFile: /x/token`
   std::string top_extra;      ///< top-level YAML (limits, analysisTemplates), at column 0
   std::string rollout_extra;  ///< more keys of rollouts[0], indented by 4 spaces
@@ -412,8 +414,7 @@ rollouts:
     upstream: {{desired}}
 {{rollout_extra}}
     strategy:
-      canary:
-{{canary}}
+{{strategy}}
 {{more}}
 )";
     return render(text, {{"admin_extra", setup_.admin_extra},
@@ -426,7 +427,8 @@ rollouts:
                          {"routes_extra", setup_.routes_extra},
                          {"desired", std::string(desired)},
                          {"rollout_extra", setup_.rollout_extra},
-                         {"canary", setup_.canary},
+                         {"strategy", setup_.strategy.empty() ? "      canary:\n" + setup_.canary
+                                                              : setup_.strategy},
                          {"more", setup_.more}});
   }
 

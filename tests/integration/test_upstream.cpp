@@ -1,12 +1,19 @@
 // vane-test-upstream: a small HTTP/1.1 origin for the integration tests. Each request's query
 // string picks its behaviour (status, delay, body size, framing, failures, echo); GET /__stats
-// reports connections and requests so tests can prove reuse. One thread, one io_context.
+// reports connections and requests so tests can prove reuse; GET /__behave?fail_percent=N&delay_ms=D
+// makes every later request without its own `status`/`delay_ms` fail (500) N% of the time, evenly
+// spread, and wait D ms: a bad canary without changing what clients send. One thread, one io_context.
 //
-// Usage: vane-test-upstream --name NAME --ready-file PATH [--health-status CODE]
-// Once bound on 127.0.0.1:0 it writes PATH (temp file + rename) as {"port":N}.
+// Usage: vane-test-upstream --name NAME --ready-file PATH [--health-status CODE] [--port N]
+//                           [--address IP] [--tls-cert PEM --tls-key PEM]
+// Once bound on IP:N (default 127.0.0.1:0, 0: any port) it writes PATH (temp file + rename) as
+// {"port":N}.
+// With a certificate it also serves TLS on another port, reported as "tls_port": each TLS
+// connection is decrypted and relayed to the plain port, so it is served (and counted) the same.
 
 #include <array>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
@@ -16,6 +23,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +52,10 @@ struct Options {
   std::string name = "upstream";
   std::string ready_file;
   unsigned health_status = 200;
+  uint16_t port = 0;  ///< a fixed port lets a test restart an upstream where it was
+  std::string address = "127.0.0.1";  ///< another loopback address: one port, several upstreams
+  std::string tls_cert;  ///< both set: serve TLS too
+  std::string tls_key;
 };
 
 /// Only proxied requests count: /__stats and /healthz are the tests' and vane's own traffic.
@@ -51,6 +63,12 @@ struct Stats {
   uint64_t connections = 0;  ///< connections that carried at least one counted request
   uint64_t requests = 0;
   uint64_t active = 0;  ///< counted requests being served now
+  std::string sni;      ///< the server name (SNI) of the last TLS connection, if any
+  // Set by /__behave: the defaults of requests that do not ask for a status or delay.
+  uint64_t fail_percent = 0;
+  uint64_t delay_ms = 0;
+  uint64_t fail_credit = 0;  ///< spreads the failures evenly (Bresenham over 100)
+  int64_t last_request_ms = 0;  ///< wall clock (Unix ms) of the newest counted request
 };
 
 /// Length and checksum of a request body, which is never kept.
@@ -123,9 +141,12 @@ class Session {
     if (ec) co_return false;
     const std::string target(parser.get().target());
     const std::string_view path = std::string_view(target).substr(0, target.find('?'));
-    const bool counted = path != "/__stats" && path != "/healthz";
+    const bool counted = path != "/__stats" && path != "/healthz" && path != "/__behave";
     if (counted) {
       ++stats_.requests;
+      stats_.last_request_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
       ++stats_.active;
       if (!counted_) ++stats_.connections;
       counted_ = true;
@@ -145,7 +166,12 @@ class Session {
     Reply reply;
     reply.keep_alive = parser.keep_alive();
     reply.head_only = parser.get().method() == http::verb::head;
-    if (path == "/__stats" || path == "/healthz") {
+    if (path == "/__behave") {
+      stats_.fail_percent = std::min<uint64_t>(100, param_u64(params, "fail_percent", 0));
+      stats_.delay_ms = param_u64(params, "delay_ms", 0);
+      stats_.fail_credit = 0;
+    }
+    if (path == "/__stats" || path == "/healthz" || path == "/__behave") {
       control_reply(path, reply);
       co_return co_await send(reply);
     }
@@ -156,7 +182,7 @@ class Session {
       co_return false;
     }
     Timer timer(socket_.get_executor(),
-                std::chrono::milliseconds(param_u64(params, "delay_ms", 0)));
+                std::chrono::milliseconds(param_u64(params, "delay_ms", stats_.delay_ms)));
     co_await timer.async_wait(use_tuple);
     if (params.contains("garbage")) {
       co_await write("this is not HTTP\r\n\r\n");
@@ -175,13 +201,23 @@ class Session {
     reply.content_type = "application/json";
     reply.body = boost::json::serialize(boost::json::object{{"connections", stats_.connections},
                                                             {"requests", stats_.requests},
-                                                            {"active", stats_.active}});
+                                                            {"active", stats_.active},
+                                                            {"last_request_ms", stats_.last_request_ms},
+                                                            {"sni", json_text(stats_.sni)}});
+  }
+
+  /// 500 for fail_percent of the requests, evenly spread; else 200.
+  unsigned behaved_status() const {
+    stats_.fail_credit += stats_.fail_percent;
+    if (stats_.fail_credit < 100) return 200;
+    stats_.fail_credit -= 100;
+    return 500;
   }
 
   /// The answer the query parameters ask for.
   void test_reply(const Parser& parser, const Params& params, const Digest& body,
                   Reply& reply) const {
-    reply.status = static_cast<unsigned>(param_u64(params, "status", 200));
+    reply.status = static_cast<unsigned>(param_u64(params, "status", behaved_status()));
     reply.chunked = params.contains("chunked");
     reply.close_mid = params.contains("close_mid");
     if (params.contains("echo")) {
@@ -300,11 +336,59 @@ Task<> accept_loop(Acceptor& acceptor, const Options& options, Stats& stats) {
   }
 }
 
-bool write_ready_file(const std::string& path, uint16_t port) {
+// ---- TLS: a port in front of the plain one ----------------------------------------------------
+
+using TlsSocket = net::ssl::stream<Socket>;
+
+/// Copies bytes one way until either side ends, then closes both (ending the other direction).
+template <class From, class To>
+Task<> pipe(From& from, To& to, Socket& from_socket, Socket& to_socket) {
+  std::array<char, 16384> buffer;
+  for (;;) {
+    auto [ec, n] = co_await from.async_read_some(net::buffer(buffer), use_tuple);
+    if (ec) break;
+    auto [wec, written] = co_await net::async_write(to, net::buffer(buffer.data(), n), use_tuple);
+    if (wec) break;
+  }
+  boost::system::error_code ignored;
+  from_socket.close(ignored);
+  to_socket.close(ignored);
+}
+
+Task<> relay_tls(Socket socket, net::ssl::context& context, tcp::endpoint origin, Stats& stats) {
+  auto tls = std::make_shared<TlsSocket>(std::move(socket), context);
+  auto [hec] = co_await tls->async_handshake(net::ssl::stream_base::server, use_tuple);
+  if (hec) co_return;
+  const char* sni = SSL_get_servername(tls->native_handle(), TLSEXT_NAMETYPE_host_name);
+  stats.sni = sni ? sni : "";
+  auto plain = std::make_shared<Socket>(tls->get_executor());
+  auto [cec] = co_await plain->async_connect(origin, use_tuple);
+  if (cec) co_return;
+  net::co_spawn(
+      plain->get_executor(),
+      [tls, plain]() -> Task<> { co_await pipe(*plain, *tls, *plain, tls->next_layer()); },
+      net::detached);
+  co_await pipe(*tls, *plain, tls->next_layer(), *plain);
+}
+
+Task<> accept_tls(Acceptor& acceptor, net::ssl::context& context, tcp::endpoint plain,
+                  Stats& stats) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    if (ec == net::error::operation_aborted) co_return;
+    if (ec) continue;
+    net::co_spawn(acceptor.get_executor(),
+                  relay_tls(std::move(socket), context, plain, stats), net::detached);
+  }
+}
+
+bool write_ready_file(const std::string& path, uint16_t port, uint16_t tls_port) {
   const std::string temp = path + ".tmp";
   {
     std::ofstream out(temp, std::ios::trunc);
-    out << "{\"port\":" << port << "}\n";
+    out << "{\"port\":" << port;
+    if (tls_port != 0) out << ",\"tls_port\":" << tls_port;
+    out << "}\n";
     if (!out.flush()) return false;
   }
   std::error_code ec;
@@ -322,10 +406,19 @@ bool parse_args(int argc, char** argv, Options& options) {
       options.ready_file = value;
     else if (flag == "--health-status")
       options.health_status = static_cast<unsigned>(std::stoul(value));
+    else if (flag == "--port")
+      options.port = static_cast<uint16_t>(std::stoul(value));
+    else if (flag == "--address")
+      options.address = value;
+    else if (flag == "--tls-cert")
+      options.tls_cert = value;
+    else if (flag == "--tls-key")
+      options.tls_key = value;
     else
       return false;
   }
-  return argc % 2 == 1 && !options.ready_file.empty();
+  return argc % 2 == 1 && !options.ready_file.empty() &&
+         options.tls_cert.empty() == options.tls_key.empty();
 }
 
 }  // namespace
@@ -333,16 +426,30 @@ bool parse_args(int argc, char** argv, Options& options) {
 int main(int argc, char** argv) {
   Options options;
   if (!parse_args(argc, argv, options)) {
-    std::cerr << "usage: vane-test-upstream --name NAME --ready-file PATH [--health-status CODE]\n";
+    std::cerr << "usage: vane-test-upstream --name NAME --ready-file PATH [--health-status CODE]"
+                 " [--port N] [--address IP] [--tls-cert PEM --tls-key PEM]\n";
     return 2;
   }
   net::io_context io(1);
-  Acceptor acceptor(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  const auto address = net::ip::make_address(options.address);
+  Acceptor acceptor(io, tcp::endpoint(address, options.port));
   Stats stats;
   net::basic_signal_set<Executor> signals(io.get_executor(), SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
   net::co_spawn(io.get_executor(), accept_loop(acceptor, options, stats), net::detached);
-  if (!write_ready_file(options.ready_file, acceptor.local_endpoint().port())) {
+  std::optional<net::ssl::context> tls_context;
+  std::optional<Acceptor> tls_acceptor;
+  if (!options.tls_cert.empty()) {
+    tls_context.emplace(net::ssl::context::tls_server);
+    tls_context->use_certificate_chain_file(options.tls_cert);
+    tls_context->use_private_key_file(options.tls_key, net::ssl::context::pem);
+    tls_acceptor.emplace(io, tcp::endpoint(address, 0));
+    net::co_spawn(io.get_executor(),
+                  accept_tls(*tls_acceptor, *tls_context, acceptor.local_endpoint(), stats),
+                  net::detached);
+  }
+  const uint16_t tls_port = tls_acceptor ? tls_acceptor->local_endpoint().port() : 0;
+  if (!write_ready_file(options.ready_file, acceptor.local_endpoint().port(), tls_port)) {
     std::cerr << "vane-test-upstream: cannot write " << options.ready_file << "\n";
     return 1;
   }

@@ -1,6 +1,7 @@
 // Upstream failures (SPEC §3): 502 for connect failure, reset and malformed responses; a close
 // mid-body reaches the client as a closed connection; 504 past `timeout`; 503 when the pool is
-// exhausted past connectTimeout or no endpoint is healthy.
+// exhausted past connectTimeout or no endpoint is healthy; retries on another endpoint, for
+// idempotent methods only.
 #include <gtest/gtest.h>
 
 #include "tests/integration/harness.hpp"
@@ -117,8 +118,7 @@ TEST_F(UpstreamFailureTest, BusyPoolQueuesWithinConnectTimeout) {
   EXPECT_EQ(stats.connections, 1U);
 }
 
-// Active health checks arrive with issue #3; this test is enabled there.
-TEST_F(UpstreamFailureTest, DISABLED_NoHealthyEndpointIs503) {
+TEST_F(UpstreamFailureTest, NoHealthyEndpointIs503) {
   // /healthz answers 503 on `sick`: once probed (at start, every 100ms) it has no healthy endpoint.
   Response r;
   EXPECT_TRUE(wait_until(
@@ -129,6 +129,69 @@ TEST_F(UpstreamFailureTest, DISABLED_NoHealthyEndpointIs503) {
       3s))
       << "last status " << r.status;
   EXPECT_FALSE(r.header("X-Upstream")) << "the 503 must come from vane, not the upstream";
+}
+
+// Endpoint 0 refuses connections, endpoint 1 serves. One worker: its round-robin starts at 0.
+constexpr std::string_view retry_yaml = R"(
+listeners:
+  - {name: public, address: "127.0.0.1:0"}
+admin: {address: "127.0.0.1:0"}
+workers: 1
+upstreams:
+  - name: svc
+    endpoints: ["127.0.0.1:{{dead_port}}", "{{live}}"]
+    connectTimeout: 300ms
+    retries: {attempts: 1, on: [connect-failure]}
+routes:
+  - {name: svc, match: {pathPrefix: /}, upstream: svc}
+)";
+
+class RetryTest : public ::testing::Test {
+ protected:
+  /// vane_upstream_failures_total{upstream="svc",kind="connect"} (0 when absent).
+  double connect_failures() {
+    const Response r = http_get(vane_.admin_port(), "/metrics", "127.0.0.1");
+    const std::string prefix = "vane_upstream_failures_total{kind=\"connect\",upstream=\"svc\"} ";
+    const size_t at = r.body.find(prefix);
+    return at == std::string::npos ? 0 : std::stod(r.body.substr(at + prefix.size()));
+  }
+
+  TestUpstream live_{"live"};
+  Vane vane_{render(std::string(retry_yaml), {{"dead_port", std::to_string(unused_port())},
+                                              {"live", live_.address()}})};
+};
+
+TEST_F(RetryTest, ConnectFailureIsRetriedOnAnotherEndpoint) {
+  for (const char* method : {"GET", "HEAD", "GET", "DELETE", "GET", "PUT", "GET", "OPTIONS"}) {
+    RawClient client(vane_.port());
+    const std::string extra = std::string(method) == "PUT" ? "Content-Length: 0\r\n" : "";
+    ASSERT_TRUE(client.send(request(method, "/r", "x.test", extra + "Connection: close\r\n")));
+    const Response r = client.read_response(5s, std::string_view(method) == "HEAD");
+    EXPECT_EQ(r.status, 200) << method;
+    EXPECT_EQ(r.header("X-Upstream").value_or("(vane)"), "live") << method;
+  }
+  EXPECT_GE(connect_failures(), 1) << "the dead endpoint was never tried: nothing was retried";
+  EXPECT_EQ(live_.stats().requests, 8U) << "each request reaches the live endpoint once";
+}
+
+TEST_F(RetryTest, PostIsNeverRetried) {
+  // Round-robin: of four POSTs two go to the dead endpoint first (four failures: too few to eject).
+  int refused = 0, served = 0;
+  for (int i = 0; i < 4; ++i) {
+    RawClient client(vane_.port());
+    const std::string body = i % 2 == 0 ? "hello" : "";
+    const std::string extra =
+        "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n";
+    ASSERT_TRUE(client.send(request("POST", "/p", "x.test", extra) + body));
+    const Response r = client.read_response(5s);
+    if (r.status == 502) ++refused;
+    if (r.status == 200) ++served;
+    EXPECT_TRUE(r.status == 200 || r.status == 502) << "POST " << i << ": " << r.status;
+  }
+  EXPECT_EQ(refused, 2) << "a POST that failed to connect must be answered 502, not retried";
+  EXPECT_EQ(served, 2);
+  EXPECT_EQ(live_.stats().requests, 2U) << "a failed POST reached the other endpoint";
+  EXPECT_EQ(connect_failures(), 2);
 }
 
 }  // namespace

@@ -154,6 +154,52 @@ TEST(StatusView, BlueGreenNamesActiveAndPreview) {
   EXPECT_EQ(render_summary(status), "Progressing");
 }
 
+TEST(StatusView, BlueGreenShowsTheGateThePreviewRouteAndTheCountdown) {
+  auto status = parse(kPaused);
+  status["strategy"] = "blueGreen";
+  status["currentStepIndex"] = 0;
+  status["stepCount"] = 0;
+  status["currentStep"] = nullptr;
+  status["blueGreen"] = parse(R"({"active": "shop-v1", "preview": "shop-v2",
+    "previewRoute": "shop-preview", "waitingFor": "autoPromotion",
+    "autoPromotionEnabled": true, "autoPromotionSeconds": 60,
+    "autoPromotionAt": "2026-11-26T06:31:00.000Z", "previousActive": null, "scaleDownAt": null})");
+  const std::string out = render_status(status);
+  EXPECT_TRUE(has(out, "  Waiting for:   autoPromotion at 2026-11-26T06:31:00.000Z\n"));
+  EXPECT_TRUE(has(out, "  Preview route: shop-preview -> shop-v2\n"));
+  EXPECT_TRUE(has(out, "  Promotion:     60s after the preview is ready\n"));
+  EXPECT_EQ(render_summary(status), "Paused, waiting for autoPromotion");
+}
+
+TEST(StatusView, BlueGreenSwitchedShowsTheOldVersionKeptWarm) {
+  auto status = parse(kProgressing);
+  status["strategy"] = "blueGreen";
+  status["stable"] = "shop-v2";
+  status["headerRoutes"] = boost::json::array{};
+  status["mirrorRoutes"] = boost::json::array{};
+  status["blueGreen"] = parse(R"({"active": "shop-v2", "preview": "shop-v2",
+    "previewRoute": null, "waitingFor": "postPromotionAnalysis",
+    "autoPromotionEnabled": false, "autoPromotionSeconds": 0,
+    "autoPromotionAt": null, "previousActive": "shop-v1", "scaleDownAt": null})");
+  const std::string out = render_status(status);
+  EXPECT_TRUE(has(out, "  Waiting for:   postPromotionAnalysis\n"));
+  EXPECT_FALSE(has(out, "Preview route:"));
+  EXPECT_TRUE(has(out, "  Promotion:     on promote\n"));
+  EXPECT_TRUE(has(out, "Upstreams:       shop-v2 (active)\n                 shop-v2 (preview)\n"
+                       "                 shop-v1 (previous active, kept warm)\n"));
+  EXPECT_EQ(render_summary(status), "Progressing, waiting for postPromotionAnalysis");
+  auto healthy = parse(kHealthy);
+  healthy["strategy"] = "blueGreen";
+  healthy["blueGreen"] = parse(R"({"active": "shop-v1", "preview": null,
+    "previewRoute": "p", "waitingFor": null, "previousActive": "shop-v0",
+    "scaleDownAt": "2026-11-26T06:31:00.000Z"})");
+  const std::string idle = render_status(healthy);
+  EXPECT_TRUE(has(idle, "  Waiting for:   -\n"));
+  EXPECT_TRUE(has(idle, "  Preview route: p -> shop-v1\n"));
+  EXPECT_TRUE(has(idle, "shop-v0 (previous active, kept warm until 2026-11-26T06:31:00.000Z)\n"));
+  EXPECT_EQ(render_summary(healthy), "Healthy");
+}
+
 TEST(StatusView, DesiredShownWhenNeitherStableNorCanary) {
   auto status = parse(kDegraded);
   status["desired"] = "shop-v3";

@@ -235,6 +235,81 @@ TEST(RoutingTable, DecisionIsIndependentOfTheConfigAfterBuild) {
   EXPECT_EQ(d->route, 1u);
 }
 
+/// A blue-green rollout: its public routes and its preview route (SPEC §4).
+constexpr std::string_view kBlueGreen = R"(listeners: [{name: l, address: "127.0.0.1:0"}]
+upstreams:
+  - {name: other, endpoints: ["127.0.0.1:1"]}
+  - {name: blue, endpoints: ["127.0.0.1:2"]}
+  - {name: green, endpoints: ["127.0.0.1:3"]}
+routes:
+  - {name: plain, upstream: other, match: {pathPrefix: /other}}
+  - {name: shop, rollout: shop, match: {pathPrefix: /}}
+  - {name: shop-preview, rollout: shop, match: {host: preview.example.com}}
+rollouts:
+  - name: shop
+    upstream: blue
+    strategy:
+      blueGreen: {previewRoute: shop-preview}
+)";
+
+/// Where a GET of `host` `path` goes: "upstream/target".
+std::string side(const RoutingTable& table, std::string_view host, std::string_view path,
+                 uint64_t random) {
+  RequestView request;
+  request.method = "GET";
+  request.host = host;
+  request.path = path;
+  const auto d = table.decide(request, random);
+  if (!d) return "none";
+  static constexpr const char* names[] = {"other", "blue", "green"};
+  return std::string(names[d->upstream]) +
+         (d->target == analysis::Target::Canary ? "/canary" : "/stable");
+}
+
+/// The table for blue active and green as the preview: `preview` and `weight` as planned.
+RoutingTable blue_green_table(const config::Config& config, int32_t canary, bool preview,
+                              uint32_t weight_centi) {
+  RolloutRouting routing;
+  routing.stable = 1;
+  routing.canary = canary;
+  routing.plan.preview = preview;
+  routing.plan.weight_centi = weight_centi;
+  return RoutingTable(config, {routing});
+}
+
+TEST(RoutingTable, BlueGreenPreviewRouteReachesThePreviewOnly) {
+  const auto config = load(kBlueGreen);
+  ASSERT_NE(config, nullptr);
+  const RoutingTable table = blue_green_table(*config, 2, true, 0);
+  for (const uint64_t random : {0ULL, 9999ULL, ~0ULL}) {
+    EXPECT_EQ(side(table, "preview.example.com", "/x", random), "green/canary");
+    EXPECT_EQ(side(table, "PREVIEW.example.com:8080", "/", random), "green/canary");
+    EXPECT_EQ(side(table, "shop.example.com", "/x", random), "blue/stable");
+    EXPECT_EQ(side(table, "preview.example.com.evil", "/x", random), "blue/stable");
+    EXPECT_EQ(side(table, "any", "/other", random), "other/stable");
+  }
+}
+
+TEST(RoutingTable, BlueGreenWithoutPreviewTheRouteServesTheActiveVersion) {
+  const auto config = load(kBlueGreen);
+  ASSERT_NE(config, nullptr);
+  const RoutingTable first_start(*config);
+  EXPECT_EQ(side(first_start, "preview.example.com", "/", 0), "blue/stable");
+  const RoutingTable idle = blue_green_table(*config, -1, false, 0);
+  EXPECT_EQ(side(idle, "preview.example.com", "/", 0), "blue/stable");
+  EXPECT_EQ(side(idle, "shop", "/", 0), "blue/stable");
+}
+
+TEST(RoutingTable, BlueGreenSwitchSendsEveryRequestToTheNewVersion) {
+  const auto config = load(kBlueGreen);
+  ASSERT_NE(config, nullptr);
+  const RoutingTable switched = blue_green_table(*config, 2, true, 10000);
+  for (uint64_t random = 0; random < 20000; random += 7) {
+    ASSERT_EQ(side(switched, "shop", "/", random), "green/canary") << random;
+    ASSERT_EQ(side(switched, "preview.example.com", "/", random), "green/canary") << random;
+  }
+}
+
 struct HostCase {
   std::string_view in;
   std::string_view out;

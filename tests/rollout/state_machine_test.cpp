@@ -244,28 +244,5 @@ TEST(StateMachineTest, PhaseNamesRoundTrip) {
   EXPECT_EQ(phase_from_string(""), std::nullopt);
 }
 
-TEST(StateMachineTest, BlueGreenIsNotDrivenByTheCanaryTable) {
-  const std::string yaml = R"(listeners: [{name: l, address: "127.0.0.1:0"}]
-upstreams:
-  - {name: v1, endpoints: ["127.0.0.1:1"]}
-  - {name: v2, endpoints: ["127.0.0.1:2"]}
-routes:
-  - {name: shop, rollout: shop, match: {pathPrefix: /}}
-  - {name: shop-preview, rollout: shop, match: {pathPrefix: /preview}}
-rollouts:
-  - name: shop
-    upstream: v1
-    strategy:
-      blueGreen: {previewRoute: shop-preview}
-)";
-  Machine m(yaml);
-  const RolloutState before = m.state;
-  EXPECT_EQ(m.state.step_index, 0u);
-  EXPECT_EQ(m.send(command(K::Promote), 1s).verdict, Verdict::Conflict);
-  const Transition t = m.send(desired("v2"), 2s);
-  EXPECT_EQ(t.verdict, Verdict::Ok);
-  EXPECT_EQ(t.state, before);
-}
-
 }  // namespace
 }  // namespace vane::rollout::test

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "tests/rollout/canary_fixture.hpp"
+#include "tests/rollout/blue_green_fixture.hpp"
 
 namespace vane::rollout::test {
 namespace {
@@ -58,6 +58,7 @@ class StateStoreTest : public ::testing::Test {
     s.previous_stable = "shop-v0";
     s.step_analysis = AnalysisStatus::Successful;
     s.background_analysis = AnalysisStatus::Inconclusive;
+    s.gate = Gate::PostPromotion;
     return s;
   }
 
@@ -236,7 +237,22 @@ INSTANTIATE_TEST_SUITE_P(
         CorruptCase{"unknown pause reason", R"("pauseReason":"None")", R"("pauseReason":"x")",
                     "unknown pauseReason"},
         CorruptCase{"unknown version", R"("version":1)", R"("version":2)", "\"version\""},
-        CorruptCase{"empty stable", R"("stable":"v1")", R"("stable":"")", "\"stable\""}));
+        CorruptCase{"empty stable", R"("stable":"v1")", R"("stable":"")", "\"stable\""},
+        CorruptCase{"unknown gate", R"("gate":"None")", R"("gate":"Open")", "unknown gate"}));
+
+TEST(StateJsonTest, AFileWithoutGateIsNotBlueGreen) {  // written before blue-green existed
+  RolloutState s;
+  s.stable = "v1";
+  std::string text = state_to_json(s);
+  const std::string field = R"(,"gate":"None")";
+  const auto at = text.find(field);
+  ASSERT_NE(at, std::string::npos) << text;
+  text.erase(at, field.size());
+  const auto loaded = state_from_json(text, nullptr);
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->gate, Gate::None);
+  EXPECT_EQ(*loaded, s);
+}
 
 TEST_F(StateStoreTest, OddNamesGetTheirOwnFiles) {
   EXPECT_EQ(sanitize_file_name("shop-v1.2_x"), "shop-v1.2_x");
@@ -271,6 +287,28 @@ TEST_F(StateStoreTest, TimedPauseKeepsItsDeadlineAcrossARestart) {
   after.send(tick(), 60s);  // the original deadline, not 45 s + 1m
   EXPECT_EQ(after.state.step_index, 2u);
   EXPECT_EQ(after.state.phase, Phase::Progressing);
+}
+
+TEST_F(StateStoreTest, TimedAutoPromotionKeepsItsDeadlineAcrossARestart) {
+  Machine before(blue_green_yaml());
+  before.send(desired("v2"), 0s);
+  before.send(done(AnalysisKind::PrePromotion, Event::AnalysisPhase::Successful), 5s);
+  ASSERT_EQ(before.state.pause_until, t0() + 35s);
+  StateStore store(root_.string());
+  ASSERT_TRUE(store.save("shop", before.state, nullptr));
+
+  Machine after(blue_green_yaml());  // the restart, 20 s later
+  const auto loaded = StateStore(root_.string()).load("shop", t0() + 20s);
+  ASSERT_TRUE(loaded.state.has_value());
+  after.state = *loaded.state;
+  EXPECT_EQ(after.state, before.state);
+  EXPECT_TRUE(after.send(desired("v2"), 20s).effects.empty());  // reconcile: same desired
+  EXPECT_TRUE(resume_effects(after.spec(), after.state).empty());  // no run was waited for
+  after.send(tick(), 34s);
+  EXPECT_EQ(after.state.stable, "v1");
+  after.send(tick(), 35s);  // the original deadline, not 20 s + 30 s
+  EXPECT_EQ(after.state.stable, "v2");
+  EXPECT_EQ(after.state.gate, Gate::PostPromotion);
 }
 
 TEST(TimeTest, FormatsRfc3339UtcWithMilliseconds) {

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/rollout/canary_fixture.hpp"
+#include "tests/rollout/blue_green_fixture.hpp"
 
 namespace vane::rollout::test {
 namespace {
@@ -129,6 +129,46 @@ TEST_F(TrafficPlanTest, WaitingSetWeightKeepsThePreviousWeightOnceHealthy) {
   EXPECT_EQ(plan_traffic(spec(), at(8), true).weight_centi, 1234u);
   EXPECT_EQ(plan_traffic(spec(), at(8), false).weight_centi, 0u);
 }
+
+/// Blue-green (SPEC §4): the preview route reaches the preview whenever there is one, aborted
+/// too; the active traffic is all on the new version once switched, healthy or not.
+struct BlueGreenCase {
+  const char* what;
+  const char* canary;
+  Gate gate;
+  bool aborted;
+  bool healthy;
+  bool preview;
+  uint32_t weight_centi;
+};
+
+class BlueGreenPlanTest : public ::testing::TestWithParam<BlueGreenCase> {};
+
+TEST_P(BlueGreenPlanTest, FollowsTheGate) {
+  const BlueGreenCase& c = GetParam();
+  SCOPED_TRACE(c.what);
+  const auto config = load_config(blue_green_yaml());
+  RolloutState s;
+  s.stable = c.gate == Gate::PostPromotion ? c.canary : "v1";
+  s.canary = c.canary;
+  s.gate = c.gate;
+  s.aborted = c.aborted;
+  TrafficPlan expected;
+  expected.preview = c.preview;
+  expected.weight_centi = c.weight_centi;
+  EXPECT_EQ(plan_traffic(config->rollouts[0], s, c.healthy), expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    TrafficPlan, BlueGreenPlanTest,
+    ::testing::Values(
+        BlueGreenCase{"no rollout", "", Gate::None, false, true, false, 0},
+        BlueGreenCase{"preview", "v2", Gate::Preview, false, true, true, 0},
+        BlueGreenCase{"unhealthy preview", "v2", Gate::Preview, false, false, true, 0},
+        BlueGreenCase{"promotion wait", "v2", Gate::Promotion, false, true, true, 0},
+        BlueGreenCase{"switched", "v2", Gate::PostPromotion, false, true, true, 10000},
+        BlueGreenCase{"switched, unhealthy", "v2", Gate::PostPromotion, false, false, true, 10000},
+        BlueGreenCase{"aborted", "v2", Gate::None, true, true, true, 0}));
 
 }  // namespace
 }  // namespace vane::rollout::test

@@ -1,0 +1,75 @@
+// A connection of the data plane, plain TCP or TLS: the socket, plus a TLS layer only when the
+// listener or the upstream endpoint asks for one. Reads and writes branch on that layer, so a
+// plain connection pays one predictable branch: no virtual call, no allocation, no extra
+// coroutine frame. The TLS operations live in proxy/tls_stream.cpp, the one file that
+// instantiates Asio's ssl::stream. Worker thread only.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include <boost/asio/buffer.hpp>
+
+#include "proxy/net/types.hpp"
+
+namespace vane::proxy {
+
+struct TlsStream;
+class TlsServer;
+class TlsClient;
+
+using ReadResult = std::tuple<boost::system::error_code, size_t>;
+
+class Stream {
+ public:
+  explicit Stream(Socket socket) : socket_(std::move(socket)) {}
+  explicit Stream(const Executor& executor) : socket_(executor) {}
+
+  /// The TCP socket (inside the TLS layer once there is one): connect, cancel, close, options.
+  Socket& socket() { return tls_ ? tls_socket() : socket_; }
+  bool tls() const { return tls_ != nullptr; }
+
+  /// Reads what is there, at least one byte; the awaitable of the socket's own operation on a
+  /// plain connection.
+  Task<ReadResult> read_some(net::mutable_buffer buffer) {
+    if (tls_) return tls_read_some(buffer);
+    return socket_.async_read_some(buffer, use_tuple);
+  }
+
+  // ---- TLS (tls_stream.cpp) ----
+  /// From now on bytes go through TLS with `server`'s certificates; handshake() next.
+  void start_server_tls(std::shared_ptr<TlsServer> server);
+  /// Likewise towards an upstream: SNI `name` (unless an IP address), verified as `client` says.
+  void start_client_tls(std::shared_ptr<TlsClient> client, const std::string& name);
+  Task<boost::system::error_code> handshake();
+  /// An upstream connection: start_client_tls() and handshake(); a failure is logged with its
+  /// reason (a certificate that does not verify is otherwise hard to tell from a refusal).
+  Task<boost::system::error_code> client_handshake(std::shared_ptr<TlsClient> client,
+                                                   const std::string& name);
+  /// Closes a TLS connection after its last answer, under the caller's deadline: sends
+  /// close_notify, waits for the peer's (or its close), draining what it still sends so that the
+  /// close is no reset destroying the answer; then closes the socket. The shutdown's result.
+  Task<boost::system::error_code> shutdown_tls();
+  /// Writes every byte of the pieces through TLS, small pieces coalesced into one record.
+  Task<boost::system::error_code> tls_write_all(std::array<std::string_view, 4> pieces);
+
+ private:
+  Socket& tls_socket();
+  Task<ReadResult> tls_read_some(net::mutable_buffer buffer);
+
+  /// Defined with TlsStream, so that this header needs only its name.
+  struct TlsDelete {
+    void operator()(TlsStream* tls) const;
+  };
+
+  Socket socket_;  ///< unused (moved into the TLS layer) once tls_ is set
+  std::unique_ptr<TlsStream, TlsDelete> tls_;
+};
+
+/// End of stream from the peer: a TCP FIN, a TLS close_notify, or a TLS peer that just closed.
+bool is_end_of_stream(const boost::system::error_code& ec);
+
+}  // namespace vane::proxy

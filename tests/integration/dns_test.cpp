@@ -1,0 +1,334 @@
+// Endpoints given as DNS names, from outside (SPEC §2 `dnsRefresh`, issue #3): vane follows a
+// name to its new address, keeps the last good addresses while the name does not resolve (and
+// says so), spreads requests over every address of a name as it grows and shrinks (a Kubernetes
+// headless Service), takes the same addresses in another order as no change, and after a reload
+// still keeps the last good addresses and refreshes the new config's names.
+//
+// The names live in /etc/hosts, which glibc's getaddrinfo reads on every lookup: the tests need
+// root (as CI has) and skip otherwise. Two test upstreams share a port on two loopback addresses
+// (127.0.0.2 and 127.0.0.3), so that one endpoint "NAME:PORT" can move between them.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <system_error>
+
+#include "tests/integration/harness.hpp"
+#include "tests/integration/rollout_support.hpp"
+
+namespace vane::it {
+namespace {
+
+constexpr const char* kHosts = "/etc/hosts";
+constexpr const char* kAddressA = "127.0.0.2";
+constexpr const char* kAddressB = "127.0.0.3";
+
+/// A name's lines in /etc/hosts ("ADDRESS NAME", one per address), rewritten in place: in a
+/// container /etc/hosts is often a bind mount, which a temp file renamed over it would not
+/// reach. Only the test's own lines change, so a program reading the file meanwhile sees the
+/// rest as it was; destroyed, it takes them out again, leaving the file as it found it, whatever
+/// the test did. (Killed, it leaves its lines behind: harmless, the name is unique.)
+class HostsEntry {
+ public:
+  explicit HostsEntry(std::string name) : name_(std::move(name)), original_(read_file(kHosts)) {}
+  ~HostsEntry() {
+    try {
+      std::string text = without_mine(read_file(kHosts));
+      if (text == original_ + "\n") text = original_;  // the newline set() had to add
+      write(text);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "could not restore " << kHosts << ": " << e.what();
+    }
+  }
+  HostsEntry(const HostsEntry&) = delete;
+  HostsEntry& operator=(const HostsEntry&) = delete;
+
+  const std::string& name() const { return name_; }
+
+  /// The name's addresses from now on, in this order (none: it no longer resolves).
+  void set(const std::vector<std::string>& addresses) {
+    std::string text = without_mine(read_file(kHosts));
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    for (const auto& address : addresses) text += address + " " + name_ + "\n";
+    write(text);
+  }
+
+ private:
+  std::string without_mine(const std::string& text) const {
+    const std::string suffix = " " + name_;
+    std::string kept;
+    for (size_t at = 0; at < text.size();) {
+      const size_t end = std::min(text.find('\n', at), text.size());
+      const std::string_view line = std::string_view(text).substr(at, end - at);
+      if (!line.ends_with(suffix)) kept.append(text, at, end + 1 - at);
+      at = end + 1;
+    }
+    return kept;
+  }
+
+  /// Writes only from the first byte that differs, then cuts the file to its new length.
+  static void write(const std::string& text) {
+    const std::string current = read_file(kHosts);
+    size_t same = 0;
+    while (same < text.size() && same < current.size() && text[same] == current[same]) ++same;
+    const int fd = ::open(kHosts, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "open /etc/hosts");
+    bool ok = true;
+    for (size_t at = same; ok && at < text.size();) {
+      const ssize_t n = ::pwrite(fd, text.data() + at, text.size() - at, static_cast<off_t>(at));
+      ok = n > 0;
+      if (ok) at += static_cast<size_t>(n);
+    }
+    ok = ok && ::ftruncate(fd, static_cast<off_t>(text.size())) == 0;
+    const int saved = errno;
+    ::close(fd);
+    if (!ok) throw std::system_error(saved, std::generic_category(), "write /etc/hosts");
+  }
+
+  std::string name_;
+  std::string original_;
+};
+
+/// The addresses getaddrinfo gives this process for `name`, sorted; empty when it fails.
+std::vector<std::string> lookup(const std::string& name) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  std::vector<std::string> out;
+  if (::getaddrinfo(name.c_str(), nullptr, &hints, &list) != 0) return out;
+  for (const addrinfo* ai = list; ai; ai = ai->ai_next) {
+    char host[NI_MAXHOST];
+    if (::getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, nullptr, 0,
+                      NI_NUMERICHOST) == 0)
+      out.emplace_back(host);
+  }
+  ::freeaddrinfo(list);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// A name no one else uses. The underscore keeps it on this machine: glibc's DNS backend never
+/// sends a name that is not a valid host name to a server, so a name missing from /etc/hosts
+/// fails at once, without a query leaving loopback.
+std::string unique_name(std::string_view role) {
+  std::random_device device;
+  char tag[9];
+  std::snprintf(tag, sizeof tag, "%08x", device());
+  return "vane_dns_" + std::string(role) + "_" + std::to_string(::getpid()) + "_" + tag + ".test";
+}
+
+constexpr std::string_view dns_yaml = R"(
+listeners:
+  - {name: public, address: "127.0.0.1:0"}
+admin: {address: "127.0.0.1:0"}
+workers: {{workers}}
+upstreams:
+  - {name: svc, endpoints: ["{{endpoint}}"], dnsRefresh: {{refresh}}}
+{{more}}
+routes:
+  - {name: svc, match: {pathPrefix: /}, upstream: svc}
+)";
+
+struct Yaml {
+  std::string endpoint;
+  int workers = 2;
+  std::string refresh = "1s";
+  std::string more;  ///< more upstreams
+};
+
+std::string yaml(const Yaml& y) {
+  return render(std::string(dns_yaml), {{"endpoint", y.endpoint},
+                                         {"workers", std::to_string(y.workers)},
+                                         {"refresh", y.refresh},
+                                         {"more", y.more}});
+}
+
+/// Who answered each of `n` GETs, each on a connection of its own (so spread over vane's
+/// workers): the upstream's name, or "status N" for anything but a complete 200.
+std::vector<std::string> answers(uint16_t port, size_t n) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n; ++i) {
+    const Response r = http_get(port, "/dns", "web.test");
+    out.push_back(r.status == 200 && r.complete ? r.header("X-Upstream").value_or("(none)")
+                                                : "status " + std::to_string(r.status));
+  }
+  return out;
+}
+
+std::map<std::string, size_t> tally(const std::vector<std::string>& answers) {
+  std::map<std::string, size_t> counts;
+  for (const auto& who : answers) ++counts[who];
+  return counts;
+}
+
+std::string describe(const std::vector<std::string>& answers) {
+  std::string text;
+  for (const auto& [who, n] : tally(answers)) text += who + ": " + std::to_string(n) + "; ";
+  return text;
+}
+
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
+    ++n;
+  return n;
+}
+
+class DnsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: the test names live in " << kHosts;
+    if (::access(kHosts, W_OK) != 0) GTEST_SKIP() << kHosts << " is not writable here";
+    hosts_.emplace(unique_name("svc"));
+    // The premise: this process's lookups see each change of the file at once (no nscd cache).
+    const std::string& name = hosts_->name();
+    hosts_->set({kAddressA});
+    const auto first = lookup(name);
+    hosts_->set({kAddressB});
+    const auto second = lookup(name);
+    hosts_->set({});
+    const auto third = lookup(name);
+    if (first != std::vector<std::string>{kAddressA} ||
+        second != std::vector<std::string>{kAddressB} || !third.empty())
+      GTEST_SKIP() << "getaddrinfo does not follow " << kHosts << " on every lookup here (nscd?)";
+    start_upstreams();
+  }
+
+  /// a on 127.0.0.2:P and b on 127.0.0.3:P (P: any port free on both).
+  void start_upstreams() {
+    for (int attempt = 0;; ++attempt) {
+      a_.emplace("a", 200, 0, kAddressA);
+      try {
+        b_.emplace("b", 200, a_->port(), kAddressB);
+        return;
+      } catch (const std::exception&) {
+        if (attempt == 4) throw;
+      }
+    }
+  }
+
+  HostsEntry& hosts() { return *hosts_; }
+  uint16_t port() const { return a_->port(); }
+  std::string endpoint() const { return hosts_->name() + ":" + std::to_string(port()); }
+
+  /// Waits until a GET is answered by `who`.
+  static bool answered_by(uint16_t vane_port, const std::string& who, Millis timeout = 10s) {
+    return wait_until([&] { return answers(vane_port, 1).front() == who; }, timeout);
+  }
+
+ private:
+  std::optional<HostsEntry> hosts_;
+  std::optional<TestUpstream> a_, b_;
+};
+
+TEST_F(DnsTest, FollowsANameAndKeepsTheLastGoodAddressesWhileItFails) {
+  hosts().set({kAddressA});
+  VaneRun vane(yaml({.endpoint = endpoint()}), {"--no-watch-config"});
+  const auto before = answers(vane.port(), 20);
+  EXPECT_EQ(tally(before)["a"], 20U) << describe(before);
+
+  hosts().set({kAddressB});
+  ASSERT_TRUE(answered_by(vane.port(), "b")) << "vane did not follow the name to its new address";
+  const auto moved = answers(vane.port(), 100);
+  EXPECT_EQ(tally(moved)["b"], 100U) << "every request after the move: " << describe(moved);
+
+  // The name no longer resolves: every refresh fails, and vane keeps b (and warns each time).
+  const std::string kept = "cannot resolve upstream endpoint " + endpoint();
+  hosts().set({});
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::string log = vane.log();
+        return occurrences(log, kept) >= 2 &&
+               log.find(kept + " (") != std::string::npos &&
+               log.find("keeping its last good addresses") != std::string::npos;
+      },
+      10s))
+      << "no warning about the failed lookups";
+  const auto failing = answers(vane.port(), 100);
+  EXPECT_EQ(tally(failing)["b"], 100U) << "while the name fails: " << describe(failing);
+
+  // It resolves again, elsewhere: vane follows it.
+  hosts().set({kAddressA});
+  ASSERT_TRUE(answered_by(vane.port(), "a")) << "vane did not follow the name when it came back";
+  const auto back = answers(vane.port(), 50);
+  EXPECT_EQ(tally(back)["a"], 50U) << describe(back);
+}
+
+TEST_F(DnsTest, SpreadsOverEveryAddressOfANameAsItGrowsAndShrinks) {
+  // A second name that never resolves: its warning marks each refresh, even one that changes
+  // nothing. One worker: its round-robin alternates between the addresses request by request.
+  const std::string probe = unique_name("probe") + ":" + std::to_string(port());
+  hosts().set({kAddressA});
+  VaneRun vane(yaml({.endpoint = endpoint(),
+                     .workers = 1,
+                     .more = "  - {name: probe, endpoints: [\"" + probe + "\"], dnsRefresh: 1s}"}),
+               {"--no-watch-config"});
+  const std::string refreshed = "cannot resolve upstream endpoint " + probe;
+  auto await_refreshes = [&](size_t n) {
+    const size_t seen = occurrences(vane.log(), refreshed);
+    return wait_until([&] { return occurrences(vane.log(), refreshed) >= seen + n; }, 10s);
+  };
+  EXPECT_EQ(tally(answers(vane.port(), 10))["a"], 10U);
+
+  hosts().set({kAddressA, kAddressB});  // scaled up
+  ASSERT_TRUE(answered_by(vane.port(), "b")) << "vane did not pick up the name's second address";
+  const auto both = answers(vane.port(), 40);
+  EXPECT_EQ(tally(both)["a"], 20U) << describe(both);
+  EXPECT_EQ(tally(both)["b"], 20U) << describe(both);
+
+  // The same addresses in the other order (as a DNS server rotating its answers gives them):
+  // no change, so nothing is rebuilt. Two refreshes: the second one began after the swap.
+  const std::string changed = "upstream addresses changed";
+  const size_t changes = occurrences(vane.log(), changed);
+  hosts().set({kAddressB, kAddressA});
+  ASSERT_TRUE(await_refreshes(2)) << "vane stopped refreshing";
+  EXPECT_EQ(occurrences(vane.log(), changed), changes)
+      << "the same addresses in another order were taken as a change";
+  const auto swapped = answers(vane.port(), 40);
+  EXPECT_EQ(tally(swapped)["a"], 20U) << describe(swapped);
+  EXPECT_EQ(tally(swapped)["b"], 20U) << describe(swapped);
+
+  hosts().set({kAddressB});  // scaled down
+  ASSERT_TRUE(wait_until([&] { return occurrences(vane.log(), changed) > changes; }, 10s))
+      << "vane did not notice the name lost an address";
+  const auto one = answers(vane.port(), 40);
+  EXPECT_EQ(tally(one)["b"], 40U) << describe(one);
+}
+
+TEST_F(DnsTest, AReloadKeepsTheLastGoodAddressesAndRefreshesTheNewNames) {
+  // First no name at all (so nothing to refresh), then a reload to the name.
+  hosts().set({kAddressA});
+  VaneRun vane(yaml({.endpoint = std::string(kAddressA) + ":" + std::to_string(port())}),
+               {"--no-watch-config"});
+  EXPECT_EQ(tally(answers(vane.port(), 10))["a"], 10U);
+  write_file(vane.config_path(), yaml({.endpoint = endpoint()}));
+  const Response reloaded = admin_call(vane.admin_port(), "POST", "/api/v1/reload");
+  ASSERT_EQ(reloaded.status, 200) << reloaded.body;
+  EXPECT_EQ(tally(answers(vane.port(), 10))["a"], 10U);
+
+  hosts().set({kAddressB});
+  ASSERT_TRUE(answered_by(vane.port(), "b")) << "the reloaded config's name is never refreshed";
+
+  // A reload while the name does not resolve: the last good addresses stay.
+  hosts().set({});
+  const Response again = admin_call(vane.admin_port(), "POST", "/api/v1/reload");
+  ASSERT_EQ(again.status, 200) << again.body;
+  const std::string log = vane.log();
+  EXPECT_NE(log.find("cannot resolve upstream endpoint " + endpoint()), std::string::npos) << log;
+  EXPECT_NE(log.find("keeping its last good addresses"), std::string::npos) << log;
+  const auto after = answers(vane.port(), 50);
+  EXPECT_EQ(tally(after)["b"], 50U) << "after a reload with the name failing: " << describe(after);
+}
+
+}  // namespace
+}  // namespace vane::it
