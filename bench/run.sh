@@ -13,8 +13,8 @@
 # nginx: its worker) over the run / requests. Medians over rounds, ratios vane/HAProxy and
 # vane/nginx. Prints a table, writes bench/results/latest.md and bench/results/latest-runs.csv.
 # --tls adds the TLS rows nginx-tls, haproxy-tls, vane-tls (they may also be named in --proxies):
-# the same proxy processes terminating TLS 1.3 on a second port with one self-signed P-256
-# certificate, wrk over https with keep-alive (one handshake per connection), plain upstreams.
+# the same proxy processes then also terminate TLS on a second port with one self-signed P-256
+# certificate; wrk over https with keep-alive (one handshake per connection), plain upstreams.
 # vane is found with --vane, $VANE_BIN, ../build-bench/vane or build/vane; when it is
 # missing or fails to start, nginx and HAProxy are still measured and vane is reported skipped.
 # Build it: cmake -S . -B ../build-bench -G Ninja -DVANE_BUILD_BENCH=ON && cmake --build ../build-bench --target vane
@@ -66,6 +66,7 @@ export EQUAL_HEADERS BENCH_NICE BENCH_RT
 if [ "$with_tls" = 1 ]; then
   for p in ${proxies//,/ }; do [[ $p == *-tls ]] || proxies="$proxies,$p-tls"; done
 fi
+[[ ,$proxies, == *-tls,* ]] && with_tls=1  # the proxies then listen on a TLS port too
 bench_need nginx haproxy wrk taskset curl ss python3 pgrep openssl
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores (proxy on core 0, load and upstreams on core 1)"
 
@@ -87,6 +88,7 @@ base=$(pick_port_base "$port_base")
 up1=$((base + 1)) up2=$((base + 2))
 declare -A port=([nginx]=$((base + 10)) [haproxy]=$((base + 11)) [vane]=$((base + 12)))
 declare -A tls_port=([nginx]=$((base + 14)) [haproxy]=$((base + 15)) [vane]=$((base + 16)))
+[ "$with_tls" = 1 ] || tls_port=([nginx]="" [haproxy]="" [vane]="")
 vane_admin=$((base + 13))
 log "workdir $BENCH_WORKDIR, ports $base..$((base + 19))"
 
@@ -116,6 +118,7 @@ start_proxy() {
     vane) r=$(start_vane "$vane_bin" "${port[vane]}" "$vane_admin" "$up1" "$up2" 0 "${tls_port[vane]}") || return 1
            main_pid[vane]=${r%% *}; cpu_pids[vane]=${r%% *}; url[vane]="http://${r#* }/" ;;
   esac
+  [ "$with_tls" = 1 ] || return 0
   main_pid[$b-tls]=${main_pid[$b]}; cpu_pids[$b-tls]=${cpu_pids[$b]}
   url[$b-tls]="https://127.0.0.1:${tls_port[$b]}/"
   wait_http "${url[$b-tls]}" 10 || { log "$b does not answer on ${url[$b-tls]}"; return 1; }
@@ -137,7 +140,7 @@ ensure_proxy() {
 }
 
 ensure_upstreams
-bench_make_cert
+[ "$with_tls" = 0 ] || bench_make_cert
 for p in ${proxies//,/ }; do
   if [ -n "${main_pid[$p]:-}" ]; then order+=("$p"); continue; fi  # started for its other row
   case "$p" in

@@ -6,7 +6,8 @@
 
 A canary at 10% behind a steady client load (4 keep-alive connections, ~1000 req/s in all), with
 an analysis step measuring its builtin success rate every second (`interval: 1s`, `failureLimit: 1`,
-window 2 s). Two seconds after the step started, the canary begins failing every request
+window 2 s, from 2 s after the step began). Two to three seconds (at random) after the step
+started, the canary begins failing every request
 (vane-test-upstream's /__behave?fail_percent=100). Time to abort = the canary's last request (its
 own clock, /__stats last_request_ms) minus that moment; failed requests = the client's non-200
 answers. Each run is repeated with `canary.shield` on, where the client must see no failure.
@@ -17,6 +18,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -41,6 +43,7 @@ analysisTemplates:
   - name: success-rate
     metrics:
       - name: success-rate
+        initialDelay: 2s
         interval: 1s
         count: 60
         successCondition: result >= 0.95
@@ -157,7 +160,9 @@ def one_run(vane, upstream_bin, shield):
             status = json.loads(get(admin, "/api/v1/rollouts/app")[1])
             return status["currentStepIndex"] == 1 and status["weights"]["canary"] == 10
         wait_for(analysing, 10, "the analysis step")
-        time.sleep(2)  # good canary traffic first: the failure must be noticed, not pre-judged
+        # Good canary traffic first, then the failure at a random point of the measuring interval
+        # (measurements fall due every second from 2 s after the step began).
+        time.sleep(2 + random.random())
         started = time.time()
         if get(ports["canary"], "/__behave?fail_percent=100")[0] != 200:
             raise RuntimeError("canary /__behave failed")

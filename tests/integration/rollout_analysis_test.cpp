@@ -10,15 +10,6 @@
 namespace vane::it {
 namespace {
 
-/// Makes `upstream` fail `fail_percent`% of later requests and wait `delay_ms` on each.
-void behave(const TestUpstream& upstream, int fail_percent, int delay_ms = 0) {
-  RawClient client(upstream.port());
-  const std::string target =
-      "/__behave?fail_percent=" + std::to_string(fail_percent) + "&delay_ms=" + std::to_string(delay_ms);
-  ASSERT_TRUE(client.send(request("GET", target, "upstream", "Connection: close\r\n")));
-  ASSERT_EQ(client.read_response().status, 200);
-}
-
 /// A success-rate template measured every second on a short window, from 2 s after the canary
 /// got its weight (a measurement at once would find no canary traffic yet: Inconclusive).
 constexpr std::string_view kSuccessRate = R"(analysisTemplates:

@@ -325,14 +325,6 @@ TEST(RolloutBlueGreenTest, AbortReturnsToTheOldVersionAndRetryStartsOver) {
 
 // ---- analysis gates (builtin success-rate; v2 answers 500 through /__behave) -----------------
 
-/// Makes `upstream` fail `fail_percent`% of later requests.
-void behave(const TestUpstream& upstream, int fail_percent) {
-  RawClient client(upstream.port());
-  const std::string target = "/__behave?fail_percent=" + std::to_string(fail_percent);
-  ASSERT_TRUE(client.send(request("GET", target, "upstream", "Connection: close\r\n")));
-  ASSERT_EQ(client.read_response().status, 200);
-}
-
 /// One success-rate measurement of the new version (target canary, the default) after 2 s of
 /// traffic, on a 2 s window.
 constexpr std::string_view kSuccessRate = R"(analysisTemplates:

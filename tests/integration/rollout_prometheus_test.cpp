@@ -111,9 +111,7 @@ TEST(RolloutPrometheusTest, ASuccessRateQueryPassesAGoodCanaryAndFailsABadOne) {
     return str(field(v, "phase")) == "Healthy" && str(field(v, "stable")) == "v2";
   }, s, 40s)) << summary(s) << "\n" << json::serialize(field(s, "analysisRuns"));
 
-  RawClient control(rig.v3().port());
-  ASSERT_TRUE(control.send(request("GET", "/__behave?fail_percent=50", "upstream", "Connection: close\r\n")));
-  ASSERT_EQ(control.read_response().status, 200);
+  behave(rig.v3(), 50);
   ASSERT_EQ(rig.set_desired("v3").status, 200);
   ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
     return str(field(v, "phase")) == "Degraded";

@@ -9,14 +9,6 @@
 namespace vane::it {
 namespace {
 
-void behave(const TestUpstream& upstream, int fail_percent, int delay_ms = 0) {
-  RawClient client(upstream.port());
-  const std::string target =
-      "/__behave?fail_percent=" + std::to_string(fail_percent) + "&delay_ms=" + std::to_string(delay_ms);
-  ASSERT_TRUE(client.send(request("GET", target, "upstream", "Connection: close\r\n")));
-  ASSERT_EQ(client.read_response().status, 200);
-}
-
 RolloutSetup shield_setup(std::string_view shield, std::string_view steps = R"(        steps:
           - setWeight: 20
           - pause: {}

@@ -292,6 +292,16 @@ inline std::vector<Response> send_each(uint16_t port, const std::vector<std::str
   return responses;
 }
 
+/// Makes a vane-test-upstream fail (500) `fail_percent`% of its later requests, evenly spread,
+/// and wait `delay_ms` before each: a bad canary without changing what clients send.
+inline void behave(const TestUpstream& upstream, int fail_percent, int delay_ms = 0) {
+  RawClient client(upstream.port());
+  const std::string target =
+      "/__behave?fail_percent=" + std::to_string(fail_percent) + "&delay_ms=" + std::to_string(delay_ms);
+  ASSERT_TRUE(client.send(request("GET", target, "upstream", "Connection: close\r\n")));
+  ASSERT_EQ(client.read_response().status, 200);
+}
+
 /// One GET with extra header lines on a fresh connection.
 inline Response get_with(uint16_t port, std::string_view target, std::string_view extra) {
   RawClient client(port);
