@@ -41,6 +41,7 @@
 namespace vane::rollout::blue_green {
 namespace {
 
+using canary::run_reason;
 using canary::terminate_all;
 
 /// The situation a RolloutState is in, as the table sees it.
@@ -148,15 +149,7 @@ void on_retry(Context& c) {
   start_attempt(c);
 }
 
-void on_pause_running(Context& c) {
-  RolloutState& s = c.s;
-  canary::clear_wait(s);  // the progress deadline does not count during a pause
-  s.pause_reason = PauseReason::Manual;
-  s.paused_since = c.now;
-  s.pause_until.reset();
-  s.phase = Phase::Paused;
-  s.message = "paused by user at " + describe_gate(c) + "; promote to resume";
-}
+void on_pause_running(Context& c) { canary::pause_by_user(c, describe_gate(c)); }
 
 /// Already paused: a timed promotion wait now waits for promote; any other pause already does.
 void on_pause_paused(Context& c) {
@@ -164,13 +157,6 @@ void on_pause_paused(Context& c) {
   if (s.pause_reason != PauseReason::BlueGreen || !s.pause_until) return;
   s.pause_until.reset();
   s.message = "paused by user at " + describe_gate(c) + "; promote to switch";
-}
-
-std::string run_reason(const Context& c, const std::string& what) {
-  static constexpr std::array<const char*, 4> names{"Successful", "Failed", "Error",
-                                                    "Inconclusive"};
-  const auto phase = names[static_cast<std::size_t>(c.event.analysis_phase)];
-  return c.event.message.empty() ? what + " " + phase : what + " " + phase + ": " + c.event.message;
 }
 
 void on_analysis_done(Context& c) {

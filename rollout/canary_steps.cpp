@@ -2,6 +2,7 @@
 #include "rollout/canary_steps.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <string>
 
@@ -245,6 +246,23 @@ void terminate_all(Context& c) {
 void emit_start(Context& c, AnalysisKind kind) {
   const uint32_t index = kind == AnalysisKind::Step ? c.s.step_index : 0;
   c.effects.push_back(Effect{Effect::Kind::StartAnalysis, kind, index, false});
+}
+
+std::string run_reason(const Context& c, const std::string& what) {
+  static constexpr std::array<const char*, 4> names{"Successful", "Failed", "Error",
+                                                    "Inconclusive"};
+  const auto phase = names[static_cast<std::size_t>(c.event.analysis_phase)];
+  return c.event.message.empty() ? what + " " + phase : what + " " + phase + ": " + c.event.message;
+}
+
+void pause_by_user(Context& c, const std::string& where) {
+  RolloutState& s = c.s;
+  clear_wait(s);  // the progress deadline does not count during a pause
+  s.pause_reason = PauseReason::Manual;
+  s.paused_since = c.now;
+  s.pause_until.reset();
+  s.phase = Phase::Paused;
+  s.message = "paused by user at " + where + "; promote to resume";
 }
 
 void emit_terminate_step(Context& c) {

@@ -40,6 +40,13 @@ void start_attempt(Context& c);
 /// (Progressing), anything else is entered again.
 void resume(Context& c);
 
+/// "WHAT PHASE[: message]" for the analysis run the event reports.
+std::string run_reason(const Context& c, const std::string& what);
+
+/// A `pause` command on a rollout in progress: Paused at `where` until promote (no progress
+/// deadline meanwhile).
+void pause_by_user(Context& c, const std::string& where);
+
 /// Holds the rollout Paused after an Inconclusive run, until promote or abort.
 void hold_inconclusive(Context& c, const std::string& what);
 

@@ -139,15 +139,7 @@ void on_retry(Context& c) {
   start_attempt(c);
 }
 
-void on_pause_running(Context& c) {
-  RolloutState& s = c.s;
-  clear_wait(s);  // the progress deadline does not count during a pause
-  s.pause_reason = PauseReason::Manual;
-  s.paused_since = c.now;
-  s.pause_until.reset();
-  s.phase = Phase::Paused;
-  s.message = "paused by user at " + describe_current(c) + "; promote to resume";
-}
+void on_pause_running(Context& c) { pause_by_user(c, describe_current(c)); }
 
 /// Already paused: a timed pause step now waits for promote; any other pause already does.
 void on_pause_paused(Context& c) {
@@ -155,13 +147,6 @@ void on_pause_paused(Context& c) {
   if (s.pause_reason != PauseReason::Step || !s.pause_until) return;
   s.pause_until.reset();
   s.message = "paused by user at " + describe_current(c) + "; promote to resume";
-}
-
-std::string run_reason(const Context& c, const std::string& what) {
-  static constexpr std::array<const char*, 4> names{"Successful", "Failed", "Error",
-                                                    "Inconclusive"};
-  const auto phase = names[static_cast<std::size_t>(c.event.analysis_phase)];
-  return c.event.message.empty() ? what + " " + phase : what + " " + phase + ": " + c.event.message;
 }
 
 void on_background_done(Context& c) {

@@ -10,21 +10,6 @@
 namespace vane::it {
 namespace {
 
-/// A success-rate template measured every second on a short window, from 2 s after the canary
-/// got its weight (a measurement at once would find no canary traffic yet: Inconclusive).
-constexpr std::string_view kSuccessRate = R"(analysisTemplates:
-  - name: success-rate
-    metrics:
-      - name: success-rate
-        initialDelay: 2s
-        interval: 1s
-        count: 3
-        successCondition: result >= 0.95
-        failureLimit: 0
-        provider:
-          builtin: {metric: success-rate, window: 3s, minRequests: 5}
-)";
-
 /// setWeight 50, the analysis step, then completion.
 constexpr std::string_view kAnalysisSteps = R"(        steps:
           - setWeight: 50
@@ -35,7 +20,7 @@ constexpr std::string_view kAnalysisSteps = R"(        steps:
 
 RolloutSetup success_rate_setup() {
   RolloutSetup setup;
-  setup.top_extra = std::string(kSuccessRate);
+  setup.top_extra = std::string(kSuccessRateTemplate);
   setup.canary = std::string(kAnalysisSteps);
   return setup;
 }
@@ -62,9 +47,7 @@ TEST(RolloutAnalysisTest, AHealthyCanaryIsPromotedByBuiltinSuccessRate) {
   LoadLoop load(rig.port());
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
-  ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
-    return str(field(v, "phase")) == "Healthy" && str(field(v, "stable")) == "v2";
-  }, s, 30s)) << summary(s);
+  ASSERT_TRUE(wait_stable(rig.admin(), "v2", s, 30s)) << summary(s);
   EXPECT_EQ(field(s, "aborted"), json::value(false)) << summary(s);
 
   const json::array runs = runs_of(rig);
@@ -96,9 +79,7 @@ TEST(RolloutAnalysisTest, ACanaryFailingThirtyPercentIsAbortedAndAllTrafficRetur
   LoadLoop load(rig.port());
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
-  ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
-    return str(field(v, "phase")) == "Degraded";
-  }, s, 30s)) << summary(s);
+  ASSERT_TRUE(wait_for_phase(rig.admin(), "Degraded", s, 30s)) << summary(s);
   EXPECT_EQ(field(s, "aborted"), json::value(true)) << summary(s);
   EXPECT_EQ(str(field(s, "stable")), "v1");
   EXPECT_EQ(num(field(field(s, "weights"), "canary")), 0) << summary(s);
@@ -146,9 +127,7 @@ TEST(RolloutAnalysisTest, ACanaryTwoHundredMillisecondsSlowerIsAbortedOnLatencyA
   LoadLoop load(rig.port(), options);
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
-  ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
-    return str(field(v, "phase")) == "Degraded";
-  }, s, 30s)) << summary(s);
+  ASSERT_TRUE(wait_for_phase(rig.admin(), "Degraded", s, 30s)) << summary(s);
   EXPECT_NE(str(field(s, "abortReason")).find("p95"), std::string::npos) << summary(s);
   load.stop();
   const json::array runs = runs_of(rig);
@@ -179,14 +158,12 @@ TEST(RolloutAnalysisTest, TooLittleTrafficIsInconclusiveThenPromoteContinues) {
   EXPECT_EQ(str(field(runs[0], "phase")), "Inconclusive") << json::serialize(runs[0]);
 
   expect_post(rig, "web/promote", 200);
-  ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
-    return str(field(v, "phase")) == "Healthy" && str(field(v, "stable")) == "v2";
-  }, s, 10s)) << summary(s);
+  ASSERT_TRUE(wait_stable(rig.admin(), "v2", s, 10s)) << summary(s);
 }
 
 TEST(RolloutAnalysisTest, AFailingDryRunMetricIsReportedButDoesNotAbort) {
   RolloutSetup setup = success_rate_setup();
-  setup.top_extra = std::string(kSuccessRate) + R"(      - name: strict
+  setup.top_extra = std::string(kSuccessRateTemplate) + R"(      - name: strict
         initialDelay: 2s
         interval: 1s
         count: 2
@@ -199,9 +176,7 @@ TEST(RolloutAnalysisTest, AFailingDryRunMetricIsReportedButDoesNotAbort) {
   LoadLoop load(rig.port());
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
-  ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
-    return str(field(v, "phase")) == "Healthy" && str(field(v, "stable")) == "v2";
-  }, s, 30s)) << summary(s);
+  ASSERT_TRUE(wait_stable(rig.admin(), "v2", s, 30s)) << summary(s);
   const json::array runs = runs_of(rig);
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(str(field(runs[0], "phase")), "Successful") << json::serialize(runs[0]);
@@ -251,9 +226,7 @@ TEST(RolloutAnalysisTest, WebProviderReadsAJsonPathAndANon2xxAnswerIsAnErrorThat
   RolloutRig rig(web_setup("http://" + checks.address() + "/check?status=503"));
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
-  ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
-    return str(field(v, "phase")) == "Degraded";
-  }, s, 15s)) << summary(s);
+  ASSERT_TRUE(wait_for_phase(rig.admin(), "Degraded", s, 15s)) << summary(s);
   const json::array runs = runs_of(rig);
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(str(field(runs[0], "phase")), "Error") << json::serialize(runs[0]);
@@ -262,7 +235,7 @@ TEST(RolloutAnalysisTest, WebProviderReadsAJsonPathAndANon2xxAnswerIsAnErrorThat
 
 TEST(RolloutAnalysisTest, BackgroundAnalysisAbortsABadCanaryDuringAPause) {
   RolloutSetup setup;
-  setup.top_extra = std::string(kSuccessRate);
+  setup.top_extra = std::string(kSuccessRateTemplate);
   setup.canary = R"(        steps:
           - setWeight: 50
           - pause: {}
@@ -275,9 +248,7 @@ TEST(RolloutAnalysisTest, BackgroundAnalysisAbortsABadCanaryDuringAPause) {
   LoadLoop load(rig.port());
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
-  ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
-    return str(field(v, "phase")) == "Degraded";
-  }, s, 30s)) << summary(s);
+  ASSERT_TRUE(wait_for_phase(rig.admin(), "Degraded", s, 30s)) << summary(s);
   EXPECT_EQ(field(s, "aborted"), json::value(true));
   const json::array runs = runs_of(rig);
   ASSERT_FALSE(runs.empty());
@@ -290,9 +261,7 @@ TEST(RolloutAnalysisTest, StatusShowsTheRunsWithTheirCounts) {
   LoadLoop load(rig.port());
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
-  ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
-    return str(field(v, "phase")) == "Degraded";
-  }, s, 30s)) << summary(s);
+  ASSERT_TRUE(wait_for_phase(rig.admin(), "Degraded", s, 30s)) << summary(s);
   load.stop();
   const json::value runs = field(s, "analysisRuns");
   ASSERT_TRUE(runs.is_array() && runs.get_array().size() == 1) << json::serialize(s);

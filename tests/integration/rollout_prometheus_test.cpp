@@ -107,15 +107,11 @@ TEST(RolloutPrometheusTest, ASuccessRateQueryPassesAGoodCanaryAndFailsABadOne) {
 
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
-  ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
-    return str(field(v, "phase")) == "Healthy" && str(field(v, "stable")) == "v2";
-  }, s, 40s)) << summary(s) << "\n" << json::serialize(field(s, "analysisRuns"));
+  ASSERT_TRUE(wait_stable(rig.admin(), "v2", s, 40s)) << summary(s) << "\n" << json::serialize(field(s, "analysisRuns"));
 
   behave(rig.v3(), 50);
   ASSERT_EQ(rig.set_desired("v3").status, 200);
-  ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
-    return str(field(v, "phase")) == "Degraded";
-  }, s, 40s)) << summary(s) << "\n" << json::serialize(field(s, "analysisRuns"));
+  ASSERT_TRUE(wait_for_phase(rig.admin(), "Degraded", s, 40s)) << summary(s) << "\n" << json::serialize(field(s, "analysisRuns"));
   EXPECT_EQ(str(field(s, "stable")), "v2");
   const json::value runs = field(s, "analysisRuns");
   ASSERT_TRUE(runs.is_array() && !runs.get_array().empty()) << summary(s);

@@ -25,11 +25,17 @@ TEST(RolloutShieldTest, FailedCanaryGetsAreAnsweredByStableAndCountAgainstTheCan
   const SideCounts c = send_requests(rig.port(), 400);
   EXPECT_EQ(c.count("v1"), 400) << c.describe();
 
-  const auto samples = parse_metrics(scrape(rig.admin()));
-  const double canary_5xx =
-      metric_sum(samples, "vane_requests_total", {{"rollout", "web"}, {"target", "canary"}, {"code_class", "5xx"}});
-  const double stable_2xx =
-      metric_sum(samples, "vane_requests_total", {{"rollout", "web"}, {"target", "stable"}, {"code_class", "2xx"}});
+  // A request is recorded just after its last byte went out: await the last ones.
+  double canary_5xx = 0;
+  double stable_2xx = 0;
+  wait_until([&] {
+    const auto samples = parse_metrics(scrape(rig.admin()));
+    canary_5xx = metric_sum(samples, "vane_requests_total",
+                            {{"rollout", "web"}, {"target", "canary"}, {"code_class", "5xx"}});
+    stable_2xx = metric_sum(samples, "vane_requests_total",
+                            {{"rollout", "web"}, {"target", "stable"}, {"code_class", "2xx"}});
+    return stable_2xx >= 400;
+  }, 5s);
   // A fifth went to the canary first (weight 20): each failed there and was answered by stable.
   EXPECT_NEAR(canary_5xx, 80, binomial_band(0.2, 400)) << "canary failures are measured";
   EXPECT_EQ(stable_2xx, 400);
@@ -80,18 +86,7 @@ TEST(RolloutShieldTest, ABadCanaryIsAbortedByAnalysisWithZeroFailedGetsAtTheClie
               templates: [{templateName: success-rate}]
           - setWeight: 80
 )");
-  setup.top_extra = R"(analysisTemplates:
-  - name: success-rate
-    metrics:
-      - name: success-rate
-        initialDelay: 2s
-        interval: 1s
-        count: 3
-        successCondition: result >= 0.95
-        failureLimit: 0
-        provider:
-          builtin: {metric: success-rate, window: 3s, minRequests: 5}
-)";
+  setup.top_extra = std::string(kSuccessRateTemplate);
   RolloutRig rig(setup);
   behave(rig.v2(), 100);
   LoadLoop::Options options;
@@ -99,9 +94,7 @@ TEST(RolloutShieldTest, ABadCanaryIsAbortedByAnalysisWithZeroFailedGetsAtTheClie
   LoadLoop load(rig.port(), options);
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
-  ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
-    return str(field(v, "phase")) == "Degraded";
-  }, s, 30s)) << summary(s);
+  ASSERT_TRUE(wait_for_phase(rig.admin(), "Degraded", s, 30s)) << summary(s);
   load.stop();
   const SideCounts c = load.counts();
   EXPECT_EQ(c.count("v1"), c.total) << c.describe();

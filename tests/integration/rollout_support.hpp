@@ -118,6 +118,37 @@ inline bool wait_phase(uint16_t admin_port, std::string_view phase, int64_t step
       last, timeout);
 }
 
+/// Waits for a phase, whatever the step.
+inline bool wait_for_phase(uint16_t admin_port, std::string_view phase, json::value& last,
+                           Millis timeout = 5s) {
+  return wait_status(admin_port, [&](const json::value& s) { return str(field(s, "phase")) == phase; },
+                     last, timeout);
+}
+
+/// Waits until `stable` is the stable version of a Healthy rollout (a completed rollout).
+inline bool wait_stable(uint16_t admin_port, std::string_view stable, json::value& last,
+                        Millis timeout = 5s) {
+  return wait_status(admin_port, [&](const json::value& s) {
+    return str(field(s, "phase")) == "Healthy" && str(field(s, "stable")) == stable;
+  }, last, timeout);
+}
+
+/// An analysis template `success-rate`: the canary's builtin success rate >= 0.95, measured every
+/// second on a 3 s window from 2 s after the run starts (a measurement at once would find no
+/// canary traffic yet: Inconclusive), three times; one failure fails it.
+inline constexpr std::string_view kSuccessRateTemplate = R"(analysisTemplates:
+  - name: success-rate
+    metrics:
+      - name: success-rate
+        initialDelay: 2s
+        interval: 1s
+        count: 3
+        successCondition: result >= 0.95
+        failureLimit: 0
+        provider:
+          builtin: {metric: success-rate, window: 3s, minRequests: 5}
+)";
+
 inline std::string admin_url(uint16_t admin_port) {
   return "http://127.0.0.1:" + std::to_string(admin_port);
 }
