@@ -116,6 +116,7 @@ nginx_temp_paths() {
 }
 
 # start_upstream NAME PORT CORE -> echoes the master pid. A fixed small 200, keep-alive without limit.
+# GET /__requests answers nginx's stub_status, whose third number is the requests served so far.
 start_upstream() {
   local name=$1 port=$2 core=$3 conf=$BENCH_WORKDIR/$1.conf
   { nginx_common_conf "$name" 4096
@@ -128,6 +129,7 @@ http {
   server {
     listen 127.0.0.1:$port backlog=4096;
     location / { default_type text/plain; return 200 "ok\n"; }
+    location = /__requests { stub_status; }   # upstream_requests(): what a rollout row really sent here
   }
 }
 CONF
@@ -152,6 +154,18 @@ bench_make_cert() {
 # Proxy configs. $EQUAL_HEADERS=1 makes nginx and HAProxy do the header work vane does on every
 # request (X-Forwarded-For/-Proto, an X-Request-Id generated and echoed); off by default.
 
+nginx_equal_headers() {  # the location directives of EQUAL_HEADERS=1, or nothing
+  [ "${EQUAL_HEADERS:-0}" = 1 ] || return 0
+  echo 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Request-Id $request_id; add_header X-Request-Id $request_id;'
+}
+
+haproxy_equal_headers() {  # the frontend lines of EQUAL_HEADERS=1, or nothing
+  [ "${EQUAL_HEADERS:-0}" = 1 ] || return 0
+  printf '%s\n' '  option forwardfor' '  http-request set-header X-Forwarded-Proto http' \
+    '  unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid' '  unique-id-header X-Request-Id' \
+    '  http-response set-header X-Request-Id %[unique-id]'
+}
+
 # start_nginx_proxy PORT UP1 UP2 CORE MAXCONN [TLS_PORT] -> echoes "MASTER WORKER". With TLS_PORT
 # the same server also terminates TLS there (bench_make_cert first).
 start_nginx_proxy() {
@@ -159,9 +173,7 @@ start_nginx_proxy() {
   if [ -n "$tls_port" ]; then
     tls="listen 127.0.0.1:$tls_port ssl backlog=4096; ssl_certificate $BENCH_WORKDIR/tls.crt; ssl_certificate_key $BENCH_WORKDIR/tls.key; ssl_protocols TLSv1.2 TLSv1.3;"
   fi
-  if [ "${EQUAL_HEADERS:-0}" = 1 ]; then
-    extra='proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Request-Id $request_id; add_header X-Request-Id $request_id;'
-  fi
+  extra=$(nginx_equal_headers)
   { nginx_common_conf nginx-proxy "$maxconn"
     cat <<CONF
 http {
@@ -200,9 +212,7 @@ CONF
 start_haproxy() {
   local port=$1 up1=$2 up2=$3 core=$4 maxconn=$5 tls_port=${6:-} conf=$BENCH_WORKDIR/haproxy.cfg extra="" tls=""
   [ -n "$tls_port" ] && tls="  bind 127.0.0.1:$tls_port ssl crt $BENCH_WORKDIR/tls.pem alpn http/1.1 ssl-min-ver TLSv1.2"
-  if [ "${EQUAL_HEADERS:-0}" = 1 ]; then
-    extra=$'  option forwardfor\n  http-request set-header X-Forwarded-Proto http\n  unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid\n  unique-id-header X-Request-Id\n  http-response set-header X-Request-Id %[unique-id]'
-  fi
+  extra=$(haproxy_equal_headers)
   # HAProxy wants 2 fds per maxconn; where the hard limit is lower (a container), start anyway:
   # the idle-connection test holds client connections only, each with one fd.
   local limits=""
@@ -301,3 +311,253 @@ core_busy_ticks() {
 }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# ---- Rollout rows (bench/run.sh --rollout-rows): the same traffic decision in each proxy. ----------
+# Two upstream groups: stable = UP1 and canary = UP2 (one endpoint each, the same small nginx).
+# VARIANT: split (90 % stable / 10 % canary, random per request), header (X-Canary: yes -> canary,
+# else stable), mirror (everything to stable, and a copy of every request to canary).
+
+# upstream_requests PORT: requests an upstream of start_upstream has served so far (stub_status).
+upstream_requests() {
+  curl -s --max-time 2 "http://127.0.0.1:$1/__requests" 2>/dev/null | awk 'NR == 3 { print $3 }'
+}
+
+# start_nginx_variant VARIANT PORT UP1 UP2 CORE -> echoes "MASTER WORKER".
+# split: split_clients on "$connection:$connection_requests" (a different key per request, hashed
+# with MurmurHash2: no random-number cost, the cheapest per-request split nginx has);
+# header: map $http_x_canary; mirror: the `mirror` directive to an internal location proxying to
+# canary, with X-Vane-Mirror: 1 as vane adds.
+start_nginx_variant() {
+  local v=$1 port=$2 up1=$3 up2=$4 core=$5 name=nginx-$1 conf=$BENCH_WORKDIR/nginx-$1.conf
+  local pool="" target='http://$pool' mirror="" proxy='proxy_http_version 1.1; proxy_set_header Connection "";'
+  case "$v" in
+    split)  pool='split_clients "${connection}:${connection_requests}" $pool { 10% canary; * stable; }' ;;
+    header) pool='map $http_x_canary $pool { yes canary; default stable; }' ;;
+    mirror) target=http://stable
+            mirror="location = /__mirror { internal; proxy_pass http://canary\$request_uri; $proxy proxy_set_header X-Vane-Mirror 1; }" ;;
+    *) log "unknown nginx variant $v"; return 1 ;;
+  esac
+  { nginx_common_conf "$name" 4096
+    cat <<CONF
+http {
+  access_log off;
+  $(nginx_temp_paths "$name")
+  keepalive_requests 100000000;
+  keepalive_timeout 600s;
+  upstream stable { server 127.0.0.1:$up1; keepalive 64; keepalive_requests 100000000; keepalive_timeout 600s; }
+  upstream canary { server 127.0.0.1:$up2; keepalive 64; keepalive_requests 100000000; keepalive_timeout 600s; }
+  $pool
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    location / {
+      $([ "$v" = mirror ] && echo "mirror /__mirror;")
+      proxy_pass $target;
+      $proxy
+      $(nginx_equal_headers)
+    }
+    $mirror
+  }
+}
+CONF
+  } >"$conf"
+  nginx -t -q -p "$BENCH_WORKDIR" -e "$BENCH_WORKDIR/$name-error.log" -c "$conf" -g 'daemon off;' 2>"$BENCH_WORKDIR/$name.test" \
+    || { log "nginx $v config invalid: $(tail -2 "$BENCH_WORKDIR/$name.test")"; return 1; }
+  local master worker
+  master=$(start_pinned "$core" "$BENCH_WORKDIR/$name.out" nginx -p "$BENCH_WORKDIR" -e "$BENCH_WORKDIR/$name-error.log" -c "$conf" -g 'daemon off;')
+  wait_http "http://127.0.0.1:$port/" 10 || { log "nginx $v did not start: $(tail -3 "$BENCH_WORKDIR/$name-error.log" 2>/dev/null)"; return 1; }
+  worker=$(nginx_worker_of "$master") || return 1
+  echo "$master $worker"
+}
+
+# start_haproxy_variant VARIANT PORT UP1 UP2 CORE -> echoes its pid.
+# split: one backend, servers stable weight 90 and canary weight 10 (roundrobin: smooth weighted);
+# header: use_backend canary if { req.hdr(x-canary) -m str yes }. HAProxy has no built-in mirror.
+start_haproxy_variant() {
+  local v=$1 port=$2 up1=$3 up2=$4 core=$5 name=haproxy-$1 conf=$BENCH_WORKDIR/haproxy-$1.cfg backends
+  case "$v" in
+    split) backends="  default_backend app
+$(haproxy_equal_headers)
+backend app
+  balance roundrobin
+  server stable 127.0.0.1:$up1 weight 90
+  server canary 127.0.0.1:$up2 weight 10" ;;
+    header) backends="  use_backend canary if { req.hdr(x-canary) -m str yes }
+  default_backend stable
+$(haproxy_equal_headers)
+backend stable
+  server stable 127.0.0.1:$up1
+backend canary
+  server canary 127.0.0.1:$up2" ;;
+    *) log "unknown haproxy variant $v"; return 1 ;;
+  esac
+  cat >"$conf" <<CONF
+global
+  nbthread 1
+  maxconn 4096
+  pidfile $BENCH_WORKDIR/$name.pid
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 600s
+  timeout server 600s
+  timeout http-keep-alive 600s
+  http-reuse always
+frontend bench
+  bind 127.0.0.1:$port
+$backends
+CONF
+  haproxy -c -q -f "$conf" >"$BENCH_WORKDIR/$name.test" 2>&1 \
+    || { log "haproxy $v config invalid: $(tail -2 "$BENCH_WORKDIR/$name.test")"; return 1; }
+  local pid
+  pid=$(start_pinned "$core" "$BENCH_WORKDIR/$name.out" haproxy -db -f "$conf")
+  wait_http "http://127.0.0.1:$port/" 10 || { log "haproxy $v did not start: $(tail -3 "$BENCH_WORKDIR/$name.out" 2>/dev/null)"; return 1; }
+  echo "$pid"
+}
+
+# vane_rollout_conf VARIANT PORT ADMIN UP1 UP2 DESIRED: a vane config whose rollout "app" (route
+# "all", path /) wants DESIRED (stable or canary). Steps, once canary is desired:
+#   split, split-analysis: setWeight 10, pause {}      (split-analysis: plus background analysis
+#                          from step 1: builtin success-rate and latency-p95 every 1 s over 30 s,
+#                          limits so high that the run keeps measuring whatever it sees)
+#   header: setHeaderRoute X-Canary exact "yes", pause {}   (weight 0)
+#   mirror: setMirrorRoute percentage 100 of every request (path prefix /), pause {}   (weight 0)
+vane_rollout_conf() {
+  local v=$1 port=$2 admin=$3 up1=$4 up2=$5 desired=$6 steps analysis="" templates=""
+  case "$v" in
+    split|split-analysis) steps="          - setWeight: 10
+          - pause: {}" ;;
+    header) steps="          - setHeaderRoute:
+              name: x-canary
+              match: [{headerName: X-Canary, headerValue: {exact: \"yes\"}}]
+          - pause: {}" ;;
+    mirror) steps="          - setMirrorRoute:
+              name: shadow
+              percentage: 100
+              match: [{path: {prefix: /}}]
+          - pause: {}" ;;
+    *) log "unknown vane variant $v"; return 1 ;;
+  esac
+  if [ "$v" = split-analysis ]; then
+    analysis="        analysis:
+          templates: [{templateName: success-rate}, {templateName: latency-p95}]
+          startingStep: 1"
+    templates="analysisTemplates:
+  - name: success-rate
+    metrics:
+      - name: success-rate
+        interval: 1s
+        successCondition: result >= 0.5
+        failureLimit: 1000000000
+        inconclusiveLimit: 1000000000
+        provider:
+          builtin: {metric: success-rate, window: 30s, minRequests: 50}
+  - name: latency-p95
+    metrics:
+      - name: latency-p95
+        interval: 1s
+        successCondition: result < 10
+        failureLimit: 1000000000
+        inconclusiveLimit: 1000000000
+        provider:
+          builtin: {metric: latency-p95, window: 30s, minRequests: 50}"
+  fi
+  cat <<CONF
+listeners: [{name: bench, address: "127.0.0.1:$port"}]
+admin: {address: "127.0.0.1:$admin"}
+state: {dir: "$BENCH_WORKDIR/vane-$v-state"}
+limits: {idleTimeout: 600s}
+workers: 1
+upstreams:
+  - {name: stable, endpoints: ["127.0.0.1:$up1"]}
+  - {name: canary, endpoints: ["127.0.0.1:$up2"]}
+routes:
+  - {name: all, match: {pathPrefix: /}, rollout: app}
+$templates
+rollouts:
+  - name: app
+    upstream: $desired
+    strategy:
+      canary:
+        steps:
+$steps
+$analysis
+CONF
+}
+
+# vane_status ADMIN_PORT -> the STATUS JSON of rollout "app".
+vane_status() { curl -s --max-time 2 "http://127.0.0.1:$1/api/v1/rollouts/app" 2>/dev/null; }
+
+# vane_status_line ADMIN_PORT: phase, step, set and measured weights, header/mirror routes,
+# analysis runs (phase, measurements so far) of rollout "app" — for the log and the results.
+vane_status_line() {
+  vane_status "$1" | python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)
+except Exception as e:
+    print("no status: %s" % e); sys.exit(0)
+w, m = s.get("weights") or {}, s.get("measuredWeights") or {}
+out = ["phase %s step %s/%s" % (s.get("phase"), s.get("currentStepIndex"), s.get("stepCount")),
+       "weights stable %s canary %s" % (w.get("stable"), w.get("canary")),
+       "measuredWeights stable %s canary %s" % (m.get("stable"), m.get("canary"))]
+if s.get("headerRoutes"): out.append("headerRoutes %s" % ",".join(r["name"] for r in s["headerRoutes"]))
+if s.get("mirrorRoutes"): out.append("mirrorRoutes %s" % ",".join("%s %s%%" % (r["name"], r.get("percentage", 100)) for r in s["mirrorRoutes"]))
+for r in s.get("analysisRuns") or []:
+    ms = ["%s %s (%d measurements: %d ok, %d inconclusive, %d failed, %d error)" % (
+          x["name"], x["phase"], x["successful"] + x["inconclusive"] + x["failed"] + x["error"],
+          x["successful"], x["inconclusive"], x["failed"], x["error"]) for x in r.get("metrics", [])]
+    out.append("analysis run %s %s: %s" % (r["name"], r["phase"], "; ".join(ms)))
+print(", ".join(out))'
+}
+
+# start_vane_variant BIN VARIANT PORT ADMIN_PORT UP1 UP2 CORE -> echoes "PID LISTENER_ADDR".
+# Both configs (stable desired, then canary desired) pass `vane validate -c` first. vane starts
+# with stable desired (a first start: stable at once), then the file is rewritten with canary
+# desired and reloaded (POST /api/v1/reload), which starts the rollout; it returns once the rollout
+# is Paused on its `pause: {}` step with the variant's traffic rule in force.
+start_vane_variant() {
+  local bin=$1 v=$2 port=$3 admin=$4 up1=$5 up2=$6 core=$7 name=vane-$2
+  local conf=$BENCH_WORKDIR/vane-$2.yaml ready=$BENCH_WORKDIR/vane-$2.ready d
+  for d in canary stable; do
+    vane_rollout_conf "$v" "$port" "$admin" "$up1" "$up2" "$d" >"$conf.$d" || return 1
+    "$bin" validate -c "$conf.$d" >"$BENCH_WORKDIR/$name.validate" 2>&1 \
+      || { log "vane validate -c $conf.$d failed: $(head -5 "$BENCH_WORKDIR/$name.validate" | tr '\n' ' ')"; return 1; }
+  done
+  rm -rf "$ready" "$BENCH_WORKDIR/vane-$v-state"
+  cp "$conf.stable" "$conf"
+  local pid deadline=$((SECONDS + 15))
+  pid=$(start_pinned "$core" "$BENCH_WORKDIR/$name.out" "$bin" run -c "$conf" --ready-file "$ready")
+  while [ "$SECONDS" -lt "$deadline" ] && [ ! -s "$ready" ]; do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -s "$ready" ] || { log "vane $v did not become ready: $(tail -3 "$BENCH_WORKDIR/$name.out" 2>/dev/null)"; kill "$pid" 2>/dev/null; return 1; }
+  sleep 0.2  # the ready file may be written in pieces
+  local addr
+  addr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listeners"]["bench"])' "$ready" 2>/dev/null) \
+    || { log "vane $v ready file unreadable: $(cat "$ready")"; kill "$pid" 2>/dev/null; return 1; }
+  wait_http "http://$addr/" 10 || { log "vane $v does not answer 200 on http://$addr/: $(tail -3 "$BENCH_WORKDIR/$name.out")"; kill "$pid" 2>/dev/null; return 1; }
+  # The rollout: desired canary, by reload (vane may also see the file change by itself: replace
+  # the file in one rename so that it never reads half of it).
+  cp "$conf.canary" "$conf.new" && mv -f "$conf.new" "$conf"
+  local code
+  code=$(curl -s -o "$BENCH_WORKDIR/$name.reload" -w '%{http_code}' --max-time 5 -X POST "http://127.0.0.1:$admin/api/v1/reload")
+  [ "$code" = 200 ] || { log "vane $v reload answered $code: $(head -c 300 "$BENCH_WORKDIR/$name.reload")"; kill "$pid" 2>/dev/null; return 1; }
+  deadline=$((SECONDS + 15))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    vane_status "$admin" | python3 -c '
+import json, sys
+v = sys.argv[1]
+s = json.load(sys.stdin)
+ok = s["phase"] == "Paused" and s["canary"] == "canary" and s["currentStepIndex"] == 1
+if v.startswith("split"): ok = ok and float(s["weights"]["canary"]) == 10
+if v == "header": ok = ok and len(s["headerRoutes"]) == 1 and not s["headerRoutes"][0].get("suspended")
+if v == "mirror": ok = ok and len(s["mirrorRoutes"]) == 1 and not s["mirrorRoutes"][0].get("suspended")
+if v == "split-analysis": ok = ok and any(r["phase"] == "Running" for r in s.get("analysisRuns") or [])
+sys.exit(0 if ok else 1)' "$v" 2>/dev/null && { echo "$pid $addr"; return 0; }
+    sleep 0.2
+  done
+  log "vane $v: the rollout did not reach its pause step: $(vane_status_line "$admin")"
+  kill "$pid" 2>/dev/null
+  return 1
+}

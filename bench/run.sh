@@ -2,7 +2,7 @@
 # bench/run.sh — vane vs nginx vs HAProxy on this machine, in the same run.
 #
 #   bench/run.sh [--rounds 5] [--duration 10] [--warmup 2] [--connections 50]
-#                [--proxies nginx,haproxy,vane] [--tls] [--vane PATH] [--equal-headers]
+#                [--proxies nginx,haproxy,vane] [--tls] [--rollout-rows] [--vane PATH] [--equal-headers]
 #                [--nice -10 | --realtime] [--quiet-wait 0] [--retries 2]
 #                [--port-base 18100] [--out bench/results] [--keep]
 #
@@ -15,6 +15,19 @@
 # --tls adds the TLS rows nginx-tls, haproxy-tls, vane-tls (they may also be named in --proxies):
 # the same proxy processes then also terminate TLS on a second port with one self-signed P-256
 # certificate; wrk over https with keep-alive (one handshake per connection), plain upstreams.
+# --rollout-rows adds the traffic-splitting rows (they may also be named in --proxies), each its own
+# process on core 0, with stable = upstream 1 and canary = upstream 2:
+#   nginx-split haproxy-split vane-split   90/10 canary split (split_clients; weights 90/10;
+#                                          a rollout paused at setWeight 10)
+#   vane-split-analysis                    the same vane split with a background analysis running
+#                                          (builtin success-rate and latency-p95, interval 1s)
+#   nginx-header haproxy-header vane-header  every request carries X-Canary: yes -> canary (map;
+#                                          use_backend if req.hdr; setHeaderRoute)
+#   nginx-mirror vane-mirror               all to stable plus a copy of each to canary (mirror;
+#                                          setMirrorRoute percentage 100). HAProxy has no mirror.
+# With rollout rows, the requests each upstream served in each run are recorded (canary share), and
+# the results go to OUT/latest-rollout.md and latest-rollout-runs.csv instead. With the default
+# rounds the 9 rollout rows take about 10 minutes, plus 3.5 for the plain rows.
 # vane is found with --vane, $VANE_BIN, ../build-bench/vane or build/vane; when it is
 # missing or fails to start, nginx and HAProxy are still measured and vane is reported skipped.
 # Build it: cmake -S . -B ../build-bench -G Ninja -DVANE_BUILD_BENCH=ON && cmake --build ../build-bench --target vane
@@ -31,7 +44,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
 
-rounds=5 duration=10 warmup=2 connections=50 proxies="nginx,haproxy,vane" vane_arg="" port_base=18100 with_tls=0
+rounds=5 duration=10 warmup=2 connections=50 proxies="nginx,haproxy,vane" vane_arg="" port_base=18100 with_tls=0 rollout_rows=0
 out_dir="$here/results" BENCH_RT=0 quiet_wait=0 retries=2 EQUAL_HEADERS=0 BENCH_NICE=$([ "$(id -u)" = 0 ] && echo -10 || echo 0)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,6 +54,7 @@ while [ $# -gt 0 ]; do
     --connections) connections=$2; shift 2 ;;
     --proxies) proxies=$2; shift 2 ;;
     --tls) with_tls=1; shift ;;
+    --rollout-rows) rollout_rows=1; shift ;;
     --vane) vane_arg=$2; shift 2 ;;
     --equal-headers) EQUAL_HEADERS=1; shift ;;
     --nice) BENCH_NICE=$2; shift 2 ;;
@@ -63,9 +77,16 @@ done
 export EQUAL_HEADERS BENCH_NICE BENCH_RT
 [ "$BENCH_RT" = 0 ] || [ "$(id -u)" = 0 ] || die "--realtime needs root"
 
+ROLLOUT_ROWS="nginx-split haproxy-split vane-split vane-split-analysis nginx-header haproxy-header vane-header nginx-mirror vane-mirror"
 if [ "$with_tls" = 1 ]; then
-  for p in ${proxies//,/ }; do [[ $p == *-tls ]] || proxies="$proxies,$p-tls"; done
+  for p in ${proxies//,/ }; do case "$p" in nginx|haproxy|vane) proxies="$proxies,$p-tls" ;; esac; done
 fi
+if [ "$rollout_rows" = 1 ]; then
+  for p in $ROLLOUT_ROWS; do [[ ,$proxies, == *,$p,* ]] || proxies="$proxies,$p"; done
+fi
+is_rollout_row() { [[ " $ROLLOUT_ROWS " == *" $1 "* ]]; }
+results_base=latest
+for p in ${proxies//,/ }; do is_rollout_row "$p" && results_base=latest-rollout; done
 [[ ,$proxies, == *-tls,* ]] && with_tls=1  # the proxies then listen on a TLS port too
 bench_need nginx haproxy wrk taskset curl ss python3 pgrep openssl
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores (proxy on core 0, load and upstreams on core 1)"
@@ -91,6 +112,16 @@ declare -A tls_port=([nginx]=$((base + 14)) [haproxy]=$((base + 15)) [vane]=$((b
 [ "$with_tls" = 1 ] || tls_port=([nginx]="" [haproxy]="" [vane]="")
 vane_admin=$((base + 13))
 log "workdir $BENCH_WORKDIR, ports $base..$((base + 19))"
+declare -A vadmin=()  # rollout rows: a second block of 20 ports (listeners, and vane's admin ports)
+if [ "$results_base" = latest-rollout ]; then
+  base2=$(pick_port_base $((base + 20)))
+  port+=([nginx-split]=$base2 [nginx-header]=$((base2 + 1)) [nginx-mirror]=$((base2 + 2))
+         [haproxy-split]=$((base2 + 3)) [haproxy-header]=$((base2 + 4))
+         [vane-split]=$((base2 + 5)) [vane-split-analysis]=$((base2 + 7)) [vane-header]=$((base2 + 9)) [vane-mirror]=$((base2 + 11)))
+  vadmin=([vane-split]=$((base2 + 6)) [vane-split-analysis]=$((base2 + 8)) [vane-header]=$((base2 + 10)) [vane-mirror]=$((base2 + 12)))
+  log "rollout rows: ports $base2..$((base2 + 19))"
+fi
+declare -A wrk_header=([nginx-header]="X-Canary: yes" [haproxy-header]="X-Canary: yes" [vane-header]="X-Canary: yes")
 
 declare -A up_pid cpu_pids main_pid url restarts
 skipped=() order=() notes=()
@@ -110,6 +141,17 @@ ensure_upstreams() {
 # NAME-tls is the same process (it always listens on its TLS port too), measured on its https URL.
 start_proxy() {
   local r b=${1%-tls}
+  case "$1" in  # the rollout rows: a process of their own each, plain HTTP only
+    nginx-split|nginx-header|nginx-mirror)
+      r=$(start_nginx_variant "${1#nginx-}" "${port[$1]}" "$up1" "$up2" 0) || return 1
+      main_pid[$1]=${r%% *}; cpu_pids[$1]=${r#* }; url[$1]="http://127.0.0.1:${port[$1]}/"; return 0 ;;
+    haproxy-split|haproxy-header)
+      r=$(start_haproxy_variant "${1#haproxy-}" "${port[$1]}" "$up1" "$up2" 0) || return 1
+      main_pid[$1]=$r; cpu_pids[$1]=$r; url[$1]="http://127.0.0.1:${port[$1]}/"; return 0 ;;
+    vane-split|vane-split-analysis|vane-header|vane-mirror)
+      r=$(start_vane_variant "$vane_bin" "${1#vane-}" "${port[$1]}" "${vadmin[$1]}" "$up1" "$up2" 0) || return 1
+      main_pid[$1]=${r%% *}; cpu_pids[$1]=${r%% *}; url[$1]="http://${r#* }/"; return 0 ;;
+  esac
   case "$b" in
     nginx) r=$(start_nginx_proxy "${port[nginx]}" "$up1" "$up2" 0 4096 "${tls_port[nginx]}") || return 1
            main_pid[nginx]=${r%% *}; cpu_pids[nginx]=${r#* }; url[nginx]="http://127.0.0.1:${port[nginx]}/" ;;
@@ -129,8 +171,10 @@ alive() { kill -0 "${main_pid[$1]}" 2>/dev/null && kill -0 "${cpu_pids[$1]}" 2>/
 ensure_proxy() {
   alive "$1" && return 0
   restarts[$1]=$(( ${restarts[$1]:-0} + 1 ))
-  if [ "${1%-tls}" = vane ]; then
-    log "vane exited: $(tail -3 "$BENCH_WORKDIR/vane.out" 2>/dev/null | tr '\n' ' ')"
+  if [[ $1 == vane* ]]; then
+    local out=$BENCH_WORKDIR/vane.out
+    is_rollout_row "$1" && out=$BENCH_WORKDIR/$1.out
+    log "$1 exited: $(tail -3 "$out" 2>/dev/null | tr '\n' ' ')"
   else
     log "$1 was stopped by something else"
   fi
@@ -144,26 +188,31 @@ ensure_upstreams
 for p in ${proxies//,/ }; do
   if [ -n "${main_pid[$p]:-}" ]; then order+=("$p"); continue; fi  # started for its other row
   case "$p" in
-    nginx|haproxy|nginx-tls|haproxy-tls) start_proxy "$p" && order+=("$p") || skipped+=("$p: did not start") ;;
-    vane|vane-tls)
+    nginx|haproxy|nginx-tls|haproxy-tls|nginx-split|nginx-header|nginx-mirror|haproxy-split|haproxy-header)
+      start_proxy "$p" && order+=("$p") || skipped+=("$p: did not start") ;;
+    vane|vane-tls|vane-split|vane-split-analysis|vane-header|vane-mirror)
       if ! vane_bin=$(find_vane "$vane_arg"); then
         skipped+=("$p: binary not found (build the 'vane' target, or pass --vane PATH)")
       elif start_proxy "$p"; then
-        order+=("$p"); log "vane: $vane_bin"
+        order+=("$p"); log "$p: $vane_bin"
       else skipped+=("$p: failed to start ($vane_bin), see the log above"); fi ;;
-    *) die "unknown proxy '$p' (nginx, haproxy, vane, and each with -tls)" ;;
+    *) die "unknown proxy '$p' (nginx, haproxy, vane, each with -tls, and: $ROLLOUT_ROWS)" ;;
   esac
 done
 [ ${#order[@]} -gt 0 ] || die "no proxy started"
 for s in "${skipped[@]}"; do log "skipped $s"; done
 
 hz=$(getconf CLK_TCK)
-csv=$out_dir/latest-runs.csv
-echo "round,proxy,requests,duration_s,rps,p50_us,p90_us,p99_us,max_us,cpu_us_per_req,core0_us_per_req,core0_util,core1_util,errors" >"$csv"
+csv=$out_dir/$results_base-runs.csv
+echo "round,proxy,requests,duration_s,rps,p50_us,p90_us,p99_us,max_us,cpu_us_per_req,core0_us_per_req,core0_util,core1_util,errors,up1_requests,up2_requests" >"$csv"
+verify=$BENCH_WORKDIR/verify.txt  # rollout rows: what each row's last run sent where
+: >"$verify"
 
-# run_wrk URL SECONDS -> the WRKRESULT line; bounded by timeout(1) on top of wrk's own -d.
+# run_wrk URL SECONDS [HEADER] -> the WRKRESULT line; bounded by timeout(1) on top of wrk's own -d.
 run_wrk() {
-  (pinned 1 timeout $(($2 + 20)) wrk -t1 -c"$connections" -d"$2"s --latency \
+  local h=()
+  [ -z "${3:-}" ] || h=(-H "$3")
+  (pinned 1 timeout $(($2 + 20)) wrk -t1 -c"$connections" -d"$2"s --latency "${h[@]}" \
     -s "$here/wrk_report.lua" "$1") 2>&1 | tee -a "$BENCH_WORKDIR/wrk.log" | grep '^WRKRESULT' || true
 }
 
@@ -188,23 +237,27 @@ wait_quiet() {
   log "cores still busy ($b) after ${quiet_wait}s: measuring anyway"
 }
 
-# measure PROXY ROUND -> one CSV row (empty if wrk gave nothing). CPU and core readings bracket wrk.
+# measure PROXY ROUND -> one CSV row (empty if wrk gave nothing). CPU and core readings bracket wrk;
+# the upstreams' request counters (stub_status) bracket those.
 measure() {
-  local p=$1 round=$2 c0 c1 b0 b1 d0 d1 t0 t1 res kv
+  local p=$1 round=$2 c0 c1 b0 b1 d0 d1 t0 t1 res kv u10 u20 u11 u21
+  u10=$(upstream_requests "$up1"); u20=$(upstream_requests "$up2")
   c0=$(cpu_ticks "${cpu_pids[$p]}"); b0=$(core_busy_ticks 0); d0=$(core_busy_ticks 1); t0=$(date +%s%N)
-  res=$(run_wrk "${url[$p]}" "$duration")
+  res=$(run_wrk "${url[$p]}" "$duration" "${wrk_header[$p]:-}")
   c1=$(cpu_ticks "${cpu_pids[$p]}"); b1=$(core_busy_ticks 0); d1=$(core_busy_ticks 1); t1=$(date +%s%N)
+  u11=$(upstream_requests "$up1"); u21=$(upstream_requests "$up2")
   [ -n "$res" ] || return 0
   local -A w=()
   for kv in ${res#WRKRESULT }; do w[${kv%%=*}]=${kv#*=}; done
   awk -v r="$round" -v p="$p" -v n="${w[requests]}" -v dus="${w[duration_us]}" \
     -v p50="${w[p50_us]}" -v p90="${w[p90_us]}" -v p99="${w[p99_us]}" -v mx="${w[max_us]}" \
     -v cpu=$((c1 - c0)) -v c0b=$((b1 - b0)) -v c1b=$((d1 - d0)) -v hz="$hz" -v el=$((t1 - t0)) \
-    -v err=$((w[err_connect] + w[err_read] + w[err_write] + w[err_status] + w[err_timeout])) 'BEGIN {
+    -v err=$((w[err_connect] + w[err_read] + w[err_write] + w[err_status] + w[err_timeout])) \
+    -v up1n=$(( ${u11:-0} - ${u10:-0} )) -v up2n=$(( ${u21:-0} - ${u20:-0} )) 'BEGIN {
       if (n == 0) n = 1
       el_ticks = el / 1e9 * hz
-      printf "%d,%s,%d,%.3f,%.0f,%d,%d,%d,%d,%.2f,%.2f,%.2f,%.2f,%d\n", r, p, n, dus / 1e6, n / (dus / 1e6),
-        p50, p90, p99, mx, cpu / hz / n * 1e6, c0b / hz / n * 1e6, c0b / el_ticks, c1b / el_ticks, err }'
+      printf "%d,%s,%d,%.3f,%.0f,%d,%d,%d,%d,%.2f,%.2f,%.2f,%.2f,%d,%d,%d\n", r, p, n, dus / 1e6, n / (dus / 1e6),
+        p50, p90, p99, mx, cpu / hz / n * 1e6, c0b / hz / n * 1e6, c0b / el_ticks, c1b / el_ticks, err, up1n, up2n }'
 }
 
 for round in $(seq "$rounds"); do
@@ -213,21 +266,34 @@ for round in $(seq "$rounds"); do
       ensure_upstreams
       ensure_proxy "$p" || break
       wait_quiet
-      [ "$warmup" -gt 0 ] && run_wrk "${url[$p]}" "$warmup" >/dev/null
+      [ "$warmup" -gt 0 ] && run_wrk "${url[$p]}" "$warmup" "${wrk_header[$p]:-}" >/dev/null
       row=$(measure "$p" "$round")
       if ! alive "$p" || ! kill -0 "${up_pid[up1]}" 2>/dev/null || ! kill -0 "${up_pid[up2]}" 2>/dev/null; then
         log "$p round $round: a process stopped during the run, discarded"
         continue
       fi
       [ -n "$row" ] || { log "$p round $round: wrk gave no result"; break; }
-      IFS=, read -r _ _ _ _ rps p50 _ p99 _ cpu_req core0_req u0 u1 errs <<<"$row"
+      IFS=, read -r _ _ nreq _ rps p50 _ p99 _ cpu_req core0_req u0 u1 errs n1 n2 <<<"$row"
       line="round $round/$rounds $(printf '%-7s' "$p") $(printf '%6s' "$rps") req/s  p50 $p50 us  p99 $p99 us  CPU $cpu_req us/req  (core0 $core0_req us/req, busy $u0/$u1)$([ "$errs" = 0 ] || echo "  ERRORS $errs")"
+      if is_rollout_row "$p"; then  # where the traffic went: upstream counters, and vane's own view
+        check="$nreq client requests; $(awk -v n="$nreq" -v a="$n1" -v b="$n2" 'BEGIN {
+          printf "upstream 1 (stable) served %d (%.1f%%), upstream 2 (canary) %d (%.1f%%)", a, 100 * a / n, b, 100 * b / n }')"
+        if [ -n "${vadmin[$p]:-}" ]; then
+          check="$check; vane: $(vane_status_line "${vadmin[$p]}")"
+          if [ "$p" = vane-mirror ]; then
+            skips=$(curl -s --max-time 2 "http://127.0.0.1:${vadmin[$p]}/metrics" | grep -E '^vane_mirror_skipped_total' | tr '\n' ' ' || true)
+            check="$check; ${skips:-no mirror copy skipped (no vane_mirror_skipped_total sample)}"
+          fi
+        fi
+        line="$line"$'\n'"    $check"
+      fi
       # Another process on core 0 shows as core-0 time beyond the proxy's own: measure again.
       if [ "$attempt" -lt "$retries" ] && awk -v o="$cpu_req" -v c="$core0_req" 'BEGIN { exit !(c > o * 1.15) }'; then
         log "$line  -- core 0 shared, measuring again"
         continue
       fi
       echo "$row" >>"$csv"
+      ! is_rollout_row "$p" || echo "$p (round $round): $check" >>"$verify"
       log "$line"
       break
     done
@@ -245,6 +311,6 @@ fi
 for p in "${!restarts[@]}"; do notes+=("$p was restarted ${restarts[$p]} time(s) during the run (stopped or crashed)"); done
 skip_text=$(IFS=';'; echo "${skipped[*]:-}")
 note_text=$(IFS=';'; echo "${notes[*]:-}")
-python3 "$here/summarize.py" --csv "$csv" --out "$out_dir/latest.md" --machine "$machine" \
+python3 "$here/summarize.py" --csv "$csv" --out "$out_dir/$results_base.md" --machine "$machine" --verify "$verify" \
   --versions "$versions" --rev "$rev" --params "$params" --skipped "$skip_text" --notes "$note_text" --load "$load1" \
   --syscall "${syscall_us:-?}"

@@ -8,10 +8,28 @@ import statistics
 import sys
 
 NAMES = {"nginx": "nginx", "haproxy": "HAProxy", "vane": "vane",
-         "nginx-tls": "nginx", "haproxy-tls": "HAProxy", "vane-tls": "vane"}
-# One table each: the same proxies forwarding plain HTTP, and terminating TLS (bench/run.sh --tls).
+         "nginx-tls": "nginx", "haproxy-tls": "HAProxy", "vane-tls": "vane",
+         "nginx-split": "nginx", "haproxy-split": "HAProxy", "vane-split": "vane",
+         "vane-split-analysis": "vane + analysis",
+         "nginx-header": "nginx", "haproxy-header": "HAProxy", "vane-header": "vane",
+         "nginx-mirror": "nginx", "vane-mirror": "vane"}
+# One table each: the same proxies forwarding plain HTTP, terminating TLS (bench/run.sh --tls), and
+# the rollout rows (--rollout-rows): stable = upstream 1, canary = upstream 2.
 GROUPS = [("HTTP", ("nginx", "haproxy", "vane")),
-          ("TLS termination (TLS 1.3, keep-alive)", ("nginx-tls", "haproxy-tls", "vane-tls"))]
+          ("TLS termination (TLS 1.3, keep-alive)", ("nginx-tls", "haproxy-tls", "vane-tls")),
+          ("90/10 canary split (nginx split_clients, HAProxy weights 90/10, vane setWeight 10)",
+           ("nginx-split", "haproxy-split", "vane-split", "vane-split-analysis")),
+          ("Header route (every request X-Canary: yes -> canary; nginx map, HAProxy use_backend, "
+           "vane setHeaderRoute)", ("nginx-header", "haproxy-header", "vane-header")),
+          ("100% mirror (nginx mirror, vane setMirrorRoute percentage 100; HAProxy has no built-in "
+           "mirror)", ("nginx-mirror", "vane-mirror"))]
+# What a feature costs a proxy: (row, the same proxy without it, the target it is held to).
+COSTS = [("vane-split", "vane", "issue #4: the split costs vane <= 5% of its plain throughput"),
+         ("vane-split-analysis", "vane-split", "issue #5: analysis costs no measurable throughput"),
+         ("vane-header", "vane", ""),
+         ("vane-mirror", "vane", "issue #4: mirroring must not raise the client's p99"),
+         ("nginx-split", "nginx", ""), ("nginx-header", "nginx", ""), ("nginx-mirror", "nginx", ""),
+         ("haproxy-split", "haproxy", ""), ("haproxy-header", "haproxy", "")]
 # (column, label, format, better) — better: "lower" or "higher", for reading the ratios
 FIGURES = [
     ("rps", "requests/s", "{:.0f}", "higher"),
@@ -30,7 +48,8 @@ def scaled(col, value):
 
 def main():
     ap = argparse.ArgumentParser()
-    for opt in ("csv", "out", "machine", "versions", "rev", "params", "skipped", "load", "syscall", "notes"):
+    for opt in ("csv", "out", "machine", "versions", "rev", "params", "skipped", "load", "syscall", "notes",
+                "verify"):
         ap.add_argument("--" + opt, default="")
     a = ap.parse_args()
 
@@ -50,6 +69,9 @@ def main():
     errors = {p: sum(int(r["errors"]) for r in runs[p]) for p in all_proxies}
     tables = [(title, table(runs, med, errors, [p for p in group if p in runs]))
               for title, group in GROUPS if any(p in runs for p in group)]
+    costs = cost_table(runs, med)
+    if costs:
+        tables.append(("What each feature costs the same proxy (row / its plain or no-analysis row)", costs))
 
     for title, (head, rows) in tables:
         widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
@@ -86,6 +108,12 @@ def main():
         md.append("")
     md += ["Ratios below 1 are better for latency and CPU, above 1 for requests/s. "
            "CPU per request is the figure that ranks proxies here (see bench/README.md).", ""]
+    verified = last_verification(a.verify)
+    if verified:
+        md += ["Where the traffic went (the last measured run of each row: the upstreams' own request "
+               "counters, and vane's rollout status):", ""]
+        md += ["- **%s** %s" % (row, text) for row, text in verified]
+        md.append("")
     for s in skipped:
         md.append("**skipped** %s  " % s)
     for w in warnings:
@@ -102,10 +130,61 @@ def main():
     print("\nwrote " + a.out)
 
 
+def per_request(runs, p, col):
+    """Median over runs of an upstream's requests per client request, in percent (None if unknown)."""
+    vals = [100.0 * float(r[col]) / float(r["requests"]) for r in runs[p]
+            if r.get(col) not in (None, "") and float(r["requests"]) > 0]
+    return statistics.median(vals) if vals else None
+
+
+def paired_ratio(runs, x, y, col):
+    """Median, min and max of x/y within each round (a drift between rounds cancels), or None."""
+    bx = {r["round"]: float(r[col]) for r in runs[x]}
+    by = {r["round"]: float(r[col]) for r in runs[y]}
+    vals = [bx[k] / by[k] for k in bx if k in by and by[k]]
+    return (statistics.median(vals), min(vals), max(vals)) if vals else None
+
+
+def cost_table(runs, med):
+    """Each rollout row against the same proxy without the feature, ratios paired by round."""
+    head = ["row / base", "requests/s ratio", "CPU per request ratio", "p99 (ms) base → row",
+            "p99 ratio", "target"]
+    rows = []
+    for row, base, target in COSTS:
+        if row not in runs or base not in runs:
+            continue
+        cells = ["%s / %s" % (row, base)]
+        for col in ("rps", "cpu_us_per_req"):
+            m = paired_ratio(runs, row, base, col)
+            cells.append("{:.3f} ({:.3f}–{:.3f})".format(*m) if m else "")
+        cells.append("%.3f → %.3f" % (med[base]["p99_us"], med[row]["p99_us"]))
+        m = paired_ratio(runs, row, base, "p99_us")
+        cells.append("{:.2f} ({:.2f}–{:.2f})".format(*m) if m else "")
+        cells.append(target)
+        rows.append(cells)
+    return (head, rows) if rows else None
+
+
+def last_verification(path):
+    """The last line the run wrote for each rollout row: [(row, text)], in the order first seen."""
+    last = {}
+    if path:
+        try:
+            with open(path) as f:
+                for line in f:
+                    head, _, text = line.strip().partition(": ")
+                    row, _, when = head.partition(" ")  # "vane-split (round 3)"
+                    if row:
+                        last[row] = (when + " " + text).strip()
+        except OSError:
+            pass
+    return list(last.items())
+
+
 def table(runs, med, errors, proxies):
     """The figures of one group of proxies, with the ratios of vane to each other one."""
     vane = next((p for p in proxies if p.startswith("vane")), None)
-    ratios = [(vane, y) for y in proxies if vane and y != vane]
+    ratios = [(vane, y) for y in proxies if vane and not y.startswith("vane")]
     ratios.sort(key=lambda r: not r[1].startswith("haproxy"))  # vane/HAProxy first
 
     head = ["figure (median of %s runs)" % "/".join(str(len(runs[p])) for p in proxies)]
@@ -117,16 +196,19 @@ def table(runs, med, errors, proxies):
             line.append("{:.2f}".format(med[x][col] / med[y][col]) if better and med[y][col] else "")
         rows.append(line)
     rows.append(["errors (all runs)"] + [str(errors[p]) for p in proxies] + ["" for _ in ratios])
+    if any(p.endswith(("-split", "-header", "-mirror")) for p in proxies):
+        for col, label in (("up1_requests", "upstream 1 (stable) requests per client request (%)"),
+                           ("up2_requests", "upstream 2 (canary) requests per client request (%)")):
+            vals = [per_request(runs, p, col) for p in proxies]
+            rows.append([label] + ["" if v is None else "%.1f" % v for v in vals] + ["" for _ in ratios])
 
     # Ratios within each round, then their median: a drift of the machine between rounds cancels.
     paired = {}
     for x, y in ratios:
         for col in ("rps", "cpu_us_per_req"):
-            bx = {r["round"]: float(r[col]) for r in runs[x]}
-            by = {r["round"]: float(r[col]) for r in runs[y]}
-            vals = [bx[k] / by[k] for k in bx if k in by and by[k]]
-            if vals:
-                paired[(x, y, col)] = (statistics.median(vals), min(vals), max(vals), len(vals))
+            m = paired_ratio(runs, x, y, col)
+            if m:
+                paired[(x, y, col)] = m
     for col, label in (("rps", "requests/s"), ("cpu_us_per_req", "CPU per request")):
         line = [label + ", median of per-round ratios"] + ["" for _ in proxies]
         for x, y in ratios:
