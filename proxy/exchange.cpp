@@ -173,10 +173,11 @@ Task<Exchange::Failure> Exchange::forward() {
   if (replayable && decision_->shield >= 0) {
     shield = &*config.rollouts[static_cast<size_t>(decision_->rollout)].canary->shield;
   }
-  upstream_deadline_ = Clock::now() + upstream->timeout;
+  Clock::duration budget = upstream->timeout;
   if (shield && listed(shield->on, Failure::Timeout)) {
-    upstream_deadline_ = Clock::now() + std::min<Clock::duration>(upstream->timeout, shield->timeout);
+    budget = std::min<Clock::duration>(budget, shield->timeout);
   }
+  upstream_deadline_ = Clock::now() + budget;
   uint32_t retries = replayable ? upstream->retries.attempts : 0;
   bool stale_retry = framing_ == http::Framing::None;
   for (;;) {

@@ -73,8 +73,6 @@ State situation(const RolloutState& s) {
 
 // ---- handlers ----------------------------------------------------------------------------------
 
-void conflict(Context& c) { c.verdict = Verdict::Conflict; }
-void ignore(Context&) {}
 
 void on_tick_idle(Context& c) { canary::expire_scale_down(c); }
 
@@ -184,17 +182,10 @@ void on_analysis_done(Context& c) {
 
 // ---- the table ---------------------------------------------------------------------------------
 
-using Handler = void (*)(Context&);
 using K = Event::Kind;
 
-struct Row {
-  State state;
-  Event::Kind event;
-  Handler handler;
-};
-
 // clang-format off
-constexpr std::array<Row, 56> table{{
+constexpr std::array<Row<State>, 56> table{{
   // state                event               handler
   {State::Healthy,      K::Tick,            on_tick_idle},
   {State::Healthy,      K::DesiredChanged,  on_desired},
@@ -261,13 +252,6 @@ constexpr std::array<Row, 56> table{{
 }};
 // clang-format on
 
-Handler find_handler(State state, Event::Kind event) {
-  for (const Row& row : table) {
-    if (row.state == state && row.event == event) return row.handler;
-  }
-  return ignore;
-}
-
 }  // namespace
 
 Transition transition(const config::Rollout& spec, const RolloutState& state, const Event& event,
@@ -275,7 +259,7 @@ Transition transition(const config::Rollout& spec, const RolloutState& state, co
   static const std::vector<config::Step> no_steps;
   Transition out{state, {}, Verdict::Ok};
   Context c{spec, no_steps, event, now, env, out.state, out.effects};
-  find_handler(situation(state), event.kind)(c);
+  find_handler(table, situation(state), event.kind)(c);
   if (c.verdict == Verdict::Conflict) return Transition{state, {}, Verdict::Conflict};
   return out;
 }

@@ -57,7 +57,6 @@ State situation(const RolloutState& s) {
 
 // ---- handlers ----------------------------------------------------------------------------------
 
-void conflict(Context& c) { c.verdict = Verdict::Conflict; }
 
 void on_tick_idle(Context& c) { expire_scale_down(c); }
 
@@ -197,21 +196,13 @@ void on_analysis_done(Context& c) {
   // PrePromotion / PostPromotion belong to blue-green: nothing to do for a canary.
 }
 
-void ignore(Context&) {}
 
 // ---- the table ---------------------------------------------------------------------------------
 
-using Handler = void (*)(Context&);
 using K = Event::Kind;
 
-struct Row {
-  State state;
-  Event::Kind event;
-  Handler handler;
-};
-
 // clang-format off
-constexpr std::array<Row, 40> table{{
+constexpr std::array<Row<State>, 40> table{{
   // state               event               handler
   {State::Healthy,     K::Tick,            on_tick_idle},
   {State::Healthy,     K::DesiredChanged,  on_desired},
@@ -260,13 +251,6 @@ constexpr std::array<Row, 40> table{{
 }};
 // clang-format on
 
-Handler find_handler(State state, Event::Kind event) {
-  for (const Row& row : table) {
-    if (row.state == state && row.event == event) return row.handler;
-  }
-  return ignore;
-}
-
 bool is_command(Event::Kind kind) {
   return kind == K::Promote || kind == K::PromoteFull || kind == K::Abort || kind == K::Retry ||
          kind == K::Pause;
@@ -288,7 +272,7 @@ Transition transition(const config::Rollout& spec, const RolloutState& state, co
     return out;
   }
   Context c{spec, steps_of(spec), event, now, env, out.state, out.effects};
-  find_handler(situation(state), event.kind)(c);
+  find_handler(table, situation(state), event.kind)(c);
   if (c.verdict == Verdict::Conflict) return Transition{state, {}, Verdict::Conflict};
   return out;
 }

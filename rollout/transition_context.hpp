@@ -3,6 +3,8 @@
 // Private to rollout/; control thread, pure.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <vector>
 
 #include "config/config.hpp"
@@ -21,5 +23,28 @@ struct Context {
   std::vector<Effect>& effects;
   Verdict verdict = Verdict::Ok;
 };
+
+using Handler = void (*)(Context&);
+
+/// A row of a transition table: in situation `state`, `event` runs `handler`.
+template <class State>
+struct Row {
+  State state;
+  Event::Kind event;
+  Handler handler;
+};
+
+/// A command that is not valid in this situation (409).
+inline void conflict(Context& c) { c.verdict = Verdict::Conflict; }
+inline void ignore(Context&) {}
+
+/// The handler of `table` for `state` and `event`; `ignore` when the table has no such row.
+template <class State, std::size_t N>
+Handler find_handler(const std::array<Row<State>, N>& table, State state, Event::Kind event) {
+  for (const auto& row : table) {
+    if (row.state == state && row.event == event) return row.handler;
+  }
+  return ignore;
+}
 
 }  // namespace vane::rollout
