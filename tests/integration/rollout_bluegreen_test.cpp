@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/integration/load_loop.hpp"
 #include "tests/integration/rollout_support.hpp"
 
 namespace vane::it {
@@ -354,53 +355,17 @@ std::string run_phases(const json::value& status) {
   return text;
 }
 
-/// A client loop on one route for the length of a test (`host`), counted by side.
-class RouteLoad {
- public:
-  RouteLoad(uint16_t port, std::string host) {
-    thread_ = std::thread([this, port, host] {
-      const auto until = Clock::now() + 40s;
-      std::unique_ptr<RawClient> client;
-      while (!stop_ && Clock::now() < until) {
-        Response r;
-        try {
-          if (!client) client = std::make_unique<RawClient>(port);
-          if (client->send(request("GET", "/split", host))) r = client->read_response(5s);
-        } catch (const std::exception&) {
-        }
-        {
-          std::lock_guard lock(mutex_);
-          ++counts_.by_side[side_of(r)];
-          ++counts_.total;
-        }
-        if (!r.complete || r.peer_closed) client.reset();
-        std::this_thread::sleep_for(5ms);
-      }
-    });
-  }
-  ~RouteLoad() { stop(); }
-  void stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  SideCounts counts() const {
-    std::lock_guard lock(mutex_);
-    return counts_;
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  mutable std::mutex mutex_;
-  SideCounts counts_;
-  std::thread thread_;
-};
+/// One client on one route (`host`) for the length of a test, counted by side.
+LoadLoop::Options on_route(std::string_view host) {
+  return LoadLoop::Options{.host = std::string(host), .connections = 1, .limit = 40s};
+}
 
 TEST(RolloutBlueGreenTest, FailingPrePromotionAnalysisKeepsTrafficOnTheOldAndDegrades) {
   RolloutRig rig(blue_green_setup(
       "        prePromotionAnalysis: {templates: [{templateName: success-rate}]}\n", kSuccessRate));
   ASSERT_NO_FATAL_FAILURE(behave(rig.v2(), 100));
-  RouteLoad preview(rig.port(), std::string(kPreviewHost));
-  RouteLoad public_route(rig.port(), "web.test");
+  LoadLoop preview(rig.port(), on_route(kPreviewHost));
+  LoadLoop public_route(rig.port(), on_route("web.test"));
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
   ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
@@ -424,7 +389,7 @@ TEST(RolloutBlueGreenTest, FailingPostPromotionAnalysisSwitchesBack) {
   RolloutRig rig(blue_green_setup(
       "        postPromotionAnalysis: {templates: [{templateName: success-rate}]}\n", kSuccessRate));
   ASSERT_NO_FATAL_FAILURE(behave(rig.v2(), 100));
-  RouteLoad public_route(rig.port(), "web.test");
+  LoadLoop public_route(rig.port(), on_route("web.test"));
   ASSERT_EQ(rig.set_desired("v2").status, 200);  // no gate before: switched at once
   json::value s;
   ASSERT_TRUE(wait_status(rig.admin(), [](const json::value& v) {
@@ -464,8 +429,8 @@ TEST(RolloutBlueGreenTest, HealthyPreviewPassesBothAnalysesAndShowsTheRuns) {
       "        prePromotionAnalysis: {templates: [{templateName: success-rate}]}\n"
       "        postPromotionAnalysis: {templates: [{templateName: success-rate}]}\n",
       kSuccessRate));
-  RouteLoad preview(rig.port(), std::string(kPreviewHost));
-  RouteLoad public_route(rig.port(), "web.test");
+  LoadLoop preview(rig.port(), on_route(kPreviewHost));
+  LoadLoop public_route(rig.port(), on_route("web.test"));
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
   ASSERT_TRUE(wait_active(rig, "Healthy", "v2", s, 25s)) << summary(s) << " runs: " << run_phases(s);
