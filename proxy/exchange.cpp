@@ -6,6 +6,7 @@
 #include "proxy/http/chunked_decoder.hpp"
 #include "proxy/http/parser.hpp"
 #include "proxy/io.hpp"
+#include "proxy/readiness.hpp"
 #include "proxy/request_id.hpp"
 #include "proxy/responses.hpp"
 #include "proxy/worker.hpp"
@@ -298,6 +299,7 @@ Task<Exchange::Failure> Exchange::open_upstream() {
     boost::system::error_code ignored;
     upstream_->socket().non_blocking(true, ignored);
     upstream_->socket().set_option(tcp::no_delay(true), ignored);
+    if (!upstream_->tls()) readiness::watch_peer_close(upstream_->socket());
     co_return Failure::None;
   }
 }

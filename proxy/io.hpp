@@ -1,5 +1,6 @@
 // Socket helpers of the data plane: write everything, trying a synchronous non-blocking write
-// first (saves a scheduler round trip when the socket buffer has room). Worker thread only.
+// first (saves a scheduler round trip when the socket buffer has room); read without the system
+// calls that find nothing (read_some in net/stream.hpp, readiness.hpp). Worker thread only.
 #pragma once
 
 #include <array>

@@ -6,6 +6,7 @@
 #include "proxy/http/parser.hpp"
 #include "proxy/io.hpp"
 #include "proxy/log.hpp"
+#include "proxy/readiness.hpp"
 #include "proxy/responses.hpp"
 #include "proxy/worker.hpp"
 
@@ -29,6 +30,8 @@ Session::Session(Worker& worker, Socket socket, size_t listener)
   tls_ = runtime.config->listeners[listener_].tls.has_value();
   if (tls_ && listener_ < runtime.listener_tls.size() && runtime.listener_tls[listener_]) {
     client_.stream.start_server_tls(runtime.listener_tls[listener_]);
+  } else if (!tls_) {
+    readiness::watch_peer_close(client_.stream.socket());
   }
 }
 
@@ -120,7 +123,7 @@ Task<bool> Session::wait_readable(bool first) {
     co_return !ec && !client_.worker.draining();
   }
   client_.in.release_if_empty();
-  auto [ec] = co_await client_.stream.socket().async_wait(Socket::wait_read, use_tuple);
+  const auto ec = co_await readiness::wait_readable(client_.stream.socket());
   co_return !ec && !client_.worker.draining();
 }
 

@@ -5,15 +5,23 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "proxy/readiness.hpp"
+
 namespace vane::proxy {
 namespace {
 
 /// True when a kept-alive connection is still open and has nothing unread: an upstream that
 /// closed an idle connection has left an EOF (or a reset, or a TLS close_notify) to read.
+/// A plain connection known empty with no event since needs no peek: a close or stray bytes would
+/// have come with an event (readiness.hpp).
 bool still_open(Stream& stream) {
+  Socket& socket = stream.socket();
+  if (!stream.tls() && !readiness::maybe_readable(socket)) return true;
   char byte;
-  ssize_t n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const bool open = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  if (open && !stream.tls()) readiness::found_empty(socket);
+  return open;
 }
 
 }  // namespace

@@ -23,6 +23,10 @@ class TlsClient;
 
 using ReadResult = std::tuple<boost::system::error_code, size_t>;
 
+/// Reads what is there on a plain socket, at least one byte (proxy/io.cpp): a recv when data may
+/// be there, else first a wait for the reactor's next event on it (readiness.hpp).
+Task<ReadResult> read_some(Socket& socket, net::mutable_buffer buffer);
+
 class Stream {
  public:
   explicit Stream(Socket socket) : socket_(std::move(socket)) {}
@@ -32,11 +36,10 @@ class Stream {
   Socket& socket() { return tls_ ? tls_socket() : socket_; }
   bool tls() const { return tls_ != nullptr; }
 
-  /// Reads what is there, at least one byte; the awaitable of the socket's own operation on a
-  /// plain connection.
+  /// Reads what is there, at least one byte.
   Task<ReadResult> read_some(net::mutable_buffer buffer) {
     if (tls_) return tls_read_some(buffer);
-    return socket_.async_read_some(buffer, use_tuple);
+    return proxy::read_some(socket_, buffer);
   }
 
   // ---- TLS (tls_stream.cpp) ----

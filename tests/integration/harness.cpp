@@ -212,7 +212,7 @@ UpstreamStats TestUpstream::stats() const {
   if (r.status != 200) throw std::runtime_error("GET /__stats failed on upstream " + name_);
   const auto json = boost::json::parse(r.body).as_object();
   return {json.at("connections").to_number<uint64_t>(), json.at("requests").to_number<uint64_t>(),
-          json.at("active").to_number<uint64_t>()};
+          json.at("active").to_number<uint64_t>(), json.at("closed").to_number<uint64_t>()};
 }
 
 Vane::Vane(const std::string& yaml) {

@@ -84,6 +84,7 @@ struct UpstreamStats {
   uint64_t connections = 0;  ///< connections that carried proxied requests
   uint64_t requests = 0;     ///< proxied requests (not /__stats or /healthz)
   uint64_t active = 0;       ///< proxied requests being served now
+  uint64_t closed = 0;       ///< connections of `connections` the upstream has closed
 };
 
 /// One vane-test-upstream process on 127.0.0.1:0 (or on `port`, to come back where it was; on

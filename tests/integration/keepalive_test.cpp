@@ -1,6 +1,8 @@
 // Keep-alive on both sides (SPEC §3): many requests over one client connection, upstream
 // connections reused (proved by the upstream's own counts), round-robin over endpoints, and
-// pipelined requests answered in order.
+// pipelined requests answered in order. A close by either peer is noticed however it arrives
+// (with the last request or answer, or on its own): vane reads a socket only when its reactor
+// says there is something to read (proxy/readiness.hpp), so a missed close would show here.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -122,6 +124,47 @@ TEST_F(KeepAliveTest, PipelinedRequestsAnsweredInOrder) {
     EXPECT_EQ(r.body, body);
   }
   EXPECT_FALSE(client.wait_closed(100ms)) << "the connection should stay open";
+}
+
+TEST_F(KeepAliveTest, ClientCloseIsNoticedWithOrAfterItsRequests) {
+  // The FIN behind the requests, in the same read: both answered, then closed at once (well
+  // before idleTimeout).
+  {
+    RawClient client(vane_.port());
+    ASSERT_TRUE(client.send(request("GET", "/a", "x.test") + request("GET", "/b", "x.test")));
+    client.shutdown_send();
+    for (const char* body : {"single GET /a\n", "single GET /b\n"}) {
+      const Response r = client.read_response();
+      EXPECT_EQ(r.status, 200);
+      EXPECT_EQ(r.body, body);
+    }
+    EXPECT_TRUE(client.wait_closed(5s)) << "the client's FIN came with its requests";
+  }
+  // The FIN on its own, once the connection is idle.
+  {
+    RawClient client(vane_.port());
+    ASSERT_TRUE(client.send(request("GET", "/c", "x.test")));
+    EXPECT_EQ(client.read_response().status, 200);
+    client.shutdown_send();
+    EXPECT_TRUE(client.wait_closed(5s)) << "the client's FIN came on an idle connection";
+  }
+}
+
+TEST_F(KeepAliveTest, UpstreamCloseAfterAnAnswerIsNoticedBeforeReuse) {
+  // The upstream closes each connection right after answering (an idle close, without
+  // `Connection: close`). Once that close has arrived, the connection must not be reused: a POST
+  // is never retried, so one sent into it would be a 502.
+  RawClient client(vane_.port());
+  for (uint64_t i = 1; i <= 10; ++i) {
+    ASSERT_TRUE(client.send(request("GET", "/closing?close_after=1", "x.test")));
+    ASSERT_EQ(client.read_response().status, 200) << "round " << i;
+    ASSERT_TRUE(wait_until([&] { return single_.stats().closed == i; }, 5s)) << "round " << i;
+    const std::string post = request("POST", "/after", "x.test", "Content-Length: 5\r\n") + "hello";
+    ASSERT_TRUE(client.send(post));
+    const Response r = client.read_response();
+    ASSERT_EQ(r.status, 200) << "round " << i << ": the closed connection was reused";
+    EXPECT_EQ(r.body, "single POST /after\n");
+  }
 }
 
 }  // namespace

@@ -63,6 +63,7 @@ struct Stats {
   uint64_t connections = 0;  ///< connections that carried at least one counted request
   uint64_t requests = 0;
   uint64_t active = 0;  ///< counted requests being served now
+  uint64_t closed = 0;  ///< connections that carried counted requests and have been closed
   std::string sni;      ///< the server name (SNI) of the last TLS connection, if any
   // Set by /__behave: the defaults of requests that do not ask for a status or delay.
   uint64_t fail_percent = 0;
@@ -129,6 +130,7 @@ class Session {
     boost::system::error_code ec;
     socket_.shutdown(Socket::shutdown_send, ec);
     socket_.close(ec);
+    if (counted_) ++stats_.closed;
   }
 
  private:
@@ -189,7 +191,8 @@ class Session {
       co_return false;
     }
     test_reply(parser, params, body, reply);
-    co_return co_await send(reply);
+    const bool kept = co_await send(reply);
+    co_return kept && !params.contains("close_after");  // an idle close, just after the answer
   }
 
   void control_reply(std::string_view path, Reply& reply) const {
@@ -202,6 +205,7 @@ class Session {
     reply.body = boost::json::serialize(boost::json::object{{"connections", stats_.connections},
                                                             {"requests", stats_.requests},
                                                             {"active", stats_.active},
+                                                            {"closed", stats_.closed},
                                                             {"last_request_ms", stats_.last_request_ms},
                                                             {"sni", json_text(stats_.sni)}});
   }
