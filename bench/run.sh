@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--rounds 5] [--duration 10] [--warmup 2] [--connections 50]
 #                [--proxies nginx,haproxy,vane] [--tls] [--rollout-rows] [--vane PATH] [--equal-headers]
-#                [--nice -10 | --realtime] [--quiet-wait 0] [--retries 2]
+#                [--rate N] [--nice -10 | --realtime] [--quiet-wait 0] [--retries 2]
 #                [--port-base 18100] [--out bench/results] [--keep]
 #
 # Each proxy runs ONE worker pinned to core 0, alone; wrk (1 thread) and two nginx upstreams
@@ -35,8 +35,11 @@
 # work on a shared machine interferes less; the summary warns when core 0 was shared anyway.
 # --realtime (root) runs them SCHED_FIFO instead: other work then gets a core only while the
 # benchmark's processes on it are blocked. For a machine that is never quiet; it starves the rest.
-# A run during which core 0 also did other work (core-0 busy time > 1.15 x the proxy's CPU time) is
+# A run during which core 0 also did other work (core-0 busy time > 1.15 x the proxy's CPU time; not with --rate) is
 # measured again, up to --retries times; --quiet-wait S first waits up to S s for idle cores.
+# --rate N paces the load at about N requests/s in all (each connection waits connections/N s
+# after each response; wrk's delay()): latency below saturation, where a proxy's own delays show
+# (the mirror's p99 target of issue #4) instead of the queueing of a saturated core.
 # Defaults take about 3.5 minutes on a quiet machine. Only 127.0.0.1; every process started here is stopped on exit.
 set -euo pipefail
 
@@ -44,7 +47,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
 
-rounds=5 duration=10 warmup=2 connections=50 proxies="nginx,haproxy,vane" vane_arg="" port_base=18100 with_tls=0 rollout_rows=0
+rounds=5 duration=10 warmup=2 connections=50 proxies="nginx,haproxy,vane" vane_arg="" port_base=18100 with_tls=0 rollout_rows=0 rate=0
 out_dir="$here/results" BENCH_RT=0 quiet_wait=0 retries=2 EQUAL_HEADERS=0 BENCH_NICE=$([ "$(id -u)" = 0 ] && echo -10 || echo 0)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -55,6 +58,7 @@ while [ $# -gt 0 ]; do
     --proxies) proxies=$2; shift 2 ;;
     --tls) with_tls=1; shift ;;
     --rollout-rows) rollout_rows=1; shift ;;
+    --rate) rate=$2; shift 2 ;;
     --vane) vane_arg=$2; shift 2 ;;
     --equal-headers) EQUAL_HEADERS=1; shift ;;
     --nice) BENCH_NICE=$2; shift 2 ;;
@@ -71,10 +75,16 @@ done
 for v in rounds duration connections; do
   if ! [[ ${!v} =~ ^[1-9][0-9]*$ ]]; then die "--$v must be a positive integer"; fi
 done
-for v in warmup quiet_wait retries; do
+for v in warmup quiet_wait retries rate; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "--${v/_/-} must be an integer >= 0"
 done
 export EQUAL_HEADERS BENCH_NICE BENCH_RT
+WRK_DELAY_MS=0  # read by wrk_report.lua
+if [ "$rate" -gt 0 ]; then
+  WRK_DELAY_MS=$(( connections * 1000 / rate ))
+  [ "$WRK_DELAY_MS" -ge 1 ] || die "--rate $rate is too high for $connections connections (at most $((connections * 1000)))"
+fi
+export WRK_DELAY_MS
 [ "$BENCH_RT" = 0 ] || [ "$(id -u)" = 0 ] || die "--realtime needs root"
 
 ROLLOUT_ROWS="nginx-split haproxy-split vane-split vane-split-analysis nginx-header haproxy-header vane-header nginx-mirror vane-mirror"
@@ -288,7 +298,8 @@ for round in $(seq "$rounds"); do
         line="$line"$'\n'"    $check"
       fi
       # Another process on core 0 shows as core-0 time beyond the proxy's own: measure again.
-      if [ "$attempt" -lt "$retries" ] && awk -v o="$cpu_req" -v c="$core0_req" 'BEGIN { exit !(c > o * 1.15) }'; then
+      # (Not with --rate: below saturation the idle core's own wake-ups fill that margin.)
+      if [ "$rate" = 0 ] && [ "$attempt" -lt "$retries" ] && awk -v o="$cpu_req" -v c="$core0_req" 'BEGIN { exit !(c > o * 1.15) }'; then
         log "$line  -- core 0 shared, measuring again"
         continue
       fi
@@ -304,7 +315,7 @@ machine="$(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/c
 versions="$( { nginx -v 2>&1 | sed "s|^nginx version: ||"; } || true), $( { haproxy -v | head -1 | cut -d" " -f1,3; } || true), $( { wrk -v 2>&1 | head -1 | cut -d" " -f1-2; } || true)"
 rev="commit $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo "none yet")"
 [ -n "${vane_bin:-}" ] && rev="$rev; binary $vane_bin built $(date -u -r "$vane_bin" '+%Y-%m-%d %H:%M UTC')"
-params="rounds $rounds x ${duration}s (warm-up ${warmup}s), wrk -t1 -c$connections, $([ "$BENCH_RT" = 1 ] && echo "SCHED_FIFO" || echo "nice $BENCH_NICE"), equal headers: $([ "$EQUAL_HEADERS" = 1 ] && echo yes || echo no)"
+params="rounds $rounds x ${duration}s (warm-up ${warmup}s), wrk -t1 -c$connections$([ "$rate" -gt 0 ] && echo " paced at about $rate requests/s (${WRK_DELAY_MS} ms between a response and the next request of a connection)"), $([ "$BENCH_RT" = 1 ] && echo "SCHED_FIFO" || echo "nice $BENCH_NICE"), equal headers: $([ "$EQUAL_HEADERS" = 1 ] && echo yes || echo no)"
 if [ "$BENCH_RT" = 1 ] && [ "$(cat /proc/sys/kernel/sched_rt_runtime_us 2>/dev/null)" != -1 ]; then
   notes+=("--realtime: the kernel throttles SCHED_FIFO tasks for $(( (1000000 - $(cat /proc/sys/kernel/sched_rt_runtime_us)) / 1000 )) ms a second (kernel.sched_rt_runtime_us), so p99 includes those stalls and requests/s is a few % low, while CPU per request is unaffected")
 fi

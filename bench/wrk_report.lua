@@ -1,5 +1,11 @@
 -- bench/wrk_report.lua — prints one machine-readable line when wrk finishes.
--- Only a done() hook: wrk keeps its fast path (no Lua per request or per response).
+-- Only a done() hook: wrk keeps its fast path (no Lua per request or per response), unless
+-- WRK_DELAY_MS (bench/run.sh --rate) asks each connection to wait that long after each response.
+local pace = tonumber(os.getenv("WRK_DELAY_MS") or "")
+if pace and pace > 0 then
+  delay = function() return pace end
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

@@ -117,8 +117,8 @@ void Exchange::capture_for_mirror(std::string_view a, std::string_view b, std::s
 
 void Exchange::send_mirror() {
   if (!mirror_) return;
-  spawn_mirror(client_.worker, *generation_, std::move(*mirror_));
-  mirror_.reset();
+  if (body_done_) spawn_mirror(client_.worker, *generation_, std::move(*mirror_));
+  mirror_.reset();  // a request not read to its end has no whole copy
 }
 
 void Exchange::record(Failure failure) {
@@ -153,6 +153,9 @@ Task<bool> Exchange::run() {
     co_return co_await answer(Failure::TooLarge);
   }
   Failure failure = co_await forward();
+  // The copy goes once the client has its answer (or its exchange failed): it never competes
+  // with the answer for this worker, the network or the machine the upstreams share.
+  send_mirror();
   if (failure != Failure::None) co_return co_await answer(failure);
   record(Failure::None);
   log_access();
@@ -238,7 +241,6 @@ Task<Exchange::Failure> Exchange::attempt() {
   if (Failure f = co_await open_upstream(); f != Failure::None) co_return f;
   Failure f = co_await send_request();
   if (f != Failure::None) co_return f;
-  send_mirror();  // the whole request is known now; the copy never waits for our answer
   co_return co_await read_response_head();
 }
 

@@ -31,6 +31,7 @@ class RecordingUpstream {
     std::string method, target;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    Clock::time_point at;  ///< when the whole request had arrived
     std::optional<std::string> header(std::string_view name) const {
       for (const auto& [n, v] : headers)
         if (n.size() == name.size() && ::strncasecmp(n.data(), name.data(), n.size()) == 0) return v;
@@ -121,6 +122,7 @@ class RecordingUpstream {
     if (n > 0) c.in.append(buf, static_cast<size_t>(n));
     while (auto request = take_request(c.in)) {
       c.due.push_back(Clock::now() + Millis(delay_ms_.load()));
+      request->at = Clock::now();
       std::lock_guard lock(mutex_);
       seen_.push_back(std::move(*request));
       size_t open = 0;
@@ -457,6 +459,23 @@ TEST(RolloutMirrorTest, HangingCanaryNeverDelaysClientsAndSkipsAreCounted) {
       << "vane_mirror_skipped_total{rollout=\"web\"} = " << skipped << ", expected "
       << n - in_flight;
   EXPECT_LE(canary.max_open(), static_cast<size_t>(in_flight));
+}
+
+TEST(RolloutMirrorTest, TheCopyLeavesOnlyOnceTheClientHasItsAnswer) {
+  // The copy must not compete with the answer (SPEC §3: the client never waits for it), so vane
+  // sends it when the answer is out. Stable takes 300 ms here: a copy sent along with the request
+  // would reach the canary at once.
+  RecordingUpstream canary("v2");
+  RolloutRig rig(mirror_setup(canary, "100", get_api_match));
+  ASSERT_NO_FATAL_FAILURE(start_mirroring(rig));
+  RawClient client(rig.port());
+  const auto sent = Clock::now();
+  ASSERT_TRUE(client.send(request("GET", "/api/slow?delay_ms=300", "web.test")));
+  const Response r = client.read_response(5s);
+  ASSERT_EQ(side_of(r), "v1");
+  ASSERT_TRUE(wait_until([&] { return canary.mirrored() == 1; }, 5s));
+  const auto copy = canary.seen().front();
+  EXPECT_GE(copy.at - sent, 300ms) << "the copy reached the canary before stable had answered";
 }
 
 }  // namespace
