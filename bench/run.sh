@@ -35,8 +35,9 @@
 # work on a shared machine interferes less; the summary warns when core 0 was shared anyway.
 # --realtime (root) runs them SCHED_FIFO instead: other work then gets a core only while the
 # benchmark's processes on it are blocked. For a machine that is never quiet; it starves the rest.
-# A run during which core 0 also did other work (core-0 busy time > 1.15 x the proxy's CPU time; not with --rate) is
-# measured again, up to --retries times; --quiet-wait S first waits up to S s for idle cores.
+# A run during which core 0 also did other work (core-0 busy time > 1.15 x the proxy's CPU time) is
+# measured again, up to --retries times (not with --rate); --quiet-wait S first waits up to S s
+# for idle cores.
 # --rate N paces the load at about N requests/s in all (each connection waits connections/N s
 # after each response; wrk's delay()): latency below saturation, where a proxy's own delays show
 # (the mirror's p99 target of issue #4) instead of the queueing of a saturated core.

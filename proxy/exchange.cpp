@@ -153,8 +153,8 @@ Task<bool> Exchange::run() {
     co_return co_await answer(Failure::TooLarge);
   }
   Failure failure = co_await forward();
-  // The copy goes once the client has its answer (or its exchange failed): it never competes
-  // with the answer for this worker, the network or the machine the upstreams share.
+  // The copy goes once forwarding is over (the client has its answer, or an error answer is
+  // next): it never competes with the answer for this worker, the network or a shared machine.
   send_mirror();
   if (failure != Failure::None) co_return co_await answer(failure);
   record(Failure::None);
