@@ -69,23 +69,29 @@ Task<bool> Session::handshake() {
 }
 
 Task<bool> Session::read_head(bool first) {
-  const Runtime& runtime = client_.worker.runtime();
-  const auto& limits = runtime.config->limits;
   if (client_.in.empty()) {
     const bool readable = co_await wait_readable(first);
     if (!readable) co_return false;
   }
-  client_.arm(Phase::Head, limits.request_header_timeout);
-  const size_t most = std::max<size_t>(limits.max_request_header_bytes,
-                                       limits.max_request_line_bytes + 2) + 2;
+  // Copies, not references: a reload may replace the worker's runtime while a read below waits.
+  http::Limits parse_limits;
+  size_t most = 0;   // the buffer may grow to hold this much head
+  size_t eager = 0;  // past this many bytes, parse without waiting for a line end
+  {
+    const Runtime& runtime = client_.worker.runtime();
+    const auto& limits = runtime.config->limits;
+    parse_limits = runtime.limits;
+    client_.arm(Phase::Head, limits.request_header_timeout);
+    most = std::max<size_t>(limits.max_request_header_bytes, limits.max_request_line_bytes + 2) + 2;
+    eager = std::min<size_t>(limits.max_request_line_bytes, limits.max_request_header_bytes);
+  }
   http::RequestHead& head = client_.worker.request_scratch();
   // The parser starts over on each call, so it runs only when a line may have ended or a limit
   // may have been crossed: a client trickling one byte at a time costs linear time, not quadratic.
-  const size_t eager = std::min<size_t>(limits.max_request_line_bytes, limits.max_request_header_bytes);
   for (bool parse = true;;) {
     if (parse) {
       http::ParseError error;
-      const auto status = http::parse_request(client_.in.data(), runtime.limits, head, error);
+      const auto status = http::parse_request(client_.in.data(), parse_limits, head, error);
       if (status == http::ParseStatus::Complete) co_return true;
       if (status == http::ParseStatus::Error) {
         co_await reject(error.status);
