@@ -91,11 +91,9 @@ void Exchange::prepare(const http::RequestHead& head) {
   }
   body_done_ = framing_ == http::Framing::None;
   started_ = Clock::now();
-  if (decision_ && decision_->mirror >= 0) {
-    const auto& limits = runtime.config->limits;
-    if (client_.worker.mirrors_in_flight() >= limits.max_mirror_in_flight) {
-      generation_->stats().mirror_skip(decision_->rollout, MirrorSkip::InFlightLimit);
-    } else if (framing_ == http::Framing::Length && content_length_ > limits.max_mirror_body_bytes) {
+  // The in-flight limit is checked here (no copy to assemble) and again when the copy leaves.
+  if (decision_ && decision_->mirror >= 0 && !mirrors_full()) {
+    if (framing_ == http::Framing::Length && content_length_ > runtime.config->limits.max_mirror_body_bytes) {
       generation_->stats().mirror_skip(decision_->rollout, MirrorSkip::BodyTooLarge);
     } else {
       mirror_.emplace(MirrorCopy{static_cast<uint32_t>(decision_->mirror), decision_->route,
@@ -115,10 +113,19 @@ void Exchange::capture_for_mirror(std::string_view a, std::string_view b, std::s
   }
 }
 
+bool Exchange::mirrors_full() {
+  if (client_.worker.mirrors_in_flight() < generation_->runtime().config->limits.max_mirror_in_flight) {
+    return false;
+  }
+  generation_->stats().mirror_skip(decision_->rollout, MirrorSkip::InFlightLimit);
+  return true;
+}
+
 void Exchange::send_mirror() {
   if (!mirror_) return;
-  if (body_done_) spawn_mirror(client_.worker, *generation_, std::move(*mirror_));
-  mirror_.reset();  // a request not read to its end has no whole copy
+  // A request not read to its end has no whole copy.
+  if (body_done_ && !mirrors_full()) spawn_mirror(client_.worker, *generation_, std::move(*mirror_));
+  mirror_.reset();
 }
 
 void Exchange::record(Failure failure) {

@@ -76,6 +76,8 @@ class Exchange {
   void record(Failure failure);
   void capture_for_mirror(std::string_view a, std::string_view b = {}, std::string_view c = {});
   void send_mirror();
+  /// maxMirrorInFlight copies are out: this one is dropped (and counted).
+  bool mirrors_full();
   Failure upstream_error(const boost::system::error_code& ec) const;
   Clock::duration until_upstream_deadline() const;
 

@@ -478,5 +478,33 @@ TEST(RolloutMirrorTest, TheCopyLeavesOnlyOnceTheClientHasItsAnswer) {
   EXPECT_GE(copy.at - sent, 300ms) << "the copy reached the canary before stable had answered";
 }
 
+TEST(RolloutMirrorTest, TheInFlightLimitHoldsForCopiesWaitingOnTheirAnswers) {
+  // Copies leave after their answers, so the limit is checked then too: clients whose answers
+  // are all still pending must not each send a copy once they have them.
+  RecordingUpstream canary("v2");
+  canary.set_delay(5s);  // copies stay in flight for the rest of the test
+  constexpr int in_flight = 2, clients = 6;
+  RolloutRig rig(mirror_setup(canary, "100", get_api_match,
+                              "limits: {maxMirrorInFlight: " + std::to_string(in_flight) + "}", 1));
+  ASSERT_NO_FATAL_FAILURE(start_mirroring(rig));
+  std::vector<std::unique_ptr<RawClient>> open;
+  for (int i = 0; i < clients; ++i) {  // stable answers each after 300 ms: all are pending at once
+    open.push_back(std::make_unique<RawClient>(rig.port()));
+    ASSERT_TRUE(open.back()->send(request("GET", "/api/" + std::to_string(i) + "?delay_ms=300", "web.test")));
+  }
+  for (auto& client : open) ASSERT_EQ(side_of(client->read_response(5s)), "v1");
+  double skipped = 0;
+  const std::map<std::string, std::string> labels{{"rollout", "web"}};
+  EXPECT_TRUE(wait_until(
+      [&] {
+        skipped = metric_sum(parse_metrics(scrape(rig.admin())), "vane_mirror_skipped_total", labels);
+        return skipped == clients - in_flight;
+      },
+      2s))
+      << "vane_mirror_skipped_total{rollout=\"web\"} = " << skipped;
+  EXPECT_TRUE(wait_until([&] { return canary.count() == in_flight; }, 2s)) << canary.count();
+  EXPECT_LE(canary.max_open(), static_cast<size_t>(in_flight)) << "more copies in flight than the limit";
+}
+
 }  // namespace
 }  // namespace vane::it
