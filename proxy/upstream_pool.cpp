@@ -16,11 +16,12 @@ namespace {
 /// have come with an event (readiness.hpp).
 bool still_open(Stream& stream) {
   Socket& socket = stream.socket();
-  if (!stream.tls() && !readiness::maybe_readable(socket)) return true;
+  const bool plain = !stream.tls();
+  if (plain && !readiness::maybe_readable(socket)) return true;
   char byte;
   ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   const bool open = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-  if (open && !stream.tls()) readiness::found_empty(socket);
+  if (open && plain) readiness::found_empty(socket);
   return open;
 }
 

@@ -69,6 +69,8 @@ class Worker {
       if (worker->generations_.size() > 1) worker->release_generations();
     }, this);
   }
+  /// The current generation's runtime, valid until the next suspension: a reload may free it
+  /// then. Keep copies, or pin() the generation, across a co_await.
   const Runtime& runtime() const { return generations_.back()->runtime(); }
   const rollout::RoutingTable& table() const { return *table_; }
   /// The health snapshot's row for `upstream` of `generation`, valid until the next suspension;

@@ -73,7 +73,6 @@ State situation(const RolloutState& s) {
 
 // ---- handlers ----------------------------------------------------------------------------------
 
-
 void on_tick_idle(Context& c) { canary::expire_scale_down(c); }
 
 /// The preview may have become healthy; the progress deadline may have passed.

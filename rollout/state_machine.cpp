@@ -57,7 +57,6 @@ State situation(const RolloutState& s) {
 
 // ---- handlers ----------------------------------------------------------------------------------
 
-
 void on_tick_idle(Context& c) { expire_scale_down(c); }
 
 /// A setWeight step re-checks the canary's health and the progress deadline; a step run waits.
@@ -195,7 +194,6 @@ void on_analysis_done(Context& c) {
   if (c.event.analysis == AnalysisKind::Background) return on_background_done(c);
   // PrePromotion / PostPromotion belong to blue-green: nothing to do for a canary.
 }
-
 
 // ---- the table ---------------------------------------------------------------------------------
 
