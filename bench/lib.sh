@@ -208,21 +208,19 @@ CONF
   echo "$master $worker"
 }
 
-# start_haproxy PORT UP1 UP2 CORE MAXCONN [TLS_PORT] -> echoes its pid (one process, one thread).
-start_haproxy() {
-  local port=$1 up1=$2 up2=$3 core=$4 maxconn=$5 tls_port=${6:-} conf=$BENCH_WORKDIR/haproxy.cfg extra="" tls=""
-  [ -n "$tls_port" ] && tls="  bind 127.0.0.1:$tls_port ssl crt $BENCH_WORKDIR/tls.pem alpn http/1.1 ssl-min-ver TLSv1.2"
-  extra=$(haproxy_equal_headers)
+# haproxy_conf_head MAXCONN NAME: the global and defaults sections every HAProxy row shares (one
+# thread, long timeouts, connections to the upstreams reused), pid file NAME.pid.
+haproxy_conf_head() {
+  local maxconn=$1 limits=""
   # HAProxy wants 2 fds per maxconn; where the hard limit is lower (a container), start anyway:
   # the idle-connection test holds client connections only, each with one fd.
-  local limits=""
   [ $(( maxconn * 2 + 64 )) -gt "$(nofile_cap)" ] && limits="  no strict-limits"
-  cat >"$conf" <<CONF
+  cat <<CONF
 global
   nbthread 1
   maxconn $maxconn
 $limits
-  pidfile $BENCH_WORKDIR/haproxy.pid
+  pidfile $BENCH_WORKDIR/$2.pid
 defaults
   mode http
   timeout connect 5s
@@ -230,6 +228,16 @@ defaults
   timeout server 600s
   timeout http-keep-alive 600s
   http-reuse always
+CONF
+}
+
+# start_haproxy PORT UP1 UP2 CORE MAXCONN [TLS_PORT] -> echoes its pid (one process, one thread).
+start_haproxy() {
+  local port=$1 up1=$2 up2=$3 core=$4 maxconn=$5 tls_port=${6:-} conf=$BENCH_WORKDIR/haproxy.cfg extra="" tls=""
+  [ -n "$tls_port" ] && tls="  bind 127.0.0.1:$tls_port ssl crt $BENCH_WORKDIR/tls.pem alpn http/1.1 ssl-min-ver TLSv1.2"
+  extra=$(haproxy_equal_headers)
+  { haproxy_conf_head "$maxconn" haproxy
+    cat <<CONF
 frontend bench
   bind 127.0.0.1:$port
 $tls
@@ -240,6 +248,7 @@ backend app
   server s1 127.0.0.1:$up1
   server s2 127.0.0.1:$up2
 CONF
+  } >"$conf"
   local pid
   pid=$(start_pinned "$core" "$BENCH_WORKDIR/haproxy.out" haproxy -db -f "$conf")
   wait_http "http://127.0.0.1:$port/" 10 || { log "haproxy did not start: $(tail -3 "$BENCH_WORKDIR/haproxy.out" 2>/dev/null)"; return 1; }
@@ -390,22 +399,13 @@ backend canary
   server canary 127.0.0.1:$up2" ;;
     *) log "unknown haproxy variant $v"; return 1 ;;
   esac
-  cat >"$conf" <<CONF
-global
-  nbthread 1
-  maxconn 4096
-  pidfile $BENCH_WORKDIR/$name.pid
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 600s
-  timeout server 600s
-  timeout http-keep-alive 600s
-  http-reuse always
+  { haproxy_conf_head 4096 "$name"
+    cat <<CONF
 frontend bench
   bind 127.0.0.1:$port
 $backends
 CONF
+  } >"$conf"
   haproxy -c -q -f "$conf" >"$BENCH_WORKDIR/$name.test" 2>&1 \
     || { log "haproxy $v config invalid: $(tail -2 "$BENCH_WORKDIR/$name.test")"; return 1; }
   local pid
