@@ -115,6 +115,12 @@ nginx_temp_paths() {
   echo "client_body_temp_path $d/body; proxy_temp_path $d/proxy; fastcgi_temp_path $d/fcgi; uwsgi_temp_path $d/uwsgi; scgi_temp_path $d/scgi;"
 }
 
+# nginx_http_common NAME: the http-block lines every nginx here shares: no access log, its own
+# temp paths, client keep-alive without limit.
+nginx_http_common() {
+  printf '%s\n' 'access_log off;' "$(nginx_temp_paths "$1")" 'keepalive_requests 100000000;' 'keepalive_timeout 600s;'
+}
+
 # start_upstream NAME PORT CORE -> echoes the master pid. A fixed small 200, keep-alive without limit.
 # GET /__requests answers nginx's stub_status, whose third number is the requests served so far.
 start_upstream() {
@@ -122,10 +128,7 @@ start_upstream() {
   { nginx_common_conf "$name" 4096
     cat <<CONF
 http {
-  access_log off;
-  $(nginx_temp_paths "$name")
-  keepalive_requests 100000000;
-  keepalive_timeout 600s;
+  $(nginx_http_common "$name")
   server {
     listen 127.0.0.1:$port backlog=4096;
     location / { default_type text/plain; return 200 "ok\n"; }
@@ -177,10 +180,7 @@ start_nginx_proxy() {
   { nginx_common_conf nginx-proxy "$maxconn"
     cat <<CONF
 http {
-  access_log off;
-  $(nginx_temp_paths nginx-proxy)
-  keepalive_requests 100000000;
-  keepalive_timeout 600s;
+  $(nginx_http_common nginx-proxy)
   upstream app {
     server 127.0.0.1:$up1;
     server 127.0.0.1:$up2;
@@ -349,10 +349,7 @@ start_nginx_variant() {
   { nginx_common_conf "$name" 4096
     cat <<CONF
 http {
-  access_log off;
-  $(nginx_temp_paths "$name")
-  keepalive_requests 100000000;
-  keepalive_timeout 600s;
+  $(nginx_http_common "$name")
   upstream stable { server 127.0.0.1:$up1; keepalive 64; keepalive_requests 100000000; keepalive_timeout 600s; }
   upstream canary { server 127.0.0.1:$up2; keepalive 64; keepalive_requests 100000000; keepalive_timeout 600s; }
   $pool
