@@ -283,19 +283,24 @@ routes:
   - {name: all, match: {pathPrefix: /}, upstream: app}
 CONF
   rm -f "$ready"
-  local pid deadline=$((SECONDS + 15))
-  pid=$(start_pinned "$core" "$BENCH_WORKDIR/vane.out" "$bin" run -c "$conf" --ready-file "$ready")
+  launch_vane "$bin" "$conf" "$ready" "$BENCH_WORKDIR/vane.out" "$core" vane
+}
+
+# launch_vane BIN CONF READY OUT CORE LABEL -> echoes "PID LISTENER_ADDR" once vane has written its
+# ready file and answers 200 on listener "bench"; else logs why (as LABEL), stops it, fails.
+launch_vane() {
+  local bin=$1 conf=$2 ready=$3 out=$4 core=$5 label=$6 pid addr deadline=$((SECONDS + 15))
+  pid=$(start_pinned "$core" "$out" "$bin" run -c "$conf" --ready-file "$ready")
   while [ "$SECONDS" -lt "$deadline" ] && [ ! -s "$ready" ]; do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  [ -s "$ready" ] || { log "vane did not become ready: $(tail -3 "$BENCH_WORKDIR/vane.out" 2>/dev/null)"; kill "$pid" 2>/dev/null; return 1; }
+  [ -s "$ready" ] || { log "$label did not become ready: $(tail -3 "$out" 2>/dev/null)"; kill "$pid" 2>/dev/null; return 1; }
   sleep 0.2  # the ready file may be written in pieces
-  local addr
   addr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listeners"]["bench"])' "$ready" 2>/dev/null) \
-    || { log "vane ready file unreadable: $(cat "$ready")"; kill "$pid" 2>/dev/null; return 1; }
+    || { log "$label ready file unreadable: $(cat "$ready")"; kill "$pid" 2>/dev/null; return 1; }
   if ! wait_http "http://$addr/" 10; then
-    log "vane does not answer 200 on http://$addr/$(kill -0 "$pid" 2>/dev/null || echo " (it exited)"): $(tail -3 "$BENCH_WORKDIR/vane.out")"
+    log "$label does not answer 200 on http://$addr/$(kill -0 "$pid" 2>/dev/null || echo " (it exited)"): $(tail -3 "$out")"
     kill "$pid" 2>/dev/null
     return 1
   fi
@@ -522,18 +527,9 @@ start_vane_variant() {
   done
   rm -rf "$ready" "$BENCH_WORKDIR/vane-$v-state"
   cp "$conf.stable" "$conf"
-  local pid deadline=$((SECONDS + 15))
-  pid=$(start_pinned "$core" "$BENCH_WORKDIR/$name.out" "$bin" run -c "$conf" --ready-file "$ready")
-  while [ "$SECONDS" -lt "$deadline" ] && [ ! -s "$ready" ]; do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -s "$ready" ] || { log "vane $v did not become ready: $(tail -3 "$BENCH_WORKDIR/$name.out" 2>/dev/null)"; kill "$pid" 2>/dev/null; return 1; }
-  sleep 0.2  # the ready file may be written in pieces
-  local addr
-  addr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listeners"]["bench"])' "$ready" 2>/dev/null) \
-    || { log "vane $v ready file unreadable: $(cat "$ready")"; kill "$pid" 2>/dev/null; return 1; }
-  wait_http "http://$addr/" 10 || { log "vane $v does not answer 200 on http://$addr/: $(tail -3 "$BENCH_WORKDIR/$name.out")"; kill "$pid" 2>/dev/null; return 1; }
+  local pid addr deadline
+  read -r pid addr < <(launch_vane "$bin" "$conf" "$ready" "$BENCH_WORKDIR/$name.out" "$core" "vane $v") || true
+  [ -n "${addr:-}" ] || return 1
   # The rollout: desired canary, by reload (vane may also see the file change by itself: replace
   # the file in one rename so that it never reads half of it).
   cp "$conf.canary" "$conf.new" && mv -f "$conf.new" "$conf"
