@@ -135,7 +135,10 @@ TEST(RolloutAnalysisTest, ACanaryTwoHundredMillisecondsSlowerIsAbortedOnLatencyA
   const json::value metric = metric_of(runs[0], "p95");
   const auto measurements = field(metric, "measurements");
   ASSERT_TRUE(measurements.is_array() && !measurements.get_array().empty()) << json::serialize(metric);
-  EXPECT_GE(std::stod(str(field(measurements.get_array().back(), "value"))), 0.2) << json::serialize(metric);
+  // The histogram reports a bucket's middle (analysis/latency_histogram.hpp): at 200 ms a bucket
+  // is 2 ms wide, so 200.0–200.7 ms reads 199.7 ms. Its stated precision is 1/128.
+  EXPECT_GE(std::stod(str(field(measurements.get_array().back(), "value"))), 0.2 * (1 - 1.0 / 128))
+      << json::serialize(metric);
   EXPECT_NE(str(field(runs[0], "message")).find("baseline"), std::string::npos) << json::serialize(runs[0]);
 }
 
