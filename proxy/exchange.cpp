@@ -5,10 +5,10 @@
 
 #include "proxy/http/chunked_decoder.hpp"
 #include "proxy/http/parser.hpp"
-#include "proxy/io.hpp"
-#include "proxy/readiness.hpp"
-#include "proxy/request_id.hpp"
-#include "proxy/responses.hpp"
+#include "proxy/net/io.hpp"
+#include "proxy/net/readiness.hpp"
+#include "proxy/http/request_id.hpp"
+#include "proxy/http/responses.hpp"
 #include "proxy/worker.hpp"
 #include "proxy/worker_stats.hpp"
 
@@ -33,7 +33,7 @@ bool find_header(const void* context, std::string_view name, std::string_view& v
 
 }  // namespace
 
-Exchange::Exchange(Client& client, const http::RequestHead& head)
+Exchange::Exchange(Downstream& client, const http::RequestHead& head)
     : client_(client),
       generation_(client.worker.pin()),
       from_upstream_(client.worker.buffers()),
@@ -45,7 +45,7 @@ Exchange::Exchange(Client& client, const http::RequestHead& head)
 Exchange::~Exchange() { finish_upstream(false); }
 
 void Exchange::prepare(const http::RequestHead& head) {
-  const Runtime& runtime = generation_->runtime();
+  const ConfigSnapshot& snapshot = generation_->snapshot();
   const rollout::RequestView view{head.method, head.host, head.path, &head, &find_header};
   const uint64_t random = client_.worker.random().next();
   const auto& table = client_.worker.table();
@@ -77,15 +77,15 @@ void Exchange::prepare(const http::RequestHead& head) {
   }
   if (request_id_.empty()) {
     char uuid[36];
-    auto id = make_uuid_v4(client_.worker.random(), uuid);
+    auto id = http::make_uuid_v4(client_.worker.random(), uuid);
     std::memcpy(request_id_buf_, id.data(), id.size());
     request_id_ = {request_id_buf_, id.size()};
   }
   if (decision_) {
-    const auto& endpoints = runtime.endpoints[decision_->upstream];
-    ForwardInfo info{client_.address, client_.stream.tls() ? "https" : "http", request_id_,
+    const auto& endpoints = snapshot.endpoints[decision_->upstream];
+    http::ForwardInfo info{client_.address, client_.stream.tls() ? "https" : "http", request_id_,
                      endpoints.empty() ? std::string_view{} : endpoints.front().authority};
-    write_request_head(head, info, request_head_);
+    http::write_request_head(head, info, request_head_);
     request_pending_ = true;
     pool_ = &generation_->pool(decision_->upstream);
   }
@@ -93,7 +93,7 @@ void Exchange::prepare(const http::RequestHead& head) {
   started_ = Clock::now();
   // The in-flight limit is checked here (no copy to assemble) and again when the copy leaves.
   if (decision_ && decision_->mirror >= 0 && !mirrors_full()) {
-    if (framing_ == http::Framing::Length && content_length_ > runtime.config->limits.max_mirror_body_bytes) {
+    if (framing_ == http::Framing::Length && content_length_ > snapshot.config->limits.max_mirror_body_bytes) {
       generation_->stats().mirror_skip(decision_->rollout, MirrorSkip::BodyTooLarge);
     } else {
       mirror_.emplace(MirrorCopy{static_cast<uint32_t>(decision_->mirror), decision_->route,
@@ -106,7 +106,7 @@ void Exchange::prepare(const http::RequestHead& head) {
 void Exchange::capture_for_mirror(std::string_view a, std::string_view b, std::string_view c) {
   if (!mirror_) return;
   mirror_->request.append(a).append(b).append(c);
-  const auto& limits = generation_->runtime().config->limits;
+  const auto& limits = generation_->snapshot().config->limits;
   if (mirror_->request.size() > limits.max_mirror_body_bytes + request_head_.size() + 32) {
     generation_->stats().mirror_skip(decision_->rollout, MirrorSkip::BodyTooLarge);
     mirror_.reset();
@@ -114,7 +114,7 @@ void Exchange::capture_for_mirror(std::string_view a, std::string_view b, std::s
 }
 
 bool Exchange::mirrors_full() {
-  if (client_.worker.mirrors_in_flight() < generation_->runtime().config->limits.max_mirror_in_flight) {
+  if (client_.worker.mirrors_in_flight() < generation_->snapshot().config->limits.max_mirror_in_flight) {
     return false;
   }
   generation_->stats().mirror_skip(decision_->rollout, MirrorSkip::InFlightLimit);
@@ -154,7 +154,7 @@ void Exchange::log_access() {
 }
 
 Task<bool> Exchange::run() {
-  const auto& limits = generation_->runtime().config->limits;
+  const auto& limits = generation_->snapshot().config->limits;
   if (!decision_) co_return co_await answer(Failure::NoRoute);
   if (framing_ == http::Framing::Length && content_length_ > limits.max_request_body_bytes) {
     co_return co_await answer(Failure::TooLarge);
@@ -171,7 +171,7 @@ Task<bool> Exchange::run() {
 }
 
 Task<Exchange::Failure> Exchange::forward() {
-  const config::Config& config = *generation_->runtime().config;
+  const config::Config& config = *generation_->snapshot().config;
   const config::Upstream* upstream = &config.upstreams[decision_->upstream];
   // Retries (SPEC §3): idempotent requests whose body is empty, on another endpoint, before any
   // response byte went to the client. A kept-alive connection the upstream closed just before our
@@ -271,7 +271,7 @@ bool Exchange::listed(const std::vector<config::FailureKind>& on, Failure failur
 }
 
 Task<Exchange::Failure> Exchange::open_upstream() {
-  const auto& upstream = generation_->runtime().config->upstreams[decision_->upstream];
+  const auto& upstream = generation_->snapshot().config->upstreams[decision_->upstream];
   const Clock::time_point wait_until = Clock::now() + upstream.connect_timeout;
   for (;;) {
     std::optional<Stream> idle;
@@ -297,7 +297,7 @@ Task<Exchange::Failure> Exchange::open_upstream() {
                                                           until_upstream_deadline()));
     auto [ec] = co_await upstream_->socket().async_connect(endpoint_->target->address, use_tuple);
     if (!ec && !endpoint_->target->tls_name.empty()) {  // https://: the same deadline covers TLS
-      const auto& tls = generation_->runtime().upstream_tls[decision_->upstream];
+      const auto& tls = generation_->snapshot().upstream_tls[decision_->upstream];
       ec = co_await upstream_->client_handshake(tls, endpoint_->target->tls_name);
     }
     if (ec) {
@@ -329,7 +329,7 @@ Task<Exchange::Failure> Exchange::send_request() {
   if (framing_ == http::Framing::None) co_return co_await write_upstream({});
   if (expect_continue_) {
     expect_continue_ = false;
-    const auto ec = co_await write_all(client_.stream, kContinue);
+    const auto ec = co_await write_all(client_.stream, http::kContinue);
     if (ec) co_return Failure::ClientGone;
   }
   if (framing_ == http::Framing::Length) co_return co_await send_length_body();
@@ -356,7 +356,7 @@ Task<Exchange::Failure> Exchange::send_length_body() {
 }
 
 Task<Exchange::Failure> Exchange::send_chunked_body() {
-  const auto& limits = generation_->runtime().config->limits;
+  const auto& limits = generation_->snapshot().config->limits;
   http::ChunkedDecoder decoder(limits.max_request_line_bytes, limits.max_request_header_bytes);
   for (;;) {
     if (client_.in.empty()) {
@@ -381,7 +381,7 @@ Task<Exchange::Failure> Exchange::send_chunked_body() {
 }
 
 Task<Exchange::Failure> Exchange::read_client(Phase phase) {
-  const auto& limits = generation_->runtime().config->limits;
+  const auto& limits = generation_->snapshot().config->limits;
   client_.arm(phase, std::min<Clock::duration>(limits.request_body_timeout, until_upstream_deadline()));
   size_t room = 0;
   char* at = client_.in.prepare(room);
@@ -441,10 +441,10 @@ Task<Exchange::Failure> Exchange::read_response_head() {
   response_framing_ = response.framing;
   response_length_ = response.content_length;
   upstream_keep_alive_ = response.keep_alive;
-  client_framing_ = client_framing(response, minor_version_);
-  keep_alive_ = client_keep_alive_ && client_framing_ != ClientFraming::Close && body_done_ &&
+  client_framing_ = http::client_framing(response, minor_version_);
+  keep_alive_ = client_keep_alive_ && client_framing_ != http::ClientFraming::Close && body_done_ &&
                 !client_.worker.draining();
-  write_response_head(response, client_framing_, request_id_, keep_alive_, minor_version_,
+  http::write_response_head(response, client_framing_, request_id_, keep_alive_, minor_version_,
                       response_head_, extra_fields_);
   from_upstream_.consume(response.head_bytes);
   response_pending_ = true;
@@ -452,7 +452,7 @@ Task<Exchange::Failure> Exchange::read_response_head() {
 }
 
 Task<Exchange::Failure> Exchange::relay_response() {
-  const ClientFraming framing = client_framing_;
+  const http::ClientFraming framing = client_framing_;
   switch (response_framing_) {
     case http::Framing::None:
       break;
@@ -485,7 +485,7 @@ Task<Exchange::Failure> Exchange::relay_response() {
   co_return Failure::None;
 }
 
-Task<Exchange::Failure> Exchange::relay_chunked(ClientFraming framing) {
+Task<Exchange::Failure> Exchange::relay_chunked(http::ClientFraming framing) {
   http::ChunkedDecoder decoder;
   for (;;) {
     if (from_upstream_.empty()) {
@@ -495,21 +495,21 @@ Task<Exchange::Failure> Exchange::relay_chunked(ClientFraming framing) {
     if (step.status == http::ChunkedDecoder::Status::Error) co_return Failure::Protocol;
     if (step.status == http::ChunkedDecoder::Status::Data) {
       char line[24];
-      const bool chunked = framing == ClientFraming::Chunked;
+      const bool chunked = framing == http::ClientFraming::Chunked;
       auto size = chunked ? http::chunk_size_line(step.data.size(), line) : std::string_view{};
       Failure f = co_await write_client(size, step.data, chunked ? "\r\n" : "");
       if (f != Failure::None) co_return f;
     }
     from_upstream_.consume(step.consumed);
     if (step.status == http::ChunkedDecoder::Status::Done) {
-      if (framing == ClientFraming::Chunked) co_return co_await write_client(http::kLastChunk);
+      if (framing == http::ClientFraming::Chunked) co_return co_await write_client(http::kLastChunk);
       co_return Failure::None;
     }
   }
 }
 
-Task<Exchange::Failure> Exchange::relay_until_close(ClientFraming framing) {
-  const bool chunked = framing == ClientFraming::Chunked;
+Task<Exchange::Failure> Exchange::relay_until_close(http::ClientFraming framing) {
+  const bool chunked = framing == http::ClientFraming::Chunked;
   for (;;) {
     if (from_upstream_.empty()) {
       Failure f = co_await read_upstream();
@@ -570,7 +570,7 @@ Task<bool> Exchange::answer(Failure failure) {
   log_access();
   // The connection stays usable only when the request was read to its end.
   const bool keep = keep_alive_ && body_done_ && !client_.worker.draining();
-  auto ec = co_await write_all(client_.stream, canned_response(status, !keep));
+  auto ec = co_await write_all(client_.stream, http::canned_response(status, !keep));
   co_return keep && !ec;
 }
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/client.hpp"
+#include "proxy/downstream.hpp"
 #include "proxy/generation.hpp"
-#include "proxy/head_writer.hpp"
+#include "proxy/http/head_writer.hpp"
 #include "proxy/http/message.hpp"
 #include "proxy/mirror.hpp"
 #include "proxy/upstream_pool.hpp"
@@ -22,7 +22,7 @@ class Exchange {
  public:
   /// `head` is the parsed request at the start of `client.in`; it is read only before the first
   /// suspension (its views die when the buffer is next filled).
-  Exchange(Client& client, const http::RequestHead& head);
+  Exchange(Downstream& client, const http::RequestHead& head);
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
   ~Exchange();
@@ -68,8 +68,8 @@ class Exchange {
   Task<Failure> write_upstream(std::string_view a, std::string_view b = {}, std::string_view c = {});
   Task<Failure> read_response_head();
   Task<Failure> relay_response();
-  Task<Failure> relay_chunked(ClientFraming framing);
-  Task<Failure> relay_until_close(ClientFraming framing);
+  Task<Failure> relay_chunked(http::ClientFraming framing);
+  Task<Failure> relay_until_close(http::ClientFraming framing);
   Task<Failure> write_client(std::string_view a, std::string_view b = {}, std::string_view c = {});
   Task<bool> answer(Failure failure);
   void finish_upstream(bool reusable);
@@ -81,7 +81,7 @@ class Exchange {
   Failure upstream_error(const boost::system::error_code& ec) const;
   Clock::duration until_upstream_deadline() const;
 
-  Client& client_;
+  Downstream& client_;
   GenerationPin generation_;  ///< the config this request runs on, to its end
   // What the rest of the exchange needs from the head, copied before the first suspension.
   std::optional<rollout::RoutingDecision> decision_;
@@ -103,7 +103,7 @@ class Exchange {
   std::optional<Timer> slot_timer_;  ///< only while waiting for a free connection
   bool reused_ = false;
   Buffer from_upstream_;
-  // The heads live in the connection's Client and are reused: no allocation per request.
+  // The heads live in the connection's Downstream and are reused: no allocation per request.
   std::string& request_head_;   ///< the head sent upstream (again on a retry)
   std::string& response_head_;  ///< the head sent to the client
   std::string extra_fields_;    ///< field lines vane adds to the response (Set-Cookie)
@@ -116,7 +116,7 @@ class Exchange {
   int status_ = 0;
   uint64_t response_length_ = 0;
   http::Framing response_framing_ = http::Framing::None;
-  ClientFraming client_framing_ = ClientFraming::None;
+  http::ClientFraming client_framing_ = http::ClientFraming::None;
   Clock::time_point upstream_deadline_;
   Clock::time_point started_;
   std::optional<MirrorCopy> mirror_;  ///< the copy being assembled while the body streams

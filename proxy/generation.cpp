@@ -4,13 +4,13 @@
 
 namespace vane::proxy {
 
-Generation::Generation(GenerationSpec spec, uint32_t worker_count) : spec_(std::move(spec)) {
+Generation::Generation(GenerationParts spec, uint32_t worker_count) : spec_(std::move(spec)) {
   const auto& upstreams = config().upstreams;
   pools_.reserve(upstreams.size());
   for (size_t i = 0; i < upstreams.size(); ++i) {
     // Each worker may open its share of maxConnectionsPerEndpoint: no shared counter needed.
     const uint32_t limit = upstreams[i].max_connections_per_endpoint;
-    pools_.emplace_back(spec_.runtime->endpoints[i], (limit + worker_count - 1) / worker_count);
+    pools_.emplace_back(spec_.snapshot->endpoints[i], (limit + worker_count - 1) / worker_count);
   }
 }
 

@@ -1,4 +1,4 @@
-// One configuration as a worker runs it: the Runtime, its upstream pools, and where outcomes are
+// One configuration as a worker runs it: the ConfigSnapshot, its upstream pools, and where outcomes are
 // recorded. A reload hands every worker a new generation; requests already running finish on the
 // one they started with, which is freed when its last user is done. Worker thread only, except
 // the shard and stats, which the control thread reads.
@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "analysis/outcome_shard.hpp"
-#include "proxy/deadline.hpp"
-#include "proxy/runtime.hpp"
+#include "proxy/net/deadline.hpp"
+#include "proxy/config_snapshot.hpp"
 #include "proxy/stats_layout.hpp"
 #include "proxy/upstream_pool.hpp"
 #include "proxy/worker_stats.hpp"
@@ -18,8 +18,8 @@
 namespace vane::proxy {
 
 /// What the control thread builds for each worker on start and on every reload.
-struct GenerationSpec {
-  std::shared_ptr<const Runtime> runtime;
+struct GenerationParts {
+  std::shared_ptr<const ConfigSnapshot> snapshot;
   std::shared_ptr<const StatsLayout> layout;
   std::shared_ptr<analysis::OutcomeShard> shard;  ///< this worker's; read by the control thread
   std::shared_ptr<WorkerStats> stats;             ///< likewise
@@ -27,10 +27,10 @@ struct GenerationSpec {
 
 class Generation {
  public:
-  Generation(GenerationSpec spec, uint32_t worker_count);
+  Generation(GenerationParts spec, uint32_t worker_count);
 
-  const Runtime& runtime() const { return *spec_.runtime; }
-  const config::Config& config() const { return *spec_.runtime->config; }
+  const ConfigSnapshot& snapshot() const { return *spec_.snapshot; }
+  const config::Config& config() const { return *spec_.snapshot->config; }
   UpstreamPool& pool(uint32_t upstream) { return pools_[upstream]; }
   WorkerStats& stats() { return *spec_.stats; }
 
@@ -46,7 +46,7 @@ class Generation {
   void clear_idle();
 
  private:
-  GenerationSpec spec_;
+  GenerationParts spec_;
   std::vector<UpstreamPool> pools_;
   uint64_t users_ = 0;
 };

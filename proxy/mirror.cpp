@@ -3,11 +3,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
-#include "proxy/buffer.hpp"
-#include "proxy/deadline.hpp"
+#include "proxy/net/buffer.hpp"
+#include "proxy/net/deadline.hpp"
 #include "proxy/http/chunked_decoder.hpp"
 #include "proxy/http/parser.hpp"
-#include "proxy/io.hpp"
+#include "proxy/net/io.hpp"
 #include "proxy/worker.hpp"
 
 namespace vane::proxy {
@@ -57,11 +57,11 @@ Task<bool> Mirror::connect() {
   }
   if (grant != UpstreamPool::Grant::Open) co_return false;
   socket_.emplace(worker_.executor());
-  const auto& upstream = generation_->runtime().config->upstreams[copy_.upstream];
+  const auto& upstream = generation_->snapshot().config->upstreams[copy_.upstream];
   deadline_.arm(upstream.connect_timeout);
   auto [ec] = co_await socket_->socket().async_connect(endpoint_->target->address, use_tuple);
   if (!ec && !endpoint_->target->tls_name.empty()) {  // https://: the same deadline covers TLS
-    const auto& tls = generation_->runtime().upstream_tls[copy_.upstream];
+    const auto& tls = generation_->snapshot().upstream_tls[copy_.upstream];
     ec = co_await socket_->client_handshake(tls, endpoint_->target->tls_name);
   }
   if (ec) co_return false;
@@ -115,7 +115,7 @@ Task<bool> Mirror::skip_body(const http::ResponseHead& head) {
 
 /// Sends the copy and reads its answer. The status, or 0 on an upstream failure.
 Task<int> Mirror::exchange() {
-  const auto& upstream = generation_->runtime().config->upstreams[copy_.upstream];
+  const auto& upstream = generation_->snapshot().config->upstreams[copy_.upstream];
   deadline_.arm(upstream.timeout);
   auto ec = co_await write_all(*socket_, copy_.request);
   if (ec) co_return 0;

@@ -4,10 +4,10 @@
 
 #include "proxy/exchange.hpp"
 #include "proxy/http/parser.hpp"
-#include "proxy/io.hpp"
+#include "proxy/net/io.hpp"
 #include "proxy/log.hpp"
-#include "proxy/readiness.hpp"
-#include "proxy/responses.hpp"
+#include "proxy/net/readiness.hpp"
+#include "proxy/http/responses.hpp"
 #include "proxy/worker.hpp"
 
 namespace vane::proxy {
@@ -26,10 +26,10 @@ Session::Session(Worker& worker, Socket socket, size_t listener)
   client_.stream.socket().non_blocking(true, ignored);
   client_.stream.socket().set_option(tcp::no_delay(true), ignored);
   // The certificates of the current config; the connection keeps them to its end.
-  const Runtime& runtime = worker.runtime();
-  tls_ = runtime.config->listeners[listener_].tls.has_value();
-  if (tls_ && listener_ < runtime.listener_tls.size() && runtime.listener_tls[listener_]) {
-    client_.stream.start_server_tls(runtime.listener_tls[listener_]);
+  const ConfigSnapshot& snapshot = worker.snapshot();
+  tls_ = snapshot.config->listeners[listener_].tls.has_value();
+  if (tls_ && listener_ < snapshot.listener_tls.size() && snapshot.listener_tls[listener_]) {
+    client_.stream.start_server_tls(snapshot.listener_tls[listener_]);
   } else if (!tls_) {
     readiness::watch_peer_close(client_.stream.socket());
   }
@@ -63,7 +63,7 @@ Task<void> Session::run() {
 /// and sends nothing (or stalls mid-handshake) is closed quietly, like one that sends no request.
 Task<bool> Session::handshake() {
   if (!client_.stream.tls()) co_return false;  // its certificates failed to load: logged then
-  client_.arm(Phase::Idle, client_.worker.runtime().config->limits.request_header_timeout);
+  client_.arm(Phase::Idle, client_.worker.snapshot().config->limits.request_header_timeout);
   const auto ec = co_await client_.stream.handshake();
   co_return !ec;
 }
@@ -73,14 +73,14 @@ Task<bool> Session::read_head(bool first) {
     const bool readable = co_await wait_readable(first);
     if (!readable) co_return false;
   }
-  // Copies, not references: a reload may replace the worker's runtime while a read below waits.
+  // Copies, not references: a reload may replace the worker's snapshot while a read below waits.
   http::Limits parse_limits;
   size_t most = 0;   // the buffer may grow to hold this much head
   size_t eager = 0;  // past this many bytes, parse without waiting for a line end
   {
-    const Runtime& runtime = client_.worker.runtime();
-    const auto& limits = runtime.config->limits;
-    parse_limits = runtime.limits;
+    const ConfigSnapshot& snapshot = client_.worker.snapshot();
+    const auto& limits = snapshot.config->limits;
+    parse_limits = snapshot.limits;
     client_.arm(Phase::Head, limits.request_header_timeout);
     most = std::max<size_t>(limits.max_request_header_bytes, limits.max_request_line_bytes + 2) + 2;
     eager = std::min<size_t>(limits.max_request_line_bytes, limits.max_request_header_bytes);
@@ -117,7 +117,7 @@ Task<bool> Session::read_head(bool first) {
 /// Waits for the next request's first byte without holding a buffer, so that idle keep-alive
 /// connections cost only their socket and this coroutine.
 Task<bool> Session::wait_readable(bool first) {
-  const auto& limits = client_.worker.runtime().config->limits;
+  const auto& limits = client_.worker.snapshot().config->limits;
   client_.arm(Phase::Idle, first ? limits.request_header_timeout : limits.idle_timeout);
   if (client_.stream.tls()) {
     // TLS may already hold the next request's bytes (read with the last record) where the
@@ -135,7 +135,7 @@ Task<bool> Session::wait_readable(bool first) {
 
 Task<void> Session::reject(int status) {
   client_.arm(Phase::Head, std::chrono::seconds(5));
-  co_await write_all(client_.stream, canned_response(status, true));
+  co_await write_all(client_.stream, http::canned_response(status, true));
   co_await linger_close();
 }
 

@@ -3,7 +3,7 @@
 // one coroutine on its worker thread.
 #pragma once
 
-#include "proxy/client.hpp"
+#include "proxy/downstream.hpp"
 #include "proxy/net/types.hpp"
 
 namespace vane::proxy {
@@ -26,7 +26,7 @@ class Session {
   Task<void> reject(int status);
   Task<void> linger_close();
 
-  Client client_;
+  Downstream client_;
   size_t listener_;
   bool tls_ = false;  ///< a TLS listener
 };

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "proxy/readiness.hpp"
+#include "proxy/net/readiness.hpp"
 
 namespace vane::proxy {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "proxy/net/stream.hpp"
 #include "proxy/net/types.hpp"
-#include "proxy/runtime.hpp"
+#include "proxy/config_snapshot.hpp"
 
 namespace vane::proxy {
 
@@ -17,7 +17,7 @@ class UpstreamPool {
  public:
   struct Endpoint {
     const ResolvedEndpoint* target;
-    uint32_t index = 0;        ///< of `target` in Runtime::endpoints[upstream] (health indices)
+    uint32_t index = 0;        ///< of `target` in ConfigSnapshot::endpoints[upstream] (health indices)
     std::vector<Stream> idle;  ///< most recently used last
     uint32_t open = 0;         ///< connections counted against the limit, idle ones included
     uint64_t success_batch = 0;  ///< the worker's outcome batch that last got a success from here

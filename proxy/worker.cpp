@@ -25,7 +25,7 @@ uint64_t seed() {
 
 }  // namespace
 
-Worker::Worker(uint32_t index, uint32_t worker_count, size_t listeners, GenerationSpec generation,
+Worker::Worker(uint32_t index, uint32_t worker_count, size_t listeners, GenerationParts generation,
                std::shared_ptr<const rollout::RoutingTable> table)
     : index_(index),
       worker_count_(worker_count),
@@ -94,7 +94,7 @@ void Worker::set_table(std::shared_ptr<const rollout::RoutingTable> table) {
   net::post(io_, [this, table = std::move(table)]() mutable { table_ = std::move(table); });
 }
 
-void Worker::reload(GenerationSpec generation, std::shared_ptr<const rollout::RoutingTable> table) {
+void Worker::reload(GenerationParts generation, std::shared_ptr<const rollout::RoutingTable> table) {
   net::post(io_, [this, generation = std::move(generation), table = std::move(table)]() mutable {
     generations_.push_back(std::make_unique<Generation>(std::move(generation), worker_count_));
     table_ = std::move(table);
@@ -104,21 +104,21 @@ void Worker::reload(GenerationSpec generation, std::shared_ptr<const rollout::Ro
 
 void Worker::set_health(std::shared_ptr<const HealthSnapshot> snapshot) {
   net::post(io_, [this, snapshot = std::move(snapshot)]() mutable {
-    if (health_ && health_->runtime != snapshot->runtime) previous_health_ = std::move(health_);
+    if (health_ && health_->config_snapshot != snapshot->config_snapshot) previous_health_ = std::move(health_);
     health_ = std::move(snapshot);
   });
 }
 
 const std::vector<bool>* Worker::usable(const Generation& generation, uint32_t upstream) const {
-  const Runtime* runtime = &generation.runtime();
-  const HealthSnapshot* snapshot = nullptr;
-  if (health_ && health_->runtime == runtime) {
-    snapshot = health_.get();
-  } else if (previous_health_ && previous_health_->runtime == runtime) {
-    snapshot = previous_health_.get();
+  const ConfigSnapshot* config = &generation.snapshot();
+  const HealthSnapshot* health = nullptr;
+  if (health_ && health_->config_snapshot == config) {
+    health = health_.get();
+  } else if (previous_health_ && previous_health_->config_snapshot == config) {
+    health = previous_health_.get();
   }
-  if (!snapshot || upstream >= snapshot->usable.size()) return nullptr;
-  return &snapshot->usable[upstream];
+  if (!health || upstream >= health->usable.size()) return nullptr;
+  return &health->usable[upstream];
 }
 
 void Worker::report_outcome(const Generation& generation, uint32_t upstream,
@@ -127,7 +127,7 @@ void Worker::report_outcome(const Generation& generation, uint32_t upstream,
   // Successes in a row change nothing after the first: one per endpoint and batch is enough.
   if (!failure && endpoint.success_batch == outcome_batch_) return;
   endpoint.success_batch = failure ? 0 : outcome_batch_;
-  outcomes_.push_back(PassiveOutcome{&generation.runtime(), upstream, endpoint.index, failure});
+  outcomes_.push_back(PassiveOutcome{&generation.snapshot(), upstream, endpoint.index, failure});
 }
 
 void Worker::flush_outcomes() {

@@ -14,20 +14,20 @@
 #include <vector>
 
 #include "proxy/access_log.hpp"
-#include "proxy/buffer.hpp"
-#include "proxy/deadline.hpp"
-#include "proxy/endpoint_health.hpp"
+#include "proxy/net/buffer.hpp"
+#include "proxy/net/deadline.hpp"
+#include "proxy/health_snapshot.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/http/message.hpp"
 #include "proxy/net/types.hpp"
-#include "proxy/request_id.hpp"
+#include "proxy/http/request_id.hpp"
 #include "rollout/routing_table.hpp"
 
 namespace vane::proxy {
 
 class Worker {
  public:
-  Worker(uint32_t index, uint32_t worker_count, size_t listeners, GenerationSpec generation,
+  Worker(uint32_t index, uint32_t worker_count, size_t listeners, GenerationParts generation,
          std::shared_ptr<const rollout::RoutingTable> table);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -42,7 +42,7 @@ class Worker {
   /// Thread-safe: routing from now on follows `table` (requests in flight keep their decision).
   void set_table(std::shared_ptr<const rollout::RoutingTable> table);
   /// Thread-safe: a reloaded config and the table for it; requests in flight finish on the old.
-  void reload(GenerationSpec generation, std::shared_ptr<const rollout::RoutingTable> table);
+  void reload(GenerationParts generation, std::shared_ptr<const rollout::RoutingTable> table);
   /// Thread-safe: which endpoints may take traffic from now on (see usable()).
   void set_health(std::shared_ptr<const HealthSnapshot> snapshot);
   /// Where this worker's passive outcomes go, a batch per tick (called on the worker thread; it
@@ -69,12 +69,12 @@ class Worker {
       if (worker->generations_.size() > 1) worker->release_generations();
     }, this);
   }
-  /// The current generation's runtime, valid until the next suspension: a reload may free it
+  /// The current generation's snapshot, valid until the next suspension: a reload may free it
   /// then. Keep copies, or pin() the generation, across a co_await.
-  const Runtime& runtime() const { return generations_.back()->runtime(); }
+  const ConfigSnapshot& snapshot() const { return generations_.back()->snapshot(); }
   const rollout::RoutingTable& table() const { return *table_; }
   /// The health snapshot's row for `upstream` of `generation`, valid until the next suspension;
-  /// null (every endpoint usable) when no snapshot was made for that generation's Runtime.
+  /// null (every endpoint usable) when no snapshot was made for that generation's ConfigSnapshot.
   const std::vector<bool>* usable(const Generation& generation, uint32_t upstream) const;
   /// One upstream attempt's outcome on `endpoint` (a pool endpoint of `generation`), batched
   /// for the control thread: no lock, no shared atomic. `failure`: a 5xx answer, connect
@@ -83,7 +83,7 @@ class Worker {
                       UpstreamPool::Endpoint& endpoint, bool failure);
   BufferPool& buffers() { return buffers_; }
   DeadlineList& deadlines() { return deadlines_; }
-  Random& random() { return random_; }
+  http::Random& random() { return random_; }
   /// Scratch heads: valid only between a parse and the next suspension.
   http::RequestHead& request_scratch() { return request_; }
   http::ResponseHead& response_scratch() { return response_; }
@@ -116,7 +116,7 @@ class Worker {
   uint32_t worker_count_;
   std::list<std::unique_ptr<Generation>> generations_;  ///< the current one last
   std::shared_ptr<const rollout::RoutingTable> table_;
-  /// The newest health snapshot, and the newest one of the Runtime before it (for requests on
+  /// The newest health snapshot, and the newest one of the ConfigSnapshot before it (for requests on
   /// the previous generation, and for the moment between a new snapshot and its generation).
   std::shared_ptr<const HealthSnapshot> health_;
   std::shared_ptr<const HealthSnapshot> previous_health_;
@@ -127,7 +127,7 @@ class Worker {
   std::unique_ptr<std::atomic<int64_t>[]> connections_;  ///< per listener; single writer
   BufferPool buffers_;
   DeadlineList deadlines_;
-  Random random_;
+  http::Random random_;
   http::RequestHead request_;
   http::ResponseHead response_;
   http::ResponseHead mirror_response_;

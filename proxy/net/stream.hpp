@@ -1,7 +1,7 @@
 // A connection of the data plane, plain TCP or TLS: the socket, plus a TLS layer only when the
 // listener or the upstream endpoint asks for one. Reads and writes branch on that layer, so a
 // plain connection pays one predictable branch: no virtual call, no allocation, no extra
-// coroutine frame. The TLS operations live in proxy/tls_stream.cpp, the one file that
+// coroutine frame. The TLS operations live in proxy/net/tls_stream.cpp, the one file that
 // instantiates Asio's ssl::stream. Worker thread only.
 #pragma once
 
@@ -18,12 +18,12 @@
 namespace vane::proxy {
 
 struct TlsStream;
-class TlsServer;
-class TlsClient;
+class TlsAcceptor;
+class TlsConnector;
 
 using ReadResult = std::tuple<boost::system::error_code, size_t>;
 
-/// Reads what is there on a plain socket, at least one byte (proxy/io.cpp): a recv when data may
+/// Reads what is there on a plain socket, at least one byte (proxy/net/io.cpp): a recv when data may
 /// be there, else first a wait for the reactor's next event on it (readiness.hpp).
 Task<ReadResult> read_some(Socket& socket, net::mutable_buffer buffer);
 
@@ -44,13 +44,13 @@ class Stream {
 
   // ---- TLS (tls_stream.cpp) ----
   /// From now on bytes go through TLS with `server`'s certificates; handshake() next.
-  void start_server_tls(std::shared_ptr<TlsServer> server);
+  void start_server_tls(std::shared_ptr<TlsAcceptor> server);
   /// Likewise towards an upstream: SNI `name` (unless an IP address), verified as `client` says.
-  void start_client_tls(std::shared_ptr<TlsClient> client, const std::string& name);
+  void start_client_tls(std::shared_ptr<TlsConnector> client, const std::string& name);
   Task<boost::system::error_code> handshake();
   /// An upstream connection: start_client_tls() and handshake(); a failure is logged with its
   /// reason (a certificate that does not verify is otherwise hard to tell from a refusal).
-  Task<boost::system::error_code> client_handshake(std::shared_ptr<TlsClient> client,
+  Task<boost::system::error_code> client_handshake(std::shared_ptr<TlsConnector> client,
                                                    const std::string& name);
   /// Closes a TLS connection after its last answer, under the caller's deadline: sends
   /// close_notify, waits for the peer's (or its close), draining what it still sends so that the

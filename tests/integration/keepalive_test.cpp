@@ -2,7 +2,7 @@
 // connections reused (proved by the upstream's own counts), round-robin over endpoints, and
 // pipelined requests answered in order. A close by either peer is noticed however it arrives
 // (with the last request or answer, or on its own): vane reads a socket only when its reactor
-// says there is something to read (proxy/readiness.hpp), so a missed close would show here.
+// says there is something to read (proxy/net/readiness.hpp), so a missed close would show here.
 #include <gtest/gtest.h>
 
 #include <map>

@@ -20,7 +20,7 @@ std::vector<ResolvedEndpoint> endpoints(std::initializer_list<bool> resolved) {
   return out;
 }
 
-/// The Runtime index of the endpoint granted (a fresh slot, given back at once); -1 for none.
+/// The ConfigSnapshot index of the endpoint granted (a fresh slot, given back at once); -1 for none.
 int pick(UpstreamPool& pool, const std::vector<bool>* usable,
          const UpstreamPool::Endpoint* avoid = nullptr) {
   UpstreamPool::Endpoint* endpoint = nullptr;
@@ -47,7 +47,7 @@ TEST(UpstreamPool, SkipsUnusableEndpoints) {
 }
 
 TEST(UpstreamPool, IndicesCountUnresolvedEndpoints) {
-  // The pool holds only resolved addresses; the snapshot is indexed like Runtime::endpoints.
+  // The pool holds only resolved addresses; the snapshot is indexed like ConfigSnapshot::endpoints.
   const auto list = endpoints({false, true, true});
   UpstreamPool pool(list, 4);
   const std::vector<bool> usable{false, false, true};

@@ -305,7 +305,7 @@ TEST(ParseRequest, BytesAfterTheHeadDoNotMatter) {
   }
 }
 
-// Random single-byte corruptions never crash the parser and never produce a head whose views
+// http::Random single-byte corruptions never crash the parser and never produce a head whose views
 // escape the input (checked under ASan/UBSan).
 TEST(ParseRequest, SurvivesCorruptedInput) {
   std::mt19937 rng(42);

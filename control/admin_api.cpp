@@ -1,0 +1,163 @@
+#include "control/admin_api.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse_query.hpp>
+
+#include "rollout/controller.hpp"
+
+namespace vane::control {
+namespace {
+
+namespace json = boost::json;
+
+AdminResponse json_answer(int status, const json::value& body) {
+  return AdminResponse{status, "application/json", json::serialize(body) + "\n"};
+}
+
+AdminResponse error(int status, std::string message) {
+  return json_answer(status, json::object{{"error", std::move(message)}});
+}
+
+AdminResponse text(int status, std::string body) {
+  return AdminResponse{status, "text/plain; charset=utf-8", std::move(body)};
+}
+
+/// The value of `name` in a query string ("a=1&b=2"), percent-decoded.
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+  // Boost.URL 1.81's parse_query reads its argument as a C string (strlen), so it gets an
+  // owned, NUL-terminated copy: a view into the request would run on into the request line.
+  if (query.empty()) return std::nullopt;
+  const std::string owned(query);
+  auto params = boost::urls::parse_query(owned.c_str());
+  if (!params) return std::nullopt;
+  for (const auto& param : *params) {
+    if (param.key == name) return std::string(param.value);
+  }
+  return std::nullopt;
+}
+
+/// Compares in time independent of where the strings differ: the token is a secret.
+bool same_secret(std::string_view given, std::string_view token) {
+  if (given.size() != token.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < token.size(); ++i) {
+    diff = static_cast<unsigned char>(diff | (given[i] ^ token[i]));
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
+AdminResponse AdminApi::handle(const AdminRequest& request) const {
+  const auto question = request.target.find('?');
+  const std::string_view path = request.target.substr(0, question);
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view{} : request.target.substr(question + 1);
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (path == "/healthz") return get ? text(200, "ok\n") : error(405, "method not allowed");
+  if (path == "/readyz") {
+    if (!get) return error(405, "method not allowed");
+    return ready_ ? text(200, "ready\n") : text(503, "not ready\n");
+  }
+  if (path == "/metrics" && sources_.metrics) {
+    if (!get) return error(405, "method not allowed");
+    return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", sources_.metrics()};
+  }
+  constexpr std::string_view kRollouts = "/api/v1/rollouts";
+  if (sources_.controller && path.starts_with(kRollouts)) {
+    std::string_view rest = path.substr(kRollouts.size());
+    if (rest.empty() || rest.front() == '/') {
+      if (!rest.empty()) rest.remove_prefix(1);
+      if (request.method == "POST" && !authorized(request)) return error(401, "missing or wrong bearer token");
+      if (request.method == "POST") {
+        const auto slash = rest.find('/');
+        if (slash == std::string_view::npos) return error(405, "method not allowed");
+        const auto full = query_param(query, "full");
+        return command(rest.substr(0, slash), rest.substr(slash + 1), full && *full == "true");
+      }
+      return get ? rollouts(request, rest) : error(405, "method not allowed");
+    }
+  }
+  if (path == "/api/v1/reload" && sources_.reload) {
+    if (request.method != "POST") return error(405, "method not allowed");
+    if (!authorized(request)) return error(401, "missing or wrong bearer token");
+    const auto errors = sources_.reload();
+    if (errors.empty()) return json_answer(200, json::object{{"result", "success"}});
+    json::array list;
+    for (const auto& e : errors) list.push_back(json::value(e.to_string()));
+    return json_answer(400, json::object{{"result", "failure"}, {"errors", std::move(list)}});
+  }
+  if (path == "/api/v1/analysisruns" && sources_.controller) {
+    return get ? analysis_runs(query) : error(405, "method not allowed");
+  }
+  return error(404, "not found");
+}
+
+AdminResponse AdminApi::rollouts(const AdminRequest&, std::string_view name) const {
+  const auto& controller = *sources_.controller;
+  if (name.empty()) {
+    json::array list;
+    for (uint32_t i = 0; i < controller.config().rollouts.size(); ++i) list.push_back(status(i));
+    return json_answer(200, json::object{{"rollouts", std::move(list)}});
+  }
+  const auto index = controller.find(name);
+  if (!index) return error(404, "rollout \"" + std::string(name) + "\" not found");
+  return json_answer(200, status(*index));
+}
+
+AdminResponse AdminApi::command(std::string_view name, std::string_view verb, bool full) const {
+  using Kind = rollout::Event::Kind;
+  Kind kind;
+  if (verb == "promote") {
+    kind = full ? Kind::PromoteFull : Kind::Promote;
+  } else if (verb == "abort") {
+    kind = Kind::Abort;
+  } else if (verb == "retry") {
+    kind = Kind::Retry;
+  } else if (verb == "pause") {
+    kind = Kind::Pause;
+  } else {
+    return error(404, "unknown command \"" + std::string(verb) + "\"");
+  }
+  auto& controller = *sources_.controller;
+  switch (controller.command(name, kind, rollout::WallClock::now())) {
+    case rollout::Controller::Outcome::NotFound:
+      return error(404, "rollout \"" + std::string(name) + "\" not found");
+    case rollout::Controller::Outcome::Conflict: {
+      const auto index = controller.find(name);
+      return error(409, std::string(verb) + " is not valid while rollout \"" + std::string(name) +
+                            "\" is " + std::string(rollout::to_string(controller.state(*index).phase)) +
+                            (controller.state(*index).aborted ? " (aborted)" : ""));
+    }
+    case rollout::Controller::Outcome::Done:
+      break;
+  }
+  return json_answer(200, status(*controller.find(name)));
+}
+
+AdminResponse AdminApi::analysis_runs(std::string_view query) const {
+  const auto name = query_param(query, "rollout");
+  if (!name) return error(400, "the rollout query parameter is required");
+  const auto index = sources_.controller->find(*name);
+  if (!index) return error(404, "rollout \"" + *name + "\" not found");
+  json::array runs = sources_.analysis_runs ? sources_.analysis_runs(*index) : json::array{};
+  return json_answer(200, json::object{{"analysisRuns", std::move(runs)}});
+}
+
+json::object AdminApi::status(uint32_t index) const {
+  const auto& controller = *sources_.controller;
+  StatusInput input{controller.config().rollouts[index], controller.state(index),
+                    controller.plan(index),
+                    sources_.measured ? sources_.measured(index) : std::nullopt,
+                    sources_.analysis_runs ? sources_.analysis_runs(index) : json::array{}};
+  return status_json(input);
+}
+
+bool AdminApi::authorized(const AdminRequest& request) const {
+  if (token_.empty()) return true;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!request.authorization.starts_with(kBearer)) return false;
+  return same_secret(request.authorization.substr(kBearer.size()), token_);
+}
+
+}  // namespace vane::control

@@ -1,0 +1,64 @@
+// The admin API's routing and answers (SPEC §6), independent of the HTTP server that carries it
+// so it can be tested directly. Control thread only (the rollout controller lives there too).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/loader.hpp"
+#include "control/status_json.hpp"
+
+namespace vane::rollout {
+class Controller;
+}
+
+namespace vane::control {
+
+struct AdminRequest {
+  std::string_view method;
+  std::string_view target;  ///< path and query
+  std::string_view body;
+  std::string_view authorization;  ///< the Authorization header, if any
+};
+
+struct AdminResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+class AdminApi {
+ public:
+  /// What the API reads from the rest of the process; unset parts answer 404.
+  struct Sources {
+    rollout::Controller* controller = nullptr;
+    std::function<std::optional<MeasuredWeights>(uint32_t rollout)> measured;
+    std::function<boost::json::array(uint32_t rollout)> analysis_runs;  ///< newest first
+    std::function<std::string()> metrics;  ///< Prometheus text exposition
+    std::function<std::vector<config::Error>()> reload;  ///< errors; empty when applied
+  };
+
+  AdminResponse handle(const AdminRequest& request) const;
+
+  /// /readyz answers 200 only while ready: listeners bound and config loaded, not draining.
+  void set_ready(bool ready) { ready_ = ready; }
+  bool ready() const { return ready_; }
+  /// POST endpoints need `Authorization: Bearer <token>` when a token is set.
+  void set_token(std::string token) { token_ = std::move(token); }
+  void set_sources(Sources sources) { sources_ = std::move(sources); }
+
+ private:
+  AdminResponse rollouts(const AdminRequest& request, std::string_view rest) const;
+  AdminResponse command(std::string_view name, std::string_view verb, bool full) const;
+  AdminResponse analysis_runs(std::string_view query) const;
+  boost::json::object status(uint32_t rollout) const;
+  bool authorized(const AdminRequest& request) const;
+
+  bool ready_ = false;
+  std::string token_;
+  Sources sources_;
+};
+
+}  // namespace vane::control

@@ -1,0 +1,78 @@
+#include "control/admin_listener.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "proxy/log.hpp"
+
+namespace vane::control {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+constexpr auto kTimeout = std::chrono::seconds(30);
+
+net::awaitable<void> serve(tcp::socket socket, AdminApi& api) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(1 << 20);
+    stream.expires_after(kTimeout);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    if (ec) break;
+    auto& request = parser.get();
+    AdminResponse answer = api.handle({request.method_string(), request.target(), request.body(),
+                                       request[http::field::authorization]});
+    http::response<http::string_body> response{static_cast<http::status>(answer.status),
+                                               request.version()};
+    response.set(http::field::server, "vane");
+    response.set(http::field::content_type, answer.content_type);
+    response.keep_alive(request.keep_alive());
+    response.body() = std::move(answer.body);
+    response.prepare_payload();
+    stream.expires_after(kTimeout);
+    auto [wec, wn] = co_await http::async_write(stream, response, use_tuple);
+    if (wec || !response.keep_alive()) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace
+
+AdminListener::AdminListener(net::io_context& io, const tcp::endpoint& at, AdminApi& api)
+    : io_(io), acceptor_(io), api_(api) {
+  acceptor_.open(at.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(at);
+  acceptor_.listen();
+}
+
+void AdminListener::start() {
+  net::co_spawn(
+      io_,
+      [this]() -> net::awaitable<void> {
+        for (;;) {
+          auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+          if (!acceptor_.is_open()) co_return;
+          if (ec) continue;
+          net::co_spawn(io_, serve(std::move(socket), api_), net::detached);
+        }
+      },
+      net::detached);
+}
+
+void AdminListener::close() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+}  // namespace vane::control

@@ -1,0 +1,117 @@
+// The running process: builds the data plane from a Config, binds listeners and the admin API,
+// starts the workers, and runs the control thread: signals, admin API, rollout controller ticks,
+// reloads and drain. `run()` is the control thread; the rest is called from it unless marked
+// thread-safe. (server.cpp: lifecycle; server_reload.cpp: generations and reload;
+// server_sources.cpp: what the admin API reads; server_health.cpp: health checks and ejection.)
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config/config.hpp"
+#include "config/loader.hpp"
+#include "control/admin_api.hpp"
+#include "control/admin_listener.hpp"
+#include "control/analysis_runner.hpp"
+#include "control/config_watcher.hpp"
+#include "proxy/generation.hpp"
+#include "control/health_monitor.hpp"
+#include "proxy/stats_layout.hpp"
+#include "control/status_json.hpp"
+#include "proxy/worker.hpp"
+#include "rollout/controller.hpp"
+
+namespace vane::control {
+
+struct ServerOptions {
+  std::string config_path;     ///< re-read on reload; empty: no reload
+  std::string ready_file;      ///< written once bound: {"pid","admin","listeners":{name: addr}}
+  bool handle_signals = true;  ///< SIGTERM/SIGINT drain, SIGHUP reload
+  bool watch_config = false;   ///< reload when the file changes (inotify on its directory)
+  std::string access_log;      ///< a file, "-" for stderr, or empty: off
+};
+
+class Server {
+ public:
+  Server(std::shared_ptr<const config::Config> config, ServerOptions options);
+  ~Server();
+
+  /// Binds every listener and the admin API, starts the workers. Throws on a bind error.
+  void start();
+  /// Runs the control loop until drained. Returns the exit code.
+  int run();
+  /// Thread-safe: begin the graceful shutdown of SPEC §7.
+  void request_stop();
+
+  /// Re-reads the config file: applied to every worker, or rejected with every error (the old
+  /// config keeps serving). Control thread.
+  std::vector<config::Error> reload();
+
+  /// Bound addresses ("127.0.0.1:41234"), after start().
+  const std::map<std::string, std::string>& listener_addresses() const { return listeners_; }
+  const std::string& admin_address() const { return admin_address_; }
+
+ private:
+  // server.cpp
+  void drain();
+  void wait_for_workers(std::chrono::steady_clock::time_point give_up);
+  void write_ready_file() const;
+  void watch_signals();
+  void schedule_tick();
+  void bind_listeners();
+  void schedule_dns_refresh();
+  void refresh_dns();
+  void apply_snapshot(std::shared_ptr<const proxy::ConfigSnapshot> snapshot);
+  // server_reload.cpp
+  void start_controller();
+  std::vector<proxy::GenerationParts> build_generations(std::shared_ptr<const proxy::ConfigSnapshot> snapshot);
+  std::vector<std::vector<bool>> used_upstreams() const;
+  // server_sources.cpp
+  void connect_admin_sources();
+  std::optional<MeasuredWeights> measured_weights(uint32_t rollout) const;
+  analysis::WindowStats builtin_window(uint32_t rollout, const std::string& upstream,
+                                       analysis::Target target, int64_t window_seconds,
+                                       bool histogram) const;
+  std::string metrics() const;
+  std::vector<const analysis::OutcomeShard*> shards() const;
+  // server_health.cpp
+  void make_health_monitor();
+  void start_health_monitor();
+  void publish_health(std::shared_ptr<const proxy::HealthSnapshot> snapshot);
+
+  std::shared_ptr<const config::Config> config_;
+  ServerOptions options_;
+  boost::asio::io_context control_;
+  AdminApi api_;
+  std::unique_ptr<AdminListener> admin_;
+  std::unique_ptr<ConfigWatcher> watcher_;
+  std::unique_ptr<AnalysisRunner> runner_;  ///< before the controller, whose effects it carries out
+  std::unique_ptr<HealthMonitor> health_;  ///< before the controller, whose `healthy` hook reads it
+  std::unique_ptr<rollout::Controller> controller_;
+  std::unique_ptr<proxy::AccessLog> access_log_;  ///< outlives the workers (declared before them)
+  std::shared_ptr<const proxy::ConfigSnapshot> snapshot_;
+  std::shared_ptr<const proxy::StatsLayout> layout_;
+  std::vector<proxy::GenerationParts> generations_;  ///< the current one of each worker
+  std::vector<std::unique_ptr<proxy::Worker>> workers_;
+  std::map<std::string, std::string> listeners_;
+  std::string admin_address_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer drain_timer_;
+  boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer dns_timer_;
+  boost::asio::ip::tcp::resolver resolver_;
+  uint64_t reloads_succeeded_ = 0;
+  uint64_t reloads_failed_ = 0;
+  bool draining_ = false;
+};
+
+/// "127.0.0.1:8080" / "[::1]:8080" for an endpoint.
+std::string to_string(const boost::asio::ip::tcp::endpoint& endpoint);
+
+}  // namespace vane::control

@@ -1,0 +1,214 @@
+// Server: the rollout controller, per-worker generations, and reload.
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <optional>
+#include <thread>
+
+#include "control/config_checks.hpp"
+#include "proxy/log.hpp"
+#include "control/server.hpp"
+
+namespace vane::control {
+namespace {
+
+/// The admin token: the file's content without surrounding whitespace.
+std::string read_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read admin.tokenFile " + path);
+  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto first = token.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) throw std::runtime_error("admin.tokenFile " + path + " is empty");
+  return token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+/// Listeners and the admin address are bound once; a reload may not move them.
+std::string rebind_needed(const config::Config& old_config, const config::Config& next) {
+  if (old_config.admin.address != next.admin.address) return "admin.address";
+  if (old_config.listeners.size() != next.listeners.size()) return "listeners";
+  for (size_t i = 0; i < next.listeners.size(); ++i) {
+    if (old_config.listeners[i].name != next.listeners[i].name ||
+        old_config.listeners[i].address != next.listeners[i].address) {
+      return "listeners[" + std::to_string(i) + "]";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+void Server::start_controller() {
+  if (!config_->admin.token_file.empty()) api_.set_token(read_token(config_->admin.token_file));
+  rollout::Controller::Hooks hooks;
+  hooks.publish = [this](std::shared_ptr<const rollout::RoutingTable> table) {
+    for (auto& worker : workers_) worker->set_table(table);
+  };
+  hooks.healthy = [this](uint32_t upstream) { return health_->canary_ready(upstream); };
+  hooks.warn = [](std::string_view message) { proxy::log::warn(message); };
+  hooks.analysis = [this](uint32_t rollout, const rollout::Effect& effect,
+                          const rollout::RolloutState& state) {
+    runner_->apply(rollout, effect, state);
+  };
+  AnalysisRunner::Hooks runs;
+  runs.done = [this](uint32_t rollout, rollout::AnalysisKind kind,
+                     rollout::Event::AnalysisPhase phase, std::string message) {
+    controller_->analysis_done(rollout, kind, phase, std::move(message), rollout::WallClock::now());
+  };
+  runs.builtin = [this](uint32_t rollout, const std::string& upstream, analysis::Target target,
+                        int64_t window_seconds, bool histogram) {
+    return builtin_window(rollout, upstream, target, window_seconds, histogram);
+  };
+  runs.warn = [](std::string_view message) { proxy::log::warn(message); };
+  runner_ = std::make_unique<AnalysisRunner>(control_, std::move(runs));
+  runner_->set_config(config_);
+  controller_ = std::make_unique<rollout::Controller>(config_, config_->state.dir, std::move(hooks),
+                                                      rollout::WallClock::now());
+}
+
+std::vector<std::vector<bool>> Server::used_upstreams() const {
+  std::vector<std::vector<bool>> used(config_->rollouts.size(),
+                                      std::vector<bool>(config_->upstreams.size(), false));
+  auto mark = [&](size_t r, std::string_view name) {
+    for (size_t u = 0; u < config_->upstreams.size(); ++u) {
+      if (config_->upstreams[u].name == name) used[r][u] = true;
+    }
+  };
+  for (uint32_t r = 0; r < config_->rollouts.size(); ++r) {
+    mark(r, config_->rollouts[r].upstream);
+    mark(r, controller_->state(r).stable);
+    mark(r, controller_->state(r).canary);
+    mark(r, controller_->state(r).previous_stable);  // blue-green may switch back to it
+  }
+  return used;
+}
+
+std::vector<proxy::GenerationParts> Server::build_generations(std::shared_ptr<const proxy::ConfigSnapshot> snapshot) {
+  uint32_t count = static_cast<uint32_t>(workers_.size());
+  if (count == 0) count = config_->workers;
+  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  auto layout = std::make_shared<const proxy::StatsLayout>(*config_, used_upstreams());
+  // Outcomes keep accumulating across a reload that leaves the series as they were.
+  const bool same_series = layout_ && *layout_ == *layout && generations_.size() == count;
+  std::vector<proxy::GenerationParts> specs(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    specs[i].snapshot = snapshot;
+    specs[i].layout = same_series ? layout_ : layout;
+    specs[i].shard = same_series ? generations_[i].shard
+                                 : std::make_shared<analysis::OutcomeShard>(layout->series_count(),
+                                                                            layout->windowed());
+    specs[i].stats = same_series ? generations_[i].stats
+                                 : std::make_shared<proxy::WorkerStats>(config_->upstreams.size(),
+                                                                 config_->rollouts.size());
+  }
+  if (!same_series) layout_ = layout;
+  return specs;
+}
+
+std::vector<config::Error> Server::reload() {
+  auto loaded = load_config(options_.config_path);
+  if (loaded.errors.empty()) {
+    if (auto field = rebind_needed(*config_, *loaded.config); !field.empty()) {
+      loaded.errors.push_back({options_.config_path, 1, 1, field,
+                               "cannot change without a restart (sockets are bound once)"});
+    }
+  }
+  if (!loaded.errors.empty()) {
+    ++reloads_failed_;
+    for (const auto& error : loaded.errors) proxy::log::error("reload rejected: " + error.to_string());
+    return loaded.errors;
+  }
+  try {
+    if (!loaded.config->admin.token_file.empty()) {
+      api_.set_token(read_token(loaded.config->admin.token_file));
+    } else {
+      api_.set_token("");
+    }
+  } catch (const std::exception& e) {
+    ++reloads_failed_;
+    proxy::log::error(std::string("reload rejected: ") + e.what());
+    return {{options_.config_path, 1, 1, "admin.tokenFile", e.what()}};
+  }
+  config_ = loaded.config;
+  snapshot_ = proxy::ConfigSnapshot::build(config_, {}, snapshot_.get());  // a failed lookup keeps the last good
+  health_->reconfigure(snapshot_);  // before the controller asks it about the new upstreams
+  // Workers get the new config and its table together, so indices always match; the runner
+  // learns the new indices before the controller's effects use them.
+  runner_->set_config(config_);
+  controller_->reconfigure(config_, rollout::WallClock::now());
+  generations_ = build_generations(snapshot_);
+  for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->reload(generations_[i], controller_->table());
+  ++reloads_succeeded_;
+  schedule_dns_refresh();  // the new names, at the new dnsRefresh (the old config may have had none)
+  proxy::log::info("reloaded " + options_.config_path);
+  return {};
+}
+
+}  // namespace vane::control
+
+namespace vane::control {
+namespace {
+
+bool is_name(const config::Endpoint& endpoint) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(endpoint.host, ec);
+  return static_cast<bool>(ec);
+}
+
+}  // namespace
+
+void Server::schedule_dns_refresh() {
+  std::optional<config::Duration> every;
+  for (const auto& upstream : config_->upstreams) {
+    for (const auto& endpoint : upstream.endpoints) {
+      if (is_name(endpoint)) every = every ? std::min(*every, upstream.dns_refresh) : upstream.dns_refresh;
+    }
+  }
+  if (!every || draining_) return;
+  dns_timer_.expires_after(*every);
+  dns_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) refresh_dns();
+  });
+}
+
+/// Looks every name up again without blocking the control thread (Asio's resolver runs
+/// getaddrinfo on its own thread); applies the addresses once every lookup has answered.
+void Server::refresh_dns() {
+  struct Lookup {
+    std::shared_ptr<const config::Config> config;
+    proxy::Resolutions results;
+    size_t pending = 0;
+  };
+  auto lookup = std::make_shared<Lookup>();
+  lookup->config = config_;
+  for (const auto& upstream : config_->upstreams) {
+    for (const auto& endpoint : upstream.endpoints) {
+      if (!is_name(endpoint)) continue;
+      ++lookup->pending;
+      const size_t slot = lookup->results.size();
+      lookup->results.push_back({endpoint.text, {}, {}});
+      resolver_.async_resolve(endpoint.host, std::to_string(endpoint.port),
+                              [this, lookup, slot](const boost::system::error_code& ec, auto results) {
+        if (ec) lookup->results[slot].error = ec.message();
+        auto& addresses = lookup->results[slot].addresses;
+        for (const auto& result : results) addresses.push_back(result.endpoint());
+        if (--lookup->pending > 0 || ec == boost::asio::error::operation_aborted) return;
+        // A reload meanwhile has its own fresh addresses: these are for the old config.
+        if (lookup->config == config_) {
+          apply_snapshot(proxy::ConfigSnapshot::build(config_, lookup->results, snapshot_.get()));
+        }
+        schedule_dns_refresh();
+      });
+    }
+  }
+}
+
+void Server::apply_snapshot(std::shared_ptr<const proxy::ConfigSnapshot> snapshot) {
+  if (snapshot->same_endpoints(*snapshot_)) return;
+  proxy::log::info("upstream addresses changed: applying the new ones");
+  snapshot_ = std::move(snapshot);
+  health_->reconfigure(snapshot_);  // before the workers get the generation its snapshot is for
+  generations_ = build_generations(snapshot_);
+  for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->reload(generations_[i], controller_->table());
+}
+
+}  // namespace vane::control

@@ -1,0 +1,203 @@
+#include "control/status_json.hpp"
+
+#include <cmath>
+#include <ctime>
+
+#include "config/duration.hpp"
+
+namespace vane::control {
+namespace {
+
+namespace json = boost::json;
+
+/// A percentage with up to two decimals; whole numbers as integers ("10", not "1E1").
+json::value percent(uint32_t centi) {
+  if (centi % 100 == 0) return json::value(static_cast<int64_t>(centi / 100));
+  return json::value(static_cast<double>(centi) / 100.0);
+}
+
+json::value percent(double value) {
+  const double rounded = std::round(value * 100) / 100;
+  if (rounded == std::floor(rounded)) return json::value(static_cast<int64_t>(rounded));
+  return json::value(rounded);
+}
+
+json::object string_match(const config::StringMatch& match) {
+  const char* kind = match.kind == config::StringMatch::Kind::Exact    ? "exact"
+                     : match.kind == config::StringMatch::Kind::Prefix ? "prefix"
+                                                                       : "regex";
+  return json::object{{kind, match.value}};
+}
+
+/// A setHeaderRoute entry in the step's own shape ({headerName, headerValue, method?, path?}).
+json::object header_condition(const config::RouteCondition& c) {
+  json::object o;
+  if (!c.headers.empty()) {
+    o["headerName"] = c.headers.front().name;
+    o["headerValue"] = string_match(c.headers.front().value);
+  }
+  if (c.method) o["method"] = string_match(*c.method);
+  if (c.path) o["path"] = string_match(*c.path);
+  return o;
+}
+
+/// A setMirrorRoute entry ({method?, path?, headers?}).
+json::object mirror_condition(const config::RouteCondition& c) {
+  json::object o;
+  if (c.method) o["method"] = string_match(*c.method);
+  if (c.path) o["path"] = string_match(*c.path);
+  if (!c.headers.empty()) {
+    json::object headers;
+    for (const auto& h : c.headers) headers[h.name] = string_match(h.value);
+    o["headers"] = std::move(headers);
+  }
+  return o;
+}
+
+json::value time_or_null(const std::optional<rollout::WallTime>& time) {
+  if (!time) return nullptr;
+  return json::value(rfc3339(*time));
+}
+
+json::array header_routes(const rollout::TrafficPlan& plan) {
+  json::array routes;
+  for (const auto& r : plan.header_routes) {
+    json::array match;
+    for (const auto& c : r.match) match.push_back(header_condition(c));
+    routes.push_back(json::object{{"name", r.name}, {"match", std::move(match)},
+                                  {"suspended", plan.routes_suspended}});
+  }
+  return routes;
+}
+
+json::array mirror_routes(const rollout::TrafficPlan& plan) {
+  json::array routes;
+  for (const auto& r : plan.mirror_routes) {
+    json::array match;
+    for (const auto& c : r.match) match.push_back(mirror_condition(c));
+    routes.push_back(json::object{{"name", r.name}, {"match", std::move(match)},
+                                  {"percentage", percent(r.percentage)}, {"suspended", plan.routes_suspended}});
+  }
+  return routes;
+}
+
+/// What a blue-green rollout waits on now: "healthyPreview", "prePromotionAnalysis",
+/// "autoPromotion" (a countdown), "promote", "postPromotionAnalysis", "retry"; null when idle.
+json::value blue_green_waiting_for(const rollout::RolloutState& s) {
+  using rollout::AnalysisStatus;
+  using rollout::Gate;
+  if (s.canary.empty()) return nullptr;
+  if (s.aborted) return "retry";
+  if (s.phase == rollout::Phase::Paused) {
+    const bool countdown = s.pause_reason == rollout::PauseReason::BlueGreen && s.pause_until;
+    return countdown ? "autoPromotion" : "promote";
+  }
+  switch (s.gate) {
+    case Gate::PostPromotion:
+      return "postPromotionAnalysis";
+    case Gate::Promotion:
+      return "healthyPreview";  // promotion is due; the switch waits for a healthy preview
+    case Gate::Preview:
+    case Gate::None:
+      break;
+  }
+  return s.step_analysis == AnalysisStatus::Running ? "prePromotionAnalysis" : "healthyPreview";
+}
+
+/// The blue-green details of STATUS: the active and preview versions, the preview route, the
+/// gate it waits on, the auto-promotion and the old version kept warm.
+json::object blue_green_json(const config::BlueGreenStrategy& bg, const rollout::RolloutState& s) {
+  const bool countdown = s.phase == rollout::Phase::Paused &&
+                         s.pause_reason == rollout::PauseReason::BlueGreen;
+  json::object o;
+  o["active"] = s.stable;
+  o["preview"] = s.canary.empty() ? json::value(nullptr) : json::value(s.canary);
+  o["previewRoute"] = bg.preview_route.empty() ? json::value(nullptr) : json::value(bg.preview_route);
+  o["waitingFor"] = blue_green_waiting_for(s);
+  o["autoPromotionEnabled"] = bg.auto_promotion_enabled;
+  o["autoPromotionSeconds"] = bg.auto_promotion_seconds;
+  o["autoPromotionAt"] = countdown ? time_or_null(s.pause_until) : json::value(nullptr);
+  o["previousActive"] = s.previous_stable.empty() ? json::value(nullptr)
+                                                  : json::value(s.previous_stable);
+  o["scaleDownAt"] = time_or_null(s.scale_down_at);
+  return o;
+}
+
+}  // namespace
+
+std::string rfc3339(rollout::WallTime time) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch());
+  const std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms.count() % 1000));
+  return std::string(buf, n) + frac;
+}
+
+std::string describe_step(const config::Step& step) {
+  using Kind = config::Step::Kind;
+  switch (step.kind) {
+    case Kind::SetWeight: {
+      std::string w = std::to_string(step.weight_centi / 100);
+      if (step.weight_centi % 100 != 0) {
+        char frac[4];
+        std::snprintf(frac, sizeof frac, ".%02u", step.weight_centi % 100);
+        w += frac;
+      }
+      return "setWeight: " + w;
+    }
+    case Kind::Pause:
+      return step.pause.duration ? "pause: " + config::format_duration(*step.pause.duration)
+                                 : "pause: (until promoted)";
+    case Kind::Analysis: {
+      std::string names;
+      for (const auto& t : step.analysis.templates) names += (names.empty() ? "" : ", ") + t.template_name;
+      return "analysis: " + names;
+    }
+    case Kind::SetHeaderRoute: return "setHeaderRoute: " + step.header_route.name;
+    case Kind::SetMirrorRoute: return "setMirrorRoute: " + step.mirror_route.name;
+  }
+  return "";
+}
+
+boost::json::object status_json(const StatusInput& in) {
+  const auto& spec = in.spec;
+  const auto& state = in.state;
+  const bool canary_strategy = spec.canary.has_value();
+  const uint32_t step_count = canary_strategy ? static_cast<uint32_t>(spec.canary->steps.size()) : 0;
+  const uint32_t canary_centi = in.plan.weight_centi;
+  json::object o;
+  o["name"] = spec.name;
+  o["strategy"] = canary_strategy ? "canary" : "blueGreen";
+  o["phase"] = std::string(rollout::to_string(state.phase));
+  o["message"] = state.message;
+  o["stable"] = state.stable;
+  o["canary"] = state.canary.empty() ? json::value(nullptr) : json::value(state.canary);
+  o["desired"] = spec.upstream;
+  o["currentStepIndex"] = canary_strategy ? state.step_index : 0;
+  o["stepCount"] = step_count;
+  o["currentStep"] = canary_strategy && state.step_index < step_count && !state.canary.empty()
+                         ? json::value(describe_step(spec.canary->steps[state.step_index]))
+                         : json::value(nullptr);
+  o["weights"] = json::object{{"stable", percent(10000 - canary_centi)}, {"canary", percent(canary_centi)}};
+  o["headerRoutes"] = header_routes(in.plan);
+  o["mirrorRoutes"] = mirror_routes(in.plan);
+  if (in.measured) {
+    o["measuredWeights"] = json::object{{"stable", percent(in.measured->stable)},
+                                        {"canary", percent(in.measured->canary)}};
+  } else {
+    o["measuredWeights"] = nullptr;
+  }
+  o["pausedSince"] = time_or_null(state.paused_since);
+  o["pauseUntil"] = time_or_null(state.pause_until);
+  o["aborted"] = state.aborted;
+  o["abortReason"] = state.aborted ? json::value(state.abort_reason) : json::value(nullptr);
+  o["analysisRuns"] = in.analysis_runs;
+  if (spec.blue_green) o["blueGreen"] = blue_green_json(*spec.blue_green, state);
+  return o;
+}
+
+}  // namespace vane::control

@@ -1,0 +1,50 @@
+// Downstream: what a client connection owns while it is served: its stream (TCP or TLS), read buffer and deadline. Shared
+// by the Session (the connection's loop) and each Exchange (one proxied request). Worker thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "proxy/net/buffer.hpp"
+#include "proxy/net/deadline.hpp"
+#include "proxy/net/stream.hpp"
+#include "proxy/net/types.hpp"
+
+namespace vane::proxy {
+
+class Worker;
+
+/// What the connection is waiting for: decides what a passed deadline means.
+enum class Phase : uint8_t {
+  Idle,      ///< keep-alive, between requests: close quietly
+  Head,      ///< reading a request head: 408 + close
+  Body,      ///< reading a request body: 408 + close (504 if the upstream timeout passed first)
+  Connect,   ///< connecting to an upstream: a connect failure
+  Upstream,  ///< waiting for or relaying the upstream's response: 504 or close
+};
+
+struct Downstream {
+  Downstream(Worker& worker_ref, Socket socket_in, BufferPool& pool);
+
+  Worker& worker;
+  Stream stream;
+  Buffer in;
+  Deadline deadline;
+  Phase phase = Phase::Idle;
+  Stream* upstream = nullptr;  ///< the upstream connection in use, cancelled with the client's
+  std::string address;         ///< the peer's IP, for X-Forwarded-For
+  std::string request_head;    ///< scratch of the current Exchange, kept for its capacity
+  std::string response_head;
+
+  /// Arms the deadline for `phase`.
+  void arm(Phase next, Clock::duration after) {
+    phase = next;
+    deadline.arm(after);
+    deadline.set_idle(next == Phase::Idle);
+  }
+
+ private:
+  static void expire(void* self);
+};
+
+}  // namespace vane::proxy

@@ -1,0 +1,65 @@
+#include "proxy/net/io.hpp"
+
+#include <algorithm>
+#include <span>
+
+#include <boost/asio/post.hpp>
+
+#include "proxy/net/readiness.hpp"
+
+namespace vane::proxy {
+namespace {
+
+/// Reads that found data at once, in a row on this worker: one connection whose bytes are always
+/// there (a pipelining client, a fast upstream) must not keep the others waiting for ever.
+thread_local unsigned reads_without_wait = 0;
+constexpr unsigned kReadsBeforeYield = 64;
+
+}  // namespace
+
+Task<ReadResult> read_some(Socket& socket, net::mutable_buffer buffer) {
+  if (!socket.non_blocking()) co_return co_await socket.async_read_some(buffer, use_tuple);
+  for (;;) {
+    if (readiness::maybe_readable(socket)) {
+      if (++reads_without_wait > kReadsBeforeYield) {
+        reads_without_wait = 0;
+        co_await net::post(socket.get_executor(), net::use_awaitable_t<Executor>{});
+      }
+      error_code ec;
+      const size_t n = socket.read_some(buffer, ec);
+      if (ec != net::error::would_block && ec != net::error::try_again) {
+        if (!ec) readiness::read_done(socket, n, buffer.size());
+        co_return ReadResult{ec, n};
+      }
+      readiness::found_empty(socket);
+    }
+    reads_without_wait = 0;
+    if (auto ec = co_await readiness::wait_readable(socket)) co_return ReadResult{ec, 0};
+  }
+}
+
+Task<error_code> write_all(Socket& socket, std::array<std::string_view, 4> pieces) {
+  for (;;) {
+    std::array<net::const_buffer, 4> buffers;
+    size_t count = 0;
+    for (auto piece : pieces) {
+      if (!piece.empty()) buffers[count++] = net::buffer(piece.data(), piece.size());
+    }
+    if (count == 0) co_return error_code{};
+    error_code ec;
+    size_t written = socket.write_some(std::span(buffers.data(), count), ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) {
+      auto [wait_ec] = co_await socket.async_wait(Socket::wait_write, use_tuple);
+      if (wait_ec) co_return wait_ec;
+      continue;
+    }
+    if (ec) co_return ec;
+    for (auto& piece : pieces) {
+      size_t take = std::min(written, piece.size());
+      piece.remove_prefix(take);
+      written -= take;
+    }
+  }
+}
+
+}  // namespace vane::proxy

@@ -1,0 +1,765 @@
+// AnalysisRunner on a real io_context: builtin metrics over a fake window (count, failureLimit,
+// minRequests, baseline, dryRun, args), terminate, attempts, RUN JSON, metrics, reload; the web
+// and prometheus providers against tiny loopback servers; the HTTP client's cancel, timeout and
+// refusals. Intervals are 50 ms; every wait is bounded.
+#include "control/analysis_runner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <chrono>
+#include <cmath>
+#include <set>
+
+#include "config/loader.hpp"
+#include "control/analysis_http.hpp"
+
+namespace vane::control {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using rollout::AnalysisKind;
+using rollout::Effect;
+using Phase = rollout::Event::AnalysisPhase;
+using SteadyClock = std::chrono::steady_clock;
+constexpr auto await_tuple = net::as_tuple(net::use_awaitable);
+
+// ---- a tiny HTTP server whose answers the test chooses ------------------------------------------
+
+struct Answer {
+  unsigned status = 200;
+  std::string body;
+  std::chrono::milliseconds delay{0};
+};
+
+class FakeServer {
+ public:
+  using Request = http::request<http::string_body>;
+  using Handler = std::function<Answer(const Request&)>;
+
+  FakeServer(net::io_context& io, Handler handler)
+      : state_(std::make_shared<State>(io, std::move(handler))) {
+    net::co_spawn(io, accept(state_), net::detached);
+  }
+  ~FakeServer() {
+    boost::system::error_code ignored;
+    state_->acceptor.close(ignored);
+  }
+  FakeServer(const FakeServer&) = delete;
+  FakeServer& operator=(const FakeServer&) = delete;
+
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(state_->acceptor.local_endpoint().port());
+  }
+  const std::vector<Request>& requests() const { return state_->requests; }
+
+ private:
+  struct State {
+    State(net::io_context& io, Handler h)
+        : acceptor(io, tcp::endpoint(net::ip::address_v4::loopback(), 0)), handler(std::move(h)) {}
+    tcp::acceptor acceptor;
+    Handler handler;
+    std::vector<Request> requests;
+  };
+
+  static net::awaitable<void> accept(std::shared_ptr<State> s) {
+    for (;;) {
+      auto [ec, socket] = co_await s->acceptor.async_accept(await_tuple);
+      if (!s->acceptor.is_open()) co_return;
+      if (ec) continue;
+      net::co_spawn(s->acceptor.get_executor(), serve(s, std::move(socket)), net::detached);
+    }
+  }
+
+  static net::awaitable<void> serve(std::shared_ptr<State> s, tcp::socket socket) {
+    beast::flat_buffer buffer;
+    Request request;
+    auto [rec, read] = co_await http::async_read(socket, buffer, request, await_tuple);
+    if (rec) co_return;
+    s->requests.push_back(request);
+    const Answer answer = s->handler(request);
+    if (answer.delay > 0ms) {
+      net::steady_timer timer(socket.get_executor(), answer.delay);
+      co_await timer.async_wait(await_tuple);
+    }
+    http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
+    response.set(http::field::content_type, "application/json");
+    response.body() = answer.body;
+    response.keep_alive(false);
+    response.prepare_payload();
+    co_await http::async_write(socket, response, await_tuple);
+  }
+
+  std::shared_ptr<State> state_;
+};
+
+// ---- the config ---------------------------------------------------------------------------------
+
+/// A rollout "shop" (stable shop-v1, canary shop-v2) whose step 1 is `step_analysis` (a YAML flow
+/// map), with `background` as its background analysis when set, and `templates` (YAML list items
+/// under analysisTemplates).
+std::string config_text(std::string_view step_analysis, std::string_view templates,
+                        std::string_view background = {}) {
+  std::string text = R"(listeners: [{name: l, address: "127.0.0.1:0"}]
+upstreams:
+  - {name: shop-v1, endpoints: ["127.0.0.1:1"]}
+  - {name: shop-v2, endpoints: ["127.0.0.1:2"]}
+routes:
+  - {name: shop, rollout: shop, match: {pathPrefix: /}}
+rollouts:
+  - name: shop
+    upstream: shop-v2
+    strategy:
+      canary:
+        steps:
+          - setWeight: 10
+          - analysis: )";
+  text += std::string(step_analysis) + "\n";
+  if (!background.empty()) text += "        analysis: " + std::string(background) + "\n";
+  text += "analysisTemplates:\n" + std::string(templates);
+  return text;
+}
+
+std::shared_ptr<const config::Config> load(const std::string& yaml) {
+  config::LoadResult result = config::load_string(yaml, "test.yaml");
+  std::string errors;
+  for (const auto& e : result.errors) errors += e.to_string() + "\n";
+  EXPECT_TRUE(result.errors.empty()) << errors << yaml;
+  return result.config;
+}
+
+/// success-rate of the canary with a condition, count 3 every 50 ms.
+constexpr std::string_view kStepT = "{templates: [{templateName: t}]}";
+
+std::string success_rate_template(std::string_view extra_metric_fields,
+                                  std::string_view template_fields = {}) {
+  return R"(  - name: t
+)" + std::string(template_fields) +
+         R"(    metrics:
+      - name: success-rate
+        provider: {builtin: {metric: success-rate, window: 30s, minRequests: 10}}
+)" + std::string(extra_metric_fields);
+}
+
+// ---- the fixture --------------------------------------------------------------------------------
+
+struct DoneCall {
+  uint32_t rollout;
+  AnalysisKind kind;
+  Phase phase;
+  std::string message;
+};
+
+struct BuiltinCall {
+  uint32_t rollout;
+  std::string upstream;
+  analysis::Target target;
+  int64_t window;
+  bool histogram;
+};
+
+analysis::WindowStats window(uint64_t requests, uint64_t failures) {
+  analysis::WindowStats stats;
+  stats.seconds = 30;
+  stats.counts.requests = requests;
+  stats.counts.failures = failures;
+  return stats;
+}
+
+class AnalysisRunnerTest : public ::testing::Test {
+ protected:
+  AnalysisRunnerTest() {
+    AnalysisRunner::Hooks hooks;
+    hooks.done = [this](uint32_t rollout, AnalysisKind kind, Phase phase, std::string message) {
+      done.push_back({rollout, kind, phase, std::move(message)});
+    };
+    hooks.builtin = [this](uint32_t rollout, const std::string& upstream, analysis::Target target,
+                           int64_t seconds, bool histogram) {
+      builtin_calls.push_back({rollout, upstream, target, seconds, histogram});
+      return target == analysis::Target::Stable ? stable_stats : canary_stats;
+    };
+    hooks.warn = [this](std::string_view m) { warnings.emplace_back(m); };
+    runner = std::make_unique<AnalysisRunner>(io, std::move(hooks));
+  }
+
+  void use(const std::string& yaml) {
+    config = load(yaml);
+    ASSERT_NE(config, nullptr);
+    runner->set_config(config);
+  }
+
+  static rollout::RolloutState state() {
+    rollout::RolloutState s;
+    s.stable = "shop-v1";
+    s.canary = "shop-v2";
+    s.step_index = 1;
+    s.phase = rollout::Phase::Progressing;
+    return s;
+  }
+
+  void start(AnalysisKind kind = AnalysisKind::Step, uint32_t step = 1) {
+    runner->apply(0, Effect{Effect::Kind::StartAnalysis, kind, step, false}, state());
+  }
+  void terminate(AnalysisKind kind, bool all = false) {
+    runner->apply(0, Effect{Effect::Kind::TerminateAnalysis, kind, 0, all}, state());
+  }
+
+  /// Runs the io_context until `pred()` or `limit`; false on timeout.
+  template <class Pred>
+  bool run_until(Pred pred, std::chrono::milliseconds limit = 3s) {
+    const auto give_up = SteadyClock::now() + limit;
+    while (!pred()) {
+      if (SteadyClock::now() >= give_up) return false;
+      if (io.stopped()) io.restart();
+      io.run_one_for(10ms);
+    }
+    return true;
+  }
+  bool run_until_done(size_t n = 1) {
+    return run_until([&] { return done.size() >= n; });
+  }
+  void run_for(std::chrono::milliseconds period) {
+    run_until([] { return false; }, period);
+  }
+
+  json::object run(size_t i = 0) const {
+    const json::array runs = runner->runs(0);
+    if (i >= runs.size()) return {};
+    return runs[i].as_object();
+  }
+  static const json::object& metric(const json::object& run, size_t i = 0) {
+    return run.at("metrics").as_array().at(i).as_object();
+  }
+  static const json::array& measurements(const json::object& run, size_t i = 0) {
+    return metric(run, i).at("measurements").as_array();
+  }
+  static std::string text(const json::value& v) { return std::string(v.as_string()); }
+
+  net::io_context io;
+  std::shared_ptr<const config::Config> config;
+  analysis::WindowStats canary_stats = window(100, 3);  // success-rate 0.97
+  analysis::WindowStats stable_stats = window(100, 1);  // success-rate 0.99
+  std::vector<DoneCall> done;
+  std::vector<BuiltinCall> builtin_calls;
+  std::vector<std::string> warnings;
+  std::unique_ptr<AnalysisRunner> runner;  // last: goes first
+};
+
+// ---- builtin ------------------------------------------------------------------------------------
+
+TEST_F(AnalysisRunnerTest, BuiltinSucceedsAfterCount) {
+  use(config_text(kStepT, success_rate_template(R"(        interval: 50ms
+        initialDelay: 50ms
+        count: 3
+        successCondition: result >= 0.95
+)")));
+  const auto began = SteadyClock::now();
+  start();
+  ASSERT_TRUE(run_until_done());
+  // initialDelay, then two intervals after the first and second measurement.
+  EXPECT_GE(SteadyClock::now() - began, 150ms);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].rollout, 0u);
+  EXPECT_EQ(done[0].kind, AnalysisKind::Step);
+  EXPECT_EQ(done[0].phase, Phase::Successful);
+  const json::object r = run();
+  EXPECT_EQ(text(r.at("phase")), "Successful");
+  EXPECT_FALSE(r.at("terminated").as_bool());
+  EXPECT_EQ(text(metric(r).at("phase")), "Successful");
+  EXPECT_EQ(metric(r).at("successful").as_int64(), 3);
+  ASSERT_EQ(measurements(r).size(), 3u);
+  for (const auto& m : measurements(r)) {
+    EXPECT_EQ(text(m.at("value")), "0.97");
+    EXPECT_EQ(text(m.at("phase")), "Successful");
+  }
+  EXPECT_NE(text(metric(r).at("message")).find("count 3 reached"), std::string::npos)
+      << metric(r);
+  ASSERT_EQ(builtin_calls.size(), 3u);  // no condition reads `baseline`: stable not read
+  EXPECT_EQ(builtin_calls[0].upstream, "shop-v2");
+  EXPECT_EQ(builtin_calls[0].target, analysis::Target::Canary);
+  EXPECT_EQ(builtin_calls[0].window, 30);
+  EXPECT_FALSE(builtin_calls[0].histogram);
+  // The interval is counted from the end of the previous measurement.
+  const auto t0 = rollout::parse_time(text(measurements(r)[0].at("finishedAt")));
+  const auto t1 = rollout::parse_time(text(measurements(r)[1].at("startedAt")));
+  ASSERT_TRUE(t0 && t1);
+  EXPECT_GE(*t1 - *t0, 49ms);
+}
+
+TEST_F(AnalysisRunnerTest, BuiltinFailsPastFailureLimit) {
+  use(config_text(kStepT, success_rate_template(R"(        interval: 50ms
+        count: 5
+        failureLimit: 1
+        successCondition: result >= 0.99
+)")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Failed);
+  EXPECT_NE(done[0].message.find("result 0.97 did not meet \"result >= 0.99\""), std::string::npos)
+      << done[0].message;
+  EXPECT_NE(done[0].message.find("failed 2 > failureLimit 1"), std::string::npos)
+      << done[0].message;
+  const json::object r = run();
+  EXPECT_EQ(text(r.at("phase")), "Failed");
+  EXPECT_EQ(text(r.at("message")), done[0].message);
+  EXPECT_EQ(metric(r).at("failed").as_int64(), 2);
+  EXPECT_EQ(measurements(r).size(), 2u);  // stopped measuring once decided
+  run_for(150ms);
+  EXPECT_EQ(run().at("metrics").as_array()[0].at("measurements").as_array().size(), 2u);
+  EXPECT_EQ(done.size(), 1u);
+}
+
+TEST_F(AnalysisRunnerTest, FewerThanMinRequestsIsInconclusive) {
+  canary_stats = window(5, 1);  // 0.8 over 5 requests; minRequests is 10
+  use(config_text(kStepT, success_rate_template(R"(        successCondition: result >= 0.95
+)")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Inconclusive);
+  const json::object r = run();
+  EXPECT_EQ(text(r.at("phase")), "Inconclusive");
+  EXPECT_EQ(metric(r).at("inconclusive").as_int64(), 1);
+  const auto& m = measurements(r).at(0).as_object();
+  EXPECT_EQ(text(m.at("phase")), "Inconclusive");
+  EXPECT_EQ(text(m.at("value")), "0.8");
+  EXPECT_NE(text(m.at("message")).find("5 requests in the last 30s < minRequests 10"),
+            std::string::npos)
+      << m;
+}
+
+TEST_F(AnalysisRunnerTest, BaselineIsStableOverTheSameWindow) {
+  use(config_text(kStepT, success_rate_template(
+                              R"(        successCondition: result >= baseline - 0.01
+)")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Failed) << done[0].message;  // 0.97 < 0.99 - 0.01
+  EXPECT_NE(done[0].message.find("(baseline 0.99)"), std::string::npos) << done[0].message;
+  ASSERT_EQ(builtin_calls.size(), 2u);
+  EXPECT_EQ(builtin_calls[1].upstream, "shop-v1");
+  EXPECT_EQ(builtin_calls[1].target, analysis::Target::Stable);
+  EXPECT_EQ(builtin_calls[1].window, 30);
+}
+
+TEST_F(AnalysisRunnerTest, DryRunMetricNeverDecides) {
+  use(config_text(kStepT, success_rate_template(R"(        interval: 50ms
+        count: 2
+        successCondition: result >= 0.95
+      - name: strict
+        successCondition: result >= 0.99
+        provider: {builtin: {metric: success-rate, window: 10s}}
+    dryRun: [{metricName: strict}]
+)")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Successful) << done[0].message;
+  const json::object r = run();
+  EXPECT_EQ(text(r.at("phase")), "Successful");
+  EXPECT_NE(text(r.at("message")).find("dry-run metric \"strict\" Failed"), std::string::npos)
+      << r;
+  EXPECT_FALSE(metric(r, 0).at("dryRun").as_bool());
+  EXPECT_TRUE(metric(r, 1).at("dryRun").as_bool());
+  EXPECT_EQ(text(metric(r, 1).at("phase")), "Failed");
+  EXPECT_EQ(metric(r, 0).at("successful").as_int64(), 2);
+}
+
+TEST_F(AnalysisRunnerTest, TerminateEndsTheRunWithoutDone) {
+  use(config_text(kStepT, success_rate_template("") + R"(  - name: bg
+    metrics:
+      - name: error-rate
+        interval: 50ms
+        successCondition: result <= 0.05
+        provider: {builtin: {metric: error-rate, window: 10s}}
+)",
+                  "{templates: [{templateName: bg}]}"));
+  start(AnalysisKind::Background, 0);
+  ASSERT_TRUE(run_until([&] {
+    const json::object r = run();
+    return !r.empty() && measurements(r).size() >= 2;
+  }));
+  terminate(AnalysisKind::Background);
+  const json::object r = run();
+  EXPECT_EQ(text(r.at("phase")), "Successful");
+  EXPECT_TRUE(r.at("terminated").as_bool());
+  EXPECT_FALSE(r.at("finishedAt").is_null());
+  EXPECT_EQ(text(metric(r).at("phase")), "Successful");
+  const size_t taken = measurements(r).size();
+  run_for(200ms);
+  EXPECT_TRUE(done.empty());
+  EXPECT_EQ(measurements(run()).size(), taken);
+  EXPECT_EQ(text(run().at("name")), "shop-1-background-1");
+}
+
+TEST_F(AnalysisRunnerTest, ArgsAreSubstituted) {
+  use(config_text(R"({templates: [{templateName: t}], args: [{name: threshold, value: "0.96"}]})",
+                  success_rate_template(R"(        successCondition: result >= {{args.threshold}}
+)",
+                                        "    args: [{name: threshold}]\n")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Successful) << done[0].message;
+  const json::object r = run();
+  const auto& m = measurements(r).at(0).as_object();
+  EXPECT_NE(text(m.at("message")).find("met \"result >= 0.96\""), std::string::npos) << m;
+}
+
+TEST_F(AnalysisRunnerTest, MissingArgIsAnErrorRun) {
+  use(config_text(R"({templates: [{templateName: t}], args: [{name: threshold, value: "0.96"}]})",
+                  success_rate_template(R"(        successCondition: result >= {{args.threshold}}
+)",
+                                        "    args: [{name: threshold}]\n")));
+  // Validation refuses this file; a run must still cope (e.g. a template changed under it).
+  auto broken = std::make_shared<config::Config>(*config);
+  broken->rollouts[0].canary->steps[1].analysis.args.clear();
+  runner->set_config(broken);
+  start();
+  EXPECT_TRUE(done.empty());  // posted, not called from apply()
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Error);
+  EXPECT_NE(done[0].message.find("template \"t\" needs arg \"threshold\""), std::string::npos)
+      << done[0].message;
+  const json::object r = run();
+  EXPECT_EQ(text(r.at("phase")), "Error");
+  EXPECT_TRUE(r.at("metrics").as_array().empty());
+  EXPECT_TRUE(builtin_calls.empty());
+}
+
+// ---- RUN JSON, attempts, metrics ----------------------------------------------------------------
+
+TEST_F(AnalysisRunnerTest, RunJsonShape) {
+  use(config_text(kStepT, success_rate_template(R"(        successCondition: result >= 0.95
+)")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  const json::object r = run();
+  const auto keys = [](const json::object& o) {
+    std::set<std::string> k;
+    for (const auto& member : o) k.emplace(member.key());
+    return k;
+  };
+  EXPECT_EQ(keys(r), (std::set<std::string>{"name", "phase", "message", "terminated", "startedAt",
+                                            "finishedAt", "metrics"}));
+  EXPECT_EQ(keys(metric(r)),
+            (std::set<std::string>{"name", "phase", "message", "dryRun", "successful", "failed",
+                                   "inconclusive", "error", "measurements"}));
+  EXPECT_EQ(keys(measurements(r).at(0).as_object()),
+            (std::set<std::string>{"phase", "value", "startedAt", "finishedAt", "message"}));
+  EXPECT_EQ(text(r.at("name")), "shop-1-step1-1");
+  const auto started = rollout::parse_time(text(r.at("startedAt")));
+  const auto finished = rollout::parse_time(text(r.at("finishedAt")));
+  ASSERT_TRUE(started && finished);
+  EXPECT_LE(*started, *finished);
+  EXPECT_TRUE(text(r.at("startedAt")).ends_with("Z"));
+  EXPECT_EQ(text(metric(r).at("name")), "success-rate");
+  EXPECT_EQ(text(metric(r).at("message")),
+            "metric \"success-rate\" Successful: result 0.97 met \"result >= 0.95\" "
+            "(count 1 reached)");
+}
+
+TEST_F(AnalysisRunnerTest, RunsOfTheCurrentAttemptNewestFirst) {
+  use(config_text(kStepT, success_rate_template(R"(        successCondition: result >= 0.95
+)"),
+                  kStepT));
+  start(AnalysisKind::Background, 0);
+  start(AnalysisKind::Step, 1);
+  ASSERT_TRUE(run_until_done(2));
+  json::array runs = runner->runs(0);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(text(runs[0].at("name")), "shop-1-step1-2");
+  EXPECT_EQ(text(runs[1].at("name")), "shop-1-background-1");
+  // The rollout ends (terminate all); its next start is a new attempt.
+  terminate(AnalysisKind::Step, true);
+  EXPECT_EQ(runner->runs(0).size(), 2u);  // still shown until then
+  start();
+  runs = runner->runs(0);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(text(runs[0].at("name")), "shop-2-step1-1");
+  ASSERT_TRUE(run_until_done(3));
+  EXPECT_TRUE(runner->runs(7).empty());  // no such rollout
+}
+
+TEST_F(AnalysisRunnerTest, AddsMetricsOnceTheyHaveSamples) {
+  use(config_text(kStepT, success_rate_template(R"(        successCondition: result >= 0.95
+)")));
+  std::vector<prometheus::MetricFamily> families;
+  runner->add_metrics(families);
+  EXPECT_TRUE(families.empty());
+  start();
+  ASSERT_TRUE(run_until_done());
+  runner->add_metrics(families);
+  ASSERT_EQ(families.size(), 2u);
+  EXPECT_EQ(families[0].name, "vane_analysis_runs_total");
+  double successful = -1;
+  for (const auto& sample : families[0].metric) {
+    ASSERT_EQ(sample.label.size(), 2u);
+    EXPECT_EQ(sample.label[1].value, "shop");
+    if (sample.label[0].value == "Successful") successful = sample.counter.value;
+  }
+  EXPECT_EQ(successful, 1);
+  EXPECT_EQ(families[1].name, "vane_analysis_measurement_value");
+  ASSERT_EQ(families[1].metric.size(), 1u);
+  EXPECT_EQ(families[1].metric[0].label[0].value, "success-rate");
+  EXPECT_DOUBLE_EQ(families[1].metric[0].gauge.value, 0.97);
+}
+
+TEST_F(AnalysisRunnerTest, ReloadDropsRunsOfRemovedRollouts) {
+  use(config_text(kStepT, success_rate_template(R"(        interval: 50ms
+        count: 3
+        successCondition: result >= 0.95
+)")));
+  start();
+  auto other = std::make_shared<config::Config>(*config);
+  other->rollouts[0].name = "cart";
+  runner->set_config(other);
+  EXPECT_TRUE(runner->runs(0).empty());
+  run_for(200ms);
+  EXPECT_TRUE(done.empty());
+  std::vector<prometheus::MetricFamily> families;
+  runner->add_metrics(families);
+  EXPECT_TRUE(families.empty());
+}
+
+// ---- web and prometheus -------------------------------------------------------------------------
+
+std::string web_template(const std::string& url, std::string_view extra = {}) {
+  return R"(  - name: t
+    args: [{name: rev}]
+    metrics:
+      - name: smoke
+        consecutiveErrorLimit: 0
+        successCondition: result == true
+        provider:
+          web:
+            url: )" +
+         url + R"(
+            headers: [{key: X-Rev, value: "{{args.rev}}"}]
+            jsonPath: $.data.ok
+)" + std::string(extra);
+}
+
+constexpr std::string_view kStepRev =
+    R"({templates: [{templateName: t}], args: [{name: rev, value: shop-v2}]})";
+
+TEST_F(AnalysisRunnerTest, WebSelectsByJsonPath) {
+  FakeServer server(io, [](const FakeServer::Request&) {
+    return Answer{200, R"({"data": {"ok": true, "n": 3}})"};
+  });
+  use(config_text(kStepRev, web_template(server.url() + "/check?rev={{args.rev}}",
+                                         "            method: POST\n"
+                                         "            body: '{\"rev\": \"{{args.rev}}\"}'\n")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Successful) << done[0].message;
+  EXPECT_EQ(text(measurements(run()).at(0).at("value")), "true");
+  ASSERT_EQ(server.requests().size(), 1u);
+  const auto& request = server.requests()[0];
+  EXPECT_EQ(request.method(), http::verb::post);
+  EXPECT_EQ(request.target(), "/check?rev=shop-v2");
+  EXPECT_EQ(request["X-Rev"], "shop-v2");
+  EXPECT_EQ(request.body(), R"({"rev": "shop-v2"})");
+}
+
+TEST_F(AnalysisRunnerTest, WebNon2xxIsAnError) {
+  FakeServer server(io, [](const FakeServer::Request&) {
+    return Answer{503, R"({"error": "down"})"};
+  });
+  use(config_text(kStepRev, web_template(server.url() + "/check")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Error);
+  EXPECT_NE(done[0].message.find("HTTP 503"), std::string::npos) << done[0].message;
+  EXPECT_NE(done[0].message.find("consecutive errors 1 > consecutiveErrorLimit 0"),
+            std::string::npos)
+      << done[0].message;
+  const json::object r = run();
+  const auto& m = measurements(r).at(0).as_object();
+  EXPECT_EQ(text(m.at("phase")), "Error");
+  EXPECT_EQ(text(m.at("value")), "");
+}
+
+TEST_F(AnalysisRunnerTest, WebConnectionRefusedIsAnError) {
+  uint16_t port = 0;
+  {
+    tcp::acceptor closed(io, tcp::endpoint(net::ip::address_v4::loopback(), 0));
+    port = closed.local_endpoint().port();
+  }
+  use(config_text(kStepRev, web_template("http://127.0.0.1:" + std::to_string(port) + "/")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Error);
+  EXPECT_NE(done[0].message.find("cannot connect"), std::string::npos) << done[0].message;
+}
+
+constexpr std::string_view kQuery = R"(sum(rate(vane_requests_total{rollout="shop"}[1m])) + 1)";
+
+std::string prometheus_template(const std::string& address, std::string_view condition) {
+  return R"(  - name: t
+    metrics:
+      - name: prom
+        consecutiveErrorLimit: 0
+        successCondition: )" +
+         std::string(condition) + R"(
+        provider:
+          prometheus:
+            address: )" +
+         address + R"(
+            query: ')" +
+         std::string(kQuery) + R"('
+            headers: [{key: Authorization, value: Bearer t0k}]
+)";
+}
+
+TEST_F(AnalysisRunnerTest, PrometheusVectorIsAList) {
+  FakeServer server(io, [](const FakeServer::Request&) {
+    return Answer{200, R"({"status":"success","data":{"resultType":"vector","result":[
+      {"metric":{"rollout":"shop"},"value":[1700000000.5,"0.97"]}]}})"};
+  });
+  use(config_text(kStepT, prometheus_template(server.url(), "result[0] >= 0.95")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Successful) << done[0].message;
+  EXPECT_EQ(text(measurements(run()).at(0).at("value")), "[0.97]");
+  ASSERT_EQ(server.requests().size(), 1u);
+  const auto& request = server.requests()[0];
+  EXPECT_EQ(request["Authorization"], "Bearer t0k");
+  const auto target = boost::urls::parse_origin_form(request.target());
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->path(), "/api/v1/query");
+  const auto query = target->params().find("query");
+  ASSERT_NE(query, target->params().end());
+  EXPECT_EQ((*query).value, kQuery);
+}
+
+TEST_F(AnalysisRunnerTest, PrometheusErrorIsAnErrorMeasurement) {
+  FakeServer server(io, [](const FakeServer::Request&) {
+    return Answer{400, R"({"status":"error","errorType":"bad_data","error":"parse error"})"};
+  });
+  use(config_text(kStepT, prometheus_template(server.url() + "/", "result[0] >= 0.95")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Error);
+  EXPECT_NE(done[0].message.find("prometheus: bad_data: parse error"), std::string::npos)
+      << done[0].message;
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].target().substr(0, 20), "/api/v1/query?query=");
+}
+
+TEST_F(AnalysisRunnerTest, MeasurementsDueTogetherAreJudgedTogether) {
+  // A failing builtin metric and a slow web one fall due at once: the run ends Failed only
+  // after the web measurement is in.
+  FakeServer server(io, [](const FakeServer::Request&) {
+    return Answer{200, R"({"data": {"ok": true}})", 150ms};
+  });
+  use(config_text(kStepRev, web_template(server.url() + "/slow") + R"(      - name: success-rate
+        successCondition: result >= 0.99
+        provider: {builtin: {metric: success-rate, window: 30s}}
+)"));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Failed);
+  const json::object r = run();
+  ASSERT_EQ(measurements(r, 0).size(), 1u);
+  EXPECT_EQ(text(metric(r, 0).at("phase")), "Successful");
+  const auto web_done = rollout::parse_time(text(measurements(r, 0).at(0).at("finishedAt")));
+  const auto builtin_done = rollout::parse_time(text(measurements(r, 1).at(0).at("finishedAt")));
+  const auto run_done = rollout::parse_time(text(r.at("finishedAt")));
+  ASSERT_TRUE(web_done && builtin_done && run_done);
+  EXPECT_GE(*web_done - *builtin_done, 100ms);
+  EXPECT_GE(*run_done, *web_done);
+}
+
+TEST_F(AnalysisRunnerTest, TerminateCancelsAnExchangeInFlight) {
+  FakeServer server(io, [](const FakeServer::Request&) {
+    return Answer{200, R"({"data": {"ok": true}})", 2s};
+  });
+  use(config_text(kStepRev, web_template(server.url() + "/slow")));
+  start();
+  ASSERT_TRUE(run_until([&] { return server.requests().size() == 1; }));
+  terminate(AnalysisKind::Step);
+  const json::object r = run();
+  EXPECT_TRUE(r.at("terminated").as_bool());
+  EXPECT_EQ(text(r.at("phase")), "Successful");
+  EXPECT_TRUE(measurements(r).empty());
+  run_for(100ms);
+  EXPECT_TRUE(done.empty());
+}
+
+// ---- the HTTP client ---------------------------------------------------------------------------
+
+class HttpFetchTest : public ::testing::Test {
+ protected:
+  /// Starts `call`; the reply lands in `reply`.
+  void fetch(HttpCall call, std::shared_ptr<net::ssl::context> tls = {}) {
+    net::co_spawn(io, http_fetch(std::move(call), std::move(tls), cancel),
+                  [this](std::exception_ptr, HttpReply r) { reply = std::move(r); });
+  }
+  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds limit = 3s) {
+    const auto give_up = SteadyClock::now() + limit;
+    while (!pred()) {
+      if (SteadyClock::now() >= give_up) return false;
+      if (io.stopped()) io.restart();
+      io.run_one_for(10ms);
+    }
+    return true;
+  }
+
+  net::io_context io;
+  std::shared_ptr<HttpCancel> cancel = std::make_shared<HttpCancel>();
+  std::optional<HttpReply> reply;
+};
+
+TEST_F(HttpFetchTest, CancelEndsAnExchangeInFlight) {
+  FakeServer server(io, [](const FakeServer::Request&) { return Answer{200, "{}", 2s}; });
+  fetch(HttpCall{"GET", server.url() + "/slow", {}, {}, 10s});
+  ASSERT_TRUE(run_until([&] { return server.requests().size() == 1; }));
+  const auto cancelled = SteadyClock::now();
+  cancel->cancel();
+  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
+  EXPECT_LT(SteadyClock::now() - cancelled, 1s);
+  EXPECT_EQ(reply->error, "cancelled");
+  EXPECT_EQ(reply->status, 0u);
+}
+
+TEST_F(HttpFetchTest, TimeoutCoversTheWholeExchange) {
+  FakeServer server(io, [](const FakeServer::Request&) { return Answer{200, "{}", 2s}; });
+  fetch(HttpCall{"GET", server.url() + "/slow", {}, {}, 100ms});
+  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
+  EXPECT_EQ(reply->error, "no answer within 100ms");
+}
+
+TEST_F(HttpFetchTest, HttpsToAPlainServerFailsTheHandshake) {
+  FakeServer server(io, [](const FakeServer::Request&) { return Answer{200, "{}"}; });
+  std::string url = server.url();
+  url.replace(0, 4, "https");
+  fetch(HttpCall{"GET", url + "/", {}, {}, 2s}, make_client_tls());
+  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
+  EXPECT_NE(reply->error.find("TLS handshake with 127.0.0.1:"), std::string::npos) << reply->error;
+}
+
+TEST_F(HttpFetchTest, RejectsWhatItCannotSend) {
+  fetch(HttpCall{"GET", "ftp://example.com/", {}, {}, 1s});
+  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
+  EXPECT_EQ(reply->error, "unsupported URL \"ftp://example.com/\": only http:// and https://");
+  reply.reset();
+  fetch(HttpCall{"DELETE", "http://127.0.0.1:1/", {}, {}, 1s});
+  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
+  EXPECT_EQ(reply->error, "unsupported method \"DELETE\"");
+  reply.reset();
+  fetch(HttpCall{"GET", "http://127.0.0.1:1/", {{"X-Bad", "a\r\nInjected: 1"}}, {}, 1s});
+  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
+  EXPECT_EQ(reply->error, "invalid header \"X-Bad\"");
+}
+
+}  // namespace
+}  // namespace vane::control
