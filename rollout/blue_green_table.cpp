@@ -1,5 +1,6 @@
-// The blue-green rollout state machine: ONE table of (state, event) -> handler (SPEC §4), the
-// sibling of the canary's in rollout/state_machine.cpp.
+// The blue-green rollout state machine: ONE table of (state, event) -> handler (SPEC §4) with a
+// row for every pair (checked by the compiler), the sibling of the canary's in
+// rollout/state_machine.cpp.
 //
 //                DesiredChanged(new): the new version is the preview at once
 //  +---------+ --------------------------> +---------+  preview healthy  +-------------+
@@ -34,6 +35,7 @@
 // Aborted: other rows answer Conflict (HTTP 409) and change nothing. Tick also ends the old
 // version's warm period (scale_down_at) in every state.
 #include <array>
+#include <cstddef>
 
 #include "rollout/blue_green_steps.hpp"
 #include "rollout/canary_steps.hpp"
@@ -54,6 +56,9 @@ enum class State : uint8_t {
   PostAnalysis,  ///< switched; the postPromotionAnalysis runs
   Aborted,       ///< Degraded and aborted: waits for retry or a new desired upstream
 };
+constexpr std::size_t kStateCount = 7;
+static_assert(static_cast<std::size_t>(State::Aborted) + 1 == kStateCount,
+              "kStateCount counts State up to its last enumerator");
 
 State situation(const RolloutState& s) {
   if (s.canary.empty()) return State::Healthy;
@@ -184,7 +189,7 @@ void on_analysis_done(Context& c) {
 using K = Event::Kind;
 
 // clang-format off
-constexpr std::array<Row<State>, 56> table{{
+constexpr auto rows = std::to_array<Row<State>>({
   // state                event               handler
   {State::Healthy,      K::Tick,            on_tick_idle},
   {State::Healthy,      K::DesiredChanged,  on_desired},
@@ -248,8 +253,11 @@ constexpr std::array<Row<State>, 56> table{{
   {State::Aborted,      K::Retry,           on_retry},
   {State::Aborted,      K::Pause,           conflict},
   {State::Aborted,      K::AnalysisDone,    ignore},
-}};
+});
 // clang-format on
+
+/// Indexed [state][event]; does not compile unless every pair above has exactly one row.
+constexpr auto table = make_table<kStateCount, rows>();
 
 }  // namespace
 
@@ -258,7 +266,7 @@ Transition transition(const config::Rollout& spec, const RolloutState& state, co
   static const std::vector<config::Step> no_steps;
   Transition out{state, {}, Verdict::Ok};
   Context c{spec, no_steps, event, now, env, out.state, out.effects};
-  find_handler(table, situation(state), event.kind)(c);
+  table.handler(situation(state), event.kind)(c);
   if (c.verdict == Verdict::Conflict) return Transition{state, {}, Verdict::Conflict};
   return out;
 }

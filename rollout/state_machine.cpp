@@ -1,4 +1,5 @@
-// The canary rollout state machine: ONE table of (state, event) -> handler (SPEC §4).
+// The canary rollout state machine: ONE table of (state, event) -> handler (SPEC §4), with a row
+// for every pair (an event that changes nothing there says `ignore`; the compiler checks).
 //
 //                  DesiredChanged(new)
 //  +---------+ ---------------------------> +-------------+   pause step, Pause,   +--------+
@@ -28,6 +29,7 @@
 #include "rollout/state_machine.hpp"
 
 #include <array>
+#include <cstddef>
 
 #include "rollout/blue_green_steps.hpp"
 #include "rollout/canary_steps.hpp"
@@ -46,6 +48,9 @@ enum class State : uint8_t {
   Stalled,      ///< Degraded, not aborted: progress deadline passed, waiting for a healthy canary
   Aborted,      ///< Degraded and aborted: waits for retry or a new desired upstream
 };
+constexpr std::size_t kStateCount = 5;
+static_assert(static_cast<std::size_t>(State::Aborted) + 1 == kStateCount,
+              "kStateCount counts State up to its last enumerator");
 
 State situation(const RolloutState& s) {
   if (s.canary.empty()) return State::Healthy;
@@ -200,7 +205,7 @@ void on_analysis_done(Context& c) {
 using K = Event::Kind;
 
 // clang-format off
-constexpr std::array<Row<State>, 40> table{{
+constexpr auto rows = std::to_array<Row<State>>({
   // state               event               handler
   {State::Healthy,     K::Tick,            on_tick_idle},
   {State::Healthy,     K::DesiredChanged,  on_desired},
@@ -246,8 +251,11 @@ constexpr std::array<Row<State>, 40> table{{
   {State::Aborted,     K::Retry,           on_retry},
   {State::Aborted,     K::Pause,           conflict},
   {State::Aborted,     K::AnalysisDone,    ignore},
-}};
+});
 // clang-format on
+
+/// Indexed [state][event]; does not compile unless every pair above has exactly one row.
+constexpr auto table = make_table<kStateCount, rows>();
 
 bool is_command(Event::Kind kind) {
   return kind == K::Promote || kind == K::PromoteFull || kind == K::Abort || kind == K::Retry ||
@@ -270,7 +278,7 @@ Transition transition(const config::Rollout& spec, const RolloutState& state, co
     return out;
   }
   Context c{spec, steps_of(spec), event, now, env, out.state, out.effects};
-  find_handler(table, situation(state), event.kind)(c);
+  table.handler(situation(state), event.kind)(c);
   if (c.verdict == Verdict::Conflict) return Transition{state, {}, Verdict::Conflict};
   return out;
 }

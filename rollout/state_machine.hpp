@@ -4,6 +4,7 @@
 // effects it returns.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@ struct Environment {
 };
 
 struct Event {
+  /// In the order of a transition table's columns; kEventKindCount below counts them.
   enum class Kind : uint8_t {
     Tick,             ///< time passed (pause expiry, progress deadline, scale-down)
     DesiredChanged,   ///< the config names a (possibly new) desired upstream: `upstream`
@@ -42,6 +44,11 @@ struct Event {
   /// When set, a result for another step than the current one is stale and ignored.
   std::optional<uint32_t> step_index;
 };
+
+/// How many Event::Kind values there are: the columns of a transition table.
+inline constexpr std::size_t kEventKindCount = 8;
+static_assert(static_cast<std::size_t>(Event::Kind::AnalysisDone) + 1 == kEventKindCount,
+              "kEventKindCount counts Event::Kind up to its last enumerator");
 
 /// What the driver must do after a transition.
 struct Effect {
