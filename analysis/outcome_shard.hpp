@@ -95,8 +95,8 @@ class OutcomeShard {
   OutcomeShard& operator=(const OutcomeShard&) = delete;
 
   /// WRITER THREAD ONLY. `status` is the HTTP status answered (0: no response); a failure is a
-  /// 5xx or `upstream_error`. `now_seconds` comes from the worker's cached clock; it is made
-  /// non-decreasing per series (an earlier `now` counts in the current second). No lock, no
+  /// 5xx or `upstream_error`. `now_seconds` is the writer's steady clock in whole seconds (read
+  /// once per request by proxy::Generation::record); it is made non-decreasing per series (an earlier `now` counts in the current second). No lock, no
   /// read-modify-write, no allocation. An unknown series id is ignored.
   void record(uint32_t series, int status, bool upstream_error, uint64_t latency_micros,
               int64_t now_seconds);
