@@ -1,19 +1,35 @@
+// The readiness functions on Asio's epoll reactor, reaching into its private state: built only
+// with VANE_ASIO_READINESS=ON (the default). With OFF, readiness_plain.cpp is built instead: the
+// same functions on plain Asio calls, and nothing here. Quarantined so that a Boost whose reactor
+// differs fails to build, instead of leaving connections waiting for an event that never comes.
 #include "proxy/net/readiness.hpp"
+
+#include <sys/epoll.h>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/detail/reactor.hpp>
 #include <boost/asio/detail/reactive_wait_op.hpp>
+#include <boost/version.hpp>
 
-#if defined(BOOST_ASIO_HAS_EPOLL) && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
-#include <sys/epoll.h>
-#define VANE_EPOLL_READINESS 1
+// The members below exist in other Boost versions too, so compiling proves little: what was
+// checked, by reading Asio's source, is that 1.81 keeps and uses them as this file assumes.
+static_assert(BOOST_VERSION == 108100,
+              "proxy/net/readiness.cpp reaches into Asio's private epoll reactor state, checked "
+              "against Boost 1.81 (108100) only. On another Boost, re-check the layout and use of "
+              "epoll_reactor::descriptor_state (try_speculative_, registered_events_, reactor_; "
+              "task_result_ holding the events last reported; how start_op and perform_io use "
+              "them), epoll_reactor::epoll_fd_ and the socket's per-descriptor data "
+              "(reactor_data_), then add the version here; or build with "
+              "-DVANE_ASIO_READINESS=OFF (plain Asio calls).");
+
+#if !defined(BOOST_ASIO_HAS_EPOLL) || defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+#error "proxy/net/readiness.cpp needs Asio's epoll reactor: build with -DVANE_ASIO_READINESS=OFF"
 #endif
 
 namespace vane::proxy::readiness {
 
 using boost::system::error_code;
 
-#ifdef VANE_EPOLL_READINESS
 namespace {
 
 // The reactor's per-descriptor state is private to Asio. Pointers to its members are taken in
@@ -87,6 +103,8 @@ struct StartWait {
 
 }  // namespace
 
+bool enabled() { return true; }
+
 void watch_peer_close(Socket& socket) {
   State* state = state_of(socket);
   if (!state) return;
@@ -129,18 +147,5 @@ Task<error_code> wait_readable(Socket& socket) {
       StartWait{}, use_tuple, &socket);
   co_return ec;
 }
-
-#else  // another reactor: the plain Asio operations
-
-void watch_peer_close(Socket&) {}
-bool maybe_readable(Socket&) { return true; }
-void found_empty(Socket&) {}
-void read_done(Socket&, size_t, size_t) {}
-Task<error_code> wait_readable(Socket& socket) {
-  auto [ec] = co_await socket.async_wait(Socket::wait_read, use_tuple);
-  co_return ec;
-}
-
-#endif
 
 }  // namespace vane::proxy::readiness

@@ -3,11 +3,16 @@
 // async_wait and tries a recv at the start of each read; HAProxy instead registers EPOLLRDHUP once
 // and trusts a short read to have emptied the socket. These functions do the same on Asio's own
 // reactor: keep-alive costs 4 system calls per proxied request instead of 6. Worker thread only.
+// With VANE_ASIO_READINESS=OFF, the same functions are plain Asio calls (readiness_plain.cpp).
 #pragma once
 
 #include "proxy/net/types.hpp"
 
 namespace vane::proxy::readiness {
+
+/// True when this build reads Asio's reactor state (readiness.cpp); false on the plain-Asio path,
+/// where maybe_readable() is always true and the other calls do nothing more than Asio's own.
+bool enabled();
 
 /// Asks the reactor to also report the peer's FIN (EPOLLRDHUP): one epoll_ctl per connection,
 /// after which a short read can prove a socket empty (read_done). Call once, after accept or
