@@ -1,0 +1,288 @@
+#include "proxy/relay.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "proxy/http/chunked_decoder.hpp"
+#include "proxy/http/parser.hpp"
+#include "proxy/http/responses.hpp"
+#include "proxy/mirror_capture.hpp"
+#include "proxy/net/io.hpp"
+#include "proxy/worker.hpp"
+
+namespace vane::proxy {
+
+Relay::Relay(Downstream& client, Generation& generation, const http::RequestHead& head,
+             const std::string_view& request_id, const std::string& extra_fields,
+             MirrorCapture& mirror)
+    : client_(client),
+      generation_(generation),
+      mirror_(mirror),
+      request_id_(request_id),
+      extra_fields_(extra_fields),
+      upstream_(client, generation),
+      from_upstream_(client.worker.buffers()),
+      content_length_(head.content_length),
+      framing_(head.framing),
+      minor_version_(head.minor_version),
+      client_keep_alive_(head.keep_alive),
+      head_request_(head.method == "HEAD"),
+      body_(head.framing == http::Framing::None ? RequestBody::Done
+            : head.expect_continue              ? RequestBody::AwaitingContinue
+                                                : RequestBody::Pending) {}
+
+bool Relay::keep_alive() const {
+  return client_keep_alive_ && client_framing_ != http::ClientFraming::Close && body_done() &&
+         !client_.worker.draining();
+}
+
+Task<AttemptResult> Relay::attempt(const Attempt& to) {
+  deadline_ = to.deadline;
+  Failure f = co_await upstream_.open(to.upstream, to.avoid, deadline_);
+  if (f == Failure::None) f = co_await send_request();
+  if (f == Failure::None) f = co_await read_response_head();
+  co_return AttemptResult{f, status_, upstream_.reused()};
+}
+
+void Relay::abandon() {
+  upstream_.release(false);
+  from_upstream_.consume(from_upstream_.size());  // what is left of a dropped answer
+  status_ = 0;
+  response_ = Response::None;
+  head_due_ = true;
+}
+
+void Relay::finish() {
+  upstream_.release(upstream_keep_alive_ && body_done() && response_done() &&
+                    from_upstream_.empty());
+}
+
+Task<Failure> Relay::send_request() {
+  client_.arm(Phase::Upstream, until_deadline());
+  if (framing_ == http::Framing::None) co_return co_await write_upstream({});
+  if (body_ == RequestBody::AwaitingContinue) {
+    body_ = RequestBody::Pending;
+    const auto ec = co_await write_all(client_.stream, http::kContinue);
+    if (ec) co_return Failure::ClientGone;
+  }
+  if (framing_ == http::Framing::Length) co_return co_await send_length_body();
+  co_return co_await send_chunked_body();
+}
+
+Task<Failure> Relay::send_length_body() {
+  uint64_t remaining = content_length_;
+  while (remaining > 0) {
+    if (client_.in.empty()) {
+      if (Failure f = co_await read_client(); f != Failure::None) co_return f;
+    }
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, client_.in.size()));
+    mirror_.append(client_.in.data().substr(0, take));
+    if (Failure f = co_await write_upstream(client_.in.data().substr(0, take)); f != Failure::None) {
+      co_return f;
+    }
+    client_.in.consume(take);
+    remaining -= take;
+  }
+  body_ = RequestBody::Done;
+  if (head_due_) co_return co_await write_upstream({});
+  co_return Failure::None;
+}
+
+Task<Failure> Relay::send_chunked_body() {
+  const auto& limits = generation_.snapshot().config->limits;
+  http::ChunkedDecoder decoder(limits.max_request_line_bytes, limits.max_request_header_bytes);
+  for (;;) {
+    if (client_.in.empty()) {
+      if (Failure f = co_await read_client(); f != Failure::None) co_return f;
+    }
+    auto step = decoder.next(client_.in.data());
+    if (step.status == http::ChunkedDecoder::Status::Error) co_return Failure::BadBody;
+    if (decoder.body_bytes() > limits.max_request_body_bytes) co_return Failure::TooLarge;
+    if (step.status == http::ChunkedDecoder::Status::Data) {
+      char line[24];
+      auto size = http::chunk_size_line(step.data.size(), line);
+      mirror_.append(size, step.data, "\r\n");
+      if (Failure f = co_await write_upstream(size, step.data, "\r\n"); f != Failure::None) co_return f;
+    }
+    client_.in.consume(step.consumed);  // NeedMore consumed it all: the decoder keeps partial lines
+    if (step.status == http::ChunkedDecoder::Status::Done) {
+      body_ = RequestBody::Done;
+      mirror_.append(http::kLastChunk);
+      co_return co_await write_upstream(http::kLastChunk);
+    }
+  }
+}
+
+Task<Failure> Relay::read_client() {
+  const auto& limits = generation_.snapshot().config->limits;
+  client_.arm(Phase::Body, std::min<Clock::duration>(limits.request_body_timeout, until_deadline()));
+  size_t room = 0;
+  char* at = client_.in.prepare(room);
+  auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
+  if (ec && is_end_of_stream(ec)) co_return Failure::ShortBody;
+  if (ec) {
+    if (!client_.deadline.fired()) co_return Failure::ClientGone;
+    co_return Clock::now() >= deadline_ ? Failure::Timeout : Failure::ClientTimeout;
+  }
+  client_.in.commit(n);
+  co_return Failure::None;
+}
+
+Task<Failure> Relay::write_upstream(std::string_view a, std::string_view b, std::string_view c) {
+  client_.arm(Phase::Upstream, until_deadline());
+  std::array<std::string_view, 4> pieces{};
+  size_t i = 0;
+  if (head_due_) pieces[i++] = client_.request_head;
+  pieces[i++] = a;
+  pieces[i++] = b;
+  pieces[i] = c;
+  head_due_ = false;
+  auto ec = co_await write_all(upstream_.stream(), pieces);
+  co_return ec ? upstream_error(ec) : Failure::None;
+}
+
+Task<Failure> Relay::read_upstream() {
+  size_t room = 0;
+  char* at = from_upstream_.prepare(room, 1, 2 * BufferPool::kBlockSize + 65536);
+  auto [ec, n] = co_await upstream_.stream().read_some(net::buffer(at, room));
+  if (ec) co_return upstream_error(ec);
+  from_upstream_.commit(n);
+  co_return Failure::None;
+}
+
+Task<Failure> Relay::read_response_head() {
+  const http::Limits limits{8192, 65536, 200};
+  http::ResponseHead& response = client_.worker.response_scratch();
+  for (;;) {
+    http::ParseError error;
+    auto status = http::parse_response(from_upstream_.data(), limits, head_request_, response, error);
+    if (status == http::ParseStatus::Error) co_return Failure::Protocol;
+    if (status == http::ParseStatus::Complete) {
+      if (response.status >= 100 && response.status < 200) {
+        if (response.status == 101) co_return Failure::Protocol;  // we never ask to upgrade
+        from_upstream_.consume(response.head_bytes);  // interim responses are not forwarded
+        continue;
+      }
+      break;
+    }
+    client_.arm(Phase::Upstream, until_deadline());
+    if (Failure f = co_await read_upstream(); f != Failure::None) co_return f;
+  }
+  // Build the client's head now: `response` views the buffer, which the next read may move.
+  status_ = response.status;
+  response_framing_ = response.framing;
+  response_length_ = response.content_length;
+  upstream_keep_alive_ = response.keep_alive;
+  client_framing_ = http::client_framing(response, minor_version_);
+  http::write_response_head(response, client_framing_, request_id_, keep_alive(), minor_version_,
+                            client_.response_head, extra_fields_);
+  from_upstream_.consume(response.head_bytes);
+  response_ = Response::HeadReady;
+  co_return Failure::None;
+}
+
+Task<Failure> Relay::relay_response() {
+  const http::ClientFraming framing = client_framing_;
+  switch (response_framing_) {
+    case http::Framing::None:
+      break;
+    case http::Framing::Length: {  // inline, not a coroutine of its own: the common case
+      uint64_t remaining = response_length_;
+      while (remaining > 0) {
+        if (from_upstream_.empty()) {
+          if (Failure f = co_await read_upstream(); f != Failure::None) co_return f;
+        }
+        const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, from_upstream_.size()));
+        if (Failure f = co_await write_client(from_upstream_.data().substr(0, take)); f != Failure::None) {
+          co_return f;
+        }
+        from_upstream_.consume(take);
+        remaining -= take;
+      }
+      break;
+    }
+    case http::Framing::Chunked:
+      if (Failure f = co_await relay_chunked(framing); f != Failure::None) co_return f;
+      break;
+    case http::Framing::UntilClose:
+      if (Failure f = co_await relay_until_close(framing); f != Failure::None) co_return f;
+      break;
+  }
+  if (response_ == Response::HeadReady) {
+    if (Failure f = co_await write_client({}); f != Failure::None) co_return f;
+  }
+  response_ = Response::Done;
+  co_return Failure::None;
+}
+
+Task<Failure> Relay::relay_chunked(http::ClientFraming framing) {
+  http::ChunkedDecoder decoder;
+  for (;;) {
+    if (from_upstream_.empty()) {
+      if (Failure f = co_await read_upstream(); f != Failure::None) co_return f;
+    }
+    auto step = decoder.next(from_upstream_.data());
+    if (step.status == http::ChunkedDecoder::Status::Error) co_return Failure::Protocol;
+    if (step.status == http::ChunkedDecoder::Status::Data) {
+      char line[24];
+      const bool chunked = framing == http::ClientFraming::Chunked;
+      auto size = chunked ? http::chunk_size_line(step.data.size(), line) : std::string_view{};
+      Failure f = co_await write_client(size, step.data, chunked ? "\r\n" : "");
+      if (f != Failure::None) co_return f;
+    }
+    from_upstream_.consume(step.consumed);
+    if (step.status == http::ChunkedDecoder::Status::Done) {
+      if (framing == http::ClientFraming::Chunked) co_return co_await write_client(http::kLastChunk);
+      co_return Failure::None;
+    }
+  }
+}
+
+Task<Failure> Relay::relay_until_close(http::ClientFraming framing) {
+  const bool chunked = framing == http::ClientFraming::Chunked;
+  for (;;) {
+    if (from_upstream_.empty()) {
+      Failure f = co_await read_upstream();
+      if (f == Failure::Reset) break;  // the close that ends this body
+      if (f != Failure::None) co_return f;
+    }
+    char line[24];
+    auto data = from_upstream_.data();
+    auto size = chunked ? http::chunk_size_line(data.size(), line) : std::string_view{};
+    if (Failure f = co_await write_client(size, data, chunked ? "\r\n" : ""); f != Failure::None) {
+      co_return f;
+    }
+    from_upstream_.consume(data.size());
+  }
+  upstream_keep_alive_ = false;
+  if (chunked) co_return co_await write_client(http::kLastChunk);
+  co_return Failure::None;
+}
+
+Task<Failure> Relay::write_client(std::string_view a, std::string_view b, std::string_view c) {
+  client_.arm(Phase::Upstream, until_deadline());
+  std::array<std::string_view, 4> pieces{};
+  size_t i = 0;
+  if (response_ == Response::HeadReady) pieces[i++] = client_.response_head;
+  pieces[i++] = a;
+  pieces[i++] = b;
+  pieces[i] = c;
+  response_ = Response::Sending;
+  bytes_sent_ += a.size() + b.size() + c.size();
+  auto ec = co_await write_all(client_.stream, pieces);
+  if (!ec) co_return Failure::None;
+  co_return client_.deadline.fired() ? Failure::Timeout : Failure::ClientGone;
+}
+
+Failure Relay::upstream_error(const boost::system::error_code& ec) const {
+  if (client_.deadline.fired() || ec == net::error::operation_aborted) {
+    return Clock::now() >= deadline_ ? Failure::Timeout : Failure::ClientGone;
+  }
+  return Failure::Reset;
+}
+
+Clock::duration Relay::until_deadline() const {
+  return std::max<Clock::duration>(deadline_ - Clock::now(), Clock::duration::zero());
+}
+
+}  // namespace vane::proxy

@@ -1,0 +1,122 @@
+// The bytes of one proxied request: its head and body up to an upstream (Content-Length or
+// chunked, under the body limit, after a 100 Continue when asked), the response head back, then
+// the response body to the client (copied by length, re-chunked, or close-delimited). The Exchange
+// decides where each try goes and what a failure means; the relay only moves bytes and says what
+// happened. Runs inside the Session's coroutine on its worker thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "proxy/downstream.hpp"
+#include "proxy/failure.hpp"
+#include "proxy/http/head_writer.hpp"
+#include "proxy/http/message.hpp"
+#include "proxy/upstream_connection.hpp"
+
+namespace vane::proxy {
+
+class Generation;
+class MirrorCapture;
+
+/// Where the Exchange sends a try.
+struct Attempt {
+  uint32_t upstream = 0;
+  const UpstreamPool::Endpoint* avoid = nullptr;  ///< the endpoint that just failed, if any
+  Clock::time_point deadline;  ///< the upstream `timeout`: it covers the relayed body too
+};
+
+/// What a try did. No byte reaches the client during a try (the response head is held back
+/// until relay_response()), so as far as the client goes another try is always possible.
+struct AttemptResult {
+  Failure failure = Failure::None;
+  int status = 0;       ///< the upstream's answer, with Failure::None
+  bool reused = false;  ///< it ran on a kept-alive connection from the pool
+};
+
+class Relay {
+ public:
+  /// `head` is read only here, before the first suspension. `request_id` and `extra_fields`
+  /// (complete field lines vane adds, or nothing) go into the client's response head: the
+  /// caller owns them and may set them after this; they are read when a response head arrives.
+  Relay(Downstream& client, Generation& generation, const http::RequestHead& head,
+        const std::string_view& request_id, const std::string& extra_fields,
+        MirrorCapture& mirror);
+
+  /// One try: a connection, the request up (the body is read from the client on the first try
+  /// only: a request is tried again only when it has no body), the response head read.
+  Task<AttemptResult> attempt(const Attempt& to);
+  /// The held-back head and the response body to the client.
+  Task<Failure> relay_response();
+  /// The try's answer is dropped: its connection closed, ready for another try.
+  void abandon();
+  /// The exchange is over: the upstream connection goes back to the pool when the whole
+  /// response was relayed and both sides allow it, else it is closed.
+  void finish();
+
+  /// The upstream's status (0: none, or dropped).
+  int status() const { return status_; }
+  /// The endpoint of the last try (null before one had an endpoint).
+  UpstreamPool::Endpoint* endpoint() const { return upstream_.endpoint(); }
+  /// Response bytes reached the client: no other try, no error answer any more.
+  bool response_started() const { return response_ >= Response::Sending; }
+  bool response_done() const { return response_ == Response::Done; }
+  /// The request body was read to its end.
+  bool body_done() const { return body_ == RequestBody::Done; }
+  /// The client connection may carry another request after this one's answer: the body was
+  /// read, the client and the response's framing allow it, the worker is not draining.
+  bool keep_alive() const;
+  /// Response body bytes sent to the client.
+  uint64_t bytes_sent() const { return bytes_sent_; }
+
+ private:
+  /// The request body, read from the client once (no body: Done from the start).
+  ///   AwaitingContinue --100 Continue sent--> Pending --read to its end--> Done
+  enum class RequestBody : uint8_t { AwaitingContinue, Pending, Done };
+  /// The response to the client.
+  ///   None --head read--> HeadReady --first client write--> Sending --body relayed--> Done
+  ///     ^                     |
+  ///     +----- abandon() -----+   (a dropped answer: nothing had reached the client)
+  enum class Response : uint8_t { None, HeadReady, Sending, Done };
+
+  Task<Failure> send_request();
+  Task<Failure> send_length_body();
+  Task<Failure> send_chunked_body();
+  Task<Failure> read_client();
+  Task<Failure> write_upstream(std::string_view a, std::string_view b = {}, std::string_view c = {});
+  Task<Failure> read_upstream();
+  Task<Failure> read_response_head();
+  Task<Failure> relay_chunked(http::ClientFraming framing);
+  Task<Failure> relay_until_close(http::ClientFraming framing);
+  Task<Failure> write_client(std::string_view a, std::string_view b = {}, std::string_view c = {});
+  Failure upstream_error(const boost::system::error_code& ec) const;
+  Clock::duration until_deadline() const;
+
+  Downstream& client_;
+  Generation& generation_;
+  MirrorCapture& mirror_;
+  const std::string_view& request_id_;
+  const std::string& extra_fields_;
+  UpstreamConnection upstream_;
+  Buffer from_upstream_;
+  Clock::time_point deadline_;
+  // The request, copied from its head.
+  uint64_t content_length_;
+  http::Framing framing_;
+  int minor_version_;
+  bool client_keep_alive_;  ///< what the request asked for
+  bool head_request_;
+  // The state of the relay.
+  RequestBody body_;
+  Response response_ = Response::None;
+  bool head_due_ = true;  ///< the request head goes with the next upstream write (once per try)
+  bool upstream_keep_alive_ = false;  ///< the response lets its connection be reused
+  int status_ = 0;
+  http::Framing response_framing_ = http::Framing::None;
+  http::ClientFraming client_framing_ = http::ClientFraming::None;
+  uint64_t response_length_ = 0;
+  uint64_t bytes_sent_ = 0;
+};
+
+}  // namespace vane::proxy

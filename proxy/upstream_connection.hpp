@@ -1,0 +1,54 @@
+// The upstream connection one try of a request runs on: a kept-alive one from the worker's pool,
+// or a new one (after waiting up to connectTimeout for a free slot), connected under the
+// request's deadline; then given back to the pool or closed. Owned by the request's Relay.
+// Worker thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "proxy/downstream.hpp"
+#include "proxy/failure.hpp"
+#include "proxy/net/stream.hpp"
+#include "proxy/upstream_pool.hpp"
+
+namespace vane::proxy {
+
+class Generation;
+
+class UpstreamConnection {
+ public:
+  UpstreamConnection(Downstream& client, Generation& generation)
+      : client_(client), generation_(generation) {}
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
+  ~UpstreamConnection() { release(false); }
+
+  /// A connection to `upstream`, on another endpoint than `avoid` when one can serve. None, or
+  /// NoEndpoint, PoolFull, Connect, Timeout (`deadline` passed while connecting).
+  Task<Failure> open(uint32_t upstream, const UpstreamPool::Endpoint* avoid,
+                     Clock::time_point deadline);
+  /// Back to the pool when `reusable`, else closed. Nothing when no connection is open.
+  void release(bool reusable);
+
+  Stream& stream() { return *stream_; }
+  /// It came kept-alive from the pool (a reset may then only mean it went stale).
+  bool reused() const { return reused_; }
+  /// The endpoint of the last connection opened; stays set after release().
+  UpstreamPool::Endpoint* endpoint() const { return endpoint_; }
+
+ private:
+  Task<Failure> wait_for_slot(Clock::time_point until);
+  /// A new connection is ready: the non-blocking mode and options the data plane relies on.
+  void set_up_socket();
+
+  Downstream& client_;
+  Generation& generation_;
+  UpstreamPool* pool_ = nullptr;  ///< of the open connection: a shielded request changes upstream
+  UpstreamPool::Endpoint* endpoint_ = nullptr;
+  std::optional<Stream> stream_;
+  std::optional<Timer> slot_timer_;  ///< only while waiting for a free connection
+  bool reused_ = false;
+};
+
+}  // namespace vane::proxy
