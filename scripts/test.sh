@@ -7,9 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-# What ccache needs to cache files built with a precompiled header (its manual): then the second
-# build directory recompiles only the file that differs.
-export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros}
 build=${VANE_BUILD_DIR:-build}
 plain=$build-plain-asio
 flags=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DVANE_WERROR=ON -DVANE_BUILD_TESTS=ON)
