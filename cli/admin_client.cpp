@@ -1,35 +1,23 @@
 #include "cli/admin_client.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
+#include <exception>
 #include <fstream>
 #include <sstream>
 
-#include "config/duration.hpp"
-
-#ifndef VANE_VERSION
-#define VANE_VERSION "0.0.0"
-#endif
+#include "control/http_client.hpp"
 
 namespace vane::cli {
 namespace {
 
 namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = net::ip::tcp;
+namespace http = boost::beast::http;
 
 constexpr std::uint64_t kBodyLimit = std::uint64_t{16} << 20;  // STATUS with long run histories
 constexpr std::string_view kSpace = " \t\r\n\v\f";
@@ -40,59 +28,31 @@ std::string_view trim(std::string_view s) {
   return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
 }
 
-/// One request on its own io_context: connect, write, read, all under one deadline (a
-/// tcp_stream's expiry is a deadline for every operation started after it is set).
-class Exchange {
- public:
-  Exchange(net::io_context& io, http::request<http::empty_body> request,
-           std::chrono::milliseconds timeout)
-      : stream_(io), request_(std::move(request)), timeout_(timeout) {
-    parser_.body_limit(kBodyLimit);
-  }
-
-  void start(const tcp::resolver::results_type& endpoints) {
-    stream_.expires_after(timeout_);
-    stream_.async_connect(endpoints, [this](beast::error_code ec, const tcp::endpoint&) {
-      if (ec) return fail(ec);
-      result_.connected = true;
-      http::async_write(stream_, request_, [this](beast::error_code wec, std::size_t) {
-        if (wec) return fail(wec);
-        http::async_read(stream_, buffer_, parser_,
-                         [this](beast::error_code rec, std::size_t) { on_read(rec); });
-      });
-    });
-  }
-
-  AdminResult take() { return std::move(result_); }
-
- private:
-  void on_read(beast::error_code ec) {
-    if (ec) return fail(ec);
-    auto& response = parser_.get();
-    result_.status = static_cast<int>(response.result_int());
-    result_.body = std::move(response.body());
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  }
-
-  void fail(beast::error_code ec) {
-    result_.error = ec == beast::error::timeout
-                        ? "no answer within " + config::format_duration(timeout_)
-                        : ec.message();
-  }
-
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  http::request<http::empty_body> request_;
-  http::response_parser<http::string_body> parser_;
-  std::chrono::milliseconds timeout_;
-  AdminResult result_;
-};
-
 }  // namespace
 
+/// The client's own io_context, run only while a request is in flight.
+struct AdminClient::Session {
+  net::io_context io{1};
+  control::HttpClient http{io};  ///< after `io`: goes first
+
+  control::HttpReply run(control::HttpCall call) {
+    std::optional<control::HttpReply> reply;
+    net::co_spawn(io, http.fetch(std::move(call)),
+                  [&reply](std::exception_ptr error, control::HttpReply r) {
+                    if (error) r.error = "internal error";
+                    reply = std::move(r);
+                  });
+    io.restart();
+    while (!reply && io.run_one() > 0) {
+    }
+    return reply ? std::move(*reply) : control::HttpReply{0, {}, "internal error", false};
+  }
+};
+
 AdminClient::AdminClient(std::string base_url, std::string token)
-    : base_url_(std::move(base_url)), token_(std::move(token)) {
+    : base_url_(std::move(base_url)),
+      token_(std::move(token)),
+      session_(std::make_shared<Session>()) {
   auto parsed = boost::urls::parse_uri(base_url_);
   if (!parsed) {
     url_error_ = "malformed URL \"" + base_url_ + "\"";
@@ -103,13 +63,11 @@ AdminClient::AdminClient(std::string base_url, std::string token)
     url_error_ = "unsupported URL \"" + base_url_ + "\": only http:// is supported";
     return;
   }
-  host_ = url.host_address();
-  if (host_.empty()) {
+  if (url.host_address().empty()) {
     url_error_ = "URL \"" + base_url_ + "\" has no host";
     return;
   }
-  port_ = url.has_port() ? std::string(url.port()) : "80";
-  authority_ = url.encoded_host_and_port();
+  origin_ = "http://" + std::string(url.encoded_host_and_port());
   prefix_ = url.encoded_path();
   while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
 }
@@ -124,27 +82,19 @@ AdminResult AdminClient::request(bool post, std::string_view target) const {
     result.error = url_error_;
     return result;
   }
-  http::request<http::empty_body> request{post ? http::verb::post : http::verb::get,
-                                          prefix_ + std::string(target), 11};
-  request.set(http::field::host, authority_);
-  request.set(http::field::user_agent, "vane/" VANE_VERSION);
-  request.set(http::field::accept, "application/json");
-  if (post && !token_.empty()) request.set(http::field::authorization, "Bearer " + token_);
-  request.keep_alive(false);
-  request.prepare_payload();  // Content-Length: 0 on POST
-
-  net::io_context io;
-  tcp::resolver resolver(io);
-  beast::error_code ec;
-  const auto endpoints = resolver.resolve(host_, port_, ec);
-  if (ec) {
-    result.error = "cannot resolve " + host_ + ": " + ec.message();
-    return result;
-  }
-  Exchange exchange(io, std::move(request), timeout_);
-  exchange.start(endpoints);
-  io.run();
-  return exchange.take();
+  control::HttpCall call;
+  call.method = post ? "POST" : "GET";
+  call.url = origin_ + prefix_ + std::string(target);
+  call.headers.push_back({"Accept", "application/json"});
+  if (post && !token_.empty()) call.headers.push_back({"Authorization", "Bearer " + token_});
+  call.timeout = timeout_;
+  call.body_limit = kBodyLimit;
+  control::HttpReply reply = session_->run(std::move(call));
+  result.status = static_cast<int>(reply.status);
+  result.body = std::move(reply.body);
+  result.error = std::move(reply.error);
+  result.connected = reply.connected;
+  return result;
 }
 
 std::optional<std::string> read_token_file(const std::string& path) {

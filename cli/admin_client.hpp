@@ -1,8 +1,10 @@
 // A small synchronous HTTP/1.1 client of the admin API (SPEC §6), used by the CLI's client
-// commands (`vane status|promote|abort|retry|pause`). Main thread; one request at a time.
+// commands (`vane status|promote|abort|retry|pause`) and the demo: each request runs the control
+// plane's HttpClient on the client's own io_context until it ends. Main thread; one at a time.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,7 +29,8 @@ class AdminClient {
 
   /// `base_url` is `http://HOST[:PORT][/PREFIX]` (https is not supported yet); when it is
   /// malformed every request fails with the reason in `error`. `token` is sent as
-  /// `Authorization: Bearer <token>` on POST requests when it is not empty.
+  /// `Authorization: Bearer <token>` on POST requests when it is not empty. Copies share one
+  /// connection (kept alive between requests).
   AdminClient(std::string base_url, std::string token);
 
   /// GET/POST `target` (a path with its query, e.g. "/api/v1/rollouts"), below the URL's prefix.
@@ -43,16 +46,17 @@ class AdminClient {
   const std::string& url_error() const { return url_error_; }
 
  private:
+  struct Session;
+
   Result request(bool post, std::string_view target) const;
 
   std::string base_url_;
   std::string token_;
-  std::string host_;    ///< for the connection: a name or an address, without IPv6 brackets
-  std::string port_;    ///< "80" when the URL has none
-  std::string authority_;  ///< for the Host header, as written in the URL
+  std::string origin_;  ///< "http://" and the URL's host and port, as written
   std::string prefix_;  ///< the URL's path without a trailing '/'
   std::string url_error_;
   std::chrono::milliseconds timeout_ = kDefaultTimeout;
+  std::shared_ptr<Session> session_;  ///< the io_context and HttpClient, shared by copies
 };
 
 /// Reads an admin token file: its content without surrounding whitespace (SPEC §7);

@@ -8,6 +8,10 @@
 #include <cmath>
 #include <limits>
 
+#ifndef VANE_VERSION
+#define VANE_VERSION "0.0.0"
+#endif
+
 namespace vane::control {
 namespace {
 
@@ -15,6 +19,14 @@ using analysis::Value;
 namespace json = boost::json;
 
 constexpr size_t kMaxQuotedBody = 200;
+
+/// What every provider request says first; the metric's own headers come after (and win).
+std::vector<config::KeyValue> provider_headers(const std::vector<config::KeyValue>& configured) {
+  std::vector<config::KeyValue> headers{{"User-Agent", "vane-analysis/" VANE_VERSION},
+                                        {"Accept", "application/json"}};
+  headers.insert(headers.end(), configured.begin(), configured.end());
+  return headers;
+}
 
 std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
@@ -170,7 +182,7 @@ HttpCall prometheus_call(const config::PrometheusProvider& p) {
   HttpCall call;
   call.url = std::string(address) + "/api/v1/query?query=" +
              boost::urls::encode(p.query, boost::urls::unreserved_chars);
-  call.headers = p.headers;
+  call.headers = provider_headers(p.headers);
   call.timeout = std::chrono::seconds{p.timeout_seconds > 0 ? p.timeout_seconds : 30};
   return call;
 }
@@ -202,7 +214,7 @@ HttpCall web_call(const config::WebProvider& w) {
   HttpCall call;
   call.method = w.method.empty() ? "GET" : w.method;
   call.url = w.url;
-  call.headers = w.headers;
+  call.headers = provider_headers(w.headers);
   call.body = w.body;
   call.timeout = std::chrono::seconds{w.timeout_seconds > 0 ? w.timeout_seconds : 10};
   return call;

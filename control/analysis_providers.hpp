@@ -9,7 +9,7 @@
 
 #include "analysis/expression_value.hpp"
 #include "config/config.hpp"
-#include "control/analysis_http.hpp"
+#include "control/http_client.hpp"
 
 namespace vane::control {
 
@@ -22,14 +22,15 @@ struct ProviderResult {
 };
 
 /// `{address}/api/v1/query?query=<query percent-encoded>`, headers and timeout from `p`
-/// (placeholders already substituted).
+/// (placeholders already substituted), after the providers' User-Agent and Accept.
 HttpCall prometheus_call(const config::PrometheusProvider& p);
 /// A Prometheus API answer: resultType scalar → number, vector → list of numbers (`[]` when
 /// empty), string → string; matrix, a non-success status or a malformed body → error (with
 /// Prometheus' own `error` when it gave one).
 ProviderResult prometheus_result(const HttpReply& reply);
 
-/// The web provider's request: url, method, headers, body and timeoutSeconds of `w`.
+/// The web provider's request: url, method, headers, body and timeoutSeconds of `w`, headers
+/// after the providers' User-Agent and Accept.
 HttpCall web_call(const config::WebProvider& w);
 /// A web answer: non-2xx → error; a JSON body → the value `json_path` selects; a body that is
 /// not JSON → a string result when `json_path` is `$`, else an error.

@@ -3,13 +3,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <cmath>
 #include <limits>
 
 #include "config/duration.hpp"
 #include "control/analysis_providers.hpp"
 #include "control/analysis_run.hpp"
+#include "control/http_client.hpp"
 
 namespace vane::control {
 namespace {
@@ -149,15 +149,9 @@ Task<Sample> AnalysisRunner::Driver::fetch(const RunMetric& metric) {
   const bool prometheus = metric.spec.prometheus.has_value();
   HttpCall call =
       prometheus ? prometheus_call(*metric.spec.prometheus) : web_call(*metric.spec.web);
-  std::shared_ptr<net::ssl::context> tls;
-  if (call.url.starts_with("https:") || call.url.starts_with("HTTPS:")) {
-    AnalysisRunner& runner = *link->runner;
-    if (!runner.tls_) runner.tls_ = make_client_tls();
-    tls = runner.tls_;
-  }
   auto cancel = std::make_shared<HttpCancel>();
   inflight.push_back(cancel);
-  const HttpReply reply = co_await http_fetch(std::move(call), std::move(tls), cancel);
+  const HttpReply reply = co_await link->runner->http_->fetch(std::move(call), cancel);
   std::erase(inflight, cancel);
   const ProviderResult result =
       prometheus ? prometheus_result(reply) : web_result(reply, metric.spec.web->json_path);
@@ -216,8 +210,12 @@ Task<void> AnalysisRunner::drive(std::shared_ptr<Driver> d) {
   d->link->runner->finished(d);
 }
 
-AnalysisRunner::AnalysisRunner(net::io_context& io, Hooks hooks)
-    : io_(io), hooks_(std::move(hooks)), link_(std::make_shared<Link>(Link{this})) {}
+AnalysisRunner::AnalysisRunner(net::io_context& io, Hooks hooks, HttpClient* http)
+    : io_(io),
+      hooks_(std::move(hooks)),
+      link_(std::make_shared<Link>(Link{this})),
+      own_http_(http ? nullptr : std::make_unique<HttpClient>(io)),
+      http_(http ? http : own_http_.get()) {}
 
 AnalysisRunner::~AnalysisRunner() {
   link_->runner = nullptr;

@@ -27,11 +27,9 @@
 #include "rollout/rollout_state.hpp"
 #include "rollout/state_machine.hpp"
 
-namespace boost::asio::ssl {
-class context;
-}
-
 namespace vane::control {
+
+class HttpClient;
 
 class AnalysisRunner {
  public:
@@ -52,7 +50,8 @@ class AnalysisRunner {
   };
 
   /// `io` (the control thread's) must outlive the runner. Nothing runs before set_config().
-  AnalysisRunner(boost::asio::io_context& io, Hooks hooks);
+  /// `http` (the process's client, on `io`) must outlive the runner; null: it makes its own.
+  AnalysisRunner(boost::asio::io_context& io, Hooks hooks, HttpClient* http = nullptr);
   AnalysisRunner(const AnalysisRunner&) = delete;
   AnalysisRunner& operator=(const AnalysisRunner&) = delete;
   /// Stops every run silently: no hook is called afterwards.
@@ -116,7 +115,8 @@ class AnalysisRunner {
   Hooks hooks_;
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<Link> link_;
-  std::shared_ptr<boost::asio::ssl::context> tls_;  ///< for https providers, made when first needed
+  std::unique_ptr<HttpClient> own_http_;  ///< when the constructor was given none
+  HttpClient* http_;                      ///< what the prometheus and web providers ask through
   std::map<std::string, History> rollouts_;
   /// Finished runs by rollout, indexed Successful, Failed, Error, Inconclusive.
   std::map<std::string, std::array<uint64_t, 4>> finished_;

@@ -1,66 +1,45 @@
 #include "control/health_monitor.hpp"
 
-#include <openssl/ssl.h>
-
 #include <algorithm>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "control/asio.hpp"
+#include "control/http_client.hpp"
 #include "proxy/log.hpp"
 
 namespace vane::control {
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = net::ssl;
-using Stream = beast::basic_stream<tcp, Executor>;
-using Clock = std::chrono::steady_clock;
 /// A floor under `interval`: a zero interval against a refusing port would spin the thread.
 constexpr std::chrono::milliseconds kMinInterval{10};
 
-/// A TLS client context for an upstream's https:// endpoints, verifying as its `tls` says.
-std::shared_ptr<ssl::context> make_tls_context(const config::Upstream& upstream) {
-  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
-  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                       ssl::context::no_tlsv1_1);
-  const config::UpstreamTls tls = upstream.tls.value_or(config::UpstreamTls{});
-  boost::system::error_code ec;
-  if (tls.insecure_skip_verify) {
-    context->set_verify_mode(ssl::verify_none, ec);
-    return context;
+/// steady_clock, and an Asio timer per alarm.
+class SteadyHealthClock final : public HealthClock {
+ public:
+  explicit SteadyHealthClock(Executor executor) : executor_(executor) {}
+  TimePoint now() const override { return std::chrono::steady_clock::now(); }
+  std::unique_ptr<Alarm> set_alarm(TimePoint at, std::function<void()> fire) override {
+    auto alarm = std::make_unique<TimerAlarm>(executor_, at);
+    // The handler owns `fire`; destroying the timer cancels it (it then runs with an error).
+    alarm->timer.async_wait([fire = std::move(fire)](boost::system::error_code ec) {
+      if (!ec) fire();
+    });
+    return alarm;
   }
-  context->set_verify_mode(ssl::verify_peer, ec);
-  if (tls.ca_file.empty()) {
-    context->set_default_verify_paths(ec);
-  } else {
-    context->load_verify_file(tls.ca_file, ec);
-  }
-  if (ec) proxy::log::warn("health check of upstream " + upstream.name + ": " + ec.message());
-  return context;
-}
 
-/// Sends the probe request on a connected stream and reads the response head.
-template <class S>
-Task<bool> ask(S& stream, const std::string& path, const std::string& authority) {
-  http::request<http::empty_body> request{http::verb::get, path, 11};
-  request.set(http::field::host, authority);
-  request.set(http::field::user_agent, "vane-health-check");
-  request.set(http::field::connection, "close");
-  auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
-  if (wec) co_return false;
-  beast::flat_buffer buffer;
-  http::response_parser<http::empty_body> parser;
-  auto [rec, read] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-  if (rec) co_return false;
-  const unsigned status = parser.get().result_int();
-  co_return status >= 200 && status < 400;
+ private:
+  struct TimerAlarm final : Alarm {
+    TimerAlarm(Executor executor, TimePoint at) : timer(executor, at) {}
+    Timer timer;
+  };
+  Executor executor_;
+};
+
+/// The address as a URL host: IPv6 in brackets.
+std::string url_host(const std::string& host) {
+  return host.find(':') == std::string::npos ? host : "[" + host + "]";
 }
 
 }  // namespace
@@ -69,101 +48,58 @@ struct HealthMonitor::Link {
   HealthMonitor* monitor;  ///< null once the monitor stopped
 };
 
-/// One endpoint's prober: what to probe, its interval timer and the connection in flight.
+/// One address's prober: its probe request, the alarm of its next probe and the probe in flight.
 struct HealthMonitor::Prober {
-  Prober(Executor executor, std::shared_ptr<Link> l) : link(std::move(l)), timer(executor) {}
+  Prober(std::shared_ptr<Link> l, Executor e) : link(std::move(l)), executor(e) {}
 
-  /// Probes at once, then every `interval`, until the monitor stops.
-  static Task<void> run(std::shared_ptr<Prober> self);
-  Task<bool> probe_plain();
-  Task<bool> probe_tls();
-  /// Wakes the coroutine; it then sees the monitor gone and ends.
+  /// Probes now (a coroutine on `executor`), then every `interval` until cancelled.
+  static void start(std::shared_ptr<Prober> self);
+  static Task<void> probe(std::shared_ptr<Prober> self);
+  /// The prober then sees the monitor gone and ends.
   void cancel() {
-    timer.cancel();
-    if (live) live->close();
+    next.reset();
+    if (inflight) inflight->cancel();
   }
 
   std::shared_ptr<Link> link;
+  Executor executor;
   uint32_t upstream = 0;
   uint32_t endpoint = 0;
-  tcp::endpoint address;
-  std::string authority;  ///< sent as Host
-  std::string path;
+  HttpCall call;
   std::chrono::milliseconds interval{};
-  std::chrono::milliseconds timeout{};
-  std::shared_ptr<ssl::context> tls;  ///< null: plain HTTP
-  std::string tls_name;               ///< SNI and the name the certificate must carry
-  bool verify = true;
-  Timer timer;
-  Stream* live = nullptr;  ///< the probe's connection while one is open
+  std::unique_ptr<HealthClock::Alarm> next;  ///< the next probe, while waiting for it
+  std::shared_ptr<HttpCancel> inflight;      ///< the probe in flight
 };
 
-namespace {
-
-/// Clears Prober::live when the probe's stream goes, also when its frame is destroyed unrun.
-struct LiveGuard {
-  Stream*& live;
-  ~LiveGuard() { live = nullptr; }
-};
-
-}  // namespace
-
-Task<bool> HealthMonitor::Prober::probe_plain() {
-  Stream stream(timer.get_executor());
-  live = &stream;
-  LiveGuard guard{live};
-  stream.expires_after(timeout);  // one deadline for connect, request and response head
-  auto [ec] = co_await stream.async_connect(address, use_tuple);
-  if (ec) co_return false;
-  bool passed = co_await ask(stream, path, authority);
-  co_return passed;
+void HealthMonitor::Prober::start(std::shared_ptr<Prober> self) {
+  const Executor executor = self->executor;
+  net::co_spawn(executor, probe(std::move(self)), net::detached);
 }
 
-Task<bool> HealthMonitor::Prober::probe_tls() {
-  ssl::stream<Stream> stream(timer.get_executor(), *tls);
-  live = &stream.next_layer();
-  LiveGuard guard{live};
-  boost::system::error_code ec;
-  net::ip::make_address(tls_name, ec);
-  if (ec) {  // SNI carries names only, never an address literal (RFC 6066)
-    SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             tls_name.data());
-  }
-  if (verify) stream.set_verify_callback(ssl::host_name_verification(tls_name));
-  stream.next_layer().expires_after(timeout);
-  auto [cec] = co_await stream.next_layer().async_connect(address, use_tuple);
-  if (cec) co_return false;
-  auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, use_tuple);
-  if (hec) co_return false;
-  bool passed = co_await ask(stream, path, authority);
-  co_return passed;
+Task<void> HealthMonitor::Prober::probe(std::shared_ptr<Prober> self) {
+  HealthMonitor* monitor = self->link->monitor;
+  if (monitor == nullptr) co_return;  // stopped before this began
+  const auto started = monitor->clock_.now();
+  self->inflight = std::make_shared<HttpCancel>();
+  const HttpReply reply = co_await monitor->http_.fetch(self->call, self->inflight);
+  self->inflight.reset();
+  monitor = self->link->monitor;
+  if (monitor == nullptr) co_return;
+  monitor->on_probe(self->upstream, self->endpoint,
+                    reply.answered() && reply.status >= 200 && reply.status < 400);
+  // The alarm holds the prober until it fires or the monitor stops (which destroys the alarm).
+  self->next = monitor->clock_.set_alarm(started + self->interval, [self] { start(self); });
 }
 
-Task<void> HealthMonitor::Prober::run(std::shared_ptr<Prober> self) {
-  Prober& p = *self;
-  for (;;) {
-    const auto started = Clock::now();
-    bool passed = false;
-    if (p.tls) {
-      passed = co_await p.probe_tls();
-    } else {
-      passed = co_await p.probe_plain();
-    }
-    HealthMonitor* monitor = p.link->monitor;
-    if (monitor == nullptr) co_return;
-    monitor->on_probe(p.upstream, p.endpoint, passed);
-    p.timer.expires_at(started + p.interval);
-    co_await p.timer.async_wait(use_tuple);  // cancelled: stop() was called
-    if (p.link->monitor == nullptr) co_return;
-  }
-}
-
-HealthMonitor::HealthMonitor(net::io_context& control, std::shared_ptr<const proxy::ConfigSnapshot> snapshot,
-                             Publish publish, EjectionPolicy policy)
+HealthMonitor::HealthMonitor(net::io_context& control, HttpClient& http,
+                             std::shared_ptr<const proxy::ConfigSnapshot> snapshot,
+                             Publish publish, EjectionPolicy policy, HealthClock* clock)
     : control_(control),
+      http_(http),
+      own_clock_(clock ? nullptr : std::make_unique<SteadyHealthClock>(control.get_executor())),
+      clock_(clock ? *clock : *own_clock_),
       publish_(std::move(publish)),
-      policy_(policy),
-      expiry_(control.get_executor()) {
+      policy_(policy) {
   reset(std::move(snapshot));
 }
 
@@ -185,7 +121,7 @@ void HealthMonitor::stop() {
   link_->monitor = nullptr;
   for (auto& prober : probers_) prober->cancel();
   probers_.clear();
-  expiry_.cancel();
+  expiry_.reset();
   expiry_at_.reset();
 }
 
@@ -207,7 +143,7 @@ void HealthMonitor::report(uint32_t upstream, uint32_t endpoint, bool failure) {
     health_[upstream].passive_success(endpoint);
     return;
   }
-  const bool ejected = health_[upstream].passive_failure(endpoint, Clock::now());
+  const bool ejected = health_[upstream].passive_failure(endpoint, clock_.now());
   if (ejected) {
     proxy::log::warn(describe(upstream, endpoint) + " ejected after consecutive failures");
     changed();
@@ -222,7 +158,7 @@ void HealthMonitor::report(const std::vector<proxy::PassiveOutcome>& batch) {
 
 void HealthMonitor::on_probe(uint32_t upstream, uint32_t endpoint, bool passed) {
   auto& health = health_[upstream];
-  const auto now = Clock::now();
+  const auto now = clock_.now();
   const bool was_usable = health.usable(endpoint, now);
   const bool differs = passed ? health.probe_passed(endpoint, now)
                               : health.probe_failed(endpoint, now);
@@ -242,7 +178,7 @@ std::string HealthMonitor::describe(uint32_t upstream, uint32_t endpoint) const 
 
 void HealthMonitor::on_expiry() {
   expiry_at_.reset();
-  const auto now = Clock::now();
+  const auto now = clock_.now();
   for (auto& health : health_) health.tick(now);
   changed();
 }
@@ -266,13 +202,11 @@ void HealthMonitor::arm_expiry() {
   if (next == expiry_at_) return;
   expiry_at_ = next;
   if (!next) {
-    expiry_.cancel();
+    expiry_.reset();
     return;
   }
-  expiry_.expires_at(*next);
-  expiry_.async_wait([link = link_](boost::system::error_code ec) {
-    if (ec || link->monitor == nullptr) return;
-    link->monitor->on_expiry();
+  expiry_ = clock_.set_alarm(*next, [link = link_] {
+    if (link->monitor != nullptr) link->monitor->on_expiry();
   });
 }
 
@@ -309,6 +243,25 @@ const config::Endpoint* configured(const config::Upstream& upstream,
   return nullptr;
 }
 
+/// The probe of one address (decisions.md, "Probes"): GET healthCheck.path on a connection of its
+/// own, Host the endpoint's host:port; for https:// endpoints over TLS with the upstream's `tls`,
+/// whose name (SNI, verified) is `serverName`, else the endpoint's host: the URL's.
+HttpCall probe_call(const config::Upstream& upstream, const proxy::ResolvedEndpoint& target) {
+  const config::Endpoint* origin = configured(upstream, target);
+  const bool tls = origin && origin->tls;
+  const std::string host = origin ? url_host(origin->host) + ":" + std::to_string(origin->port)
+                                  : url_host(target.address.address().to_string()) + ":" +
+                                        std::to_string(target.address.port());
+  HttpCall call;
+  call.url = (tls ? "https://" : "http://") + host + upstream.health_check->path;
+  call.headers = {{"Host", target.authority}, {"User-Agent", "vane-health-check"}};
+  call.timeout = upstream.health_check->timeout;
+  call.connect_to = target.address;
+  call.head_only = true;
+  if (tls) call.tls = upstream.tls.value_or(config::UpstreamTls{});
+  return call;
+}
+
 }  // namespace
 
 void HealthMonitor::reset(std::shared_ptr<const proxy::ConfigSnapshot> snapshot) {
@@ -335,28 +288,16 @@ void HealthMonitor::start_probers() {
   for (uint32_t u = 0; u < config_snapshot_->endpoints.size(); ++u) {
     const config::Upstream& upstream = upstreams[u];
     if (!upstream.health_check) continue;
-    const config::UpstreamTls tls = upstream.tls.value_or(config::UpstreamTls{});
-    std::shared_ptr<ssl::context> context;  // one per upstream, made when first needed
     for (uint32_t e = 0; e < config_snapshot_->endpoints[u].size(); ++e) {
       const proxy::ResolvedEndpoint& target = config_snapshot_->endpoints[u][e];
       if (!target.resolved) continue;  // never usable: nothing to probe
-      auto prober = std::make_shared<Prober>(control_.get_executor(), link_);
+      auto prober = std::make_shared<Prober>(link_, control_.get_executor());
       prober->upstream = u;
       prober->endpoint = e;
-      prober->address = target.address;
-      prober->authority = target.authority;
-      prober->path = upstream.health_check->path;
+      prober->call = probe_call(upstream, target);
       prober->interval = std::max(upstream.health_check->interval, kMinInterval);
-      prober->timeout = upstream.health_check->timeout;
-      const config::Endpoint* origin = configured(upstream, target);
-      if (origin && origin->tls) {
-        if (!context) context = make_tls_context(upstream);
-        prober->tls = context;
-        prober->tls_name = tls.server_name.empty() ? origin->host : tls.server_name;
-        prober->verify = !tls.insecure_skip_verify;
-      }
       probers_.push_back(prober);
-      net::co_spawn(control_, Prober::run(std::move(prober)), net::detached);
+      Prober::start(std::move(prober));
     }
   }
 }
@@ -364,7 +305,7 @@ void HealthMonitor::start_probers() {
 std::shared_ptr<const proxy::HealthSnapshot> HealthMonitor::build() const {
   auto snapshot = std::make_shared<proxy::HealthSnapshot>();
   snapshot->config_snapshot = config_snapshot_.get();
-  const auto now = Clock::now();
+  const auto now = clock_.now();
   for (size_t u = 0; u < health_.size(); ++u) {
     const EndpointHealth& health = health_[u];
     std::vector<bool> usable = health.usable_mask(now);

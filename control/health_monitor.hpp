@@ -1,6 +1,7 @@
 // Active health checks and passive ejection for every upstream (SPEC §3 "Health"): one prober
-// coroutine per resolved address of an upstream with `healthCheck`, the passive outcomes the
-// workers report, and an immutable HealthSnapshot published on every change. Control thread only.
+// per resolved address of an upstream with `healthCheck` (probing through the HttpClient), the
+// passive outcomes the workers report, and an immutable HealthSnapshot published on every change.
+// Time (probe intervals, ejection ends) comes from a HealthClock. Control thread only.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,27 @@
 
 namespace vane::control {
 
+class HttpClient;
+
+/// The monitor's time: the clock it reads and the alarms it sets (probe intervals, ejection
+/// ends). The monitor's default reads steady_clock and sets Asio timers; tests pass a clock they
+/// move themselves. (Probe timeouts are the HttpClient's: real time.)
+class HealthClock {
+ public:
+  using TimePoint = EndpointHealth::TimePoint;
+  /// A pending call of `fire`; destroying it cancels the call.
+  class Alarm {
+   public:
+    virtual ~Alarm() = default;
+  };
+
+  virtual ~HealthClock() = default;
+  virtual TimePoint now() const = 0;
+  /// Calls `fire` on the control thread once `at` has come (never from within this call),
+  /// unless the Alarm goes first.
+  virtual std::unique_ptr<Alarm> set_alarm(TimePoint at, std::function<void()> fire) = 0;
+};
+
 class HealthMonitor {
  public:
   /// Receives every new snapshot (the caller posts it to the workers). Called on the control
@@ -25,15 +47,17 @@ class HealthMonitor {
   /// monitor.
   using Publish = std::function<void(std::shared_ptr<const proxy::HealthSnapshot>)>;
 
-  /// `control` must outlive the monitor. Nothing runs before start().
-  HealthMonitor(boost::asio::io_context& control, std::shared_ptr<const proxy::ConfigSnapshot> snapshot,
-                Publish publish, EjectionPolicy policy = {});
+  /// `control`, `http` (a client on `control`) and `clock` must outlive the monitor; a null
+  /// `clock`: steady_clock and timers on `control`. Nothing runs before start().
+  HealthMonitor(boost::asio::io_context& control, HttpClient& http,
+                std::shared_ptr<const proxy::ConfigSnapshot> snapshot, Publish publish,
+                EjectionPolicy policy = {}, HealthClock* clock = nullptr);
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;
   ~HealthMonitor();
 
   /// Publishes the current snapshot, starts the probers (each probes at once, then every
-  /// `interval`) and the ejection timer.
+  /// `interval` from the start of its last probe) and the ejection timer.
   void start();
   /// Cancels every prober and timer: no handler touches the monitor afterwards. Idempotent.
   void stop();
@@ -73,6 +97,9 @@ class HealthMonitor {
   std::string describe(uint32_t upstream, uint32_t endpoint) const;
 
   boost::asio::io_context& control_;
+  HttpClient& http_;
+  std::unique_ptr<HealthClock> own_clock_;  ///< when the constructor was given none
+  HealthClock& clock_;
   std::shared_ptr<const proxy::ConfigSnapshot> config_snapshot_;
   Publish publish_;
   EjectionPolicy policy_;
@@ -80,7 +107,7 @@ class HealthMonitor {
   std::shared_ptr<const proxy::HealthSnapshot> published_;
   std::shared_ptr<Link> link_;  ///< what running handlers find the monitor through
   std::vector<std::shared_ptr<Prober>> probers_;
-  Timer expiry_;  ///< fires when the earliest ejection ends
+  std::unique_ptr<HealthClock::Alarm> expiry_;  ///< fires when the earliest ejection ends
   std::optional<EndpointHealth::TimePoint> expiry_at_;
   bool running_ = false;
 };

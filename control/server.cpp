@@ -36,6 +36,7 @@ Server::Server(std::shared_ptr<const config::Config> config, ServerOptions optio
     : config_(std::move(config)),
       options_(std::move(options)),
       control_(1),
+      http_(control_),
       signals_(control_),
       drain_timer_(control_),
       tick_timer_(control_),

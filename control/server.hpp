@@ -22,6 +22,7 @@
 #include "control/config_watcher.hpp"
 #include "proxy/generation.hpp"
 #include "control/health_monitor.hpp"
+#include "control/http_client.hpp"
 #include "proxy/stats_layout.hpp"
 #include "control/status_json.hpp"
 #include "proxy/worker.hpp"
@@ -88,6 +89,7 @@ class Server {
   std::shared_ptr<const config::Config> config_;
   ServerOptions options_;
   boost::asio::io_context control_;
+  HttpClient http_;  ///< the control thread's outbound HTTP: analysis providers, health probes
   AdminApi api_;
   std::unique_ptr<AdminListener> admin_;
   std::unique_ptr<ConfigWatcher> watcher_;

@@ -18,7 +18,7 @@ std::string success(std::string_view type, std::string_view result) {
 }
 
 ProviderResult parse(unsigned status, std::string body) {
-  return prometheus_result(HttpReply{status, std::move(body), {}});
+  return prometheus_result(HttpReply{status, std::move(body), {}, true});
 }
 
 TEST(AnalysisProviders, PrometheusResults) {
@@ -45,7 +45,7 @@ TEST(AnalysisProviders, PrometheusResults) {
   EXPECT_EQ(parse(422, R"({"status":"error","errorType":"execution","error":"boom"})").error,
             "prometheus: execution: boom");
   EXPECT_NE(parse(503, "overloaded").error.find("HTTP 503: overloaded"), std::string::npos);
-  EXPECT_EQ(prometheus_result(HttpReply{0, {}, "no answer within 30s"}).error,
+  EXPECT_EQ(prometheus_result(HttpReply{0, {}, "no answer within 30s", true}).error,
             "prometheus: no answer within 30s");
 }
 
@@ -57,6 +57,28 @@ TEST(AnalysisProviders, PrometheusQueryIsPercentEncoded) {
   const HttpCall call = prometheus_call(p);
   EXPECT_EQ(call.url, "http://prom:9090/api/v1/query?query=a%7Bx%3D%221%22%7D%20%2B%201");
   EXPECT_EQ(call.timeout, 5s);
+}
+
+TEST(AnalysisProviders, RequestsIdentifyThemselvesAndKeepTheMetricsHeaders) {
+  config::WebProvider w;
+  w.url = "https://example.com/check";
+  w.headers = {{"X-Rev", "v2"}, {"Accept", "text/plain"}};
+  const HttpCall call = web_call(w);
+  ASSERT_EQ(call.headers.size(), 4u);
+  EXPECT_EQ(call.headers[0].key, "User-Agent");
+  EXPECT_EQ(call.headers[0].value.rfind("vane-analysis/", 0), 0u) << call.headers[0].value;
+  EXPECT_EQ(call.headers[1].key, "Accept");
+  EXPECT_EQ(call.headers[1].value, "application/json");
+  // The metric's own come after: the client lets a later header of the same name win.
+  EXPECT_EQ(call.headers[2].key, "X-Rev");
+  EXPECT_EQ(call.headers[3].value, "text/plain");
+  EXPECT_EQ(call.method, "GET");
+  EXPECT_EQ(call.timeout, 10s);
+  config::PrometheusProvider p;
+  p.address = "http://prom:9090";
+  p.headers = {{"Authorization", "Bearer t"}};
+  EXPECT_EQ(prometheus_call(p).headers.size(), 3u);
+  EXPECT_EQ(prometheus_call(p).headers[2].value, "Bearer t");
 }
 
 TEST(AnalysisProviders, JsonPath) {
@@ -84,7 +106,7 @@ TEST(AnalysisProviders, JsonPath) {
 
 TEST(AnalysisProviders, WebResults) {
   const auto web = [](unsigned status, std::string body, std::string_view path) {
-    return web_result(HttpReply{status, std::move(body), {}}, path);
+    return web_result(HttpReply{status, std::move(body), {}, true}, path);
   };
   EXPECT_EQ(analysis::to_text(web(200, "plain text", "$").value), "plain text");
   EXPECT_FALSE(web(200, "plain text", "$.a").ok());

@@ -1,7 +1,7 @@
 // AnalysisRunner on a real io_context: builtin metrics over a fake window (count, failureLimit,
 // minRequests, baseline, dryRun, args), terminate, attempts, RUN JSON, metrics, reload; the web
-// and prometheus providers against tiny loopback servers; the HTTP client's cancel, timeout and
-// refusals. Intervals are 50 ms; every wait is bounded.
+// and prometheus providers against tiny loopback servers. Intervals are 50 ms; every wait is
+// bounded. (The HTTP client's own tests are in http_client_test.cpp.)
 #include "control/analysis_runner.hpp"
 
 #include <gtest/gtest.h>
@@ -20,7 +20,6 @@
 #include <set>
 
 #include "config/loader.hpp"
-#include "control/analysis_http.hpp"
 
 namespace vane::control {
 namespace {
@@ -693,72 +692,6 @@ TEST_F(AnalysisRunnerTest, TerminateCancelsAnExchangeInFlight) {
   EXPECT_TRUE(measurements(r).empty());
   run_for(100ms);
   EXPECT_TRUE(done.empty());
-}
-
-// ---- the HTTP client ---------------------------------------------------------------------------
-
-class HttpFetchTest : public ::testing::Test {
- protected:
-  /// Starts `call`; the reply lands in `reply`.
-  void fetch(HttpCall call, std::shared_ptr<net::ssl::context> tls = {}) {
-    net::co_spawn(io, http_fetch(std::move(call), std::move(tls), cancel),
-                  [this](std::exception_ptr, HttpReply r) { reply = std::move(r); });
-  }
-  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds limit = 3s) {
-    const auto give_up = SteadyClock::now() + limit;
-    while (!pred()) {
-      if (SteadyClock::now() >= give_up) return false;
-      if (io.stopped()) io.restart();
-      io.run_one_for(10ms);
-    }
-    return true;
-  }
-
-  net::io_context io;
-  std::shared_ptr<HttpCancel> cancel = std::make_shared<HttpCancel>();
-  std::optional<HttpReply> reply;
-};
-
-TEST_F(HttpFetchTest, CancelEndsAnExchangeInFlight) {
-  FakeServer server(io, [](const FakeServer::Request&) { return Answer{200, "{}", 2s}; });
-  fetch(HttpCall{"GET", server.url() + "/slow", {}, {}, 10s});
-  ASSERT_TRUE(run_until([&] { return server.requests().size() == 1; }));
-  const auto cancelled = SteadyClock::now();
-  cancel->cancel();
-  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
-  EXPECT_LT(SteadyClock::now() - cancelled, 1s);
-  EXPECT_EQ(reply->error, "cancelled");
-  EXPECT_EQ(reply->status, 0u);
-}
-
-TEST_F(HttpFetchTest, TimeoutCoversTheWholeExchange) {
-  FakeServer server(io, [](const FakeServer::Request&) { return Answer{200, "{}", 2s}; });
-  fetch(HttpCall{"GET", server.url() + "/slow", {}, {}, 100ms});
-  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
-  EXPECT_EQ(reply->error, "no answer within 100ms");
-}
-
-TEST_F(HttpFetchTest, HttpsToAPlainServerFailsTheHandshake) {
-  FakeServer server(io, [](const FakeServer::Request&) { return Answer{200, "{}"}; });
-  std::string url = server.url();
-  url.replace(0, 4, "https");
-  fetch(HttpCall{"GET", url + "/", {}, {}, 2s}, make_client_tls());
-  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
-  EXPECT_NE(reply->error.find("TLS handshake with 127.0.0.1:"), std::string::npos) << reply->error;
-}
-
-TEST_F(HttpFetchTest, RejectsWhatItCannotSend) {
-  fetch(HttpCall{"GET", "ftp://example.com/", {}, {}, 1s});
-  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
-  EXPECT_EQ(reply->error, "unsupported URL \"ftp://example.com/\": only http:// and https://");
-  reply.reset();
-  fetch(HttpCall{"DELETE", "http://127.0.0.1:1/", {}, {}, 1s});
-  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
-  EXPECT_EQ(reply->error, "unsupported method \"DELETE\"");
-  reply.reset();
-  fetch(HttpCall{"GET", "http://127.0.0.1:1/", {{"X-Bad", "a\r\nInjected: 1"}}, {}, 1s});
-  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
-  EXPECT_EQ(reply->error, "invalid header \"X-Bad\"");
 }
 
 }  // namespace
