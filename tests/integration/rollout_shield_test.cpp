@@ -55,6 +55,37 @@ TEST(RolloutShieldTest, AHangingCanaryCostsAtMostTheShieldTimeoutAndCountsAsATim
             metric_sum(samples, "vane_requests_total", {{"rollout", "web"}, {"target", "canary"}}));
 }
 
+TEST(RolloutShieldTest, AShieldedTryFreesItsCanarySlotForTheNextRequest) {
+  // One connection per canary endpoint: the second request waits for the first one's slot. The
+  // first try times out on the hanging canary and is shielded to stable; closing its canary
+  // connection must wake the request waiting for the canary (it once woke stable's waiters, and
+  // the second request then waited out connectTimeout without reaching the canary).
+  RolloutSetup setup = shield_setup("{on: [timeout], timeout: 300ms}", R"(        steps:
+          - setWeight: 100
+          - pause: {}
+)");
+  setup.upstream_options["v2"] = "maxConnectionsPerEndpoint: 1, connectTimeout: 10s";
+  RolloutRig rig(setup);
+  behave(rig.v2(), 0, 10000);
+  const Response reload = rig.set_desired("v2");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  json::value s;
+  ASSERT_TRUE(wait_phase(rig.admin(), "Paused", 1, 100, s)) << summary(s);
+
+  RawClient first(rig.port());
+  RawClient second(rig.port());
+  ASSERT_TRUE(first.send(request("GET", "/split", "web.test")));
+  ASSERT_TRUE(wait_until([&] { return rig.v2().stats().active == 1; }, 5s)) << "the first request holds the canary slot";
+  ASSERT_TRUE(second.send(request("GET", "/split", "web.test")));
+  const Response a = first.read_response();
+  const Response b = second.read_response();
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(b.status, 200);
+  EXPECT_NE(a.body.find("v1"), std::string::npos) << a.body;
+  EXPECT_NE(b.body.find("v1"), std::string::npos) << b.body;
+  EXPECT_EQ(rig.v2().stats().requests, 2u) << "each request tried the canary before stable";
+}
+
 TEST(RolloutShieldTest, PostsAndFailuresNotListedAreNeverShielded) {
   RolloutRig rig(shield_setup("{on: [connect-failure]}"));
   behave(rig.v2(), 100);

@@ -425,6 +425,8 @@ struct RolloutSetup {
                               ///< go here: see `routes_extra`)
   std::string routes_extra;   ///< more items of `routes:`, indented by 2 spaces
   int workers = 2;
+  /// More keys of an upstream's flow mapping, by name: {"v2", "maxConnectionsPerEndpoint: 1"}.
+  std::map<std::string, std::string> upstream_options;
   std::map<std::string, std::string> endpoints;  ///< upstream name -> address, instead of the
                                                  ///< rig's own vane-test-upstream
 };
@@ -444,9 +446,9 @@ state: {dir: "{{state}}"}
 workers: {{workers}}
 {{top_extra}}
 upstreams:
-  - {name: v1, endpoints: ["{{v1}}"]}
-  - {name: v2, endpoints: ["{{v2}}"]}
-  - {name: v3, endpoints: ["{{v3}}"]}
+  - {name: v1, endpoints: ["{{v1}}"]{{v1_options}}}
+  - {name: v2, endpoints: ["{{v2}}"]{{v2_options}}}
+  - {name: v3, endpoints: ["{{v3}}"]{{v3_options}}}
 routes:
   - {name: web, match: {pathPrefix: /}, rollout: web}
 {{routes_extra}}
@@ -465,12 +467,21 @@ rollouts:
                          {"v1", endpoint(v1_)},
                          {"v2", endpoint(v2_)},
                          {"v3", endpoint(v3_)},
+                         {"v1_options", options_of("v1")},
+                         {"v2_options", options_of("v2")},
+                         {"v3_options", options_of("v3")},
                          {"routes_extra", setup_.routes_extra},
                          {"desired", std::string(desired)},
                          {"rollout_extra", setup_.rollout_extra},
                          {"strategy", setup_.strategy.empty() ? "      canary:\n" + setup_.canary
                                                               : setup_.strategy},
                          {"more", setup_.more}});
+  }
+
+  /// ", KEYS" for an upstream with upstream_options, else nothing.
+  std::string options_of(const std::string& upstream) const {
+    const auto it = setup_.upstream_options.find(upstream);
+    return it == setup_.upstream_options.end() ? "" : ", " + it->second;
   }
 
   /// Starts vane on yaml(desired) (a previous one must be gone).
