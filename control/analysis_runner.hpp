@@ -24,6 +24,7 @@
 #include "analysis/window.hpp"
 #include "config/config.hpp"
 #include "control/asio.hpp"
+#include "control/clock.hpp"
 #include "rollout/rollout_state.hpp"
 #include "rollout/state_machine.hpp"
 
@@ -52,7 +53,9 @@ class AnalysisRunner {
   };
 
   /// `io` (the control thread's) must outlive the runner. Nothing runs before set_config().
-  AnalysisRunner(boost::asio::io_context& io, Hooks hooks);
+  /// `clock` gives run, measurement and due times and wakes the runner when measurements fall
+  /// due (TimerClock over `io` in the process, a manual clock in tests).
+  AnalysisRunner(boost::asio::io_context& io, Hooks hooks, std::unique_ptr<Clock> clock);
   AnalysisRunner(const AnalysisRunner&) = delete;
   AnalysisRunner& operator=(const AnalysisRunner&) = delete;
   /// Stops every run silently: no hook is called afterwards.
@@ -114,6 +117,7 @@ class AnalysisRunner {
 
   boost::asio::io_context& io_;
   Hooks hooks_;
+  std::unique_ptr<Clock> clock_;  ///< before the runs, whose alarms it must outlive
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<Link> link_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  ///< for https providers, made when first needed
