@@ -6,19 +6,24 @@
 #include <cmath>
 #include <limits>
 
+#include "analysis/analysis_run.hpp"
 #include "config/duration.hpp"
 #include "control/analysis_providers.hpp"
-#include "control/analysis_run.hpp"
 #include "control/http_client.hpp"
+#include "control/status_json.hpp"
+#include "rollout/analysis_request.hpp"
 
 namespace vane::control {
 namespace {
 
+using analysis::AnalysisRun;
+using analysis::Measurement;
+using analysis::RunMetric;
 using analysis::RunPhase;
+using analysis::Sample;
 using analysis::Value;
 using analysis::WallTime;
 using rollout::AnalysisKind;
-using SystemClock = std::chrono::system_clock;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::array<RunPhase, 4> kFinishedPhases{RunPhase::Successful, RunPhase::Failed,
@@ -51,51 +56,26 @@ bool uses_baseline(const RunMetric& m) {
   return (m.success && m.success->uses_baseline()) || (m.failure && m.failure->uses_baseline());
 }
 
-/// What a provider gave for one measurement.
-struct Sample {
-  Value value;
-  Value baseline;
-  std::string error;         ///< an Error measurement
-  std::string inconclusive;  ///< an Inconclusive measurement (fewer than minRequests)
-};
-
-Measurement judge_sample(const RunMetric& metric, const Sample& sample) {
-  Measurement m;
-  if (!sample.error.empty()) {
-    m.phase = analysis::MeasurementPhase::Error;
-    m.message = sample.error;
-    return m;
-  }
-  m.value = analysis::to_text(sample.value);
-  if (!sample.inconclusive.empty()) {
-    m.phase = analysis::MeasurementPhase::Inconclusive;
-    m.message = "result " + analysis::to_short_text(sample.value) + ": " + sample.inconclusive;
-    return m;
-  }
-  auto verdict = analysis::judge_value(metric.success ? &*metric.success : nullptr,
-                                       metric.failure ? &*metric.failure : nullptr, sample.value,
-                                       sample.baseline);
-  m.phase = verdict.phase;
-  m.message = std::move(verdict.message);
-  return m;
-}
-
 }  // namespace
 
 struct AnalysisRunner::Link {
   AnalysisRunner* runner;  ///< null once the runner is gone
 };
 
-/// A run and what drives it: its timer (next due time, and the wake-up once the measurements
-/// taken together have all ended) and the HTTP exchanges in flight.
+/// A run and what drives it: its alarm (the next due time, by the runner's clock), the timer
+/// drive() waits on until woken (by the alarm, the end of a batch, or stop()) and the HTTP
+/// exchanges in flight.
 struct AnalysisRunner::Driver {
-  Driver(Executor executor, std::shared_ptr<Link> l, std::string r, AnalysisRun a)
-      : link(std::move(l)), rollout(std::move(r)), run(std::move(a)), timer(executor) {}
+  Driver(Executor executor, Clock& c, std::shared_ptr<Link> l, std::string r, AnalysisKind k,
+         AnalysisRun a)
+      : clock(c), link(std::move(l)), rollout(std::move(r)), run_kind(k), run(std::move(a)),
+        timer(executor) {}
 
   /// No measurement is recorded and no hook called for this run afterwards.
   void stop() {
     stopped = true;
     done_pending = false;
+    alarm.reset();
     timer.cancel();
     for (auto& call : inflight) call->cancel();
     inflight.clear();
@@ -103,11 +83,18 @@ struct AnalysisRunner::Driver {
 
   Sample builtin(const RunMetric& metric) const;
   Task<Sample> fetch(const RunMetric& metric);
+  /// Waits until woken: timer.cancel() (a batch ended, the alarm rang, or stop()).
+  Task<void> wait_woken();
+  /// Waits until the clock reads `at`, or until woken earlier.
+  Task<void> sleep_until(WallTime at);
 
+  Clock& clock;  ///< the runner's; not used once stopped (the runner may be gone)
   std::shared_ptr<Link> link;
   std::string rollout;  ///< the rollout's name
+  AnalysisKind run_kind;  ///< what the run is for: TerminateAnalysis and `done` name it
   AnalysisRun run;
   Timer timer;
+  std::unique_ptr<Alarm> alarm;  ///< while sleep_until() waits; after `timer`, which it cancels
   size_t pending = 0;  ///< measurements of the current batch still running
   std::vector<std::shared_ptr<HttpCancel>> inflight;
   bool stopped = false;
@@ -151,17 +138,28 @@ Task<Sample> AnalysisRunner::Driver::fetch(const RunMetric& metric) {
       prometheus ? prometheus_call(*metric.spec.prometheus) : web_call(*metric.spec.web);
   auto cancel = std::make_shared<HttpCancel>();
   inflight.push_back(cancel);
-  const HttpReply reply = co_await link->runner->http_->fetch(std::move(call), cancel);
+  const HttpReply reply = co_await link->runner->http_.fetch(std::move(call), cancel);
   std::erase(inflight, cancel);
   const ProviderResult result =
       prometheus ? prometheus_result(reply) : web_result(reply, metric.spec.web->json_path);
   co_return Sample{result.value, Value::nil(), result.error, {}};
 }
 
+Task<void> AnalysisRunner::Driver::wait_woken() {
+  timer.expires_at(Timer::time_point::max());
+  co_await timer.async_wait(use_tuple);
+}
+
+Task<void> AnalysisRunner::Driver::sleep_until(WallTime at) {
+  alarm = clock.wake_at(at, [this] { timer.cancel(); });  // the alarm dies before `this`
+  co_await wait_woken();
+  alarm.reset();
+}
+
 Task<void> AnalysisRunner::measure(std::shared_ptr<Driver> d, size_t index) {
   if (d->stopped) co_return;  // stopped before this coroutine began
   const RunMetric& metric = d->run.metrics[index];
-  const WallTime started = SystemClock::now();
+  const WallTime started = d->clock.now();
   Sample sample;
   if (metric.spec.builtin) {
     sample = d->builtin(metric);
@@ -173,7 +171,7 @@ Task<void> AnalysisRunner::measure(std::shared_ptr<Driver> d, size_t index) {
   if (d->stopped) co_return;
   Measurement m = judge_sample(metric, sample);
   m.started_at = started;
-  m.finished_at = SystemClock::now();
+  m.finished_at = d->clock.now();
   if (m.phase != analysis::MeasurementPhase::Error) {
     d->link->runner->note_value(d->rollout, metric.result.name, sample.value);
   }
@@ -186,36 +184,32 @@ Task<void> AnalysisRunner::drive(std::shared_ptr<Driver> d) {
     if (d->stopped) co_return;
     const auto due = next_due(d->run);
     if (!due) break;  // every metric decided
-    const auto wait = *due - SystemClock::now();
-    if (wait > SystemClock::duration::zero()) {
-      d->timer.expires_after(
-          std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait));
-      co_await d->timer.async_wait(use_tuple);
+    const WallTime now = d->clock.now();
+    if (*due > now) {
+      co_await d->sleep_until(*due);
       continue;  // stopped, or re-check what is due
     }
     // Everything due now is measured together; the run is judged once all have ended.
-    const auto batch = due_metrics(d->run, SystemClock::now());
+    const auto batch = due_metrics(d->run, now);
     d->pending = batch.size();
     for (const size_t metric : batch) {
       net::co_spawn(d->timer.get_executor(), measure(d, metric), net::detached);
     }
-    while (d->pending > 0 && !d->stopped) {
-      d->timer.expires_at(Timer::time_point::max());
-      co_await d->timer.async_wait(use_tuple);
-    }
+    while (d->pending > 0 && !d->stopped) co_await d->wait_woken();
     if (d->stopped) co_return;
-    if (judge(d->run, SystemClock::now())) break;
+    if (judge(d->run, d->clock.now())) break;
   }
-  judge(d->run, SystemClock::now());  // a run without metrics is Successful
+  judge(d->run, d->clock.now());  // a run without metrics is Successful
   d->link->runner->finished(d);
 }
 
-AnalysisRunner::AnalysisRunner(net::io_context& io, Hooks hooks, HttpClient* http)
+AnalysisRunner::AnalysisRunner(net::io_context& io, Hooks hooks, HttpClient& http,
+                               std::unique_ptr<Clock> clock)
     : io_(io),
       hooks_(std::move(hooks)),
+      clock_(std::move(clock)),
       link_(std::make_shared<Link>(Link{this})),
-      own_http_(http ? nullptr : std::make_unique<HttpClient>(io)),
-      http_(http ? http : own_http_.get()) {}
+      http_(http) {}
 
 AnalysisRunner::~AnalysisRunner() {
   link_->runner = nullptr;
@@ -258,27 +252,24 @@ void AnalysisRunner::start(const std::string& name, const rollout::Effect& effec
   History& history = rollouts_[name];
   if (!history.attempt_open || history.canary != state.canary) begin_attempt(history, state);
   stop_kind(history, effect.analysis, false);  // a run of this kind is replaced
-  const WallTime now = SystemClock::now();
-  const config::AnalysisSpec* spec =
-      analysis_spec(*config_->find_rollout(name), effect.analysis, effect.step_index);
+  const WallTime now = clock_->now();
+  const rollout::AnalysisRequest request =
+      rollout::analysis_request(*config_->find_rollout(name), effect.analysis, effect.step_index);
   AnalysisRun run;
-  if (spec) {
-    run = prepare_run(*config_, *spec, effect.analysis == AnalysisKind::Background, now);
+  if (request.spec) {
+    run = analysis::prepare_run(*config_, *request.spec, request.background, now);
   } else {
     run.started_at = now;
     run.finished_at = now;
     run.phase = RunPhase::Error;
-    run.message = "rollout " + name + " has no " + kind_label(effect.analysis, effect.step_index) +
-                  " analysis";
+    run.message = "rollout " + name + " has no " + request.label + " analysis";
   }
-  run.name = name + "-" + std::to_string(history.attempt) + "-" +
-             kind_label(effect.analysis, effect.step_index) + "-" +
+  run.name = name + "-" + std::to_string(history.attempt) + "-" + request.label + "-" +
              std::to_string(++history.started);
-  run.kind = effect.analysis;
-  run.step_index = effect.step_index;
   run.measured = state.canary.empty() ? state.stable : state.canary;
   run.stable = state.stable;
-  auto driver = std::make_shared<Driver>(io_.get_executor(), link_, name, std::move(run));
+  auto driver = std::make_shared<Driver>(io_.get_executor(), *clock_, link_, name,
+                                         effect.analysis, std::move(run));
   history.runs.push_back(driver);
   trim(history);
   if (driver->run.finished()) return finished(driver);
@@ -286,9 +277,9 @@ void AnalysisRunner::start(const std::string& name, const rollout::Effect& effec
 }
 
 void AnalysisRunner::stop_kind(History& history, AnalysisKind kind, bool all) {
-  const WallTime now = SystemClock::now();
+  const WallTime now = clock_->now();
   for (auto& driver : history.runs) {
-    if (!all && driver->run.kind != kind) continue;
+    if (!all && driver->run_kind != kind) continue;
     if (!driver->run.finished()) {
       terminate_by_rollout(driver->run, now);
       count(driver->rollout, driver->run.phase);
@@ -329,7 +320,7 @@ void AnalysisRunner::finished(const std::shared_ptr<Driver>& driver) {
 void AnalysisRunner::deliver(Driver& driver) {
   const auto index = index_of(driver.rollout);
   if (!index || !hooks_.done) return;
-  hooks_.done(*index, driver.run.kind, event_phase(driver.run.phase), driver.run.message);
+  hooks_.done(*index, driver.run_kind, event_phase(driver.run.phase), driver.run.message);
 }
 
 void AnalysisRunner::count(const std::string& rollout, RunPhase phase) {
@@ -363,7 +354,7 @@ boost::json::array AnalysisRunner::runs(uint32_t rollout) const {
   const auto it = rollouts_.find(config_->rollouts[rollout].name);
   if (it == rollouts_.end()) return out;
   for (auto d = it->second.runs.rbegin(); d != it->second.runs.rend(); ++d) {
-    out.push_back(to_json((*d)->run));
+    out.push_back(run_json((*d)->run));
   }
   return out;
 }

@@ -24,6 +24,7 @@
 #include "analysis/window.hpp"
 #include "config/config.hpp"
 #include "control/asio.hpp"
+#include "control/clock.hpp"
 #include "rollout/rollout_state.hpp"
 #include "rollout/state_machine.hpp"
 
@@ -50,8 +51,11 @@ class AnalysisRunner {
   };
 
   /// `io` (the control thread's) must outlive the runner. Nothing runs before set_config().
-  /// `http` (the process's client, on `io`) must outlive the runner; null: it makes its own.
-  AnalysisRunner(boost::asio::io_context& io, Hooks hooks, HttpClient* http = nullptr);
+  /// `http` (the process's client, on `io`) must outlive the runner. `clock` gives run,
+  /// measurement and due times and wakes the runner when measurements fall due (TimerClock over
+  /// `io` in the process, a manual clock in tests).
+  AnalysisRunner(boost::asio::io_context& io, Hooks hooks, HttpClient& http,
+                 std::unique_ptr<Clock> clock);
   AnalysisRunner(const AnalysisRunner&) = delete;
   AnalysisRunner& operator=(const AnalysisRunner&) = delete;
   /// Stops every run silently: no hook is called afterwards.
@@ -113,10 +117,10 @@ class AnalysisRunner {
 
   boost::asio::io_context& io_;
   Hooks hooks_;
+  std::unique_ptr<Clock> clock_;  ///< before the runs, whose alarms it must outlive
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<Link> link_;
-  std::unique_ptr<HttpClient> own_http_;  ///< when the constructor was given none
-  HttpClient* http_;                      ///< what the prometheus and web providers ask through
+  HttpClient& http_;  ///< what the prometheus and web providers ask through
   std::map<std::string, History> rollouts_;
   /// Finished runs by rollout, indexed Successful, Failed, Error, Inconclusive.
   std::map<std::string, std::array<uint64_t, 4>> finished_;

@@ -104,6 +104,31 @@ json::value blue_green_waiting_for(const rollout::RolloutState& s) {
   return s.step_analysis == AnalysisStatus::Running ? "prePromotionAnalysis" : "healthyPreview";
 }
 
+json::object measurement_json(const analysis::Measurement& m) {
+  return {{"phase", std::string(analysis::to_string(m.phase))},
+          {"value", m.value},
+          {"startedAt", time_or_null(m.started_at)},
+          {"finishedAt", time_or_null(m.finished_at)},
+          {"message", m.message}};
+}
+
+json::object metric_json(const analysis::RunMetric& m) {
+  json::array measurements;
+  for (const analysis::Measurement& measurement : m.measurements) {
+    measurements.push_back(measurement_json(measurement));
+  }
+  const analysis::MetricCounts& c = m.result.counts;
+  return {{"name", m.result.name},
+          {"phase", std::string(analysis::to_string(m.result.phase))},
+          {"message", m.result.message},
+          {"dryRun", m.result.dry_run},
+          {"successful", static_cast<int64_t>(c.successful)},
+          {"failed", static_cast<int64_t>(c.failed)},
+          {"inconclusive", static_cast<int64_t>(c.inconclusive)},
+          {"error", static_cast<int64_t>(c.error)},
+          {"measurements", std::move(measurements)}};
+}
+
 /// The blue-green details of STATUS: the active and preview versions, the preview route, the
 /// gate it waits on, the auto-promotion and the old version kept warm.
 json::object blue_green_json(const config::BlueGreenStrategy& bg, const rollout::RolloutState& s) {
@@ -135,6 +160,18 @@ std::string rfc3339(rollout::WallTime time) {
   char frac[8];
   std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms.count() % 1000));
   return std::string(buf, n) + frac;
+}
+
+json::object run_json(const analysis::AnalysisRun& run) {
+  json::array metrics;
+  for (const analysis::RunMetric& m : run.metrics) metrics.push_back(metric_json(m));
+  return {{"name", run.name},
+          {"phase", std::string(analysis::to_string(run.phase))},
+          {"message", run.message},
+          {"terminated", run.terminated},
+          {"startedAt", time_or_null(run.started_at)},
+          {"finishedAt", time_or_null(run.finished_at)},
+          {"metrics", std::move(metrics)}};
 }
 
 std::string describe_step(const config::Step& step) {

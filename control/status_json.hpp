@@ -1,5 +1,5 @@
 // STATUS and list answers of the admin API (SPEC §6) as JSON, from a rollout's spec, state and
-// traffic. Pure; control thread.
+// traffic, and the RUN objects of its analysis runs. Pure; control thread.
 #pragma once
 
 #include <optional>
@@ -7,6 +7,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include "analysis/analysis_run.hpp"
 #include "config/config.hpp"
 #include "rollout/rollout_state.hpp"
 #include "rollout/traffic_plan.hpp"
@@ -28,6 +29,9 @@ struct StatusInput {
 };
 
 boost::json::object status_json(const StatusInput& input);
+
+/// The RUN object of SPEC §6: the run, its metrics and their kept measurements.
+boost::json::object run_json(const analysis::AnalysisRun& run);
 
 /// "setWeight: 50", "pause: 1m", "pause: (until promoted)", "analysis: success-rate", …
 std::string describe_step(const config::Step& step);
