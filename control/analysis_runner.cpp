@@ -204,10 +204,10 @@ Task<void> AnalysisRunner::drive(std::shared_ptr<Driver> d) {
 }
 
 AnalysisRunner::AnalysisRunner(net::io_context& io, Hooks hooks, HttpClient& http,
-                               std::unique_ptr<Clock> clock)
+                               Clock& clock)
     : io_(io),
       hooks_(std::move(hooks)),
-      clock_(std::move(clock)),
+      clock_(clock),
       link_(std::make_shared<Link>(Link{this})),
       http_(http) {}
 
@@ -252,7 +252,7 @@ void AnalysisRunner::start(const std::string& name, const rollout::Effect& effec
   History& history = rollouts_[name];
   if (!history.attempt_open || history.canary != state.canary) begin_attempt(history, state);
   stop_kind(history, effect.analysis, false);  // a run of this kind is replaced
-  const WallTime now = clock_->now();
+  const WallTime now = clock_.now();
   const rollout::AnalysisRequest request =
       rollout::analysis_request(*config_->find_rollout(name), effect.analysis, effect.step_index);
   AnalysisRun run;
@@ -268,7 +268,7 @@ void AnalysisRunner::start(const std::string& name, const rollout::Effect& effec
              std::to_string(++history.started);
   run.measured = state.canary.empty() ? state.stable : state.canary;
   run.stable = state.stable;
-  auto driver = std::make_shared<Driver>(io_.get_executor(), *clock_, link_, name,
+  auto driver = std::make_shared<Driver>(io_.get_executor(), clock_, link_, name,
                                          effect.analysis, std::move(run));
   history.runs.push_back(driver);
   trim(history);
@@ -277,7 +277,7 @@ void AnalysisRunner::start(const std::string& name, const rollout::Effect& effec
 }
 
 void AnalysisRunner::stop_kind(History& history, AnalysisKind kind, bool all) {
-  const WallTime now = clock_->now();
+  const WallTime now = clock_.now();
   for (auto& driver : history.runs) {
     if (!all && driver->run_kind != kind) continue;
     if (!driver->run.finished()) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,6 +35,9 @@ class HttpClient;
 
 class AnalysisRunner {
  public:
+  /// Run and measurement times are shown to operators: the system clock.
+  using Clock = control::Clock<std::chrono::system_clock>;
+
   struct Hooks {
     /// A run ended by itself (not terminated by the rollout). Posted, never called from apply();
     /// withheld when a TerminateAnalysis of its kind (or all), a new run of its kind or a reload
@@ -55,7 +59,7 @@ class AnalysisRunner {
   /// measurement and due times and wakes the runner when measurements fall due (TimerClock over
   /// `io` in the process, a manual clock in tests).
   AnalysisRunner(boost::asio::io_context& io, Hooks hooks, HttpClient& http,
-                 std::unique_ptr<Clock> clock);
+                 Clock& clock);
   AnalysisRunner(const AnalysisRunner&) = delete;
   AnalysisRunner& operator=(const AnalysisRunner&) = delete;
   /// Stops every run silently: no hook is called afterwards.
@@ -117,7 +121,7 @@ class AnalysisRunner {
 
   boost::asio::io_context& io_;
   Hooks hooks_;
-  std::unique_ptr<Clock> clock_;  ///< before the runs, whose alarms it must outlive
+  Clock& clock_;  ///< outlives the runs' alarms
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<Link> link_;
   HttpClient& http_;  ///< what the prometheus and web providers ask through

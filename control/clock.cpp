@@ -1,7 +1,5 @@
 #include "control/clock.hpp"
 
-#include <chrono>
-
 namespace vane::control {
 namespace {
 
@@ -16,12 +14,11 @@ struct TimerAlarm final : Alarm {
 
 }  // namespace
 
-analysis::WallTime TimerClock::now() const { return std::chrono::system_clock::now(); }
-
-std::unique_ptr<Alarm> TimerClock::wake_at(analysis::WallTime at, std::function<void()> wake) {
+template <class Std>
+std::unique_ptr<Alarm> TimerClock<Std>::wake_at(TimePoint at, std::function<void()> wake) {
   auto alarm = std::make_unique<TimerAlarm>(io_, std::move(wake));
-  // A steady timer for the time left: the runner re-reads now() when woken, so a step of the
-  // wall clock meanwhile only moves the wake-up.
+  // A steady timer for the time left: the owner re-reads now() when woken, so a step of the
+  // system clock meanwhile only moves the wake-up.
   alarm->timer.expires_after(
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(at - now()));
   alarm->timer.async_wait([weak = std::weak_ptr(alarm->wake)](boost::system::error_code ec) {
@@ -30,5 +27,8 @@ std::unique_ptr<Alarm> TimerClock::wake_at(analysis::WallTime at, std::function<
   });
   return alarm;
 }
+
+template class TimerClock<std::chrono::system_clock>;
+template class TimerClock<std::chrono::steady_clock>;
 
 }  // namespace vane::control

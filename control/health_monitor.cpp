@@ -15,28 +15,6 @@ namespace {
 /// A floor under `interval`: a zero interval against a refusing port would spin the thread.
 constexpr std::chrono::milliseconds kMinInterval{10};
 
-/// steady_clock, and an Asio timer per alarm.
-class SteadyHealthClock final : public HealthClock {
- public:
-  explicit SteadyHealthClock(Executor executor) : executor_(executor) {}
-  TimePoint now() const override { return std::chrono::steady_clock::now(); }
-  std::unique_ptr<Alarm> set_alarm(TimePoint at, std::function<void()> fire) override {
-    auto alarm = std::make_unique<TimerAlarm>(executor_, at);
-    // The handler owns `fire`; destroying the timer cancels it (it then runs with an error).
-    alarm->timer.async_wait([fire = std::move(fire)](boost::system::error_code ec) {
-      if (!ec) fire();
-    });
-    return alarm;
-  }
-
- private:
-  struct TimerAlarm final : Alarm {
-    TimerAlarm(Executor executor, TimePoint at) : timer(executor, at) {}
-    Timer timer;
-  };
-  Executor executor_;
-};
-
 /// The address as a URL host: IPv6 in brackets.
 std::string url_host(const std::string& host) {
   return host.find(':') == std::string::npos ? host : "[" + host + "]";
@@ -67,7 +45,7 @@ struct HealthMonitor::Prober {
   uint32_t endpoint = 0;
   HttpCall call;
   std::chrono::milliseconds interval{};
-  std::unique_ptr<HealthClock::Alarm> next;  ///< the next probe, while waiting for it
+  std::unique_ptr<Alarm> next;  ///< the next probe, while waiting for it
   std::shared_ptr<HttpCancel> inflight;      ///< the probe in flight
 };
 
@@ -88,16 +66,15 @@ Task<void> HealthMonitor::Prober::probe(std::shared_ptr<Prober> self) {
   monitor->on_probe(self->upstream, self->endpoint,
                     reply.answered() && reply.status >= 200 && reply.status < 400);
   // The alarm holds the prober until it fires or the monitor stops (which destroys the alarm).
-  self->next = monitor->clock_.set_alarm(started + self->interval, [self] { start(self); });
+  self->next = monitor->clock_.wake_at(started + self->interval, [self] { start(self); });
 }
 
 HealthMonitor::HealthMonitor(net::io_context& control, HttpClient& http,
                              std::shared_ptr<const proxy::ConfigSnapshot> snapshot,
-                             Publish publish, EjectionPolicy policy, HealthClock* clock)
+                             Publish publish, Clock& clock, EjectionPolicy policy)
     : control_(control),
       http_(http),
-      own_clock_(clock ? nullptr : std::make_unique<SteadyHealthClock>(control.get_executor())),
-      clock_(clock ? *clock : *own_clock_),
+      clock_(clock),
       publish_(std::move(publish)),
       policy_(policy) {
   reset(std::move(snapshot));
@@ -205,7 +182,7 @@ void HealthMonitor::arm_expiry() {
     expiry_.reset();
     return;
   }
-  expiry_ = clock_.set_alarm(*next, [link = link_] {
+  expiry_ = clock_.wake_at(*next, [link = link_] {
     if (link->monitor != nullptr) link->monitor->on_expiry();
   });
 }

@@ -1,7 +1,7 @@
 // Active health checks and passive ejection for every upstream (SPEC §3 "Health"): one prober
 // per resolved address of an upstream with `healthCheck` (probing through the HttpClient), the
 // passive outcomes the workers report, and an immutable HealthSnapshot published on every change.
-// Time (probe intervals, ejection ends) comes from a HealthClock. Control thread only.
+// Time (probe intervals, ejection ends) comes from a steady Clock. Control thread only.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "control/asio.hpp"
+#include "control/clock.hpp"
 #include "control/endpoint_health.hpp"
 #include "proxy/config_snapshot.hpp"
 
@@ -21,37 +22,20 @@ namespace vane::control {
 
 class HttpClient;
 
-/// The monitor's time: the clock it reads and the alarms it sets (probe intervals, ejection
-/// ends). The monitor's default reads steady_clock and sets Asio timers; tests pass a clock they
-/// move themselves. (Probe timeouts are the HttpClient's: real time.)
-class HealthClock {
- public:
-  using TimePoint = EndpointHealth::TimePoint;
-  /// A pending call of `fire`; destroying it cancels the call.
-  class Alarm {
-   public:
-    virtual ~Alarm() = default;
-  };
-
-  virtual ~HealthClock() = default;
-  virtual TimePoint now() const = 0;
-  /// Calls `fire` on the control thread once `at` has come (never from within this call),
-  /// unless the Alarm goes first.
-  virtual std::unique_ptr<Alarm> set_alarm(TimePoint at, std::function<void()> fire) = 0;
-};
-
 class HealthMonitor {
  public:
+  /// Probe intervals and ejection ends (probe timeouts are the HttpClient's: real time).
+  using Clock = control::Clock<std::chrono::steady_clock>;
   /// Receives every new snapshot (the caller posts it to the workers). Called on the control
   /// thread, from start() and whenever what the snapshot shows changes; it must not destroy the
   /// monitor.
   using Publish = std::function<void(std::shared_ptr<const proxy::HealthSnapshot>)>;
 
-  /// `control`, `http` (a client on `control`) and `clock` must outlive the monitor; a null
-  /// `clock`: steady_clock and timers on `control`. Nothing runs before start().
+  /// `control`, `http` (a client on `control`) and `clock` (a TimerClock on `control` in the
+  /// process) must outlive the monitor. Nothing runs before start().
   HealthMonitor(boost::asio::io_context& control, HttpClient& http,
                 std::shared_ptr<const proxy::ConfigSnapshot> snapshot, Publish publish,
-                EjectionPolicy policy = {}, HealthClock* clock = nullptr);
+                Clock& clock, EjectionPolicy policy = {});
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;
   ~HealthMonitor();
@@ -98,8 +82,7 @@ class HealthMonitor {
 
   boost::asio::io_context& control_;
   HttpClient& http_;
-  std::unique_ptr<HealthClock> own_clock_;  ///< when the constructor was given none
-  HealthClock& clock_;
+  Clock& clock_;
   std::shared_ptr<const proxy::ConfigSnapshot> config_snapshot_;
   Publish publish_;
   EjectionPolicy policy_;
@@ -107,7 +90,7 @@ class HealthMonitor {
   std::shared_ptr<const proxy::HealthSnapshot> published_;
   std::shared_ptr<Link> link_;  ///< what running handlers find the monitor through
   std::vector<std::shared_ptr<Prober>> probers_;
-  std::unique_ptr<HealthClock::Alarm> expiry_;  ///< fires when the earliest ejection ends
+  std::unique_ptr<Alarm> expiry_;  ///< fires when the earliest ejection ends
   std::optional<EndpointHealth::TimePoint> expiry_at_;
   bool running_ = false;
 };

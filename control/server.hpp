@@ -21,6 +21,7 @@
 #include "control/analysis_runner.hpp"
 #include "control/config_watcher.hpp"
 #include "proxy/generation.hpp"
+#include "control/clock.hpp"
 #include "control/health_monitor.hpp"
 #include "control/http_client.hpp"
 #include "proxy/stats_layout.hpp"
@@ -90,6 +91,8 @@ class Server {
   ServerOptions options_;
   boost::asio::io_context control_;
   HttpClient http_;  ///< the control thread's outbound HTTP: analysis providers, health probes
+  TimerClock<std::chrono::system_clock> wall_clock_{control_};    ///< analysis runs
+  TimerClock<std::chrono::steady_clock> steady_clock_{control_};  ///< health probes, ejections
   AdminApi api_;
   std::unique_ptr<AdminListener> admin_;
   std::unique_ptr<ConfigWatcher> watcher_;

@@ -11,7 +11,8 @@ void Server::make_health_monitor() {
   auto publish = [this](std::shared_ptr<const proxy::HealthSnapshot> snapshot) {
     publish_health(std::move(snapshot));
   };
-  health_ = std::make_unique<HealthMonitor>(control_, http_, snapshot_, std::move(publish));
+  health_ = std::make_unique<HealthMonitor>(control_, http_, snapshot_, std::move(publish),
+                                           steady_clock_);
 }
 
 void Server::start_health_monitor() {

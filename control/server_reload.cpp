@@ -59,8 +59,7 @@ void Server::start_controller() {
     return builtin_window(rollout, upstream, target, window_seconds, histogram);
   };
   runs.warn = [](std::string_view message) { proxy::log::warn(message); };
-  runner_ = std::make_unique<AnalysisRunner>(control_, std::move(runs), http_,
-                                             std::make_unique<TimerClock>(control_));
+  runner_ = std::make_unique<AnalysisRunner>(control_, std::move(runs), http_, wall_clock_);
   runner_->set_config(config_);
   controller_ = std::make_unique<rollout::Controller>(config_, config_->state.dir, std::move(hooks),
                                                       rollout::WallClock::now());

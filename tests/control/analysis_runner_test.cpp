@@ -191,13 +191,11 @@ class AnalysisRunnerTest : public ::testing::Test {
     hooks.builtin = [this](uint32_t rollout, const std::string& upstream, analysis::Target target,
                            int64_t seconds, bool histogram) {
       builtin_calls.push_back({rollout, upstream, target, seconds, histogram});
-      clock->advance(builtin_takes);
+      clock.advance(builtin_takes);
       return target == analysis::Target::Stable ? stable_stats : canary_stats;
     };
     hooks.warn = [this](std::string_view m) { warnings.emplace_back(m); };
-    auto owned = std::make_unique<ManualClock>(kT0);
-    clock = owned.get();
-    runner = std::make_unique<AnalysisRunner>(io, std::move(hooks), http, std::move(owned));
+    runner = std::make_unique<AnalysisRunner>(io, std::move(hooks), http, clock);
   }
 
   void use(const std::string& yaml) {
@@ -230,11 +228,11 @@ class AnalysisRunnerTest : public ::testing::Test {
       if (io.stopped()) io.restart();
       if (io.poll_one() == 0) return;
     }
-    ADD_FAILURE() << "the runner is still busy at " << rollout::format_time(clock->now());
+    ADD_FAILURE() << "the runner is still busy at " << rollout::format_time(clock.now());
   }
   /// Moves the manual clock `by` and lets the runner act on what fell due.
   void advance(std::chrono::milliseconds by) {
-    clock->advance(by);
+    clock.advance(by);
     settle();
   }
 
@@ -280,7 +278,7 @@ class AnalysisRunnerTest : public ::testing::Test {
   std::vector<DoneCall> done;
   std::vector<BuiltinCall> builtin_calls;
   std::vector<std::string> warnings;
-  ManualClock* clock = nullptr;            // owned by the runner
+  ManualClock<std::chrono::system_clock> clock{kT0};
   std::unique_ptr<AnalysisRunner> runner;  // last: goes first
 };
 
@@ -298,7 +296,7 @@ TEST_F(AnalysisRunnerTest, BuiltinSucceedsAfterCount) {
   // initialDelay, then an interval after the end of each measurement (each takes 5 ms).
   for (const auto due : {kT0 + 50ms, kT0 + 105ms, kT0 + 160ms}) {
     const size_t taken = builtin_calls.size();
-    advance(std::chrono::duration_cast<std::chrono::milliseconds>(due - clock->now()) - 1ms);
+    advance(std::chrono::duration_cast<std::chrono::milliseconds>(due - clock.now()) - 1ms);
     EXPECT_EQ(builtin_calls.size(), taken) << "measured before it fell due";
     EXPECT_TRUE(done.empty());
     advance(1ms);
@@ -330,7 +328,7 @@ TEST_F(AnalysisRunnerTest, BuiltinSucceedsAfterCount) {
   EXPECT_EQ(time(measurements(r)[0].at("startedAt")), kT0 + 50ms);
   EXPECT_EQ(time(measurements(r)[0].at("finishedAt")), kT0 + 55ms);
   EXPECT_EQ(time(measurements(r)[1].at("startedAt")), kT0 + 105ms);
-  EXPECT_EQ(clock->pending(), 0u);  // a finished run sets no alarm
+  EXPECT_EQ(clock.pending(), 0u);  // a finished run sets no alarm
 }
 
 TEST_F(AnalysisRunnerTest, BuiltinFailsPastFailureLimit) {
@@ -355,7 +353,7 @@ TEST_F(AnalysisRunnerTest, BuiltinFailsPastFailureLimit) {
   EXPECT_EQ(text(r.at("message")), done[0].message);
   EXPECT_EQ(metric(r).at("failed").as_int64(), 2);
   EXPECT_EQ(measurements(r).size(), 2u);  // stopped measuring once decided
-  EXPECT_EQ(clock->pending(), 0u);
+  EXPECT_EQ(clock.pending(), 0u);
   for (int i = 0; i < 3; ++i) advance(50ms);  // past where measurements 3 to 5 would fall due
   EXPECT_EQ(run().at("metrics").as_array()[0].at("measurements").as_array().size(), 2u);
   EXPECT_EQ(done.size(), 1u);
@@ -456,14 +454,14 @@ TEST_F(AnalysisRunnerTest, TerminateEndsTheRunWithoutDone) {
   settle();
   advance(50ms);
   ASSERT_EQ(measurements(run()).size(), 2u);
-  EXPECT_EQ(clock->pending(), 1u);  // the next measurement's alarm
+  EXPECT_EQ(clock.pending(), 1u);  // the next measurement's alarm
   terminate(AnalysisKind::Background);
   const json::object r = run();
   EXPECT_EQ(text(r.at("phase")), "Successful");
   EXPECT_TRUE(r.at("terminated").as_bool());
   EXPECT_FALSE(r.at("finishedAt").is_null());
   EXPECT_EQ(text(metric(r).at("phase")), "Successful");
-  EXPECT_EQ(clock->pending(), 0u);  // its alarm cancelled
+  EXPECT_EQ(clock.pending(), 0u);  // its alarm cancelled
   for (int i = 0; i < 4; ++i) advance(50ms);
   EXPECT_TRUE(done.empty());
   EXPECT_EQ(measurements(run()).size(), 2u);
@@ -610,7 +608,7 @@ TEST_F(AnalysisRunnerTest, ReloadDropsRunsOfRemovedRollouts) {
   for (int i = 0; i < 4; ++i) advance(50ms);  // past where all three would have been taken
   EXPECT_TRUE(builtin_calls.empty());
   EXPECT_TRUE(done.empty());
-  EXPECT_EQ(clock->pending(), 0u);
+  EXPECT_EQ(clock.pending(), 0u);
   std::vector<prometheus::MetricFamily> families;
   runner->add_metrics(families);
   EXPECT_TRUE(families.empty());
@@ -761,7 +759,7 @@ TEST_F(AnalysisRunnerTest, MeasurementsDueTogetherAreJudgedTogether) {
   EXPECT_TRUE(measurements(r, 0).empty());
   EXPECT_TRUE(r.at("finishedAt").is_null());
   EXPECT_TRUE(done.empty());
-  clock->advance(5s);  // the web measurement ends later by the runner's clock
+  clock.advance(5s);  // the web measurement ends later by the runner's clock
   ASSERT_TRUE(run_until_done());
   EXPECT_EQ(done[0].phase, Phase::Failed);
   r = run();

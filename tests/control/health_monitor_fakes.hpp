@@ -1,5 +1,5 @@
 // Fakes for the HealthMonitor tests: a loopback HTTP(S) server whose /healthz answer the test
-// sets, and a HealthClock the test moves by hand. Test thread (the io_context's) only.
+// sets. Test thread (the io_context's) only.
 #pragma once
 
 #include <boost/asio/co_spawn.hpp>
@@ -102,61 +102,6 @@ class HealthServer {
   }
 
   std::shared_ptr<State> state_;
-};
-
-/// The monitor's time, moved by the test: alarms fire in time order inside advance().
-class ManualClock final : public HealthClock {
- public:
-  TimePoint now() const override { return now_; }
-  std::unique_ptr<Alarm> set_alarm(TimePoint at, std::function<void()> fire) override {
-    auto entry = std::make_shared<Entry>(Entry{at, std::move(fire)});
-    entries_.push_back(entry);
-    ++set_;
-    return std::make_unique<Handle>(entry);
-  }
-
-  /// Moves time on by `step`, firing each alarm that falls due on the way (at its own time).
-  void advance(std::chrono::nanoseconds step) {
-    const TimePoint until = now_ + step;
-    for (;;) {
-      std::erase_if(entries_, [](const auto& e) { return !e->fire; });
-      const auto due = std::min_element(entries_.begin(), entries_.end(),
-                                        [](const auto& a, const auto& b) { return a->at < b->at; });
-      if (due == entries_.end() || (*due)->at > until) break;
-      now_ = std::max(now_, (*due)->at);
-      auto fire = std::move((*due)->fire);
-      (*due)->fire = nullptr;
-      ++fired_;
-      fire();
-    }
-    now_ = until;
-  }
-  /// Alarms set and neither fired nor cancelled.
-  size_t armed() const {
-    return static_cast<size_t>(
-        std::count_if(entries_.begin(), entries_.end(), [](const auto& e) { return !!e->fire; }));
-  }
-  /// Alarms ever set: a prober sets one as each probe ends.
-  size_t alarms_set() const { return set_; }
-  size_t fired() const { return fired_; }
-
- private:
-  struct Entry {
-    TimePoint at;
-    std::function<void()> fire;  ///< empty once fired or cancelled
-  };
-  struct Handle final : Alarm {
-    explicit Handle(std::weak_ptr<Entry> e) : entry(std::move(e)) {}
-    ~Handle() override {
-      if (auto e = entry.lock()) e->fire = nullptr;
-    }
-    std::weak_ptr<Entry> entry;
-  };
-
-  TimePoint now_ = TimePoint{} + std::chrono::hours(1);
-  std::vector<std::shared_ptr<Entry>> entries_;
-  size_t set_ = 0;
-  size_t fired_ = 0;
 };
 
 }  // namespace vane::control::test

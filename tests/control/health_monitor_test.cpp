@@ -13,6 +13,7 @@
 
 #include "control/http_client.hpp"
 #include "tests/control/health_monitor_fakes.hpp"
+#include "tests/control/manual_clock.hpp"
 #include "tests/proxy/net/tls_test_files.hpp"
 
 namespace vane::control {
@@ -21,7 +22,6 @@ namespace {
 namespace ssl = net::ssl;
 using namespace std::chrono_literals;
 using test::HealthServer;
-using test::ManualClock;
 using SteadyClock = std::chrono::steady_clock;
 
 /// Runs `io` until `done()` or `limit`; false on timeout.
@@ -89,7 +89,7 @@ class HealthMonitorTest : public ::testing::Test {
   std::unique_ptr<HealthMonitor> make(std::shared_ptr<const proxy::ConfigSnapshot> snapshot,
                                       EjectionPolicy policy = {}) {
     return std::make_unique<HealthMonitor>(io, http, std::move(snapshot), published.callback(),
-                                           policy, &clock);
+                                           clock, policy);
   }
   /// Waits (bounded) until `n` probes have ended since the clock was made: each ending probe
   /// sets its prober's next alarm. (Only for tests without ejections, which set alarms too.)
@@ -110,7 +110,7 @@ class HealthMonitorTest : public ::testing::Test {
 
   net::io_context io;
   HttpClient http{io};
-  ManualClock clock;
+  ManualClock<std::chrono::steady_clock> clock;
   Published published;
 };
 
@@ -124,7 +124,7 @@ TEST_F(HealthMonitorTest, ProbesAtOnceAndBecomesReady) {
   EXPECT_FALSE(monitor->canary_ready(0));
   // The clock does not move: only the first probe, made at once, can do this.
   ASSERT_TRUE(run_until(io, [&] { return monitor->canary_ready(0); }));
-  EXPECT_EQ(clock.fired(), 0u);
+  EXPECT_EQ(clock.rung(), 0u);
   EXPECT_EQ(published.snapshots.size(), 2u);
   EXPECT_TRUE(published.last().passed_probe[0]);
   const std::string& request = server.last_request();
@@ -154,10 +154,10 @@ TEST_F(HealthMonitorTest, ProbesEveryIntervalFromTheStartOfTheLastProbe) {
   ASSERT_TRUE(probes_ended(1));
   clock.advance(999ms);  // just before the interval: nothing starts
   io.poll();
-  EXPECT_EQ(clock.fired(), 0u);
+  EXPECT_EQ(clock.rung(), 0u);
   EXPECT_EQ(server.requests(), 1);
   ASSERT_TRUE(next_round(1ms));  // the interval: the second probe
-  EXPECT_EQ(clock.fired(), 1u);
+  EXPECT_EQ(clock.rung(), 1u);
   EXPECT_EQ(server.requests(), 2);
 }
 
@@ -245,7 +245,7 @@ TEST_F(HealthMonitorTest, PassiveEjectionAndExpiry) {
   clock.advance(1ms);  // the alarm ends it
   EXPECT_TRUE(published.usable(0));
   EXPECT_EQ(published.snapshots.size(), 3u);
-  EXPECT_EQ(clock.armed(), 0u);
+  EXPECT_EQ(clock.pending(), 0u);
 }
 
 TEST_F(HealthMonitorTest, BatchesOfAnotherRuntimeAreDropped) {
@@ -298,7 +298,7 @@ TEST_F(HealthMonitorTest, StopLeavesNoWork) {
     }
     server.close();
     // Nothing is left to run: not the probe's 10 s deadline, not an alarm; nothing published.
-    EXPECT_EQ(clock.armed(), 0u);
+    EXPECT_EQ(clock.pending(), 0u);
     EXPECT_TRUE(runs_out_of_work());
     EXPECT_EQ(published.snapshots.size(), 1u);
   }

@@ -1,10 +1,10 @@
-// A Clock that tests move by hand: now() stays put until advance(), which rings, in time order,
-// every alarm that has fallen due. Deterministic; the test's thread only.
+// A Clock that tests move by hand: now() stays put until advance(), which rings, in time order and
+// each at its own time, every alarm that falls due on the way. Deterministic; the test's thread.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,39 +14,49 @@
 
 namespace vane::control {
 
-class ManualClock final : public Clock {
+template <class Std>
+class ManualClock final : public Clock<Std> {
  public:
-  explicit ManualClock(analysis::WallTime start) : now_(start) {}
+  using TimePoint = typename Clock<Std>::TimePoint;
 
-  analysis::WallTime now() const override { return now_; }
+  explicit ManualClock(TimePoint start = TimePoint{} + std::chrono::hours(1)) : now_(start) {}
 
-  std::unique_ptr<Alarm> wake_at(analysis::WallTime at, std::function<void()> wake) override {
-    const uint64_t id = next_id_++;
-    alarms_.emplace(Key{at, id}, std::move(wake));
-    return std::make_unique<ManualAlarm>(*this, Key{at, id});
+  TimePoint now() const override { return now_; }
+
+  std::unique_ptr<Alarm> wake_at(TimePoint at, std::function<void()> wake) override {
+    const Key key{at, set_++};
+    alarms_.emplace(key, std::move(wake));
+    return std::make_unique<ManualAlarm>(*this, key);
   }
 
-  /// Moves the time forward and rings what fell due, earliest first (an alarm set while ringing
-  /// rings too when it is due by then).
-  void advance(analysis::WallTime::duration by) {
-    now_ += by;
-    while (!alarms_.empty() && alarms_.begin()->first.first <= now_) {
+  /// Moves the time on by `by`, ringing each alarm that falls due on the way at its own time
+  /// (an alarm set while ringing rings too when it is due by then). A ringing alarm may advance
+  /// the clock itself (a measurement that takes time).
+  void advance(typename Std::duration by) {
+    const TimePoint until = now_ + by;
+    while (!alarms_.empty() && alarms_.begin()->first.first <= std::max(now_, until)) {
+      now_ = std::max(now_, alarms_.begin()->first.first);
       auto wake = std::move(alarms_.begin()->second);
       alarms_.erase(alarms_.begin());
+      ++rung_;
       wake();
     }
+    now_ = std::max(now_, until);
   }
 
-  /// Alarms set and not yet rung nor cancelled.
+  /// Alarms set and neither rung nor cancelled.
   size_t pending() const { return alarms_.size(); }
   /// The time of the earliest pending alarm; unset when none is.
-  std::optional<analysis::WallTime> next_alarm() const {
+  std::optional<TimePoint> next_alarm() const {
     if (alarms_.empty()) return std::nullopt;
     return alarms_.begin()->first.first;
   }
+  /// Alarms ever set, and ever rung.
+  uint64_t alarms_set() const { return set_; }
+  uint64_t rung() const { return rung_; }
 
  private:
-  using Key = std::pair<analysis::WallTime, uint64_t>;  ///< time, then order of setting
+  using Key = std::pair<TimePoint, uint64_t>;  ///< time, then order of setting
 
   class ManualAlarm final : public Alarm {
    public:
@@ -58,8 +68,9 @@ class ManualClock final : public Clock {
     Key key_;
   };
 
-  analysis::WallTime now_;
-  uint64_t next_id_ = 0;
+  TimePoint now_;
+  uint64_t set_ = 0;
+  uint64_t rung_ = 0;
   std::map<Key, std::function<void()>> alarms_;
 };
 
