@@ -22,9 +22,12 @@
 #include "config/loader.hpp"
 #include "control/http_client.hpp"
 #include "tests/control/manual_clock.hpp"
+#include "tests/control/run_until.hpp"
 
 namespace vane::control {
 namespace {
+
+using test::run_until;
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -236,19 +239,8 @@ class AnalysisRunnerTest : public ::testing::Test {
     settle();
   }
 
-  /// Runs the io_context until `pred()` or `limit` (for socket I/O); false on timeout.
-  template <class Pred>
-  bool run_until(Pred pred, std::chrono::milliseconds limit = 3s) {
-    const auto give_up = SteadyClock::now() + limit;
-    while (!pred()) {
-      if (SteadyClock::now() >= give_up) return false;
-      if (io.stopped()) io.restart();
-      io.run_one_for(10ms);
-    }
-    return true;
-  }
   bool run_until_done(size_t n = 1) {
-    return run_until([&] { return done.size() >= n; });
+    return run_until(io, [&] { return done.size() >= n; });
   }
 
   json::object run(size_t i = 0) const {
@@ -752,7 +744,7 @@ TEST_F(AnalysisRunnerTest, MeasurementsDueTogetherAreJudgedTogether) {
   start();
   // The builtin measurement ends at once; the web one is in flight while the server reads its
   // request (its answer needs more handlers), and the runner has had every chance to judge.
-  ASSERT_TRUE(run_until([&] { return server.requests().size() == 1; }));
+  ASSERT_TRUE(run_until(io, [&] { return server.requests().size() == 1; }));
   json::object r = run();
   ASSERT_EQ(measurements(r, 1).size(), 1u);
   EXPECT_EQ(text(metric(r, 1).at("phase")), "Failed");
@@ -776,7 +768,7 @@ TEST_F(AnalysisRunnerTest, TerminateCancelsAnExchangeInFlight) {
   });
   use(config_text(kStepRev, web_template(server.url() + "/slow")));
   start();
-  ASSERT_TRUE(run_until([&] { return server.requests().size() == 1; }));
+  ASSERT_TRUE(run_until(io, [&] { return server.requests().size() == 1; }));
   terminate(AnalysisKind::Step);
   const json::object r = run();
   EXPECT_TRUE(r.at("terminated").as_bool());

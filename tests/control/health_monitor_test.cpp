@@ -14,6 +14,7 @@
 #include "control/http_client.hpp"
 #include "tests/control/health_monitor_fakes.hpp"
 #include "tests/control/manual_clock.hpp"
+#include "tests/control/run_until.hpp"
 #include "tests/proxy/net/tls_test_files.hpp"
 
 namespace vane::control {
@@ -23,18 +24,7 @@ namespace ssl = net::ssl;
 using namespace std::chrono_literals;
 using test::HealthServer;
 using SteadyClock = std::chrono::steady_clock;
-
-/// Runs `io` until `done()` or `limit`; false on timeout.
-template <class Done>
-bool run_until(net::io_context& io, Done done, std::chrono::milliseconds limit = 5s) {
-  const auto give_up = SteadyClock::now() + limit;
-  while (!done()) {
-    if (SteadyClock::now() >= give_up) return false;
-    if (io.stopped()) io.restart();
-    io.run_one_for(10ms);
-  }
-  return true;
-}
+using test::run_until;
 
 config::HealthCheck check(std::chrono::milliseconds interval, std::chrono::milliseconds timeout,
                           uint32_t unhealthy, uint32_t healthy) {

@@ -9,9 +9,12 @@
 #include <optional>
 
 #include "tests/control/http_test_server.hpp"
+#include "tests/control/run_until.hpp"
 
 namespace vane::control {
 namespace {
+
+using test::run_until;
 
 using namespace std::chrono_literals;
 using test::Reply;
@@ -53,17 +56,8 @@ class HttpClientTest : public ::testing::Test {
   HttpReply fetch(HttpCall call) {
     const size_t before = replies.size();
     start(std::move(call));
-    EXPECT_TRUE(run_until([&] { return replies.size() > before; }));
+    EXPECT_TRUE(run_until(io, [&] { return replies.size() > before; }));
     return replies.size() > before ? replies.back() : HttpReply{0, {}, "never ended", false};
-  }
-  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds limit = 3s) {
-    const auto give_up = SteadyClock::now() + limit;
-    while (!pred()) {
-      if (SteadyClock::now() >= give_up) return false;
-      if (io.stopped()) io.restart();
-      io.run_one_for(10ms);
-    }
-    return true;
   }
 
   net::io_context io;
@@ -77,10 +71,10 @@ TEST_F(HttpClientTest, CancelEndsACallInFlight) {
   TestServer server(io, [](const Seen&) { return delayed(2s); });
   auto cancel = std::make_shared<HttpCancel>();
   start(make_call(server.url("/slow"), 10s), cancel);
-  ASSERT_TRUE(run_until([&] { return server.seen().size() == 1; }));
+  ASSERT_TRUE(run_until(io, [&] { return server.seen().size() == 1; }));
   const auto cancelled = SteadyClock::now();
   cancel->cancel();
-  ASSERT_TRUE(run_until([&] { return replies.size() == 1; }));
+  ASSERT_TRUE(run_until(io, [&] { return replies.size() == 1; }));
   EXPECT_LT(SteadyClock::now() - cancelled, 1s);
   EXPECT_EQ(replies[0].error, "cancelled");
   EXPECT_EQ(replies[0].status, 0u);
@@ -184,7 +178,7 @@ TEST_F(HttpClientTest, HeadOnlyReadsTheStatusOnAConnectionOfItsOwn) {
   EXPECT_EQ(server.connections(), 2);
   EXPECT_EQ(server.seen().at(0).connection, "close");
   EXPECT_EQ(client->idle(), 0u);
-  EXPECT_TRUE(run_until([&] { return server.closed_by_client() == 2; }));
+  EXPECT_TRUE(run_until(io, [&] { return server.closed_by_client() == 2; }));
 }
 
 // ---- the pool ---------------------------------------------------------------------------------
@@ -204,7 +198,7 @@ TEST_F(HttpClientTest, AConnectionTheServerClosedWhileIdleIsNotUsed) {
   TestServer server(io, [](const Seen&) { return answer(200, "{}", Reply::Then::CloseSilently); });
   EXPECT_TRUE(fetch(make_call(server.url())).success());
   EXPECT_EQ(client->idle(), 1u);  // nothing said it would close
-  ASSERT_TRUE(run_until([&] { return server.closed_by_server() == 1; }));
+  ASSERT_TRUE(run_until(io, [&] { return server.closed_by_server() == 1; }));
   EXPECT_TRUE(fetch(make_call(server.url())).success());
   EXPECT_EQ(server.connections(), 2);
   EXPECT_EQ(server.seen().size(), 2u);
@@ -262,23 +256,23 @@ TEST_F(HttpClientTest, IdleConnectionsAreCapped) {
   TestServer server(io, [](const Seen&) { return answer(200); });
   const size_t calls = HttpClient::kMaxIdlePerOrigin + 2;
   for (size_t i = 0; i < calls; ++i) start(make_call(server.url()));  // none idle yet: each opens
-  ASSERT_TRUE(run_until([&] { return replies.size() == calls; }));
+  ASSERT_TRUE(run_until(io, [&] { return replies.size() == calls; }));
   EXPECT_EQ(server.connections(), static_cast<int>(calls));
   EXPECT_EQ(client->idle(), HttpClient::kMaxIdlePerOrigin);
-  EXPECT_TRUE(run_until([&] { return server.closed_by_client() == 2; }));
+  EXPECT_TRUE(run_until(io, [&] { return server.closed_by_client() == 2; }));
 }
 
 TEST_F(HttpClientTest, TheClientClosesItsIdleConnectionsAndMayGoFirst) {
   TestServer server(io, [](const Seen& seen) { return delayed(seen.target == "/slow" ? 100ms : 0ms); });
   start(make_call(server.url("/fast")));
   start(make_call(server.url("/slow")));
-  ASSERT_TRUE(run_until([&] { return replies.size() == 1 && server.seen().size() == 2; }));
+  ASSERT_TRUE(run_until(io, [&] { return replies.size() == 1 && server.seen().size() == 2; }));
   ASSERT_EQ(client->idle(), 1u);
   client.reset();  // one idle connection, one call in flight
-  EXPECT_TRUE(run_until([&] { return server.closed_by_client() == 1; }));
-  ASSERT_TRUE(run_until([&] { return replies.size() == 2; }));
+  EXPECT_TRUE(run_until(io, [&] { return server.closed_by_client() == 1; }));
+  ASSERT_TRUE(run_until(io, [&] { return replies.size() == 2; }));
   EXPECT_TRUE(replies[1].success()) << replies[1].error;
-  EXPECT_TRUE(run_until([&] { return server.closed_by_client() == 2; }));  // not pooled
+  EXPECT_TRUE(run_until(io, [&] { return server.closed_by_client() == 2; }));  // not pooled
 }
 
 }  // namespace

@@ -9,9 +9,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/write.hpp>
 
+#include "tests/control/run_until.hpp"
+
 namespace vane::control {
 namespace {
 
+using test::run_until;
 using namespace std::chrono_literals;
 
 class HttpConnectionTest : public ::testing::Test {
@@ -21,18 +24,9 @@ class HttpConnectionTest : public ::testing::Test {
     net::co_spawn(io, connection.connect({acceptor.local_endpoint()}),
                   [&](std::exception_ptr, boost::system::error_code ec) { connected = ec; });
     // The kernel completes the connection on the listening socket before accept() takes it.
-    EXPECT_TRUE(run_until([&] { return connected.has_value(); }));
+    EXPECT_TRUE(run_until(io, [&] { return connected.has_value(); }));
     EXPECT_FALSE(connected.value_or(net::error::timed_out));
     acceptor.accept(peer);
-  }
-  bool run_until(const std::function<bool()>& pred) {
-    const auto give_up = std::chrono::steady_clock::now() + 3s;
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() >= give_up) return false;
-      if (io.stopped()) io.restart();
-      io.run_one_for(10ms);
-    }
-    return true;
   }
 
   net::io_context io;
@@ -48,12 +42,12 @@ TEST_F(HttpConnectionTest, OpenWhileThePeerSaysNothing) {
 
 TEST_F(HttpConnectionTest, NotOpenOnceThePeerClosedIt) {
   peer.close();
-  EXPECT_TRUE(run_until([&] { return !connection.still_open(); }));
+  EXPECT_TRUE(run_until(io, [&] { return !connection.still_open(); }));
 }
 
 TEST_F(HttpConnectionTest, NotOpenOnceThePeerSentSomethingUnasked) {
   net::write(peer, net::buffer("HTTP/1.1 408 Request Timeout\r\n\r\n", 32));
-  EXPECT_TRUE(run_until([&] { return !connection.still_open(); }));
+  EXPECT_TRUE(run_until(io, [&] { return !connection.still_open(); }));
   EXPECT_TRUE(peer.is_open());
 }
 
