@@ -1,4 +1,4 @@
-// The CLI's client commands (SPEC §7): `vane status|promote|abort|retry|pause`, which talk to a
+// The CLI's remote commands (SPEC §7): `vane status|promote|abort|retry|pause`, which talk to a
 // running vane through its admin API (`--admin URL`, `--token-file FILE`). Main thread.
 #pragma once
 
