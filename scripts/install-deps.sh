@@ -10,7 +10,7 @@ pkgs=(
   python3 procps
 )
 # Test and benchmark peers: a real Prometheus, promtool, and the proxies vane is compared with.
-extra=(prometheus nginx-light haproxy wrk yamllint)
+extra=(prometheus nginx-light haproxy wrk yamllint gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}" "${extra[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
