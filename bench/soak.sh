@@ -68,6 +68,7 @@ analysisTemplates:
   - name: success-rate
     metrics:
       - name: success-rate
+        initialDelay: 3s
         interval: 5s
         successCondition: result >= 0.5
         failureLimit: 1000000
