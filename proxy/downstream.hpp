@@ -14,13 +14,15 @@ namespace vane::proxy {
 
 class Worker;
 
-/// What the connection is waiting for: decides what a passed deadline means.
+/// What the connection is waiting for: decides what a passed deadline means, and whose fault
+/// it is. The client's phases come first: a stall there is never counted against an upstream.
 enum class Phase : uint8_t {
   Idle,      ///< keep-alive, between requests: close quietly
   Head,      ///< reading a request head: 408 + close
-  Body,      ///< reading a request body: 408 + close (504 if the upstream timeout passed first)
+  Body,      ///< reading a request body, for requestBodyTimeout: the client stalled, 408 + close
+  Respond,   ///< writing to a client that does not read, for requestBodyTimeout: close
   Connect,   ///< connecting to an upstream: a connect failure
-  Upstream,  ///< waiting for or relaying the upstream's response: 504 or close
+  Upstream,  ///< writing to or reading from an upstream, up to its `timeout`: 504 or close
 };
 
 struct Downstream {
@@ -42,6 +44,16 @@ struct Downstream {
     deadline.arm(after);
     deadline.set_idle(next == Phase::Idle);
   }
+  /// The same at a time already known (an upstream's deadline): no clock read.
+  void arm_at(Phase next, Clock::time_point at) {
+    phase = next;
+    deadline.arm_at(at);
+    deadline.set_idle(next == Phase::Idle);
+  }
+  /// The deadline passed while vane waited on the client (its head, its body, its reading).
+  bool client_stalled() const { return deadline.fired() && phase <= Phase::Respond; }
+  /// The deadline passed while vane waited on an upstream.
+  bool upstream_timed_out() const { return deadline.fired() && phase >= Phase::Connect; }
 
  private:
   static void expire(void* self);

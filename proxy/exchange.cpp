@@ -109,8 +109,17 @@ Task<Failure> Exchange::forward() {
     if (f == Failure::None && tried.status >= 500 && policy.drops_5xx()) {
       f = Failure::Status5xx;  // this answer is dropped: another endpoint may do better
     }
-    if (f == Failure::None) break;
-    const Next next = policy.next(f, tried.reused);
+    const bool answered = f == Failure::None;
+    if (answered) {
+      f = co_await relay_.relay_response();
+      // Done, or cut short once bytes reached the client: no other try, whatever the policy.
+      if (f == Failure::None || relay_.response_started()) {
+        report_endpoint(f);
+        co_return f;
+      }
+    }
+    // A response cut before any byte of it reached the client is a failed try like a 5xx.
+    const Next next = answered ? policy.next_after_cut(f) : policy.next(f, tried.reused);
     if (next != Next::Stale) report_endpoint(f);  // a pooled connection closed under us: not the endpoint's fault
     to.avoid = relay_.endpoint();
     switch (next) {
@@ -130,9 +139,6 @@ Task<Failure> Exchange::forward() {
     }
     relay_.abandon();
   }
-  const Failure relayed = co_await relay_.relay_response();
-  report_endpoint(relayed);
-  co_return relayed;
 }
 
 RetryPolicy Exchange::retry_policy() const {
@@ -149,7 +155,9 @@ RetryPolicy Exchange::retry_policy() const {
 Task<bool> Exchange::answer(Failure failure) {
   relay_.finish();  // after a failure the response is never done: the upstream connection closes
   if (failure == Failure::ClientGone || relay_.response_started()) {
-    record(failure, relay_.status());  // measured with the status already sent (or none)
+    // Nothing more reaches the client: a cut response ends with the connection, without its
+    // terminating chunk. Measured by whose fault it was; the log shows what was sent.
+    record(failure, cut_status(failure, relay_.status()));
     log_access(relay_.status());
     co_return false;
   }
@@ -158,6 +166,7 @@ Task<bool> Exchange::answer(Failure failure) {
   log_access(status);
   // The connection stays usable only when the request was read to its end.
   const bool keep = relay_.keep_alive();
+  client_.arm(Phase::Respond, generation_->config().limits.request_body_timeout);
   auto ec = co_await write_all(client_.stream, http::canned_response(status, !keep));
   co_return keep && !ec;
 }

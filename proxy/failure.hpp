@@ -1,6 +1,6 @@
 // Why a proxied request failed: the common language of the Exchange (the forwarding policy), the
 // Relay (its bytes) and the UpstreamConnection. Decides the answer when nothing was sent yet,
-// whether another try may help, and what to count. Pure; any thread.
+// whether another try may help, whose fault it was and what to count. Pure; any thread.
 #pragma once
 
 #include <cstdint>
@@ -13,13 +13,13 @@ enum class Failure : uint8_t {
   TooLarge,       ///< 413
   BadBody,        ///< 400: chunked framing from the client
   ShortBody,      ///< 400: the client closed before the end of its body
-  ClientTimeout,  ///< 408: the client stalled sending its body
+  ClientTimeout,  ///< 408: the client stalled sending its body (or reading the response: closed)
   ClientGone,     ///< the client closed or reset: nothing to answer
   NoEndpoint,     ///< 503
   PoolFull,       ///< 503 after waiting connectTimeout for a free connection
   Connect,        ///< 502
-  Reset,          ///< 502: the upstream closed or reset
-  Protocol,       ///< 502: malformed response
+  Reset,          ///< 502: the upstream closed or reset (before the response's end)
+  Protocol,       ///< 502: malformed response (head, or chunk framing)
   Timeout,        ///< 504
   Status5xx,      ///< the upstream answered 5xx: only while deciding on another try
 };
@@ -50,6 +50,20 @@ constexpr bool blames_endpoint(Failure failure) {
     case Failure::Status5xx: return true;
     default: return false;
   }
+}
+
+/// nginx's "client closed request": how a request whose client went away before any answer is
+/// measured. A 4xx, so that no client's doing counts as a failure of the upstream.
+inline constexpr int kClientClosedRequest = 499;
+
+/// The status a request is measured with when no (more) answer can reach its client: the
+/// response started, or the client is gone. `sent` is the status already sent (0: none). An
+/// upstream's failure is a 5xx whatever was sent (a cut response is never a success: SPEC §3);
+/// the client's own failures (it went away, or stopped reading) keep the upstream's answer, or
+/// 499 when there was none. The access log shows `sent`.
+constexpr int cut_status(Failure failure, int sent) {
+  if (blames_endpoint(failure)) return answer_status(failure);
+  return sent != 0 ? sent : kClientClosedRequest;
 }
 
 }  // namespace vane::proxy

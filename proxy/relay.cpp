@@ -22,6 +22,7 @@ Relay::Relay(Downstream& client, Generation& generation, const http::RequestHead
       extra_fields_(extra_fields),
       upstream_(client, generation),
       from_upstream_(client.worker.buffers()),
+      client_stall_(generation.snapshot().config->limits.request_body_timeout),
       content_length_(head.content_length),
       framing_(head.framing),
       minor_version_(head.minor_version),
@@ -58,12 +59,12 @@ void Relay::finish() {
 }
 
 Task<Failure> Relay::send_request() {
-  client_.arm(Phase::Upstream, until_deadline());
   if (framing_ == http::Framing::None) co_return co_await write_upstream({});
   if (body_ == RequestBody::AwaitingContinue) {
     body_ = RequestBody::Pending;
+    client_.arm(Phase::Respond, client_stall_);
     const auto ec = co_await write_all(client_.stream, http::kContinue);
-    if (ec) co_return Failure::ClientGone;
+    if (ec) co_return client_.client_stalled() ? Failure::ClientTimeout : Failure::ClientGone;
   }
   if (framing_ == http::Framing::Length) co_return co_await send_length_body();
   co_return co_await send_chunked_body();
@@ -113,23 +114,22 @@ Task<Failure> Relay::send_chunked_body() {
   }
 }
 
+/// A wait on the client: bounded by requestBodyTimeout alone, and not charged to the upstream.
 Task<Failure> Relay::read_client() {
-  const auto& limits = generation_.snapshot().config->limits;
-  client_.arm(Phase::Body, std::min<Clock::duration>(limits.request_body_timeout, until_deadline()));
+  client_.arm(Phase::Body, client_stall_);
   size_t room = 0;
   char* at = client_.in.prepare(room);
+  const Clock::time_point from = tick_now();
   auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
+  deadline_ += tick_now() - from;
   if (ec && is_end_of_stream(ec)) co_return Failure::ShortBody;
-  if (ec) {
-    if (!client_.deadline.fired()) co_return Failure::ClientGone;
-    co_return Clock::now() >= deadline_ ? Failure::Timeout : Failure::ClientTimeout;
-  }
+  if (ec) co_return client_.client_stalled() ? Failure::ClientTimeout : Failure::ClientGone;
   client_.in.commit(n);
   co_return Failure::None;
 }
 
 Task<Failure> Relay::write_upstream(std::string_view a, std::string_view b, std::string_view c) {
-  client_.arm(Phase::Upstream, until_deadline());
+  client_.arm_at(Phase::Upstream, deadline_);
   std::array<std::string_view, 4> pieces{};
   size_t i = 0;
   if (head_due_) pieces[i++] = client_.request_head;
@@ -141,11 +141,15 @@ Task<Failure> Relay::write_upstream(std::string_view a, std::string_view b, std:
   co_return ec ? upstream_error(ec) : Failure::None;
 }
 
-Task<Failure> Relay::read_upstream() {
+Task<Failure> Relay::read_upstream(bool* fin) {
+  client_.arm_at(Phase::Upstream, deadline_);
   size_t room = 0;
   char* at = from_upstream_.prepare(room, 1, 2 * BufferPool::kBlockSize + 65536);
   auto [ec, n] = co_await upstream_.stream().read_some(net::buffer(at, room));
-  if (ec) co_return upstream_error(ec);
+  if (ec) {
+    if (fin) *fin = is_end_of_stream(ec);
+    co_return upstream_error(ec);
+  }
   from_upstream_.commit(n);
   co_return Failure::None;
 }
@@ -165,7 +169,6 @@ Task<Failure> Relay::read_response_head() {
       }
       break;
     }
-    client_.arm(Phase::Upstream, until_deadline());
     if (Failure f = co_await read_upstream(); f != Failure::None) co_return f;
   }
   // Build the client's head now: `response` views the buffer, which the next read may move.
@@ -242,8 +245,9 @@ Task<Failure> Relay::relay_until_close(http::ClientFraming framing) {
   const bool chunked = framing == http::ClientFraming::Chunked;
   for (;;) {
     if (from_upstream_.empty()) {
-      Failure f = co_await read_upstream();
-      if (f == Failure::Reset) break;  // the close that ends this body
+      bool fin = false;
+      Failure f = co_await read_upstream(&fin);
+      if (fin) break;  // the clean close that ends this body; a reset cuts it short (SPEC §3)
       if (f != Failure::None) co_return f;
     }
     char line[24];
@@ -259,8 +263,9 @@ Task<Failure> Relay::relay_until_close(http::ClientFraming framing) {
   co_return Failure::None;
 }
 
+/// A wait on the client, like read_client(): a client that does not read is its own stall.
 Task<Failure> Relay::write_client(std::string_view a, std::string_view b, std::string_view c) {
-  client_.arm(Phase::Upstream, until_deadline());
+  client_.arm(Phase::Respond, client_stall_);
   std::array<std::string_view, 4> pieces{};
   size_t i = 0;
   if (response_ == Response::HeadReady) pieces[i++] = client_.response_head;
@@ -269,20 +274,21 @@ Task<Failure> Relay::write_client(std::string_view a, std::string_view b, std::s
   pieces[i] = c;
   response_ = Response::Sending;
   bytes_sent_ += a.size() + b.size() + c.size();
+  const Clock::time_point from = tick_now();
   auto ec = co_await write_all(client_.stream, pieces);
+  deadline_ += tick_now() - from;
   if (!ec) co_return Failure::None;
-  co_return client_.deadline.fired() ? Failure::Timeout : Failure::ClientGone;
+  co_return client_.client_stalled() ? Failure::ClientTimeout : Failure::ClientGone;
 }
 
+/// Upstream operations run under Phase::Upstream, armed at deadline_: a fired deadline there is
+/// the upstream's timeout. An abort without it is the client connection going away.
 Failure Relay::upstream_error(const boost::system::error_code& ec) const {
-  if (client_.deadline.fired() || ec == net::error::operation_aborted) {
-    return Clock::now() >= deadline_ ? Failure::Timeout : Failure::ClientGone;
-  }
+  if (client_.upstream_timed_out()) return Failure::Timeout;
+  if (ec == net::error::operation_aborted) return Failure::ClientGone;
   return Failure::Reset;
 }
 
-Clock::duration Relay::until_deadline() const {
-  return std::max<Clock::duration>(deadline_ - Clock::now(), Clock::duration::zero());
-}
+Clock::time_point Relay::tick_now() const { return client_.worker.deadlines().now(); }
 
 }  // namespace vane::proxy

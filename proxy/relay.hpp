@@ -24,7 +24,9 @@ class MirrorCapture;
 struct Attempt {
   uint32_t upstream = 0;
   const UpstreamPool::Endpoint* avoid = nullptr;  ///< the endpoint that just failed, if any
-  Clock::time_point deadline;  ///< the upstream `timeout`: it covers the relayed body too
+  /// The upstream `timeout`: it covers the relayed body too, but not the waits on the client
+  /// (its body, its reading), which move it later by as long as they took.
+  Clock::time_point deadline;
 };
 
 /// What a try did. No byte reaches the client during a try (the response head is held back
@@ -47,7 +49,11 @@ class Relay {
   /// One try: a connection, the request up (the body is read from the client on the first try
   /// only: a request is tried again only when it has no body), the response head read.
   Task<AttemptResult> attempt(const Attempt& to);
-  /// The held-back head and the response body to the client.
+  /// The held-back head and the response body to the client. A response that ends before its
+  /// framing says (a reset or close before Content-Length or the last chunk, bad chunk framing,
+  /// a close-delimited body ended by a reset) fails with Reset or Protocol and is never
+  /// completed: no terminating chunk; the caller closes the client connection. A client that
+  /// stops reading for requestBodyTimeout fails with ClientTimeout.
   Task<Failure> relay_response();
   /// The try's answer is dropped: its connection closed, ready for another try.
   void abandon();
@@ -85,13 +91,15 @@ class Relay {
   Task<Failure> send_chunked_body();
   Task<Failure> read_client();
   Task<Failure> write_upstream(std::string_view a, std::string_view b = {}, std::string_view c = {});
-  Task<Failure> read_upstream();
+  /// `fin`, when given, tells a clean end of the upstream's stream (FIN, TLS close) from a reset.
+  Task<Failure> read_upstream(bool* fin = nullptr);
   Task<Failure> read_response_head();
   Task<Failure> relay_chunked(http::ClientFraming framing);
   Task<Failure> relay_until_close(http::ClientFraming framing);
   Task<Failure> write_client(std::string_view a, std::string_view b = {}, std::string_view c = {});
   Failure upstream_error(const boost::system::error_code& ec) const;
-  Clock::duration until_deadline() const;
+  /// The worker's tick time: measures the waits on the client without a clock read.
+  Clock::time_point tick_now() const;
 
   Downstream& client_;
   Generation& generation_;
@@ -101,6 +109,7 @@ class Relay {
   UpstreamConnection upstream_;
   Buffer from_upstream_;
   Clock::time_point deadline_;
+  Clock::duration client_stall_;  ///< requestBodyTimeout: the longest wait on the client
   // The request, copied from its head.
   uint64_t content_length_;
   http::Framing framing_;

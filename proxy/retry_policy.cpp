@@ -42,11 +42,22 @@ RetryPolicy::Next RetryPolicy::next(Failure failure, bool reused) {
     stale_ = false;
     return Next::Stale;
   }
-  if (retries_ > 0 && listed(upstream_->retries.on, failure)) {
+  return next_listed(failure, Failure::None);
+}
+
+RetryPolicy::Next RetryPolicy::next_after_cut(Failure failure) {
+  return next_listed(failure, Failure::Status5xx);
+}
+
+RetryPolicy::Next RetryPolicy::next_listed(Failure failure, Failure also) {
+  const auto in = [&](const std::vector<config::FailureKind>& on) {
+    return listed(on, failure) || listed(on, also);
+  };
+  if (retries_ > 0 && in(upstream_->retries.on)) {
     --retries_;
     return Next::Retry;
   }
-  if (shield_ && listed(shield_->on, failure)) {
+  if (shield_ && in(shield_->on)) {
     shield_ = nullptr;  // once: stable's own failures are stable's answer
     upstream_ = stable_;
     retries_ = stable_->retries.attempts;

@@ -48,8 +48,13 @@ class RetryPolicy {
   bool drops_5xx() const;
   /// After a failed try; `reused`: it ran on a kept-alive connection from the pool.
   Next next(Failure failure, bool reused);
+  /// After a response that ended early (Reset, Protocol, Timeout) before any byte of it reached
+  /// the client: it counts as a 5xx answer (SPEC §3) and as its own kind, whichever is listed.
+  Next next_after_cut(Failure failure);
 
  private:
+  /// Retries first, then the shield, for a failure of kind `failure` or of kind `also`.
+  Next next_listed(Failure failure, Failure also);
   /// Whether `failure` is one of the kinds of a `retries.on` / `shield.on` list.
   static bool listed(const std::vector<config::FailureKind>& on, Failure failure);
 

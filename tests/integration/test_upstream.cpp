@@ -2,7 +2,12 @@
 // string picks its behaviour (status, delay, body size, framing, failures, echo); GET /__stats
 // reports connections and requests so tests can prove reuse; GET /__behave?fail_percent=N&delay_ms=D
 // makes every later request without its own `status`/`delay_ms` fail (500) N% of the time, evenly
-// spread, and wait D ms: a bad canary without changing what clients send. One thread, one io_context.
+// spread, and wait D ms: a bad canary without changing what clients send. The body's end too:
+// /__behave?reset_mid=1 (or close_mid, cut_bytes) cuts every later body that has no `status`.
+// Body endings: close_mid=1 sends cut_bytes (default half) of the body, then closes (FIN);
+// reset_mid=1 the same, then resets (RST); until_close=1 frames the body by closing (no
+// Content-Length, FIN at its end); chunked=1&bad_chunk=1 sends half, then a malformed chunk line.
+// One thread, one io_context.
 //
 // Usage: vane-test-upstream --name NAME --ready-file PATH [--health-status CODE] [--port N]
 //                           [--address IP] [--tls-cert PEM --tls-key PEM]
@@ -45,6 +50,10 @@ using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
 using Parser = http::request_parser<http::buffer_body>;
 using Params = std::map<std::string, std::string, std::less<>>;
 
+/// The parameters of a body's ending that /__behave may set for later requests.
+constexpr std::array<std::string_view, 5> kCutParams{"close_mid", "reset_mid", "cut_bytes",
+                                                      "until_close", "bad_chunk"};
+
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable_t<Executor>{});
 constexpr size_t piece_bytes = 64 * 1024;
 
@@ -69,6 +78,7 @@ struct Stats {
   uint64_t fail_percent = 0;
   uint64_t delay_ms = 0;
   uint64_t fail_credit = 0;  ///< spreads the failures evenly (Bresenham over 100)
+  Params cut;                ///< body endings set by /__behave (kCutParams), for requests without `status`
   int64_t last_request_ms = 0;  ///< wall clock (Unix ms) of the newest counted request
 };
 
@@ -85,7 +95,11 @@ struct Reply {
   bool pattern = false;  ///< body = pattern_bytes bytes of the shared test pattern
   uint64_t pattern_bytes = 0;
   bool chunked = false;
-  bool close_mid = false;  ///< send half of the body, then close
+  bool close_mid = false;  ///< send cut_bytes (default half) of the body, then close (FIN)
+  bool reset_mid = false;  ///< the same, then reset (RST)
+  uint64_t cut_bytes = 0;  ///< where close_mid / reset_mid / bad_chunk cut the body
+  bool until_close = false;  ///< no Content-Length: the close (FIN) ends the body
+  bool bad_chunk = false;    ///< chunked: after cut_bytes, a malformed chunk-size line
   bool head_only = false;
   bool keep_alive = true;
 };
@@ -158,7 +172,7 @@ class Session {
     co_return keep;
   }
 
-  Task<bool> handle(Parser& parser, std::string_view path, const Params& params) {
+  Task<bool> handle(Parser& parser, std::string_view path, Params params) {
     if (parser.get()[http::field::expect] == "100-continue" &&
         !co_await write("HTTP/1.1 100 Continue\r\n\r\n"))
       co_return false;
@@ -168,19 +182,14 @@ class Session {
     Reply reply;
     reply.keep_alive = parser.keep_alive();
     reply.head_only = parser.get().method() == http::verb::head;
-    if (path == "/__behave") {
-      stats_.fail_percent = std::min<uint64_t>(100, param_u64(params, "fail_percent", 0));
-      stats_.delay_ms = param_u64(params, "delay_ms", 0);
-      stats_.fail_credit = 0;
-    }
+    if (path == "/__behave") behave(params);
+    if (!params.contains("status")) params.insert(stats_.cut.begin(), stats_.cut.end());
     if (path == "/__stats" || path == "/healthz" || path == "/__behave") {
       control_reply(path, reply);
       co_return co_await send(reply);
     }
     if (params.contains("reset")) {  // RST instead of an answer
-      boost::system::error_code ec;
-      socket_.set_option(net::socket_base::linger(true, 0), ec);
-      socket_.close(ec);
+      reset();
       co_return false;
     }
     Timer timer(socket_.get_executor(),
@@ -193,6 +202,16 @@ class Session {
     test_reply(parser, params, body, reply);
     const bool kept = co_await send(reply);
     co_return kept && !params.contains("close_after");  // an idle close, just after the answer
+  }
+
+  void behave(const Params& params) {
+    stats_.fail_percent = std::min<uint64_t>(100, param_u64(params, "fail_percent", 0));
+    stats_.delay_ms = param_u64(params, "delay_ms", 0);
+    stats_.fail_credit = 0;
+    stats_.cut.clear();
+    for (const auto key : kCutParams) {
+      if (const auto it = params.find(key); it != params.end()) stats_.cut.insert(*it);
+    }
   }
 
   void control_reply(std::string_view path, Reply& reply) const {
@@ -224,6 +243,9 @@ class Session {
     reply.status = static_cast<unsigned>(param_u64(params, "status", behaved_status()));
     reply.chunked = params.contains("chunked");
     reply.close_mid = params.contains("close_mid");
+    reply.reset_mid = params.contains("reset_mid");
+    reply.until_close = params.contains("until_close") && !reply.chunked;
+    reply.bad_chunk = params.contains("bad_chunk") && reply.chunked;
     if (params.contains("echo")) {
       reply.content_type = "application/json";
       reply.body = echo_json(parser, body);
@@ -234,6 +256,8 @@ class Session {
       reply.body = options_.name + " " + std::string(parser.get().method_string()) + " " +
                    std::string(parser.get().target()) + "\n";
     }
+    const uint64_t size = reply.pattern ? reply.pattern_bytes : reply.body.size();
+    reply.cut_bytes = std::min(size, param_u64(params, "cut_bytes", size / 2));
   }
 
   /// Reads the body through a fixed buffer, keeping only its length and checksum.
@@ -272,13 +296,16 @@ class Session {
                        std::string(http::obsolete_reason(static_cast<http::status>(reply.status))) +
                        "\r\nX-Upstream: " + options_.name +
                        "\r\nContent-Type: " + reply.content_type + "\r\n";
-    head += reply.chunked ? "Transfer-Encoding: chunked\r\n"
-                          : "Content-Length: " + std::to_string(size) + "\r\n";
-    head += reply.keep_alive ? "\r\n" : "Connection: close\r\n\r\n";
+    if (reply.chunked)
+      head += "Transfer-Encoding: chunked\r\n";
+    else if (!reply.until_close)
+      head += "Content-Length: " + std::to_string(size) + "\r\n";
+    head += reply.keep_alive && !reply.until_close ? "\r\n" : "Connection: close\r\n\r\n";
     const bool head_written = co_await write(head);
     if (!head_written) co_return false;
-    if (reply.head_only) co_return reply.keep_alive;
-    const uint64_t limit = reply.close_mid ? size / 2 : size;
+    if (reply.head_only) co_return reply.keep_alive && !reply.until_close;
+    const bool cut = reply.close_mid || reply.reset_mid || reply.bad_chunk;
+    const uint64_t limit = cut ? reply.cut_bytes : size;
     for (uint64_t offset = 0; offset < limit;) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(piece_.size(), limit - offset));
       if (reply.pattern)
@@ -289,12 +316,21 @@ class Session {
       if (!piece_written) co_return false;
       offset += n;
     }
-    if (reply.close_mid) co_return false;
+    if (reply.bad_chunk) co_await write("xyz\r\n");  // not a hex size: then a close (FIN)
+    if (reply.reset_mid) reset();
+    if (cut || reply.until_close) co_return false;
     if (reply.chunked) {
       const bool last_written = co_await write("0\r\n\r\n");
       if (!last_written) co_return false;
     }
     co_return reply.keep_alive;
+  }
+
+  /// Closes with an RST (SO_LINGER 0): the peer reads what was sent, then ECONNRESET.
+  void reset() {
+    boost::system::error_code ec;
+    socket_.set_option(net::socket_base::linger(true, 0), ec);
+    socket_.close(ec);
   }
 
   Task<bool> write_piece(std::string_view data, bool chunked) {

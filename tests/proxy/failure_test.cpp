@@ -29,5 +29,26 @@ TEST(Failure, AnswerAndBlame) {
   EXPECT_FALSE(blames_endpoint(Failure::None));
 }
 
+// SPEC §3: a response cut short by its upstream counts as a 5xx whatever status was sent; a
+// client that went away or stopped reading is never a failure of the upstream.
+TEST(Failure, CutStatusSaysWhoseFaultItWas) {
+  struct Row {
+    Failure failure;
+    int sent;
+    int measured;
+  };
+  const Row rows[] = {
+      {Failure::Reset, 200, 502},          {Failure::Protocol, 200, 502},
+      {Failure::Timeout, 200, 504},        {Failure::Reset, 404, 502},
+      {Failure::ClientTimeout, 200, 200},  {Failure::ClientGone, 200, 200},
+      {Failure::ClientGone, 503, 503},     {Failure::ClientGone, 0, 499},
+      {Failure::ClientTimeout, 0, 499},
+  };
+  for (const auto& row : rows) {
+    EXPECT_EQ(cut_status(row.failure, row.sent), row.measured)
+        << int(row.failure) << " after " << row.sent;
+  }
+}
+
 }  // namespace
 }  // namespace vane::proxy

@@ -45,6 +45,7 @@ struct Try {
   Failure failure;
   bool reused;
   Next expect;
+  bool cut = false;  ///< the response ended early before reaching the client: next_after_cut()
 };
 
 struct Row {
@@ -77,7 +78,8 @@ TEST_P(RetryPolicyTable, DecidesEachTry) {
                      row.shield_on ? &shield : nullptr, row.shield_on ? &stable : nullptr);
   for (size_t i = 0; i < row.tries.size(); ++i) {
     const Try& t = row.tries[i];
-    EXPECT_EQ(policy.next(t.failure, t.reused), t.expect) << "try " << i + 1;
+    const Next next = t.cut ? policy.next_after_cut(t.failure) : policy.next(t.failure, t.reused);
+    EXPECT_EQ(next, t.expect) << "try " << i + 1;
   }
 }
 
@@ -143,6 +145,23 @@ const Row kRows[] = {
      .tries = {{Failure::Connect, false, Next::Fail}}},
     {.name = "StaleBeforeShield", .shield_on = std::vector<Kind>{Kind::Reset},
      .tries = {{Failure::Reset, true, Next::Stale}, {Failure::Reset, true, Next::Shield}}},
+    // A response cut before any byte reached the client: a 5xx and its own kind (SPEC §3).
+    {.name = "CutShieldedAsA5xx", .shield_on = std::vector<Kind>{Kind::Status5xx},
+     .tries = {{Failure::Protocol, false, Next::Shield, true},
+               {Failure::Reset, false, Next::Fail, true}}},
+    {.name = "CutShieldedAsItsKind", .shield_on = std::vector<Kind>{Kind::Reset},
+     .tries = {{Failure::Reset, false, Next::Shield, true}}},
+    {.name = "CutProtocolNeedsA5xxShield", .shield_on = std::vector<Kind>{Kind::Reset},
+     .tries = {{Failure::Protocol, false, Next::Fail, true}}},
+    {.name = "CutTimeoutShieldedAsA5xx", .shield_on = std::vector<Kind>{Kind::Status5xx},
+     .tries = {{Failure::Timeout, false, Next::Shield, true}}},
+    {.name = "CutRetriedAsA5xx", .attempts = 1, .retry_on = {Kind::Status5xx},
+     .tries = {{Failure::Reset, false, Next::Retry, true}, {Failure::Reset, false, Next::Fail, true}}},
+    {.name = "CutIsNeverStale",
+     .tries = {{Failure::Reset, true, Next::Fail, true}}},
+    {.name = "CutPostNeverRetried", .method = "POST", .attempts = 1, .retry_on = {Kind::Status5xx},
+     .shield_on = std::vector<Kind>{Kind::Status5xx},
+     .tries = {{Failure::Reset, false, Next::Fail, true}}},
 };
 
 INSTANTIATE_TEST_SUITE_P(EverySituation, RetryPolicyTable, testing::ValuesIn(kRows),

@@ -166,6 +166,18 @@ TEST(DeadlineList, ExpireInSteps) {
   }
 }
 
+TEST(DeadlineList, NowIsTheLastTick) {
+  // The coarse clock measures a wait as the ticks it spanned: none, nothing.
+  DeadlineList list;
+  list.expire(t0);
+  EXPECT_EQ(list.now(), t0);
+  const auto from = list.now();
+  EXPECT_EQ(list.now() - from, milliseconds(0));
+  list.expire(t0 + milliseconds(50));
+  list.expire(t0 + milliseconds(100));
+  EXPECT_EQ(list.now() - from, milliseconds(100));
+}
+
 TEST(DeadlineList, FireIdleFiresOnlyIdleOnes) {
   DeadlineList list;
   Conn idle_armed, idle_disarmed, busy_due, busy;
