@@ -71,6 +71,26 @@ bool parse_field_line(std::string_view line, Field& out, ParseError& err) {
   return true;
 }
 
+namespace {
+
+/// iequals with each '_' of `name` read as '-'; `lower` is lowercase.
+bool iequals_underscore_as_dash(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i] == '_' ? '-' : grammar::to_lower(name[i]);
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+/// The kind of a name of a framing field's length that is not that field: a lookalike, or Other.
+FieldKind framing_lookalike(std::string_view name, std::string_view framing_name) {
+  return iequals_underscore_as_dash(name, framing_name) ? FieldKind::FramingLookalike
+                                                        : FieldKind::Other;
+}
+
+}  // namespace
+
 FieldKind classify_field(std::string_view name) {
   // Dispatch on length first: most fields are rejected by one size comparison.
   switch (name.size()) {
@@ -89,14 +109,16 @@ FieldKind classify_field(std::string_view name) {
     case 12:
       return iequals(name, "x-request-id") ? FieldKind::XRequestId : FieldKind::Other;
     case 14:
-      return iequals(name, "content-length") ? FieldKind::ContentLength : FieldKind::Other;
+      if (iequals(name, "content-length")) return FieldKind::ContentLength;
+      return framing_lookalike(name, "content-length");
     case 15:
       return iequals(name, "x-forwarded-for") ? FieldKind::XForwardedFor : FieldKind::Other;
     case 16:
       return iequals(name, "proxy-connection") ? FieldKind::HopByHop : FieldKind::Other;
     case 17:
       if (iequals(name, "transfer-encoding")) return FieldKind::TransferEncoding;
-      return iequals(name, "x-forwarded-proto") ? FieldKind::XForwardedProto : FieldKind::Other;
+      if (iequals(name, "x-forwarded-proto")) return FieldKind::XForwardedProto;
+      return framing_lookalike(name, "transfer-encoding");
     default:
       return FieldKind::Other;
   }

@@ -21,7 +21,8 @@ LineStatus find_line(std::string_view data, size_t pos, size_t window_end, size_
 /// obs-fold, an empty or invalid name, whitespace before the colon, a CTL in the value.
 bool parse_field_line(std::string_view line, Field& out, ParseError& err);
 
-/// The kind a field has by its name alone (Connection-named fields are marked later).
+/// The kind a field has by its name alone (Connection-named fields are marked later). A name that
+/// is a framing field's once each '_' is read as '-' is FramingLookalike, any other '_' is kept.
 FieldKind classify_field(std::string_view name);
 
 /// Parses field lines from `pos` up to and including the empty line, appending to `fields`.

@@ -118,6 +118,9 @@ void collect_facts(const std::vector<Field>& fields, HeadFacts& facts) {
       case FieldKind::TransferEncoding:
         facts.transfer.add(f.value);
         break;
+      case FieldKind::FramingLookalike:
+        facts.framing_lookalike = true;
+        break;
       case FieldKind::Expect:
         if (iequals(f.value, "100-continue")) {
           facts.expect_continue = true;

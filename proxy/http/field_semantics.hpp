@@ -56,6 +56,7 @@ struct HeadFacts {
   bool expect_continue = false;       ///< an Expect field equal to 100-continue
   bool expect_other = false;          ///< an Expect field with any other value
   bool upgrade = false;
+  bool framing_lookalike = false;     ///< a FieldKind::FramingLookalike field (Content_Length)
   TransferCodings transfer;
   ConnectionOptions connection;
 };

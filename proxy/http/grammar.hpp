@@ -10,7 +10,9 @@ namespace vane::proxy::http::grammar {
 
 inline constexpr uint8_t kTchar = 1U << 0;      ///< token (RFC 9110 §5.6.2)
 inline constexpr uint8_t kFieldChar = 1U << 1;  ///< field-value: VCHAR, obs-text, SP, HTAB
-inline constexpr uint8_t kVchar = 1U << 2;      ///< 0x21-0x7E (request-target bytes)
+/// request-target bytes: VCHAR (0x21-0x7E) but '#', since a request-target has no fragment
+/// (RFC 9112 §3.2): one lookup rejects it where the target is scanned anyway.
+inline constexpr uint8_t kTarget = 1U << 2;
 inline constexpr uint8_t kRegName = 1U << 3;    ///< reg-name: unreserved, sub-delims, '%'
 inline constexpr uint8_t kHex = 1U << 4;        ///< HEXDIG
 inline constexpr uint8_t kDigit = 1U << 5;      ///< DIGIT
@@ -32,7 +34,7 @@ constexpr uint8_t classify_byte(int c) {
   unsigned f = 0;
   if (digit || alpha || in_set(c, "!#$%&'*+-.^_`|~")) f |= kTchar;
   if (vchar || obs_text || c == ' ' || c == '\t') f |= kFieldChar;
-  if (vchar) f |= kVchar;
+  if (vchar && c != '#') f |= kTarget;
   if (digit || alpha || in_set(c, "-._~!$&'()*+,;=%")) f |= kRegName;
   if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) f |= kHex;
   if (digit) f |= kDigit;

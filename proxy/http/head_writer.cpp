@@ -98,6 +98,7 @@ void write_response_head(const ResponseHead& response, ClientFraming framing,
   out.append("\r\n");
   for (const auto& field : response.fields) {
     const bool keep = field.kind == FieldKind::Other || field.kind == FieldKind::Host ||
+                      field.kind == FieldKind::FramingLookalike ||
                       field.kind == FieldKind::XForwardedFor ||
                       field.kind == FieldKind::XForwardedProto ||
                       field.kind == FieldKind::Expect ||

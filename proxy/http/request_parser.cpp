@@ -59,7 +59,8 @@ ParseStatus parse_version(std::string_view v, int& minor, ParseError& err) {
 }
 
 /// absolute-form for http/https (RFC 9112 §3.2.2): `authority` is returned for the Host check,
-/// `path` is the rest from its first '/', or "/" when there is none.
+/// `path` is the origin-form to forward: the rest from its first '/', or "/" before a query or
+/// for nothing (path-abempty may be empty, RFC 3986 §3). '#' never gets here (kTarget).
 ParseStatus parse_absolute_form(RequestHead& out, std::string_view& authority, ParseError& err) {
   std::string_view rest = out.target;
   if (starts_with_nocase(rest, "http://")) {
@@ -69,7 +70,7 @@ ParseStatus parse_absolute_form(RequestHead& out, std::string_view& authority, P
   } else {
     return fail(err, 400, "unsupported request-target form");
   }
-  const size_t path_at = rest.find_first_of("/?#");
+  const size_t path_at = rest.find_first_of("/?");
   authority = rest.substr(0, path_at);
   if (authority.find('@') != std::string_view::npos) {
     return fail(err, 400, "userinfo in request-target");
@@ -80,8 +81,9 @@ ParseStatus parse_absolute_form(RequestHead& out, std::string_view& authority, P
   } else if (rest[path_at] == '/') {
     out.path = rest.substr(path_at);
   } else {
-    // "http://a?q" would need "/?q" built; a view into the buffer cannot hold it. Rare: refuse.
-    return fail(err, 400, "absolute-form target without a path");
+    // "http://a?q": the buffer holds no "/?q" to view, so it is built in the head's own storage.
+    out.built_path.assign(1, '/').append(rest.substr(path_at));
+    out.path = out.built_path;
   }
   return ParseStatus::Complete;
 }
@@ -108,9 +110,10 @@ ParseStatus parse_request_line(std::string_view line, RequestHead& out,
   if (i == 0 || i == line.size() || line[i] != ' ') return fail(err, 400, "malformed method");
   out.method = line.substr(0, i);
   const size_t target_start = ++i;
-  while (i < line.size() && is(grammar::kVchar, line[i])) ++i;
+  while (i < line.size() && is(grammar::kTarget, line[i])) ++i;
   if (i == target_start) return fail(err, 400, "empty request-target");
   if (i == line.size()) return fail(err, 400, "request line without HTTP version");
+  if (line[i] == '#') return fail(err, 400, "fragment in request-target");
   if (line[i] != ' ') return fail(err, 400, "invalid character in request-target");
   out.target = line.substr(target_start, i - target_start);
   const ParseStatus version = parse_version(line.substr(i + 1), out.minor_version, err);
@@ -126,12 +129,16 @@ bool viable_partial_line(std::string_view partial) {
   if (i == partial.size()) return true;
   if (i == 0 || partial[i] != ' ') return false;
   ++i;
-  while (i < partial.size() && is(grammar::kVchar, partial[i])) ++i;
+  while (i < partial.size() && is(grammar::kTarget, partial[i])) ++i;
   return i == partial.size() || partial[i] == ' ';
 }
 
 /// Message framing (RFC 9112 §6): the smuggling defences. Chunked must be the one and only coding.
 ParseStatus apply_framing(RequestHead& out, const detail::HeadFacts& facts, ParseError& err) {
+  // A backend that maps '_' to '-' would frame the body by a field vane does not: refuse.
+  if (facts.framing_lookalike) {
+    return fail(err, 400, "field name that reads as Content-Length or Transfer-Encoding");
+  }
   const detail::TransferCodings& te = facts.transfer;
   if (te.fields > 0) {
     if (facts.content_lengths > 0) {

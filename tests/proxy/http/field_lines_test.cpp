@@ -83,6 +83,20 @@ TEST(ClassifyField, KnowsTheSpecialNames) {
   }
 }
 
+TEST(ClassifyField, KnowsFramingLookalikesWithUnderscores) {
+  using detail::classify_field;
+  for (const char* name : {"Content_Length", "content_length", "CONTENT_LENGTH", "Content_length",
+                           "Transfer_Encoding", "transfer_encoding", "TRANSFER_ENCODING"}) {
+    EXPECT_EQ(classify_field(name), FieldKind::FramingLookalike) << name;
+  }
+  // Any other '_' is an ordinary tchar: the field is kept as it is.
+  for (const char* name : {"X_Custom", "Content_Type", "X_Forwarded_Proto", "X_Request_Id",
+                           "Content_Lengtx", "Transfer_Encodinx", "Content-Length_",
+                           "_ontent-Length", "Transfer__Encoding", "Content__Length"}) {
+    EXPECT_EQ(classify_field(name), FieldKind::Other) << name;
+  }
+}
+
 TEST(FindLine, FindsCrlfAndRejectsBareLf) {
   size_t cr = 99;
   EXPECT_EQ(detail::find_line("ab\r\ncd", 0, 100, cr), detail::LineStatus::Found);

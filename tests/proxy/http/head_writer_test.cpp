@@ -292,6 +292,14 @@ TEST(WriteRequestHead, Http10AbsoluteFormWithoutHostUsesTheTargetAuthority) {
   EXPECT_EQ(w.value("Host"), "target.example:81");
 }
 
+TEST(WriteRequestHead, UnderscoreNamesAreForwardedAsSent) {
+  const Written w = split(
+      forward("GET / HTTP/1.1\r\nHost: h\r\nX_Custom: 1\r\nX_Forwarded_Proto: ftp\r\n\r\n"));
+  EXPECT_EQ(w.value("X_Custom"), "1");
+  EXPECT_EQ(w.value("X_Forwarded_Proto"), "ftp");
+  EXPECT_EQ(w.value("X-Forwarded-Proto"), "http");
+}
+
 struct LineCase {
   std::string request_line;
   std::string host_field;  ///< "" for none
@@ -317,6 +325,9 @@ INSTANTIATE_TEST_SUITE_P(
         LineCase{"GET HTTPS://Example.COM:8443/p HTTP/1.1", "Host: example.com:8443\r\n",
                  "GET /p HTTP/1.1"},
         LineCase{"GET http://example.com HTTP/1.1", "Host: example.com\r\n", "GET / HTTP/1.1"},
+        LineCase{"GET http://example.com?q=1 HTTP/1.1", "Host: example.com\r\n",
+                 "GET /?q=1 HTTP/1.1"},
+        LineCase{"HEAD https://example.com:8443? HTTP/1.0", "", "HEAD /? HTTP/1.1"},
         LineCase{"DELETE http://example.com/r HTTP/1.0", "", "DELETE /r HTTP/1.1"},
         LineCase{"OPTIONS * HTTP/1.1", "Host: h\r\n", "OPTIONS * HTTP/1.1"}));
 
@@ -482,6 +493,17 @@ TEST(WriteResponseHead, DropsHopByHopFields) {
     EXPECT_EQ(w.count(name), 0u) << name << " in\n" << out;
   }
   EXPECT_EQ(w.value("X-End"), "2") << out;
+}
+
+// Requests with such names are refused; an upstream's are its own business and pass as before.
+TEST(WriteResponseHead, KeepsUnderscoreFramingLookalikes) {
+  const Written w = split(respond(
+      "HTTP/1.1 200 OK\r\nContent_Length: 9\r\nTransfer_Encoding: gzip\r\n"
+      "Content-Length: 0\r\n\r\n",
+      1, true));
+  EXPECT_EQ(w.value("Content_Length"), "9");
+  EXPECT_EQ(w.value("Transfer_Encoding"), "gzip");
+  EXPECT_EQ(w.value("Content-Length"), "0");
 }
 
 TEST(WriteResponseHead, RequestIdIsAddedAndReplacesTheUpstreamOne) {

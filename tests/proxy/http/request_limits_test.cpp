@@ -128,6 +128,7 @@ TEST(RequestLimits, HopelessPartialRequestLineIsRejectedAtOnce) {
   EXPECT_EQ(parse("GET\t", Limits{}).code, 400);
   EXPECT_EQ(parse(" GET", Limits{}).code, 400);
   EXPECT_EQ(parse("GET /a\r", Limits{}).code, 400);  // the target must end with SP first
+  EXPECT_EQ(parse("GET /a#", Limits{}).code, 400);   // no fragment in a request-target
   for (const char* viable : {"G", "GET", "GET ", "GET /", "GET / ", "GET / HTTP/1.", "GET / x"}) {
     EXPECT_EQ(parse(viable, Limits{}).status, ParseStatus::Incomplete) << viable;
   }

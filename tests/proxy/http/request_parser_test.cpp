@@ -128,6 +128,46 @@ TEST(ParseRequest, AbsoluteFormWithoutPath) {
   EXPECT_EQ(head.host, "a.example");
 }
 
+// RFC 9112 §3.2.2: a server MUST accept the absolute-form; path-abempty may be empty before a
+// query (RFC 3986 §3), and the origin-form forwarded then starts with "/".
+TEST(ParseRequest, AbsoluteFormWithAQueryAndNoPath) {
+  struct Case {
+    std::string request_line, host_field, path, host;
+  };
+  const std::vector<Case> cases = {
+      {"GET http://a.example?q=1 HTTP/1.1", "Host: a.example\r\n", "/?q=1", "a.example"},
+      {"GET HTTPS://a.example:8443? HTTP/1.1", "Host: a.example:8443\r\n", "/?", "a.example:8443"},
+      {"GET http://a.example?a/b?c HTTP/1.1", "Host: a.example\r\n", "/?a/b?c", "a.example"},
+      {"GET http://b.example:81?x HTTP/1.0", "", "/?x", "b.example:81"},  // Host from the target
+  };
+  for (const Case& c : cases) {
+    const std::string req = c.request_line + "\r\n" + c.host_field + "\r\n";
+    RequestHead head;
+    const Result r = parse(req, head);
+    ASSERT_EQ(r.status, ParseStatus::Complete) << c.request_line << ": " << r.err.reason;
+    EXPECT_EQ(head.path, c.path) << c.request_line;
+    EXPECT_EQ(head.host, c.host) << c.request_line;
+    EXPECT_EQ(head.target, c.request_line.substr(4, c.request_line.rfind(' ') - 4));  // as sent
+  }
+}
+
+TEST(ParseRequest, BuiltPathIsRebuiltForEachRequestAndKeepsItsStorage) {
+  const std::string long_query(64, 'q');
+  const std::string first = "GET http://a?" + long_query + " HTTP/1.1\r\nHost: a\r\n\r\n";
+  const std::string second = "GET http://a?z HTTP/1.1\r\nHost: a\r\n\r\n";
+  RequestHead head;
+  ASSERT_EQ(parse(first, head).status, ParseStatus::Complete);
+  EXPECT_EQ(head.path, "/?" + long_query);
+  const char* storage = head.built_path.data();
+  ASSERT_EQ(parse(kBrowserGet, head).status, ParseStatus::Complete);
+  EXPECT_EQ(head.path, "/products/42?ref=home&lang=en");  // a view into the request, not stale
+  EXPECT_GE(head.path.data(), kBrowserGet.data());
+  EXPECT_LT(head.path.data(), kBrowserGet.data() + kBrowserGet.size());
+  ASSERT_EQ(parse(second, head).status, ParseStatus::Complete);
+  EXPECT_EQ(head.path, "/?z");
+  EXPECT_EQ(head.built_path.data(), storage);  // no allocation for the next such request
+}
+
 TEST(ParseRequest, AbsoluteFormHttp10TakesHostFromAuthority) {
   RequestHead head;
   const std::string req = "GET http://[::1]:8080/x HTTP/1.0\r\n\r\n";
@@ -212,6 +252,25 @@ TEST(ParseRequest, FieldKinds) {
   }
   EXPECT_TRUE(head.upgrade);
   EXPECT_TRUE(head.expect_continue);
+}
+
+// '_' is a tchar: only names that read as Content-Length or Transfer-Encoding once '_' is read
+// as '-' are refused (request_rejection_test); every other one is an ordinary field.
+TEST(ParseRequest, OtherFieldNamesWithUnderscoresAreKept) {
+  const std::string req =
+      "POST / HTTP/1.1\r\nHost: a\r\nX_Custom: 1\r\nContent_Type: text/plain\r\n"
+      "X_Forwarded_Proto: https\r\nContent_Lengths: 2\r\nContent-Length_: 3\r\n"
+      "Transfer__Encoding: chunked\r\n_: 4\r\nContent-Length: 5\r\n\r\n";
+  RequestHead head;
+  const Result r = parse(req, head);
+  ASSERT_EQ(r.status, ParseStatus::Complete) << r.err.reason;
+  ASSERT_EQ(head.fields.size(), 9U);
+  for (size_t i = 1; i + 1 < head.fields.size(); ++i) {
+    EXPECT_EQ(head.fields[i].kind, FieldKind::Other) << head.fields[i].name;
+  }
+  EXPECT_EQ(find(head, "content_type")->value, "text/plain");
+  EXPECT_EQ(head.framing, Framing::Length);
+  EXPECT_EQ(head.content_length, 5U);
 }
 
 TEST(ParseRequest, ConnectionNamedFieldsBecomeHopByHop) {
