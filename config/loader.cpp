@@ -5,6 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
 #include "config/parse.hpp"
 #include "config/validate.hpp"
 
@@ -36,22 +39,76 @@ void parse_document(Reader& r, const Value& root, Config& out) {
   }
 }
 
+namespace {
+
+/// Notes where each document starts and where its root node is; YAML::Load builds the nodes.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  std::vector<YAML::Mark> roots;  ///< Node::Mark() of each document's root
+
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (roots.size() < starts.size()) roots.push_back(mark);
+  }
+};
+
+/// YAML::LoadAll, less its endless loop: yaml-cpp 0.7 (Debian 12) hands out the same empty
+/// document forever when a token such as "," stands where no node may start (yaml-cpp issue
+/// #1040), eating all memory. A document that starts where the previous one did is a syntax
+/// error here. Returns the first document (null when there is none) and where the others start.
+YAML::Node load_documents(const std::string& text, std::vector<YAML::Mark>& others) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts documents;
+  while (parser.HandleNextDocument(documents)) {
+    const std::vector<YAML::Mark>& starts = documents.starts;
+    const size_t n = starts.size();
+    if (n >= 2 && starts[n - 1].pos == starts[n - 2].pos) {
+      throw YAML::ParserException(starts[n - 1], "unexpected character");
+    }
+  }
+  if (documents.roots.size() > 1) others.assign(documents.roots.begin() + 1, documents.roots.end());
+  return documents.starts.empty() ? YAML::Node() : YAML::Load(text);
+}
+
+}  // namespace
+
 LoadResult load_string(std::string_view yaml, const std::string& file,
                        const ExternalChecks& checks) {
   Reader reader(file, checks);
-  std::vector<YAML::Node> documents;
+  YAML::Node root;
+  std::vector<YAML::Mark> others;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    root = load_documents(std::string(yaml), others);
   } catch (const YAML::Exception& e) {  // the parser's only way to report; caught right here
     reader.error(to_mark(e.mark), "", "YAML syntax error: " + e.msg);
     return LoadResult{nullptr, reader.take_errors()};
   }
-  if (documents.size() > 1) {
-    reader.error(to_mark(documents[1].Mark()), "", "only one YAML document is allowed");
+  if (!others.empty()) {
+    reader.error(to_mark(others.front()), "", "only one YAML document is allowed");
   }
   auto config = std::make_shared<Config>();
   config->file = file;
-  const YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
   parse_document(reader, Value{root, "", Mark{1, 1}}, *config);
   validate(*config, reader);
   LoadResult result{nullptr, reader.take_errors()};

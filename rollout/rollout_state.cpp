@@ -160,7 +160,12 @@ std::optional<WallTime> parse_time(std::string_view text) {
                            day{static_cast<unsigned>(*d)}};
   if (!ymd.ok() || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;  // 60: leap second
   const auto local = sys_days{ymd} + hours{*h} + minutes{*mi} + seconds{*s} + milliseconds{*ms};
-  return time_point_cast<WallClock::duration>(local - minutes{*offset});
+  const auto utc = local - minutes{*offset};
+  // WallTime counts nanoseconds in 64 bits (years 1677-2262): a time beyond would overflow.
+  constexpr auto kEarliest = ceil<milliseconds>(WallTime::min());
+  constexpr auto kLatest = floor<milliseconds>(WallTime::max());
+  if (utc < kEarliest || utc > kLatest) return std::nullopt;
+  return time_point_cast<WallClock::duration>(utc);
 }
 
 }  // namespace vane::rollout

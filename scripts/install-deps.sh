@@ -8,6 +8,7 @@ pkgs=(
   libssl-dev libyaml-cpp-dev libre2-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 procps
+  clang-14 libclang-rt-14-dev  # libFuzzer and the sanitizers for scripts/fuzz.sh
 )
 # Test and benchmark peers: a real Prometheus, promtool, and the proxies vane is compared with.
 extra=(prometheus nginx-light haproxy wrk yamllint gnuplot-nox)

@@ -3,7 +3,9 @@
 # integration against the real binary, lint). This is the README's test command and CI's.
 # The integration tests run a second time, first, against a build on plain Asio calls
 # (-DVANE_ASIO_READINESS=OFF: the way out when a Boost upgrade breaks proxy/net/readiness.cpp),
-# so that the last line printed is still the main run's ctest summary, which CI reads.
+# so that the last line printed is still the main run's ctest summary, which CI reads. A short
+# fuzz run (scripts/fuzz.sh, clang + libFuzzer, its own build dir) comes before it for the same
+# reason; VANE_FUZZ_SECONDS=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -15,5 +17,9 @@ cmake --build "$build" -j2
 cmake -S . -B "$plain" "${flags[@]}" -DVANE_ASIO_READINESS=OFF
 cmake --build "$plain" -j2 --target vane vane-test-upstream vane_integration_tests
 (cd "$plain" && ctest --output-on-failure --timeout 600 -j2 -L integration)
+fuzz_seconds=${VANE_FUZZ_SECONDS:-15}
+if [ "$fuzz_seconds" -gt 0 ]; then
+  VANE_FUZZ_BUILD_DIR=$build-fuzz bash scripts/fuzz.sh "$fuzz_seconds"
+fi
 cd "$build"
 ctest --output-on-failure --timeout 600 -j2 "$@"

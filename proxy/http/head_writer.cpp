@@ -41,6 +41,13 @@ void append_transfer_encoding(std::string& out, const ResponseHead& response) {
   out.append("chunked\r\n");
 }
 
+bool has_transfer_encoding(const ResponseHead& response) {
+  for (const auto& field : response.fields) {
+    if (field.kind == FieldKind::TransferEncoding) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void write_request_head(const RequestHead& head, const ForwardInfo& info, std::string& out) {
@@ -96,6 +103,9 @@ void write_response_head(const ResponseHead& response, ClientFraming framing,
   if (reason.empty()) reason = reason_phrase(response.status);
   out.append(" ").append(reason == "Unknown" ? std::string_view{} : reason);
   out.append("\r\n");
+  // A Content-Length that came with a Transfer-Encoding was overridden, never checked, and must
+  // not be forwarded (RFC 9112 §6.3 item 3), not even on a bodiless answer.
+  const bool keep_length = framing == ClientFraming::None && !has_transfer_encoding(response);
   for (const auto& field : response.fields) {
     const bool keep = field.kind == FieldKind::Other || field.kind == FieldKind::Host ||
                       field.kind == FieldKind::FramingLookalike ||
@@ -103,7 +113,7 @@ void write_response_head(const ResponseHead& response, ClientFraming framing,
                       field.kind == FieldKind::XForwardedProto ||
                       field.kind == FieldKind::Expect ||
                       // a bodiless response (HEAD, 304) keeps its Content-Length as information
-                      (field.kind == FieldKind::ContentLength && framing == ClientFraming::None);
+                      (field.kind == FieldKind::ContentLength && keep_length);
     if (keep) append_field(out, field.name, field.value);
   }
   append_field(out, "X-Request-Id", request_id);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <utility>
 
 namespace vane::config {
 namespace {
@@ -449,6 +450,19 @@ TEST(Loader, LoadFileUsesThePathAsGiven) {
   std::remove(path.c_str());
   ASSERT_EQ(result.errors.size(), 1u);
   EXPECT_EQ(result.errors[0].to_string(), path + ":2:10: workers: must be at least 1");
+}
+
+// Found by tests/fuzz/config_fuzz: YAML::LoadAll (yaml-cpp 0.7) loops for ever, allocating, on a
+// token where no node may start; a reload of such a file ran the process out of memory.
+TEST(Loader, AStrayCommaIsASyntaxErrorNotAnEndlessLoop) {
+  for (const auto& [yaml, where] : {std::pair{",", "vane.yaml:1:1: "},
+                                    std::pair{"workers: 1\n---\n,\n", "vane.yaml:3:1: "}}) {
+    const LoadResult result = load_string(yaml, "vane.yaml");
+    ASSERT_EQ(result.errors.size(), 1u) << yaml;
+    EXPECT_EQ(result.errors[0].to_string(),
+              std::string(where) + "YAML syntax error: unexpected character");
+    EXPECT_FALSE(result.config);
+  }
 }
 
 TEST(Loader, MissingFileIsOneErrorWithoutPosition) {

@@ -331,5 +331,19 @@ TEST(TimeTest, ParsesWhatItFormatsAndOffsets) {
   }
 }
 
+// Found by tests/fuzz/state_fuzz: a year past 2262 overflowed the nanosecond count (UB), so a
+// state file could load a time that was never written.
+TEST(TimeTest, RefusesTimesBeyondWhatWallTimeHolds) {
+  for (const char* far : {"4048-02-29T23:59:60+05:30", "9999-12-31T23:59:59.999Z",
+                          "2262-04-12T00:00:00Z", "1677-09-21T00:00:00Z", "0000-01-01T00:00:00Z"}) {
+    EXPECT_EQ(parse_time(far), std::nullopt) << far;
+  }
+  for (const char* near : {"2262-04-11T23:47:16.854Z", "1677-09-21T00:12:43.146Z"}) {
+    const auto t = parse_time(near);
+    ASSERT_TRUE(t.has_value()) << near;
+    EXPECT_EQ(format_time(*t), near);
+  }
+}
+
 }  // namespace
 }  // namespace vane::rollout::test

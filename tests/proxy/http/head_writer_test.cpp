@@ -588,6 +588,22 @@ TEST(WriteResponseHead, NotModifiedKeepsItsContentLength) {
   EXPECT_EQ(w.value("Content-Length"), "77") << out;
 }
 
+// Found by tests/fuzz/response_fuzz: the Content-Length beside a Transfer-Encoding was never
+// checked ("0g" here) and reached the client, which then could not parse the head.
+TEST(WriteResponseHead, BodilessAnswerDropsAContentLengthThatCameWithTransferEncoding) {
+  for (const bool head_request : {false, true}) {
+    const std::string_view status = head_request ? "200 OK" : "304 Not Modified";
+    const std::string raw = "HTTP/1.1 " + std::string(status) +
+                            "\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 0g\r\n"
+                            "ETag: \"x\"\r\n\r\n";
+    const std::string out = respond(raw, 1, true, "req-1", head_request);
+    const Written w = split(out);
+    EXPECT_EQ(w.count("Content-Length"), 0u) << out;
+    EXPECT_EQ(w.count("Transfer-Encoding"), 0u) << out;
+    EXPECT_EQ(w.value("ETag"), "\"x\"") << out;
+  }
+}
+
 TEST(WriteResponseHead, NoContentGetsNoFramingField) {
   const std::string out = respond("HTTP/1.1 204 No Content\r\n\r\n", 1, true);
   const Written w = split(out);
