@@ -4,21 +4,20 @@
 // headless Service), takes the same addresses in another order as no change, and after a reload
 // still keeps the last good addresses and refreshes the new config's names.
 //
-// The names live in /etc/hosts, which glibc's getaddrinfo reads on every lookup: the tests need
-// root (as CI has) and skip otherwise. Two test upstreams share a port on two loopback addresses
+// The names live in a hosts file of the test's own, which vane alone sees: vane runs in a mount
+// namespace of its own where that file is mounted over the system's (the harness's
+// `private_hosts`; it needs root, as CI has, and the tests skip otherwise). glibc's getaddrinfo
+// reads the hosts file on every lookup. Two test upstreams share a port on two loopback addresses
 // (127.0.0.2 and 127.0.0.3), so that one endpoint "NAME:PORT" can move between them.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netdb.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <map>
 #include <optional>
-#include <random>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -28,60 +27,38 @@
 namespace vane::it {
 namespace {
 
-constexpr const char* kHosts = "/etc/hosts";
 constexpr const char* kAddressA = "127.0.0.2";
 constexpr const char* kAddressB = "127.0.0.3";
+constexpr std::string_view kBaseHosts = "127.0.0.1 localhost\n";
 
-/// A name's lines in /etc/hosts ("ADDRESS NAME", one per address), rewritten in place: in a
-/// container /etc/hosts is often a bind mount, which no rename can replace. Only the test's own
-/// lines change, so a program reading the file meanwhile sees the rest as it was; destroyed, it
-/// takes them out again, leaving the file as it found it, whatever the test did. (Killed, it
-/// leaves its lines behind: harmless, the name is unique.)
-class HostsEntry {
+/// The hosts file vane sees: localhost, then a line "ADDRESS NAME" per address of the test's
+/// name. Rewritten in place, never replaced: the mount holds the file's inode, which a rename
+/// would leave behind.
+class PrivateHosts {
  public:
-  explicit HostsEntry(std::string name) : name_(std::move(name)), original_(read_file(kHosts)) {}
-  ~HostsEntry() {
-    try {
-      std::string text = without_mine(read_file(kHosts));
-      if (text == original_ + "\n") text = original_;  // the newline set() had to add
-      write(text);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "could not restore " << kHosts << ": " << e.what();
-    }
+  explicit PrivateHosts(std::string name) : name_(std::move(name)), path_(dir_.path() / "hosts") {
+    write_file(path_, std::string(kBaseHosts));
   }
-  HostsEntry(const HostsEntry&) = delete;
-  HostsEntry& operator=(const HostsEntry&) = delete;
 
   const std::string& name() const { return name_; }
+  const std::filesystem::path& path() const { return path_; }
 
   /// The name's addresses from now on, in this order (none: it no longer resolves).
-  void set(const std::vector<std::string>& addresses) {
-    std::string text = without_mine(read_file(kHosts));
-    if (!text.empty() && text.back() != '\n') text += '\n';
+  void set(const std::vector<std::string>& addresses) const {
+    std::string text(kBaseHosts);
     for (const auto& address : addresses) text += address + " " + name_ + "\n";
-    write(text);
+    rewrite(text);
   }
 
  private:
-  std::string without_mine(const std::string& text) const {
-    const std::string suffix = " " + name_;
-    std::string kept;
-    for (size_t at = 0; at < text.size();) {
-      const size_t end = std::min(text.find('\n', at), text.size());
-      const std::string_view line = std::string_view(text).substr(at, end - at);
-      if (!line.ends_with(suffix)) kept.append(text, at, end + 1 - at);
-      at = end + 1;
-    }
-    return kept;
-  }
-
-  /// Writes only from the first byte that differs, then cuts the file to its new length.
-  static void write(const std::string& text) {
-    const std::string current = read_file(kHosts);
+  /// Writes only from the first byte that differs, then cuts the file to its new length: a lookup
+  /// meanwhile sees the lines before the change as they were.
+  void rewrite(const std::string& text) const {
+    const std::string current = read_file(path_);
     size_t same = 0;
     while (same < text.size() && same < current.size() && text[same] == current[same]) ++same;
-    const int fd = ::open(kHosts, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "open /etc/hosts");
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path_.string());
     bool ok = true;
     for (size_t at = same; ok && at < text.size();) {
       const ssize_t n = ::pwrite(fd, text.data() + at, text.size() - at, static_cast<off_t>(at));
@@ -91,41 +68,30 @@ class HostsEntry {
     ok = ok && ::ftruncate(fd, static_cast<off_t>(text.size())) == 0;
     const int saved = errno;
     ::close(fd);
-    if (!ok) throw std::system_error(saved, std::generic_category(), "write /etc/hosts");
+    if (!ok) throw std::system_error(saved, std::generic_category(), "write " + path_.string());
   }
 
+  TempDir dir_;
   std::string name_;
-  std::string original_;
+  std::filesystem::path path_;
 };
 
-/// The addresses getaddrinfo gives this process for `name`, sorted; empty when it fails.
-std::vector<std::string> lookup(const std::string& name) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* list = nullptr;
-  std::vector<std::string> out;
-  if (::getaddrinfo(name.c_str(), nullptr, &hints, &list) != 0) return out;
-  for (const addrinfo* ai = list; ai; ai = ai->ai_next) {
-    char host[NI_MAXHOST];
-    if (::getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, nullptr, 0,
-                      NI_NUMERICHOST) == 0)
-      out.emplace_back(host);
-  }
-  ::freeaddrinfo(list);
-  std::sort(out.begin(), out.end());
-  return out;
+/// The addresses a program with `hosts` as its hosts file gets for the name (getent, in the same
+/// private view as vane's), sorted; empty when the lookup fails.
+std::vector<std::string> lookup(const PrivateHosts& hosts) {
+  const CommandResult r = run_command({"getent", "ahostsv4", hosts.name()}, 10s, {}, hosts.path());
+  std::set<std::string> addresses;  // a line per socket type: "127.0.0.2  STREAM NAME"
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);)
+    if (const std::string address = line.substr(0, line.find(' ')); !address.empty())
+      addresses.insert(address);
+  return {addresses.begin(), addresses.end()};
 }
 
-/// A name no one else uses. The underscore keeps it on this machine: glibc's DNS backend never
-/// sends a name that is not a valid host name to a server, so a name missing from /etc/hosts
-/// fails at once, without a query leaving loopback.
-std::string unique_name(std::string_view role) {
-  std::random_device device;
-  char tag[9];
-  std::snprintf(tag, sizeof tag, "%08x", device());
-  return "vane_dns_" + std::string(role) + "_" + std::to_string(::getpid()) + "_" + tag + ".test";
-}
+/// A name that stays on this machine: glibc's DNS backend never sends a name that is not a valid
+/// host name (the underscore) to a server, so a name missing from the hosts file fails at once,
+/// without a query leaving loopback.
+std::string local_name(std::string_view role) { return "vane_dns_" + std::string(role) + ".test"; }
 
 constexpr std::string_view dns_yaml = R"(
 listeners:
@@ -179,20 +145,20 @@ size_t occurrences(const std::string& text, const std::string& what) {
 class DnsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: the test names live in " << kHosts;
-    if (::access(kHosts, W_OK) != 0) GTEST_SKIP() << kHosts << " is not writable here";
-    hosts_.emplace(unique_name("svc"));
-    // The premise: this process's lookups see each change of the file at once (no nscd cache).
-    const std::string& name = hosts_->name();
+    if (const std::string why = private_hosts_unsupported(); !why.empty())
+      GTEST_SKIP() << "vane cannot have a hosts file of its own here: " << why;
+    hosts_.emplace(local_name("svc"));
+    // The premise: a program in vane's view sees each in-place change of its hosts file at once
+    // (through the mount, and no nscd cache).
     hosts_->set({kAddressA});
-    const auto first = lookup(name);
+    const auto first = lookup(*hosts_);
     hosts_->set({kAddressB});
-    const auto second = lookup(name);
+    const auto second = lookup(*hosts_);
     hosts_->set({});
-    const auto third = lookup(name);
+    const auto third = lookup(*hosts_);
     if (first != std::vector<std::string>{kAddressA} ||
         second != std::vector<std::string>{kAddressB} || !third.empty())
-      GTEST_SKIP() << "getaddrinfo does not follow " << kHosts << " on every lookup here (nscd?)";
+      GTEST_SKIP() << "lookups do not follow the private hosts file on every change here (nscd?)";
     start_upstreams();
   }
 
@@ -209,9 +175,11 @@ class DnsTest : public ::testing::Test {
     }
   }
 
-  HostsEntry& hosts() { return *hosts_; }
+  const PrivateHosts& hosts() const { return *hosts_; }
   uint16_t port() const { return a_->port(); }
   std::string endpoint() const { return hosts_->name() + ":" + std::to_string(port()); }
+  /// vane with the test's hosts file; the config is reloaded only when a test asks.
+  VaneOptions options() const { return {{"--no-watch-config"}, hosts_->path()}; }
 
   /// Waits until a GET is answered by `who`.
   static bool answered_by(uint16_t vane_port, const std::string& who, Millis timeout = 10s) {
@@ -219,7 +187,7 @@ class DnsTest : public ::testing::Test {
   }
 
  private:
-  std::optional<HostsEntry> hosts_;
+  std::optional<PrivateHosts> hosts_;
   std::optional<TestUpstream> a_, b_;
 };
 
@@ -227,7 +195,7 @@ TEST_F(DnsTest, FollowsANameAndKeepsTheLastGoodAddressesWhileItFails) {
   hosts().set({kAddressA});
   // The same name in a second upstream (no route): each keeps its own addresses, once.
   const std::string twin = "  - {name: twin, endpoints: [\"" + endpoint() + "\"]}";
-  VaneRun vane(yaml(endpoint(), 2, twin), {"--no-watch-config"});
+  Vane vane(yaml(endpoint(), 2, twin), options());
   const auto before = answers(vane.port(), 20);
   EXPECT_EQ(tally(before)["a"], 20U) << describe(before);
 
@@ -264,10 +232,10 @@ TEST_F(DnsTest, FollowsANameAndKeepsTheLastGoodAddressesWhileItFails) {
 TEST_F(DnsTest, SpreadsOverEveryAddressOfANameAsItGrowsAndShrinks) {
   // A second name that never resolves: its warning marks each refresh, even one that changes
   // nothing. One worker: its round-robin alternates between the addresses request by request.
-  const std::string probe = unique_name("probe") + ":" + std::to_string(port());
+  const std::string probe = local_name("probe") + ":" + std::to_string(port());
   hosts().set({kAddressA});
   const std::string probe_upstream = "  - {name: probe, endpoints: [\"" + probe + "\"], dnsRefresh: 1s}";
-  VaneRun vane(yaml(endpoint(), 1, probe_upstream), {"--no-watch-config"});
+  Vane vane(yaml(endpoint(), 1, probe_upstream), options());
   const std::string refreshed = "cannot resolve upstream endpoint " + probe;
   auto await_refreshes = [&](size_t n) {
     const size_t seen = occurrences(vane.log(), refreshed);
@@ -304,8 +272,7 @@ TEST_F(DnsTest, SpreadsOverEveryAddressOfANameAsItGrowsAndShrinks) {
 TEST_F(DnsTest, AReloadKeepsTheLastGoodAddressesAndRefreshesTheNewNames) {
   // First no name at all (so nothing to refresh), then a reload to the name.
   hosts().set({kAddressA});
-  VaneRun vane(yaml(std::string(kAddressA) + ":" + std::to_string(port())),
-               {"--no-watch-config"});
+  Vane vane(yaml(std::string(kAddressA) + ":" + std::to_string(port())), options());
   EXPECT_EQ(tally(answers(vane.port(), 10))["a"], 10U);
   write_file(vane.config_path(), yaml(endpoint()));
   const Response reloaded = admin_call(vane.admin_port(), "POST", "/api/v1/reload");

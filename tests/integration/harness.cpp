@@ -2,8 +2,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
+#include <string.h>
 #include <strings.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +26,8 @@ namespace {
 constexpr std::string_view vane_path = VANE_BIN;
 constexpr std::string_view upstream_path = VANE_TEST_UPSTREAM_BIN;
 constexpr Millis startup_timeout = 10s;
+/// The exit code of a child that could not set up its private hosts file.
+constexpr int private_hosts_failed = 125;
 
 /// argv[0] as an absolute path: searched in PATH here, before fork, so the child only execs.
 std::string resolve(const std::string& program) {
@@ -36,8 +41,35 @@ std::string resolve(const std::string& program) {
   return program;
 }
 
+/// In a forked child (of a threaded parent: async-signal-safe calls only), on stderr.
+void child_error(const char* step) {
+  const char* reason = ::strerrordesc_np(errno);
+  for (const char* part : {"private hosts file: ", step, ": ", reason ? reason : "?", "\n"})
+    if (::write(2, part, ::strlen(part)) < 0) return;
+}
+
+/// In the child: a mount namespace of its own in which `hosts` covers the system's hosts file.
+/// The system file is only the mount target, never opened; the mount dies with the namespace.
+bool mount_private_hosts(const char* hosts) {
+  if (::unshare(CLONE_NEWNS) != 0) {
+    child_error("unshare(CLONE_NEWNS) (needs root)");
+    return false;
+  }
+  // Private first: where / is a shared mount, a bind mount would also appear outside.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    child_error("mount --make-rprivate /");
+    return false;
+  }
+  if (::mount(hosts, "/etc/hosts", nullptr, MS_BIND, nullptr) != 0) {
+    child_error("mount --bind");
+    return false;
+  }
+  return true;
+}
+
+/// `hosts`: empty, or the child's private hosts file.
 [[noreturn]] void exec_child(std::vector<char*>& argv, const char* cwd, const char* out,
-                             const char* err, pid_t parent) {
+                             const char* err, const char* hosts, pid_t parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);  // the parent is already gone
   if (cwd[0] != '\0' && ::chdir(cwd) != 0) ::_exit(127);
@@ -48,6 +80,7 @@ std::string resolve(const std::string& program) {
   ::dup2(in_fd, 0);
   ::dup2(out_fd, 1);
   ::dup2(err_fd, 2);
+  if (hosts[0] != '\0' && !mount_private_hosts(hosts)) ::_exit(private_hosts_failed);
   ::close_range(3, ~0U, 0);  // no test socket may stay open in the child
   ::execv(argv[0], argv.data());
   ::_exit(127);
@@ -97,16 +130,20 @@ TempDir::~TempDir() {
 }
 
 Process::Process(std::vector<std::string> argv, const std::filesystem::path& cwd,
-                 const std::filesystem::path& out, const std::filesystem::path& err) {
+                 const std::filesystem::path& out, const std::filesystem::path& err,
+                 const std::filesystem::path& private_hosts) {
   argv.at(0) = resolve(argv.at(0));
   std::vector<char*> args;
   for (auto& arg : argv) args.push_back(arg.data());
   args.push_back(nullptr);
   const std::string cwd_text = cwd.string(), out_text = out.string(), err_text = err.string();
+  const std::string hosts_text = private_hosts.string();
   const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid_ == 0) exec_child(args, cwd_text.c_str(), out_text.c_str(), err_text.c_str(), parent);
+  if (pid_ == 0)
+    exec_child(args, cwd_text.c_str(), out_text.c_str(), err_text.c_str(), hosts_text.c_str(),
+               parent);
 }
 
 Process::~Process() {
@@ -140,16 +177,26 @@ std::optional<int> Process::wait_exit(Millis timeout) {
 }
 
 CommandResult run_command(std::vector<std::string> argv, Millis timeout,
-                          const std::filesystem::path& cwd) {
+                          const std::filesystem::path& cwd,
+                          const std::filesystem::path& private_hosts) {
   TempDir dir;
   CommandResult result;
   {
-    Process process(std::move(argv), cwd, dir.path() / "out", dir.path() / "err");
+    Process process(std::move(argv), cwd, dir.path() / "out", dir.path() / "err", private_hosts);
     result.exit_code = process.wait_exit(timeout).value_or(-1);
   }
   result.out = read_file(dir.path() / "out");
   result.err = read_file(dir.path() / "err");
   return result;
+}
+
+std::string private_hosts_unsupported() {
+  TempDir dir;
+  write_file(dir.path() / "hosts", "127.0.0.1 localhost\n");
+  const CommandResult r = run_command({"true"}, 10s, {}, dir.path() / "hosts");
+  if (r.exit_code == 0) return {};
+  if (r.err.empty()) return "exit code " + std::to_string(r.exit_code);
+  return r.err.substr(0, r.err.find_last_not_of('\n') + 1);
 }
 
 CommandResult curl(std::vector<std::string> args) {
@@ -215,14 +262,14 @@ UpstreamStats TestUpstream::stats() const {
           json.at("active").to_number<uint64_t>(), json.at("closed").to_number<uint64_t>()};
 }
 
-Vane::Vane(const std::string& yaml) {
-  const auto config = dir_.path() / "vane.yaml";
+Vane::Vane(const std::string& yaml, const VaneOptions& options) {
   const auto ready = dir_.path() / "ready.json";
-  write_file(config, yaml);
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{vane_binary(), "run", "-c", config.string(), "--ready-file",
-                               ready.string()},
-      dir_.path(), dir_.path() / "vane.stdout", dir_.path() / "vane.stderr");
+  write_file(config_path(), yaml);
+  std::vector<std::string> argv{vane_binary(), "run", "-c", config_path().string(),
+                                "--ready-file", ready.string()};
+  argv.insert(argv.end(), options.args.begin(), options.args.end());
+  process_ = std::make_unique<Process>(argv, dir_.path(), dir_.path() / "vane.stdout",
+                                       dir_.path() / "vane.stderr", options.private_hosts);
   const auto info = wait_ready_file(ready, *process_, dir_.path() / "vane.stderr");
   admin_port_ = port_of(info.at("admin"));
   for (const auto& [name, address] : info.at("listeners").as_object())

@@ -33,10 +33,15 @@ class TempDir {
 
 /// A child process with stdin from /dev/null and stdout/stderr in files. Destroying it kills
 /// (SIGKILL) and reaps it; PR_SET_PDEATHSIG kills it if the test process dies first.
+///
+/// `private_hosts`: when given, the child runs in a mount namespace of its own where this file is
+/// mounted over the system's hosts file: a test edits that file, seen by this child alone, and
+/// never the machine's. It needs root; private_hosts_unsupported() says why it fails.
 class Process {
  public:
   Process(std::vector<std::string> argv, const std::filesystem::path& cwd,
-          const std::filesystem::path& out, const std::filesystem::path& err);
+          const std::filesystem::path& out, const std::filesystem::path& err,
+          const std::filesystem::path& private_hosts = {});
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -60,9 +65,14 @@ struct CommandResult {
   std::string err;
 };
 
-/// Runs a program (found in PATH when `argv[0]` has no '/') to completion, at most `timeout`.
+/// Runs a program (found in PATH when `argv[0]` has no '/') to completion, at most `timeout`
+/// (`private_hosts`: as for Process).
 CommandResult run_command(std::vector<std::string> argv, Millis timeout = 20s,
-                          const std::filesystem::path& cwd = {});
+                          const std::filesystem::path& cwd = {},
+                          const std::filesystem::path& private_hosts = {});
+
+/// Why a child cannot have a private hosts file here (e.g. not root); empty when it can.
+std::string private_hosts_unsupported();
 
 /// `curl -sS --max-time 10 ARGS...`.
 CommandResult curl(std::vector<std::string> args);
@@ -107,11 +117,16 @@ class TestUpstream {
   uint16_t port_ = 0;
 };
 
+struct VaneOptions {
+  std::vector<std::string> args;        ///< more arguments of `vane run`
+  std::filesystem::path private_hosts;  ///< as for Process
+};
+
 /// `vane run` on a config written to a temporary directory (also its working directory, so the
 /// default state dir lands there). Prints the tail of vane's stderr when the test has failed.
 class Vane {
  public:
-  explicit Vane(const std::string& yaml);
+  explicit Vane(const std::string& yaml, const VaneOptions& options = {});
   ~Vane();
   Vane(const Vane&) = delete;
   Vane& operator=(const Vane&) = delete;
@@ -120,6 +135,7 @@ class Vane {
   uint16_t admin_port() const { return admin_port_; }
   pid_t pid() const { return process_->pid(); }
   Process& process() { return *process_; }
+  std::filesystem::path config_path() const { return dir_.path() / "vane.yaml"; }
   std::string log() const;
 
  private:
