@@ -10,14 +10,6 @@
 namespace vane::it {
 namespace {
 
-/// setWeight 50, the analysis step, then completion.
-constexpr std::string_view kAnalysisSteps = R"(        steps:
-          - setWeight: 50
-          - analysis:
-              templates: [{templateName: success-rate}]
-          - setWeight: 80
-)";
-
 RolloutSetup success_rate_setup() {
   RolloutSetup setup;
   setup.top_extra = std::string(kSuccessRateTemplate);

@@ -13,14 +13,6 @@
 namespace vane::it {
 namespace {
 
-/// setWeight 50, the analysis step, then completion.
-constexpr std::string_view kAnalysisSteps = R"(        steps:
-          - setWeight: 50
-          - analysis:
-              templates: [{templateName: success-rate}]
-          - setWeight: 80
-)";
-
 /// Every later answer of `upstream` without a status of its own ends as `query` says.
 void cut_answers(const TestUpstream& upstream, std::string_view query) {
   RawClient client(upstream.port());

@@ -544,6 +544,14 @@ inline constexpr std::string_view four_steps = R"(        steps:
           - pause: {}
 )";
 
+/// Canary steps: setWeight 50, an analysis step (template success-rate), then completion.
+constexpr std::string_view kAnalysisSteps = R"(        steps:
+          - setWeight: 50
+          - analysis:
+              templates: [{templateName: success-rate}]
+          - setWeight: 80
+)";
+
 inline RolloutSetup four_step_setup() {
   RolloutSetup setup;
   setup.canary = std::string(four_steps);
