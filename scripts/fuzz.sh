@@ -27,6 +27,14 @@ start=$SECONDS
 cmake --build "$build" -j2 --target "${names[@]}"
 echo "fuzz: built ${#names[@]} targets in $((SECONDS - start))s"
 
+# VANE_FUZZ_RUNS=N: N inputs from seed VANE_FUZZ_SEED (default 1) instead of SECONDS of time, so
+# that a run is the same every time (CI: a new finding belongs to a long run, not to a random CI
+# failure); SECONDS then only bounds it.
+if [[ -n ${VANE_FUZZ_RUNS:-} ]]; then
+  budget=(-runs="$VANE_FUZZ_RUNS" -seed="${VANE_FUZZ_SEED:-1}")
+else
+  budget=(-max_total_time="$seconds")
+fi
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/vane-fuzz.XXXXXX")
 failed=0
 for entry in "${all_targets[@]}"; do
@@ -40,7 +48,7 @@ for entry in "${all_targets[@]}"; do
   # libFuzzer stops itself after max_total_time; the outer timeout bounds a hang anyway.
   rc=0
   timeout --kill-after=10 $((seconds + 120)) "$build/tests/fuzz/${name}_fuzz" \
-    -max_total_time="$seconds" -max_len="${entry##*:}" -timeout=10 -rss_limit_mb=2048 \
+    "${budget[@]}" -max_len="${entry##*:}" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$artifacts" "$corpus" >"$log" 2>&1 || rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || true)
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1 || true)
@@ -59,4 +67,4 @@ if [[ $failed -ne 0 ]]; then
   exit 1
 fi
 rm -rf "$scratch"
-echo "fuzz: all targets ran ${seconds}s without a crash"
+echo "fuzz: all targets ran ${VANE_FUZZ_RUNS:+$VANE_FUZZ_RUNS inputs, seed ${VANE_FUZZ_SEED:-1}, within }${seconds}s without a crash"
