@@ -48,6 +48,21 @@ bool has_transfer_encoding(const ResponseHead& response) {
   return false;
 }
 
+/// True when the upstream's codings already include chunked before another one (`chunked, gzip`,
+/// a close-delimited body): chunking it again would apply chunked twice (RFC 9112 §6.1).
+bool chunked_inside(const ResponseHead& response) {
+  if (response.framing != Framing::UntilClose) return false;
+  for (const auto& field : response.fields) {
+    if (field.kind != FieldKind::TransferEncoding) continue;
+    for (std::string_view rest = field.value; !rest.empty();) {
+      const auto comma = rest.find(',');
+      if (http::iequals(trim(rest.substr(0, comma)), "chunked")) return true;
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 void write_request_head(const RequestHead& head, const ForwardInfo& info, std::string& out) {
@@ -87,8 +102,11 @@ ClientFraming client_framing(const ResponseHead& response, int client_minor) {
     case http::Framing::None: return ClientFraming::None;
     case http::Framing::Length: return ClientFraming::Length;
     case http::Framing::Chunked:
-    case http::Framing::UntilClose:
       return client_minor >= 1 ? ClientFraming::Chunked : ClientFraming::Close;
+    case http::Framing::UntilClose:
+      // A body already chunked inside goes as it came, close-delimited, with its codings.
+      return client_minor >= 1 && !chunked_inside(response) ? ClientFraming::Chunked
+                                                            : ClientFraming::Close;
   }
   return ClientFraming::Close;
 }
@@ -113,7 +131,10 @@ void write_response_head(const ResponseHead& response, ClientFraming framing,
                       field.kind == FieldKind::XForwardedProto ||
                       field.kind == FieldKind::Expect ||
                       // a bodiless response (HEAD, 304) keeps its Content-Length as information
-                      (field.kind == FieldKind::ContentLength && keep_length);
+                      (field.kind == FieldKind::ContentLength && keep_length) ||
+                      // raw bytes to an HTTP/1.1 client: their codings, as the upstream sent them
+                      (field.kind == FieldKind::TransferEncoding &&
+                       framing == ClientFraming::Close && client_minor >= 1);
     if (keep) append_field(out, field.name, field.value);
   }
   append_field(out, "X-Request-Id", request_id);

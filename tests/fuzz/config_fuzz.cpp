@@ -7,12 +7,14 @@
 //  - a config that loads and validates keeps what validate() promises the data plane: routes and
 //    rollouts name upstreams that exist, one strategy per rollout, one provider per metric,
 //    weights within 100%, conditions that parse;
-//  - the same document written again by yaml-cpp's emitter loads to the same config.
+//  - the same document (well-formed UTF-8) written again by yaml-cpp's emitter loads to the
+//    same config.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analysis/expression.hpp"
@@ -100,6 +102,28 @@ void check_valid(const Config& c) {
   }
 }
 
+/// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+/// U+10FFFF). YAML is Unicode: yaml-cpp's emitter writes a malformed byte as U+FFFD, so only a
+/// well-formed document can be expected to come back the same.
+bool valid_utf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    const size_t n = b < 0x80 ? 1 : b >= 0xC2 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3
+                     : b >= 0xF0 && b < 0xF5 ? 4 : 0;
+    if (n == 0 || i + n > text.size()) return false;
+    uint32_t cp = n == 1 ? b : b & (0xFFU >> (n + 1));
+    for (size_t k = 1; k < n; ++k) {
+      const auto c = static_cast<unsigned char>(text[i + k]);
+      if ((c & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (c & 0x3FU);
+    }
+    const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n;
+  }
+  return true;
+}
+
 /// The document as yaml-cpp writes it back; empty when yaml-cpp cannot (its own limits).
 std::string reemit(const std::string& text) {
   try {
@@ -125,6 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   check(vane::fuzz::dump(*first.config, true) == vane::fuzz::dump(*second.config, true),
         "the same text gives the same config");
   check_valid(*first.config);
+  if (!valid_utf8(text)) return 0;
   const std::string again = reemit(text);
   if (again.empty()) return 0;
   const LoadResult third = load(again);

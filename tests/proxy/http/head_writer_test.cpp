@@ -604,6 +604,24 @@ TEST(WriteResponseHead, BodilessAnswerDropsAContentLengthThatCameWithTransferEnc
   }
 }
 
+// Found by tests/fuzz/response_fuzz: `chunked, gzip` (close-delimited) was re-chunked as
+// `chunked, gzip, chunked`, chunked applied twice (RFC 9112 §6.1), which clients refuse.
+TEST(WriteResponseHead, BodyChunkedInsideGoesCloseDelimitedWithItsCodings) {
+  const std::string_view raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n";
+  http::ResponseHead head;
+  http::ParseError err;
+  ASSERT_EQ(http::parse_response(raw, http::Limits{}, false, head, err), http::ParseStatus::Complete);
+  EXPECT_EQ(http::client_framing(head, 1), http::ClientFraming::Close);
+  const std::string out = respond(raw, 1, false);
+  const Written w = split(out);
+  EXPECT_EQ(w.value("Transfer-Encoding"), "chunked, gzip") << out;
+  EXPECT_EQ(w.value("Connection"), "close") << out;
+  // Chunked not inside: re-chunked as before, the other codings kept.
+  EXPECT_EQ(split(respond("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 1, true))
+                .value("Transfer-Encoding"),
+            "gzip, chunked");
+}
+
 TEST(WriteResponseHead, NoContentGetsNoFramingField) {
   const std::string out = respond("HTTP/1.1 204 No Content\r\n\r\n", 1, true);
   const Written w = split(out);
