@@ -5,7 +5,7 @@
 # (-DVANE_ASIO_READINESS=OFF: the way out when a Boost upgrade breaks proxy/net/readiness.cpp),
 # so that the last line printed is still the main run's ctest summary, which CI reads. A short
 # fuzz run (scripts/fuzz.sh, clang + libFuzzer, its own build dir) comes before it for the same
-# reason; VANE_FUZZ_SECONDS=0 skips it.
+# reason; VANE_FUZZ_RUNS=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
