@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -26,6 +27,13 @@ namespace {
 constexpr std::string_view vane_path = VANE_BIN;
 constexpr std::string_view upstream_path = VANE_TEST_UPSTREAM_BIN;
 constexpr Millis startup_timeout = 10s;
+// GCC's marks of -fsanitize=address and -fsanitize=thread (the test is built as vane is).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool sanitized_build = true;
+#else
+constexpr bool sanitized_build = false;
+#endif
+constexpr Millis sanitized_drain = 5s;
 /// The exit code of a child that could not set up its private hosts file.
 constexpr int private_hosts_failed = 125;
 
@@ -105,6 +113,19 @@ boost::json::object wait_ready_file(const std::filesystem::path& path, Process& 
   return ready;
 }
 
+/// The part of a child's stderr from its first sanitizer report on (at most 16 KiB), if any. The
+/// runtimes name themselves in a report ("ERROR: AddressSanitizer:", "WARNING: ThreadSanitizer:",
+/// UBSan's "FILE:LINE:COL: runtime error:"), words vane never logs.
+std::optional<std::string> sanitizer_report(const std::string& text) {
+  size_t first = std::string::npos;
+  for (const char* mark : {"AddressSanitizer:", "LeakSanitizer:", "ThreadSanitizer:",
+                           "UndefinedBehaviorSanitizer:", ": runtime error: "})
+    first = std::min(first, text.find(mark));
+  if (first == std::string::npos) return std::nullopt;
+  const size_t line = text.rfind('\n', first);  // from the start of the report's line
+  return text.substr(line == std::string::npos ? 0 : line + 1, 16384);
+}
+
 std::string text_of(const boost::json::value& v) {
   const auto& s = v.as_string();
   return std::string(s.data(), s.size());
@@ -131,7 +152,8 @@ TempDir::~TempDir() {
 
 Process::Process(std::vector<std::string> argv, const std::filesystem::path& cwd,
                  const std::filesystem::path& out, const std::filesystem::path& err,
-                 const std::filesystem::path& private_hosts) {
+                 const std::filesystem::path& private_hosts)
+    : err_(err) {
   argv.at(0) = resolve(argv.at(0));
   std::vector<char*> args;
   for (auto& arg : argv) args.push_back(arg.data());
@@ -152,6 +174,8 @@ Process::~Process() {
     int status = 0;
     ::waitpid(pid_, &status, 0);
   }
+  if (const auto report = sanitizer_report(read_file(err_)))
+    ADD_FAILURE() << "sanitizer report from " << err_.string() << ":\n" << *report;
 }
 
 bool Process::running() {
@@ -277,6 +301,12 @@ Vane::Vane(const std::string& yaml, const VaneOptions& options) {
 }
 
 Vane::~Vane() {
+  // Sanitized, vane ends as in production (SIGTERM: drain, then exit), so that LeakSanitizer
+  // checks the whole run at exit and TSan watches the shutdown; still draining, it is killed.
+  if (sanitized_build && process_->running()) {
+    process_->signal(SIGTERM);
+    process_->wait_exit(sanitized_drain);
+  }
   // A crash is a failure of whatever test was running, even one that saw nothing wrong.
   const int code = process_->exit_code().value_or(0);
   if (code > 128 && code != 128 + SIGKILL) ADD_FAILURE() << "vane died of signal " << code - 128;

@@ -32,7 +32,8 @@ class TempDir {
 };
 
 /// A child process with stdin from /dev/null and stdout/stderr in files. Destroying it kills
-/// (SIGKILL) and reaps it; PR_SET_PDEATHSIG kills it if the test process dies first.
+/// (SIGKILL) and reaps it; PR_SET_PDEATHSIG kills it if the test process dies first. A sanitizer
+/// report in its stderr (a sanitized build) fails the running test, with the report.
 ///
 /// `private_hosts`: when given, the child runs in a mount namespace of its own where this file is
 /// mounted over the system's hosts file: a test edits that file, seen by this child alone, and
@@ -57,6 +58,7 @@ class Process {
  private:
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
+  std::filesystem::path err_;
 };
 
 struct CommandResult {
