@@ -290,6 +290,30 @@ struct AnalysisTemplate {
   Mark mark;
 };
 
+// ---- cluster (SPEC §9) --------------------------------------------------------------------------
+
+/// TLS to etcd: trust (`caFile`, empty: the system's store) and an optional client certificate.
+struct EtcdTls {
+  std::string ca_file;
+  std::string cert_file;  ///< with key_file, or neither
+  std::string key_file;
+};
+
+struct Etcd {
+  std::vector<std::string> endpoints;  ///< "http://host:port" or "https://host:port"
+  std::string prefix;                  ///< every key of the cluster lives under it; no trailing '/'
+  Duration dial_timeout{2'000};        ///< connecting, and each call but a watch
+  std::optional<EtcdTls> tls;
+};
+
+struct Cluster {
+  Etcd etcd;
+  std::string replica_name;                     ///< default: the host name
+  std::chrono::seconds lease_ttl{5};            ///< whole seconds, >= 2 s
+  Duration publish_interval{1'000};
+  Mark mark;
+};
+
 // ---- the file ---------------------------------------------------------------------------------
 
 struct Config {
@@ -303,6 +327,7 @@ struct Config {
   std::vector<Route> routes;
   std::vector<Rollout> rollouts;
   std::vector<AnalysisTemplate> analysis_templates;
+  std::optional<Cluster> cluster;  ///< unset: a single node (state dir)
 
   const Upstream* find_upstream(std::string_view name) const;
   const Rollout* find_rollout(std::string_view name) const;
