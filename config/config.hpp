@@ -328,6 +328,8 @@ struct Config {
   std::vector<Rollout> rollouts;
   std::vector<AnalysisTemplate> analysis_templates;
   std::optional<Cluster> cluster;  ///< unset: a single node (state dir)
+  /// SPEC §9 `configDigest`: of upstreams, routes, rollouts and analysisTemplates as written.
+  std::string digest;
 
   const Upstream* find_upstream(std::string_view name) const;
   const Rollout* find_rollout(std::string_view name) const;

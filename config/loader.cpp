@@ -1,6 +1,7 @@
 #include "config/loader.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -20,6 +21,59 @@ std::string Error::to_string() const {
   return out + " " + message;
 }
 
+namespace {
+
+/// `node` in block style whatever style it was written in (yaml-cpp keeps flow maps flow).
+void emit_block(YAML::Emitter& out, const YAML::Node& node) {
+  if (!node.IsDefined()) {  // a key the file lacks
+    out << YAML::Null;
+    return;
+  }
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      out << YAML::BeginMap;
+      for (const auto& entry : node) {
+        out << YAML::Key;
+        emit_block(out, entry.first);
+        out << YAML::Value;
+        emit_block(out, entry.second);
+      }
+      out << YAML::EndMap;
+      return;
+    case YAML::NodeType::Sequence:
+      out << YAML::BeginSeq;
+      for (const auto& item : node) emit_block(out, item);
+      out << YAML::EndSeq;
+      return;
+    case YAML::NodeType::Scalar:
+      out << node.Scalar();
+      return;
+    default:
+      out << YAML::Null;
+  }
+}
+
+/// SPEC §9 `configDigest`: FNV-1a (64 bits, hex) of the four sections that decide routing and
+/// rollouts, re-emitted by yaml-cpp so comments and layout do not count. A mismatch detector
+/// between replicas, not a security measure.
+std::string digest_of(const YAML::Node& root) {
+  YAML::Emitter out;
+  for (const char* key : {"upstreams", "routes", "rollouts", "analysisTemplates"}) {
+    out << YAML::BeginMap << YAML::Key << key << YAML::Value;
+    emit_block(out, root.IsMap() ? root[key] : YAML::Node());
+    out << YAML::EndMap;
+  }
+  uint64_t hash = 0xcbf29ce484222325;
+  for (const char c : std::string_view(out.c_str(), out.size())) {
+    hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3;
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+}  // namespace
+
 void parse_document(Reader& r, const Value& root, Config& out) {
   MapReader m(r, root);
   if (!m.valid()) return;
@@ -37,6 +91,8 @@ void parse_document(Reader& r, const Value& root, Config& out) {
   if (const auto v = m.take("analysisTemplates")) {
     parse_analysis_templates(r, *v, out.analysis_templates);
   }
+  if (const auto v = m.take("cluster")) parse_cluster(r, *v, out.cluster.emplace());
+  out.digest = digest_of(root.node);
 }
 
 namespace {

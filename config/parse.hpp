@@ -21,6 +21,7 @@ void parse_admin(Reader& r, const Value& v, Admin& out);
 void parse_state(Reader& r, const Value& v, State& out);
 void parse_limits(Reader& r, const Value& v, Limits& out);
 void parse_workers(Reader& r, const Value& v, uint32_t& out);
+void parse_cluster(Reader& r, const Value& v, Cluster& out);
 
 // parse_upstream.cpp
 void parse_upstreams(Reader& r, const Value& v, std::vector<Upstream>& out);
