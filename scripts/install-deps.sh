@@ -12,6 +12,9 @@ pkgs=(
 )
 # Test and benchmark peers: a real Prometheus, promtool, and the proxies vane is compared with.
 extra=(prometheus nginx-light haproxy wrk yamllint gnuplot-nox)
+# lint.deploy renders deploy/kubernetes with `kubectl kustomize`: Debian's kubectl 1.20 will do,
+# and a kubectl installed from elsewhere is kept.
+command -v kubectl >/dev/null || extra+=(kubernetes-client)
 missing=()
 for p in "${pkgs[@]}" "${extra[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

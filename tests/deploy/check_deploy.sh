@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Offline checks of deploy/ (CTest: lint.deploy). Usage: check_deploy.sh ROOT VANE_BINARY
-#   1. yamllint (deploy/.yamllint) on every YAML file under deploy/ and on the vane.yaml that the
-#      Kubernetes ConfigMap carries;
-#   2. tests/deploy/check_manifests.py: the manifests agree with each other and with that vane.yaml
-#      (ports, probes, mounts, securityContext, Services, the headless Services the upstreams name);
-#   3. `vane validate` on deploy/vane.yaml, on the ConfigMap's vane.yaml, on it after the rollout
+#   1. yamllint (deploy/.yamllint) on every YAML file under deploy/ and on the vane.yaml files that
+#      the Kubernetes ConfigMaps carry;
+#   2. `kubectl kustomize` renders both Kubernetes variants, deploy/kubernetes (one replica) and
+#      deploy/kubernetes/cluster (three replicas and etcd), offline; $KUBECTL picks the kubectl
+#      (default: the one on PATH; Debian 12's kubernetes-client, kubectl 1.20, is the oldest the
+#      kustomizations are written for);
+#   3. tests/deploy/check_manifests.py: each render agrees with itself and with its vane.yaml
+#      (ports, probes, mounts, securityContext, Services, the headless Services the upstreams name,
+#      budgets, and for the cluster the etcd members its `cluster:` section names);
+#   4. `vane validate` on deploy/vane.yaml, on each ConfigMap's vane.yaml, on each after the rollout
 #      edit README.md describes, and on a broken copy, which must be rejected;
-#   4. deploy/systemd/vane.service: the directives it must carry, `systemd-analyze verify`, and an
+#   5. deploy/systemd/vane.service: the directives it must carry, `systemd-analyze verify`, and an
 #      exposure level of at most 2.0 from `systemd-analyze security` (skipped without systemd-analyze).
-# Every check runs; the script prints what failed and exits 1 if anything did.
+# Every check runs; the script prints what failed and exits 1 if anything did. A missing yamllint,
+# kubectl or PyYAML is a failure, not a skip: CI must not pass without having looked.
 set -uo pipefail
 
 root=${1:?usage: check_deploy.sh ROOT VANE_BINARY}
@@ -37,10 +43,27 @@ elif ! yamllint -s -f parsable -c "$deploy/.yamllint" "${yamls[@]}"; then
   fail "yamllint found problems in deploy/"
 fi
 
+echo "== kubectl kustomize"
+kubectl=${KUBECTL:-kubectl}
+render() {  # render DIR OUTPUT
+  if ! "$kubectl" kustomize "$1" > "$2" 2> "$tmp/kustomize.err"; then
+    cat "$tmp/kustomize.err" >&2
+    rm -f "$2"
+    fail "kubectl kustomize ${1#"$root"/} failed"
+  fi
+}
+if ! command -v "$kubectl" >/dev/null; then
+  fail "$kubectl not found (apt-get install kubernetes-client): deploy/kubernetes not rendered"
+else
+  "$kubectl" version --client 2>/dev/null
+  render "$deploy/kubernetes" "$tmp/render-single.yaml"
+  render "$deploy/kubernetes/cluster" "$tmp/render-cluster.yaml"
+fi
+
 echo "== Kubernetes manifests"
 if [ -z "$python" ]; then
   fail "no python3 with PyYAML (apt-get install python3-yaml): manifests and ConfigMap not checked"
-elif ! "$python" "$here/check_manifests.py" "$root" "$tmp"; then
+elif ! "$python" -B "$here/check_manifests.py" "$root" "$tmp"; then
   fail "deploy/kubernetes/ is inconsistent (see above)"
 fi
 
@@ -55,15 +78,28 @@ validate() {  # validate FILE DESCRIPTION
 validate "$deploy/vane.yaml" "deploy/vane.yaml"
 validate "$tmp/configmap-vane.yaml" "the ConfigMap's vane.yaml"
 validate "$tmp/configmap-vane-rollout.yaml" "the ConfigMap's vane.yaml with the rollout edit"
-if [ -f "$tmp/configmap-vane.yaml" ]; then
-  if command -v yamllint >/dev/null &&
-     ! yamllint -s -f parsable -c "$deploy/.yamllint" "$tmp/configmap-vane.yaml"; then
-    fail "yamllint found problems in the ConfigMap's vane.yaml"
+validate "$tmp/cluster-vane.yaml" "the cluster ConfigMap's vane.yaml"
+validate "$tmp/cluster-vane-rollout.yaml" "the cluster ConfigMap's vane.yaml with the rollout edit"
+for extracted in "$tmp/configmap-vane.yaml" "$tmp/cluster-vane.yaml"; do
+  if [ -f "$extracted" ] && command -v yamllint >/dev/null &&
+     ! yamllint -s -f parsable -c "$deploy/.yamllint" "$extracted"; then
+    fail "yamllint found problems in $(basename "$extracted") (a ConfigMap's vane.yaml)"
   fi
+done
+if [ -f "$tmp/configmap-vane.yaml" ]; then
   # The validator must actually look at the rollout: a weight of 500 has to be rejected.
   sed -E 's/setWeight: [0-9.]+/setWeight: 500/' "$tmp/configmap-vane.yaml" > "$tmp/broken.yaml"
   if "$vane" validate -c "$tmp/broken.yaml" 2>/dev/null; then
     fail "vane validate accepted a rollout step with setWeight: 500"
+  fi
+fi
+if [ -f "$tmp/cluster-vane.yaml" ]; then
+  # ... and at the cluster section: a lease of 1 s is below the 2 s minimum (SPEC §9).
+  sed -E 's/leaseTTL: [0-9a-z]+/leaseTTL: 1s/' "$tmp/cluster-vane.yaml" > "$tmp/broken-cluster.yaml"
+  if ! grep -q 'leaseTTL: 1s' "$tmp/broken-cluster.yaml"; then
+    fail "the cluster ConfigMap's vane.yaml has no leaseTTL to break"
+  elif "$vane" validate -c "$tmp/broken-cluster.yaml" 2>/dev/null; then
+    fail "vane validate accepted cluster.leaseTTL: 1s"
   fi
 fi
 
