@@ -1,10 +1,7 @@
 #include "control/http_client.hpp"
 
 #include <algorithm>
-#include <filesystem>
-#include <map>
 
-#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/url/parse.hpp>
@@ -12,6 +9,7 @@
 
 #include "config/duration.hpp"
 #include "control/http_connection.hpp"
+#include "control/http_trust.hpp"
 #include "proxy/log.hpp"
 
 #ifndef VANE_VERSION
@@ -156,34 +154,6 @@ Task<error_code> resolve(const Plan& plan, HttpCancel& cancel, std::vector<tcp::
   co_return lookup->ec;
 }
 
-/// A TLS client context and the CA file's time it was made with.
-struct Trust {
-  std::shared_ptr<ssl::context> context;  ///< null: it could not be made (`error` says why)
-  std::filesystem::file_time_type modified{};
-  std::string error;
-};
-
-Trust make_trust(const config::UpstreamTls& tls) {
-  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
-  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                       ssl::context::no_tlsv1_1);
-  error_code ec;
-  if (tls.insecure_skip_verify) {
-    context->set_verify_mode(ssl::verify_none, ec);
-    return {context, {}, {}};
-  }
-  context->set_verify_mode(ssl::verify_peer, ec);
-  if (tls.ca_file.empty()) {
-    context->set_default_verify_paths(ec);
-    if (ec) return {nullptr, {}, "cannot use the system's CA store: " + ec.message()};
-  } else {
-    context->load_verify_file(tls.ca_file, ec);
-    if (ec) return {nullptr, {}, "cannot load the CA file " + tls.ca_file + ": " + ec.message()};
-  }
-  return {context, {}, {}};
-}
-
 /// The pool's key: connections are shared only by calls that would make the same one.
 std::string origin_key(const HttpCall& call, const Target& target) {
   std::string key = (target.tls ? "https://" : "http://") + target.host + " " + target.port;
@@ -193,7 +163,7 @@ std::string origin_key(const HttpCall& call, const Target& target) {
   }
   if (target.tls) {
     key += " tls " + std::to_string(call.tls.insecure_skip_verify) + " " + call.tls.server_name +
-           " " + call.tls.ca_file;
+           " " + call.tls.ca_file + " cert " + call.cert_file + " " + call.key_file;
   }
   return key;
 }
@@ -233,13 +203,21 @@ Task<std::unique_ptr<HttpConnection>> open(const Plan& plan, const HttpCall& cal
   co_return connection;
 }
 
-/// The call's request and answer on `c`, within the call's deadline.
+/// The call's request and answer on `c`, within the call's deadline (with on_body: its head).
 Task<HttpConnection::Answer> exchange(HttpConnection& c, const Plan& plan, const HttpCall& call,
                                       HttpCancel& cancel) {
   c.layer().expires_at(plan.deadline);
   cancel.set_close([&c] { c.layer().cancel(); });
   CloseGuard guard{cancel};
-  HttpConnection::Answer answer = co_await c.exchange(plan.request, call.body_limit, call.head_only);
+  HttpConnection::Answer answer;
+  if (call.on_body) {
+    // A cancel from inside on_body has nothing in flight to close: stop reading here instead.
+    answer = co_await c.stream(plan.request, [&](std::string_view piece) {
+      return call.on_body(piece) && !cancel.cancelled();
+    });
+  } else {
+    answer = co_await c.exchange(plan.request, call.body_limit, call.head_only);
+  }
   c.layer().expires_never();
   co_return answer;
 }
@@ -260,7 +238,6 @@ struct HttpClient::Pool {
                                std::shared_ptr<HttpCancel> cancel);
   /// Parses the call and finds its TLS context; false (and `error`) when it cannot be sent.
   bool prepare(const HttpCall& call, Plan& plan, std::string* error);
-  std::shared_ptr<ssl::context> context(const config::UpstreamTls& tls, std::string* error);
   /// The newest idle connection of `origin` that is still open; null when none is.
   std::unique_ptr<HttpConnection> take(const std::string& origin);
   void put(std::string origin, std::unique_ptr<HttpConnection> connection);
@@ -270,7 +247,7 @@ struct HttpClient::Pool {
 
   Executor executor;
   std::vector<Idle> idle;              ///< oldest first
-  std::map<std::string, Trust> trust;  ///< by insecureSkipVerify and caFile
+  HttpTrust trust;
   bool closed = false;                 ///< the client is gone: nothing goes back
 };
 
@@ -297,7 +274,7 @@ Task<HttpReply> HttpClient::Pool::fetch(std::shared_ptr<Pool> self, HttpCall cal
       self->drop(plan.origin);  // closed while idle: so are its older siblings, likely
       continue;                 // once, on a fresh connection
     }
-    if (answer.ec) {
+    if (answer.ec || (call.on_body && cancel->cancelled())) {  // a stream ends "cancelled"
       const char* what = answer.sent ? "cannot read the answer" : "cannot send the request";
       reply.error = describe(answer.ec, what, call, *cancel);
       co_return reply;
@@ -315,36 +292,18 @@ bool HttpClient::Pool::prepare(const HttpCall& call, Plan& plan, std::string* er
   auto request = make_request(call, *target, error);
   if (!request) return false;
   if (target->tls) {
-    plan.tls = context(call.tls, error);
+    plan.tls = trust.context(call, error);
     if (!plan.tls) return false;
     plan.tls_name = call.tls.server_name.empty() ? target->host : call.tls.server_name;
   }
   plan.origin = origin_key(call, *target);
   // A POST sent on a pooled connection the server has just closed could not be sent again.
-  plan.pooled = !call.head_only && request->method() != http::verb::post;
+  plan.pooled = !call.head_only && !call.on_body &&
+                call.idempotent.value_or(request->method() != http::verb::post);
   plan.deadline = Clock::now() + call.timeout;
   plan.target = std::move(*target);
   plan.request = std::move(*request);
   return true;
-}
-
-std::shared_ptr<ssl::context> HttpClient::Pool::context(const config::UpstreamTls& tls,
-                                                        std::string* error) {
-  const std::string key = tls.insecure_skip_verify ? "insecure" : "verify " + tls.ca_file;
-  std::filesystem::file_time_type modified{};
-  if (!tls.insecure_skip_verify && !tls.ca_file.empty()) {
-    std::error_code ignored;  // unreadable: loading it says why
-    modified = std::filesystem::last_write_time(tls.ca_file, ignored);
-  }
-  auto it = trust.find(key);
-  if (it == trust.end() || it->second.modified != modified) {  // new, or the file changed
-    Trust made = make_trust(tls);
-    made.modified = modified;
-    if (!made.context) proxy::log::warn("https client: " + made.error);
-    it = trust.insert_or_assign(key, std::move(made)).first;
-  }
-  if (!it->second.context) *error = it->second.error;
-  return it->second.context;
 }
 
 std::unique_ptr<HttpConnection> HttpClient::Pool::take(const std::string& origin) {

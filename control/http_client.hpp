@@ -1,7 +1,7 @@
-// The one outbound HTTP(S) client of the control plane: analysis providers, health probes and the
-// CLI's admin client. Kept-alive connections pooled per origin, one deadline over each whole call,
-// bounded bodies, cancellation. One per io_context (the control thread's, or the CLI's own), used
-// from that io_context's thread only.
+// The one outbound HTTP(S) client of the control plane: analysis providers, health probes, etcd
+// and the CLI's admin client. Kept-alive connections pooled per origin, one deadline over each
+// whole call, bounded bodies (or bodies streamed to the caller), cancellation. One per io_context
+// (the control thread's, or the CLI's own), used from that io_context's thread only.
 #pragma once
 
 #include <chrono>
@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -25,23 +26,39 @@ struct HttpCall {
   /// Sent after the client's Host and User-Agent; one of the same name replaces the client's.
   std::vector<config::KeyValue> headers;
   std::string body;  ///< sent as application/json unless a Content-Type header says otherwise
-  /// The whole call: resolve, connect, TLS handshake, write, read, and a retry if there is one.
+  /// The whole call: resolve, connect, TLS handshake, write, read, and a retry if there is one
+  /// (with on_body: up to the answer's head).
   std::chrono::milliseconds timeout{10'000};
   /// https: trust (`caFile`, empty: the system's store; `insecureSkipVerify`) and the name sent as
   /// SNI and verified (`serverName`, empty: the URL's host; never an address as SNI).
   config::UpstreamTls tls;
+  /// https: the client certificate (PEM, with its chain) and its key, presented when the server
+  /// asks for one (mutual TLS, e.g. etcd with --client-cert-auth); both or neither.
+  std::string cert_file;
+  std::string key_file;
   /// Connect here instead of resolving the URL's host, which stays the Host and the TLS name
   /// (a health probe of one resolved address).
   std::optional<tcp::endpoint> connect_to;
   /// Read only the answer's head, on a connection of its own closed afterwards
   /// (`Connection: close`): a health probe, which tests connecting and reads only the status.
   bool head_only = false;
+  /// Whether the request may be sent again on a fresh connection when a pooled one turns out
+  /// closed under it (and so whether it may take a pooled connection at all). Unset: GET and PUT
+  /// may, POST may not; a POST that only reads (an etcd range) says so here.
+  std::optional<bool> idempotent;
+  /// Set: the answer's body is handed here piece by piece as it arrives (a response that may never
+  /// end, such as an etcd watch) instead of being kept in HttpReply::body; returning false ends the
+  /// call there. `timeout` then bounds the call up to the answer's head; after it the call ends
+  /// when the body does, the connection fails or the call is cancelled. Such a call has a
+  /// connection of its own, never pooled, and `body_limit` does not apply (the receiver bounds
+  /// what it keeps).
+  std::function<bool(std::string_view)> on_body;
   std::uint64_t body_limit = std::uint64_t{8} << 20;
 };
 
 struct HttpReply {
   unsigned status = 0;  ///< 0 when no answer came
-  std::string body;
+  std::string body;     ///< empty when the call had on_body
   std::string error;  ///< why no answer came (bad URL, resolve, connect, TLS, timeout, ...)
   bool connected = false;  ///< a connection was made: a failure came later (no or bad answer)
 
@@ -85,8 +102,9 @@ class HttpClient {
 
   /// Sends `call` and reads its answer (any status). A connection from the pool that turns out
   /// closed by the server before any byte of the answer came is replaced by a new one once, for
-  /// GET and PUT; POST never takes a pooled connection (it could not be sent again). The call
-  /// holds what it needs: it may outlive the client.
+  /// idempotent calls (GET and PUT unless the call says otherwise); others never take a pooled
+  /// connection (they could not be sent again). The call holds what it needs: it may outlive the
+  /// client.
   Task<HttpReply> fetch(HttpCall call, std::shared_ptr<HttpCancel> cancel = {});
 
   /// Idle connections in the pool now.

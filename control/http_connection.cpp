@@ -3,9 +3,11 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 
 #include <boost/asio/ssl.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -80,6 +82,51 @@ Task<HttpConnection::Answer> HttpConnection::exchange_on(S& stream, const Reques
   answer.body = std::move(parser.get().body());
   answer.reusable = !head_only && !rec && parser.is_done() && parser.get().keep_alive() &&
                     buffer_.size() == 0;
+  co_return answer;
+}
+
+Task<HttpConnection::Answer> HttpConnection::stream(const Request& request,
+                                                    const BodySink& on_body) {
+  if (tls_) co_return co_await stream_on(*tls_, request, on_body);
+  co_return co_await stream_on(*plain_, request, on_body);
+}
+
+template <class S>
+Task<HttpConnection::Answer> HttpConnection::stream_on(S& stream, const Request& request,
+                                                       const BodySink& on_body) {
+  Answer answer;
+  buffer_.clear();
+  auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
+  if (wec) {
+    answer.ec = wec;
+    co_return answer;
+  }
+  answer.sent = true;
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);  // no end to bound: the receiver bounds what it keeps
+  auto [hec, hn] = co_await http::async_read_header(stream, buffer_, parser, use_tuple);
+  answer.received = parser.got_some() || buffer_.size() > 0;
+  if (hec) {
+    answer.ec = hec;
+    co_return answer;
+  }
+  answer.status = parser.get().result_int();
+  layer().expires_never();  // the head came in time: the body may run as long as it runs
+  std::array<char, 16 * 1024> piece;
+  while (!parser.is_done()) {
+    parser.get().body().data = piece.data();
+    parser.get().body().size = piece.size();
+    // read_some, not read: a piece is handed on as soon as it arrives, not once the buffer fills.
+    auto [ec, n] = co_await http::async_read_some(stream, buffer_, parser, use_tuple);
+    const size_t got = piece.size() - parser.get().body().size;
+    if (got > 0 && !on_body(std::string_view(piece.data(), got))) break;
+    if (ec == http::error::need_buffer) continue;
+    // A TLS peer that closes without close_notify after a complete answer is fine.
+    if (ec && !(ec == ssl::error::stream_truncated && parser.is_done())) {
+      answer.ec = ec;
+      break;
+    }
+  }
   co_return answer;
 }
 

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/ssl/stream.hpp>
@@ -23,6 +25,8 @@ class HttpConnection {
  public:
   using Stream = boost::beast::basic_stream<tcp, Executor>;
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  /// Takes a piece of a streamed body; false: stop reading.
+  using BodySink = std::function<bool(std::string_view)>;
 
   /// What one exchange came to.
   struct Answer {
@@ -49,6 +53,10 @@ class HttpConnection {
   /// Writes `request` and reads the answer: its head only when `head_only` (the connection is
   /// then not reusable), else the whole of it, the body up to `body_limit`.
   Task<Answer> exchange(const Request& request, std::uint64_t body_limit, bool head_only);
+  /// Writes `request` and reads the answer's head within the layer's expiry; then lifts the
+  /// expiry and hands the body to `on_body` as it arrives (`Answer::body` stays empty) until it
+  /// ends, fails or `on_body` says stop. The connection is never reusable afterwards.
+  Task<Answer> stream(const Request& request, const BodySink& on_body);
 
   /// An idle connection is still usable: open, with nothing unread. A server that closed it has
   /// left an EOF (or a reset, or a TLS close_notify) to read; anything else unasked-for spoils it.
@@ -58,6 +66,8 @@ class HttpConnection {
   template <class S>
   Task<Answer> exchange_on(S& stream, const Request& request, std::uint64_t body_limit,
                            bool head_only);
+  template <class S>
+  Task<Answer> stream_on(S& stream, const Request& request, const BodySink& on_body);
 
   std::shared_ptr<boost::asio::ssl::context> context_;  ///< outlives tls_, which refers to it
   std::optional<Stream> plain_;

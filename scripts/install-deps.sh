@@ -10,8 +10,9 @@ pkgs=(
   python3 procps
   clang-14 libclang-rt-14-dev  # libFuzzer and the sanitizers for scripts/fuzz.sh
 )
-# Test and benchmark peers: a real Prometheus, promtool, and the proxies vane is compared with.
-extra=(prometheus nginx-light haproxy wrk yamllint gnuplot-nox)
+# Test and benchmark peers: a real Prometheus, promtool, the proxies vane is compared with, and
+# etcd (the cluster's store; the tests start their own members, tests/support/etcd_cluster).
+extra=(prometheus nginx-light haproxy wrk yamllint gnuplot-nox etcd-server etcd-client)
 # lint.deploy renders deploy/kubernetes with `kubectl kustomize`: Debian's kubectl 1.20 will do,
 # and a kubectl installed from elsewhere is kept.
 command -v kubectl >/dev/null || extra+=(kubernetes-client)
@@ -26,7 +27,7 @@ fi
 # Debian starts these daemons on install; the tests and benchmarks start their own copies, so the
 # system services are stopped through their init scripts (never by name: that would also kill
 # the copies a test or benchmark is running).
-for svc in nginx haproxy prometheus; do
+for svc in nginx haproxy prometheus etcd; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
     systemctl stop "$svc" || true
   elif [ -x "/etc/init.d/$svc" ]; then

@@ -1,7 +1,8 @@
 // HttpClient over TLS against a loopback server whose certificate (localhost, 127.0.0.1) a test CA
 // signed: trust from a CA file, the system's store or none; the name verified and sent as SNI
 // (serverName, else the URL's host, never an address); pooled TLS connections; a CA file that
-// cannot be loaded or is replaced on disk. Every wait is bounded.
+// cannot be loaded or is replaced on disk; a client certificate for a server that requires one.
+// Every wait is bounded.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -142,6 +143,45 @@ TEST_F(HttpClientTlsTest, ACaFileReplacedOnDiskIsReadAgain) {
   std::filesystem::last_write_time(trust, before + 2s);  // as a later write would leave it
   const HttpReply reply = fetch(call);
   EXPECT_TRUE(reply.success()) << reply.error;
+}
+
+TEST_F(HttpClientTlsTest, PresentsItsClientCertificateToAServerThatRequiresOne) {
+  const auto server_pair = files.issue("localhost", {"DNS:localhost", "IP:127.0.0.1"});
+  const auto client_pair = files.issue("vane client", {});
+  ssl::context mutual{ssl::context::tls_server};  // outlives the server's connections
+  mutual.use_certificate_chain_file(server_pair.cert);
+  mutual.use_private_key_file(server_pair.key, ssl::context::pem);
+  mutual.load_verify_file(files.ca_file());
+  mutual.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  TestServer server(io, ok, &mutual);
+  EXPECT_FALSE(fetch(call_to(server)).success());
+  EXPECT_TRUE(server.seen().empty());
+  HttpCall call = call_to(server);
+  call.cert_file = client_pair.cert;
+  call.key_file = client_pair.key;
+  const HttpReply reply = fetch(call);
+  EXPECT_TRUE(reply.success()) << reply.error;
+  ASSERT_EQ(server.seen().size(), 1u);
+  EXPECT_EQ(client.idle(), 1u);
+  // The pooled connection made with the certificate is not one for a call without it.
+  EXPECT_FALSE(fetch(call_to(server)).success());
+  EXPECT_EQ(server.seen().size(), 1u);
+  EXPECT_TRUE(fetch(call).success());
+  EXPECT_EQ(server.seen().at(1).nth, 2);
+}
+
+TEST_F(HttpClientTlsTest, AClientCertificateThatCannotBeLoadedFailsTheCall) {
+  TestServer server(io, ok, &server_tls);
+  HttpCall call = call_to(server);
+  call.cert_file = files.path("missing.crt");
+  call.key_file = files.path("missing.key");
+  HttpReply reply = fetch(call);
+  EXPECT_EQ(reply.error.rfind("cannot load the client certificate " + call.cert_file + ": ", 0), 0u)
+      << reply.error;
+  call.key_file.clear();
+  reply = fetch(call);
+  EXPECT_EQ(reply.error, "a client certificate needs both a certificate and a key file");
+  EXPECT_EQ(server.connections(), 0);
 }
 
 }  // namespace

@@ -1,13 +1,14 @@
 // A loopback HTTP/1.1 server (TLS when given a context) for the HttpClient tests: it keeps
 // connections alive and answers each request as the test's handler says (status, delay, a body
-// that trickles, Connection: close, a silent close after the answer, a close instead of the
-// answer, no answer at all). It counts connections and sees who closed them. Runs on the test's
-// io_context.
+// that trickles, a chunked body that may never end, Connection: close, a silent close after the
+// answer, a close instead of the answer, no answer at all). It counts connections and sees who
+// closed them. Runs on the test's io_context.
 #pragma once
 
 #include <openssl/ssl.h>
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -49,6 +50,9 @@ struct Reply {
   Then then = Then::KeepAlive;
   std::chrono::milliseconds delay{0};    ///< before answering
   std::chrono::milliseconds trickle{0};  ///< the body one byte at a time, this far apart
+  /// Set: the body goes chunked instead, one chunk per piece, `trickle` apart (not `body`).
+  std::vector<std::string> chunks;
+  bool endless = false;  ///< with chunks: the last chunk never comes; the connection stays open
 };
 
 class TestServer {
@@ -77,6 +81,10 @@ class TestServer {
   /// Connections the client closed (an end of stream while waiting for a request).
   int closed_by_client() const { return state_->closed_by_client; }
   int closed_by_server() const { return state_->closed_by_server; }
+  /// Closes every connection now (an endless answer breaks off).
+  void close_connections() {
+    for (auto& close : state_->closers) close();
+  }
 
  private:
   struct State {
@@ -156,6 +164,10 @@ class TestServer {
         const bool kept = co_await answer(*stream, reply);
         if (!kept) co_return;
       }
+      if (reply.endless) {  // held open until the test closes it
+        s->hung.push_back(stream);
+        co_return;
+      }
       if (reply.then != Reply::Then::KeepAlive) {
         ++s->closed_by_server;
         boost::system::error_code ignored;
@@ -173,6 +185,7 @@ class TestServer {
       timer.expires_after(reply.delay);
       co_await timer.async_wait(kTuple);
     }
+    if (!reply.chunks.empty()) co_return co_await answer_chunked(stream, reply, timer);
     std::string head = "HTTP/1.1 " + std::to_string(reply.status) +
                        " X\r\nContent-Type: application/json\r\nContent-Length: " +
                        std::to_string(reply.body.size()) + "\r\n";
@@ -184,6 +197,29 @@ class TestServer {
       timer.expires_after(reply.trickle);
       co_await timer.async_wait(kTuple);
       std::tie(ec, n) = co_await net::async_write(stream, net::buffer(&reply.body[i], 1), kTuple);
+    }
+    co_return !ec;
+  }
+
+  template <class S>
+  static net::awaitable<bool> answer_chunked(S& stream, const Reply& reply,
+                                             net::steady_timer& timer) {
+    std::string head = "HTTP/1.1 " + std::to_string(reply.status) +
+                       " X\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n";
+    if (reply.then == Reply::Then::CloseHeader) head += "Connection: close\r\n";
+    auto [ec, n] = co_await net::async_write(stream, net::buffer(head + "\r\n"), kTuple);
+    for (size_t i = 0; !ec && i < reply.chunks.size(); ++i) {
+      if (i > 0 && reply.trickle.count() > 0) {
+        timer.expires_after(reply.trickle);
+        co_await timer.async_wait(kTuple);
+      }
+      char size[20];
+      std::snprintf(size, sizeof size, "%zx\r\n", reply.chunks[i].size());
+      const std::string chunk = size + reply.chunks[i] + "\r\n";
+      std::tie(ec, n) = co_await net::async_write(stream, net::buffer(chunk), kTuple);
+    }
+    if (!ec && !reply.endless) {
+      std::tie(ec, n) = co_await net::async_write(stream, net::buffer("0\r\n\r\n", 5), kTuple);
     }
     co_return !ec;
   }
