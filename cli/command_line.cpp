@@ -27,6 +27,7 @@ Commands:
   abort NAME         send all traffic back to stable (Degraded)
   retry NAME         restart an aborted rollout from its first step
   pause NAME         pause a rollout at its current step
+  cluster            show the replicas of a cluster and its leader (--json)
   demo               run a live demo on loopback with built-in upstreams (no config needed)
   version            print the version
 
@@ -172,6 +173,7 @@ int run_cli(int argc, char** argv) {
   if (command == "abort") return cmd_abort(args);
   if (command == "retry") return cmd_retry(args);
   if (command == "pause") return cmd_pause(args);
+  if (command == "cluster") return cmd_cluster(args);
   return usage_error("unknown command '" + command + "'", kUsage);
 }
 

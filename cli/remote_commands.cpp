@@ -1,5 +1,6 @@
 #include "cli/remote_commands.hpp"
 
+#include <cstdio>
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -75,6 +77,17 @@ constexpr const char* kPauseUsage = R"(Usage: vane pause NAME [options]
 Pauses rollout NAME at its current step until 'vane promote NAME'.
 
 Options:
+  --admin URL            the admin API (default http://127.0.0.1:9901)
+  --token-file FILE      the admin token (surrounding whitespace is ignored)
+)";
+
+constexpr const char* kClusterUsage = R"(Usage: vane cluster [options]
+
+Shows the replicas of the cluster (SPEC §9) as the asked replica sees them: the leader, and each
+live member's admin URL, config digest and applied state revision.
+
+Options:
+  --json                 print GET /api/v1/cluster as it is
   --admin URL            the admin API (default http://127.0.0.1:9901)
   --token-file FILE      the admin token (surrounding whitespace is ignored)
 )";
@@ -336,5 +349,48 @@ int cmd_abort(const Args& args) { return run_action(args, kAbortUsage, "abort", 
 int cmd_retry(const Args& args) { return run_action(args, kRetryUsage, "retry", "retried"); }
 
 int cmd_pause(const Args& args) { return run_action(args, kPauseUsage, "pause", "paused"); }
+
+int cmd_cluster(const Args& args) {
+  if (wants_help(args)) return std::cout << kClusterUsage, 0;
+  if (!args.positional.empty()) return usage_error("cluster takes no argument", kClusterUsage);
+  auto client = make_client(args);
+  if (!client) return 1;
+  const AdminResult result = client->get("/api/v1/cluster");
+  if (result.answered() && result.status == 404) {
+    std::cerr << "vane: this vane runs without a cluster section (single node)\n";
+    return 1;
+  }
+  if (const int code = check(*client, result, std::cerr); code != 0) return code;
+  if (args.has("--json")) return std::cout << result.body, 0;
+  const auto cluster = parse_object(result, std::cerr);
+  if (!cluster) return 1;
+  auto text = [](const json::value* v) {
+    return v && v->is_string() ? std::string(v->as_string()) : std::string("-");
+  };
+  const json::value* connected = cluster->if_contains("connected");
+  std::cout << "leader " << text(cluster->if_contains("leader")) << ", asked "
+            << text(cluster->if_contains("self"))
+            << (connected && connected->is_bool() && connected->as_bool() ? ", connected to etcd"
+                                                                         : ", NOT connected to etcd")
+            << "\n";
+  std::printf("%-24s %-32s %-6s %-16s %-10s %s\n", "NAME", "ADMIN", "LEADER", "CONFIG", "STATE REV",
+              "LAST SEEN");
+  const json::value* members = cluster->if_contains("members");
+  if (!members || !members->is_array()) return 0;
+  for (const json::value& m : members->as_array()) {
+    if (!m.is_object()) continue;
+    const auto& o = m.as_object();
+    const json::value* leader = o.if_contains("leader");
+    const json::value* revision = o.if_contains("stateRevision");
+    std::printf("%-24s %-32s %-6s %-16s %-10s %s\n", text(o.if_contains("name")).c_str(),
+                text(o.if_contains("admin")).c_str(),
+                leader && leader->is_bool() && leader->as_bool() ? "*" : "",
+                text(o.if_contains("configDigest")).c_str(),
+                revision ? json::serialize(*revision).c_str() : "-",
+                text(o.if_contains("lastSeen")).c_str());
+  }
+  std::fflush(stdout);
+  return 0;
+}
 
 }  // namespace vane::cli

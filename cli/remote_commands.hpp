@@ -18,6 +18,7 @@ int cmd_promote(const Args& args);  ///< promote NAME [--full]
 int cmd_abort(const Args& args);    ///< abort NAME
 int cmd_retry(const Args& args);    ///< retry NAME
 int cmd_pause(const Args& args);    ///< pause NAME
+int cmd_cluster(const Args& args);  ///< cluster [--json]
 
 /// How `vane status` shows and polls. Tests shorten the intervals and bound the polls.
 struct StatusOptions {

@@ -87,6 +87,9 @@ AdminResponse AdminApi::handle(const AdminRequest& request) const {
     for (const auto& e : errors) list.push_back(json::value(e.to_string()));
     return json_answer(400, json::object{{"result", "failure"}, {"errors", std::move(list)}});
   }
+  if (path == "/api/v1/cluster" && sources_.cluster) {
+    return get ? json_answer(200, sources_.cluster()) : error(405, "method not allowed");
+  }
   if (path == "/api/v1/analysisruns" && sources_.controller) {
     return get ? analysis_runs(query) : error(405, "method not allowed");
   }

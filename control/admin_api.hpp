@@ -21,7 +21,12 @@ struct AdminRequest {
   std::string_view target;  ///< path and query
   std::string_view body;
   std::string_view authorization;  ///< the Authorization header, if any
+  bool forwarded = false;  ///< came from another replica of the cluster (kForwardedBy)
 };
+
+/// The header a cluster's follower adds when it hands a request on to the leader; such a
+/// request is never handed on again.
+inline constexpr std::string_view kForwardedBy = "X-Vane-Forwarded-By";
 
 struct AdminResponse {
   int status = 200;
@@ -38,6 +43,7 @@ class AdminApi {
     std::function<boost::json::array(uint32_t rollout)> analysis_runs;  ///< newest first
     std::function<std::string()> metrics;  ///< Prometheus text exposition
     std::function<std::vector<config::Error>()> reload;  ///< errors; empty when applied
+    std::function<boost::json::object()> cluster;  ///< GET /api/v1/cluster (SPEC §9)
   };
 
   AdminResponse handle(const AdminRequest& request) const;

@@ -1,9 +1,7 @@
 #include "control/admin_listener.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -12,15 +10,13 @@
 namespace vane::control {
 namespace {
 
-namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = net::ip::tcp;
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+using Stream = beast::basic_stream<tcp, Executor>;
 constexpr auto kTimeout = std::chrono::seconds(30);
 
-net::awaitable<void> serve(tcp::socket socket, AdminApi& api) {
-  beast::tcp_stream stream(std::move(socket));
+Task<void> serve(Socket socket, const AdminListener::Handler& handler) {
+  Stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -29,8 +25,10 @@ net::awaitable<void> serve(tcp::socket socket, AdminApi& api) {
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
     if (ec) break;
     auto& request = parser.get();
-    AdminResponse answer = api.handle({request.method_string(), request.target(), request.body(),
-                                       request[http::field::authorization]});
+    const AdminRequest question{request.method_string(), request.target(), request.body(),
+                                request[http::field::authorization],
+                                request.count(kForwardedBy) > 0};
+    AdminResponse answer = co_await handler(question);
     http::response<http::string_body> response{static_cast<http::status>(answer.status),
                                                request.version()};
     response.set(http::field::server, "vane");
@@ -48,8 +46,8 @@ net::awaitable<void> serve(tcp::socket socket, AdminApi& api) {
 
 }  // namespace
 
-AdminListener::AdminListener(net::io_context& io, const tcp::endpoint& at, AdminApi& api)
-    : io_(io), acceptor_(io), api_(api) {
+AdminListener::AdminListener(net::io_context& io, const tcp::endpoint& at, Handler handler)
+    : io_(io), acceptor_(io), handler_(std::move(handler)) {
   acceptor_.open(at.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(at);
@@ -59,12 +57,12 @@ AdminListener::AdminListener(net::io_context& io, const tcp::endpoint& at, Admin
 void AdminListener::start() {
   net::co_spawn(
       io_,
-      [this]() -> net::awaitable<void> {
+      [this]() -> Task<void> {
         for (;;) {
           auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
           if (!acceptor_.is_open()) co_return;
           if (ec) continue;
-          net::co_spawn(io_, serve(std::move(socket), api_), net::detached);
+          net::co_spawn(io_, serve(std::move(socket), handler_), net::detached);
         }
       },
       net::detached);

@@ -2,17 +2,24 @@
 // AdminApi. Not on the data path, so it favours plainness over speed.
 #pragma once
 
+#include <functional>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "control/admin_api.hpp"
+#include "control/asio.hpp"
 
 namespace vane::control {
 
 class AdminListener {
  public:
-  /// Binds at once; `api` must outlive the server.
-  AdminListener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& at, AdminApi& api);
+  /// Answers a request; may wait (a cluster's follower asks the leader).
+  using Handler = std::function<Task<AdminResponse>(const AdminRequest&)>;
+
+  /// Binds at once; whatever `handler` uses must outlive the server.
+  AdminListener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& at,
+                Handler handler);
 
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   void start();
@@ -20,8 +27,8 @@ class AdminListener {
 
  private:
   boost::asio::io_context& io_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  AdminApi& api_;
+  Acceptor acceptor_;
+  Handler handler_;
 };
 
 }  // namespace vane::control

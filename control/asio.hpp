@@ -7,6 +7,7 @@
 namespace vane::control {
 
 namespace net = boost::asio;
+using proxy::Acceptor;
 using proxy::Executor;
 using proxy::Socket;
 using proxy::Task;

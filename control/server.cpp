@@ -50,6 +50,7 @@ Server::~Server() {
 void Server::start() {
   snapshot_ = proxy::ConfigSnapshot::build(config_);
   make_health_monitor();
+  if (config_->cluster) make_cluster();
   start_controller();
   generations_ = build_generations(snapshot_);
   uint32_t count = static_cast<uint32_t>(generations_.size());
@@ -66,11 +67,15 @@ void Server::start() {
   bind_listeners();
   connect_admin_sources();
   admin_ = std::make_unique<AdminListener>(
-      control_, make_endpoint(config_->admin.host, config_->admin.port), api_);
+      control_, make_endpoint(config_->admin.host, config_->admin.port),
+      [this](const AdminRequest& request) { return answer(request); });
   admin_address_ = to_string(admin_->local_endpoint());
   admin_->start();
-  for (auto& worker : workers_) worker->start();
-  api_.set_ready(true);
+  if (cluster_) {
+    cluster_->start(advertised_admin_url(admin_->local_endpoint()));  // serving once read
+  } else {
+    start_serving();
+  }
   if (options_.handle_signals) watch_signals();
   if (options_.watch_config && !options_.config_path.empty()) {
     watcher_ = std::make_unique<ConfigWatcher>(control_, options_.config_path, [this] {
@@ -100,7 +105,14 @@ int Server::run() {
   control_.run();
   for (auto& worker : workers_) worker->join();
   proxy::log::info("stopped");
-  return 0;
+  return exit_code_;
+}
+
+void Server::start_serving() {
+  if (serving_ || draining_) return;
+  serving_ = true;
+  for (auto& worker : workers_) worker->start();
+  api_.set_ready(true);
 }
 
 void Server::request_stop() {
@@ -128,6 +140,7 @@ void Server::schedule_tick() {
   tick_timer_.expires_after(kControlTick);
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || draining_) return;
+    if (cluster_) cluster_->tick(std::chrono::steady_clock::now());
     controller_->tick(rollout::WallClock::now());
     schedule_tick();
   });
@@ -137,13 +150,14 @@ void Server::drain() {
   if (draining_) return;
   draining_ = true;
   api_.set_ready(false);
+  if (cluster_) cluster_->stop();  // another replica leads at once
   for (auto& worker : workers_) worker->drain();
   wait_for_workers(std::chrono::steady_clock::now() + kDrainLimit);
 }
 
 void Server::wait_for_workers(std::chrono::steady_clock::time_point give_up) {
   bool all = true;
-  for (auto& worker : workers_) all = all && worker->finished();
+  for (auto& worker : workers_) all = all && (!serving_ || worker->finished());
   if (all || std::chrono::steady_clock::now() >= give_up) {
     if (!all) proxy::log::warn("drain limit reached: stopping with requests in flight");
     for (auto& worker : workers_) worker->stop();

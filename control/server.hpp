@@ -2,7 +2,8 @@
 // starts the workers, and runs the control thread: signals, admin API, rollout controller ticks,
 // reloads and drain. `run()` is the control thread; the rest is called from it unless marked
 // thread-safe. (server.cpp: lifecycle; server_reload.cpp: generations and reload;
-// server_sources.cpp: what the admin API reads; server_health.cpp: health checks and ejection.)
+// server_sources.cpp: what the admin API reads; server_health.cpp: health checks and ejection;
+// server_cluster.cpp: one replica of a cluster, SPEC §9.)
 #pragma once
 
 #include <map>
@@ -19,6 +20,7 @@
 #include "control/admin_api.hpp"
 #include "control/admin_listener.hpp"
 #include "control/analysis_runner.hpp"
+#include "control/cluster.hpp"
 #include "control/config_watcher.hpp"
 #include "proxy/generation.hpp"
 #include "control/clock.hpp"
@@ -28,6 +30,7 @@
 #include "control/status_json.hpp"
 #include "proxy/worker.hpp"
 #include "rollout/controller.hpp"
+#include "rollout/state_store.hpp"
 
 namespace vane::control {
 
@@ -46,7 +49,8 @@ class Server {
 
   /// Binds every listener and the admin API, starts the workers. Throws on a bind error.
   void start();
-  /// Runs the control loop until drained. Returns the exit code.
+  /// Runs the control loop until drained. Returns the exit code (1: the cluster refused this
+  /// replica).
   int run();
   /// Thread-safe: begin the graceful shutdown of SPEC §7.
   void request_stop();
@@ -86,6 +90,15 @@ class Server {
   void make_health_monitor();
   void start_health_monitor();
   void publish_health(std::shared_ptr<const proxy::HealthSnapshot> snapshot);
+  // server_cluster.cpp
+  void make_cluster();
+  void start_serving();
+  void lead(bool leading);
+  Task<AdminResponse> answer(const AdminRequest& request);
+  Task<std::optional<AdminResponse>> ask_leader(const AdminRequest& request,
+                                                std::chrono::steady_clock::time_point deadline);
+  boost::json::object cluster_json() const;
+  void add_cluster_metrics(std::vector<prometheus::MetricFamily>& out) const;
 
   std::shared_ptr<const config::Config> config_;
   ServerOptions options_;
@@ -98,6 +111,9 @@ class Server {
   std::unique_ptr<ConfigWatcher> watcher_;
   std::unique_ptr<AnalysisRunner> runner_;  ///< before the controller, whose effects it carries out
   std::unique_ptr<HealthMonitor> health_;  ///< before the controller, whose `healthy` hook reads it
+  /// Where the controller keeps progress (before it): the state dir, or the cluster's etcd.
+  std::unique_ptr<rollout::StateStore> store_;
+  std::unique_ptr<Cluster> cluster_;
   std::unique_ptr<rollout::Controller> controller_;
   std::unique_ptr<proxy::AccessLog> access_log_;  ///< outlives the workers (declared before them)
   std::shared_ptr<const proxy::ConfigSnapshot> snapshot_;
@@ -114,9 +130,14 @@ class Server {
   uint64_t reloads_succeeded_ = 0;
   uint64_t reloads_failed_ = 0;
   bool draining_ = false;
+  bool serving_ = false;  ///< workers accept (in a cluster: once its state was read)
+  int exit_code_ = 0;
 };
 
 /// "127.0.0.1:8080" / "[::1]:8080" for an endpoint.
 std::string to_string(const boost::asio::ip::tcp::endpoint& endpoint);
+/// http://ADDRESS of a bound admin listener as other replicas reach it (the host name when it
+/// is bound to every address).
+std::string advertised_admin_url(const boost::asio::ip::tcp::endpoint& bound);
 
 }  // namespace vane::control

@@ -22,9 +22,24 @@ std::string read_token(const std::string& path) {
   return token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
 }
 
-/// Listeners and the admin address are bound once; a reload may not move them.
+/// Listeners and the admin address are bound once, and a replica joins its cluster once; a
+/// reload may not change them.
 std::string rebind_needed(const config::Config& old_config, const config::Config& next) {
   if (old_config.admin.address != next.admin.address) return "admin.address";
+  if (old_config.cluster.has_value() != next.cluster.has_value()) return "cluster";
+  if (old_config.cluster) {
+    const config::Cluster& a = *old_config.cluster;
+    const config::Cluster& b = *next.cluster;
+    if (a.etcd.endpoints != b.etcd.endpoints || a.etcd.prefix != b.etcd.prefix ||
+        a.etcd.dial_timeout != b.etcd.dial_timeout || a.replica_name != b.replica_name ||
+        a.lease_ttl != b.lease_ttl || a.publish_interval != b.publish_interval ||
+        a.etcd.tls.has_value() != b.etcd.tls.has_value() ||
+        (a.etcd.tls && (a.etcd.tls->ca_file != b.etcd.tls->ca_file ||
+                        a.etcd.tls->cert_file != b.etcd.tls->cert_file ||
+                        a.etcd.tls->key_file != b.etcd.tls->key_file))) {
+      return "cluster";
+    }
+  }
   if (old_config.listeners.size() != next.listeners.size()) return "listeners";
   for (size_t i = 0; i < next.listeners.size(); ++i) {
     if (old_config.listeners[i].name != next.listeners[i].name ||
@@ -61,8 +76,12 @@ void Server::start_controller() {
   runs.warn = [](std::string_view message) { proxy::log::warn(message); };
   runner_ = std::make_unique<AnalysisRunner>(control_, std::move(runs), http_, wall_clock_);
   runner_->set_config(config_);
-  controller_ = std::make_unique<rollout::Controller>(config_, config_->state.dir, std::move(hooks),
-                                                      rollout::WallClock::now());
+  // A replica of a cluster follows until it leads: what it routes comes from etcd.
+  rollout::StateBackend* backend = cluster_ ? &cluster_->backend() : nullptr;
+  if (!backend) backend = (store_ = std::make_unique<rollout::StateStore>(config_->state.dir)).get();
+  controller_ = std::make_unique<rollout::Controller>(
+      config_, *backend, std::move(hooks), rollout::WallClock::now(),
+      cluster_ ? rollout::Controller::Role::Follow : rollout::Controller::Role::Lead);
 }
 
 std::vector<std::vector<bool>> Server::used_upstreams() const {
@@ -109,7 +128,9 @@ std::vector<config::Error> Server::reload() {
   if (loaded.errors.empty()) {
     if (auto field = rebind_needed(*config_, *loaded.config); !field.empty()) {
       loaded.errors.push_back({options_.config_path, 1, 1, field,
-                               "cannot change without a restart (sockets are bound once)"});
+                               field == "cluster"
+                                   ? "cannot change without a restart (a replica joins once)"
+                                   : "cannot change without a restart (sockets are bound once)"});
     }
   }
   if (!loaded.errors.empty()) {
@@ -137,6 +158,7 @@ std::vector<config::Error> Server::reload() {
   controller_->reconfigure(config_, rollout::WallClock::now());
   generations_ = build_generations(snapshot_);
   for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->reload(generations_[i], controller_->table());
+  if (cluster_) cluster_->set_digest(config_->digest);
   ++reloads_succeeded_;
   schedule_dns_refresh();  // the new names, at the new dnsRefresh (the old config may have had none)
   proxy::log::info("reloaded " + options_.config_path);

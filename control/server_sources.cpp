@@ -25,6 +25,7 @@ void Server::connect_admin_sources() {
   sources.metrics = [this] { return metrics(); };
   sources.reload = [this] { return reload(); };
   sources.analysis_runs = [this](uint32_t rollout) { return runner_->runs(rollout); };
+  if (cluster_) sources.cluster = [this] { return cluster_json(); };
   api_.set_sources(std::move(sources));
 }
 
@@ -45,7 +46,10 @@ std::string Server::metrics() const {
   m.health = health_.get();
   m.reloads_succeeded = reloads_succeeded_;
   m.reloads_failed = reloads_failed_;
-  m.extra = [this](std::vector<prometheus::MetricFamily>& out) { runner_->add_metrics(out); };
+  m.extra = [this](std::vector<prometheus::MetricFamily>& out) {
+    runner_->add_metrics(out);
+    if (cluster_) add_cluster_metrics(out);
+  };
   return render_metrics(m);
 }
 

@@ -15,35 +15,87 @@ bool fits(const config::Config& config, const RolloutState& state) {
 
 }  // namespace
 
-Controller::Controller(std::shared_ptr<const config::Config> config, std::string state_dir,
-                       Hooks hooks, WallTime now)
-    : config_(std::move(config)), store_(std::move(state_dir)), hooks_(std::move(hooks)) {
+Controller::Controller(std::shared_ptr<const config::Config> config, StateBackend& backend,
+                       Hooks hooks, WallTime now, Role role)
+    : config_(std::move(config)), store_(backend), hooks_(std::move(hooks)), role_(role) {
   rollouts_.resize(config_->rollouts.size());
   for (uint32_t i = 0; i < rollouts_.size(); ++i) {
     const auto& spec = config_->rollouts[i];
-    auto loaded = store_.load(spec.name);
+    auto loaded = store_.load(spec.name, now);
     if (!loaded.warning.empty() && hooks_.warn) hooks_.warn("rollout " + spec.name + ": " + loaded.warning);
-    if (loaded.state && fits(*config_, *loaded.state)) {
+    if (role_ == Role::Follow) {
+      rollouts_[i].state = loaded.state ? *loaded.state : initial_state(spec);
+      rollouts_[i].plan = plan_traffic(spec, rollouts_[i].state, canary_healthy(rollouts_[i].state));
+    } else if (loaded.state && fits(*config_, *loaded.state)) {
       rollouts_[i].state = adapt_strategy(spec, *loaded.state);
-      for (const auto& effect : resume_effects(spec, rollouts_[i].state)) {
-        if (hooks_.analysis) hooks_.analysis(i, effect, rollouts_[i].state);
-      }
+      resume(i, now);
     } else {
       rollouts_[i].state = initial_state(spec);
       if (!loaded.warning.empty()) rollouts_[i].state.message = loaded.warning;
       store_.save(spec.name, rollouts_[i].state, nullptr);
+      resume(i, now);
     }
-    // Resumed as it was (a running analysis starts afresh, SPEC §4); then the desired upstream
-    // of this config is reconciled with it.
-    Event resume;
-    resume.kind = Event::Kind::DesiredChanged;
-    resume.upstream = spec.upstream;
-    apply(i, resume, now);
+  }
+  publish();
+}
+
+void Controller::resume(uint32_t index, WallTime now) {
+  const auto& spec = config_->rollouts[index];
+  // Resumed as it was (a running analysis starts afresh, SPEC §4); then the desired upstream
+  // of this config is reconciled with it.
+  for (const auto& effect : resume_effects(spec, rollouts_[index].state)) {
+    if (hooks_.analysis) hooks_.analysis(index, effect, rollouts_[index].state);
+  }
+  Event desired;
+  desired.kind = Event::Kind::DesiredChanged;
+  desired.upstream = spec.upstream;
+  apply(index, desired, now);
+}
+
+void Controller::follow(std::string_view rollout, const RolloutState& state) {
+  const auto index = find(rollout);
+  if (!index || role_ != Role::Follow) return;
+  Entry& entry = rollouts_[*index];
+  entry.state = state;
+  entry.plan = plan_traffic(config_->rollouts[*index], entry.state, canary_healthy(entry.state));
+  publish();
+}
+
+void Controller::lead(WallTime now) {
+  role_ = Role::Lead;
+  for (uint32_t i = 0; i < rollouts_.size(); ++i) {
+    const auto& spec = config_->rollouts[i];
+    RolloutState& state = rollouts_[i].state;
+    if (!fits(*config_, state)) {
+      state = initial_state(spec);
+      store_.save(spec.name, state, nullptr);
+    } else {
+      const RolloutState adapted = adapt_strategy(spec, state);
+      if (!(adapted == state)) store_.save(spec.name, adapted, nullptr);
+      state = adapted;
+    }
+    resume(i, now);
   }
   publish();
 }
 
 void Controller::reconfigure(std::shared_ptr<const config::Config> config, WallTime now) {
+  if (role_ == Role::Follow) {
+    std::vector<Entry> kept(config->rollouts.size());
+    for (uint32_t i = 0; i < kept.size(); ++i) {
+      const auto old = find(config->rollouts[i].name);
+      kept[i].state = old ? rollouts_[*old].state : initial_state(config->rollouts[i]);
+    }
+    config_ = std::move(config);
+    rollouts_ = std::move(kept);
+    for (uint32_t i = 0; i < rollouts_.size(); ++i) {
+      rollouts_[i].plan = plan_traffic(config_->rollouts[i], rollouts_[i].state,
+                                       canary_healthy(rollouts_[i].state));
+    }
+    table_.reset();
+    publish(false);
+    return;
+  }
   std::vector<Entry> next(config->rollouts.size());
   for (uint32_t i = 0; i < next.size(); ++i) {
     const auto& spec = config->rollouts[i];
@@ -70,6 +122,14 @@ void Controller::reconfigure(std::shared_ptr<const config::Config> config, WallT
 }
 
 void Controller::tick(WallTime now) {
+  if (role_ == Role::Follow) {  // health changes still move a follower's own traffic
+    for (uint32_t i = 0; i < rollouts_.size(); ++i) {
+      rollouts_[i].plan = plan_traffic(config_->rollouts[i], rollouts_[i].state,
+                                       canary_healthy(rollouts_[i].state));
+    }
+    publish();
+    return;
+  }
   for (uint32_t i = 0; i < rollouts_.size(); ++i) apply(i, Event{}, now);
   publish();
 }
@@ -78,6 +138,7 @@ Controller::Outcome Controller::command(std::string_view rollout, Event::Kind ki
                                         std::string_view message) {
   auto index = find(rollout);
   if (!index) return Outcome::NotFound;
+  if (role_ == Role::Follow) return Outcome::Conflict;  // the caller forwards to the leader
   Event event;
   event.kind = kind;
   event.message = std::string(message);
@@ -91,7 +152,7 @@ Controller::Outcome Controller::command(std::string_view rollout, Event::Kind ki
 
 void Controller::analysis_done(uint32_t rollout, AnalysisKind kind, Event::AnalysisPhase phase,
                                std::string message, WallTime now) {
-  if (rollout >= rollouts_.size()) return;
+  if (rollout >= rollouts_.size() || role_ == Role::Follow) return;
   Event event;
   event.kind = Event::Kind::AnalysisDone;
   event.analysis = kind;
@@ -147,7 +208,11 @@ void Controller::publish(bool notify) {
   std::vector<RolloutRouting> routing(rollouts_.size());
   for (uint32_t i = 0; i < rollouts_.size(); ++i) {
     const auto& state = rollouts_[i].state;
-    routing[i].stable = static_cast<uint32_t>(std::max(upstream_index(state.stable), 0));
+    // A side this file lacks (a follower behind the leader's file): stable falls back to the
+    // desired upstream, the canary to none.
+    int32_t stable = upstream_index(state.stable);
+    if (stable < 0) stable = upstream_index(config_->rollouts[i].upstream);
+    routing[i].stable = static_cast<uint32_t>(std::max(stable, 0));
     // An aborted canary gets no traffic; an aborted blue-green preview still gets its route's.
     const bool reachable = !state.aborted || rollouts_[i].plan.preview;
     routing[i].canary = reachable ? upstream_index(state.canary) : -1;

@@ -1,6 +1,8 @@
 // Drives every rollout of a config on the control thread: feeds the state machine its events
 // (ticks, commands, config changes, analysis results), persists every change, and publishes a new
-// RoutingTable whenever the traffic a rollout calls for changes. Control thread only.
+// RoutingTable whenever the traffic a rollout calls for changes. In a cluster (SPEC §9) only the
+// leader's controller decides (Role::Lead); a follower's adopts the states the leader wrote
+// (follow()) and only derives its routing from them. Control thread only.
 #pragma once
 
 #include <functional>
@@ -14,7 +16,7 @@
 #include "rollout/routing_table.hpp"
 #include "rollout/rollout_state.hpp"
 #include "rollout/state_machine.hpp"
-#include "rollout/state_store.hpp"
+#include "rollout/state_backend.hpp"
 #include "rollout/traffic_plan.hpp"
 
 namespace vane::rollout {
@@ -35,15 +37,31 @@ class Controller {
 
   /// What a command did: unknown rollout, refused in this phase (409), or done.
   enum class Outcome : uint8_t { Done, NotFound, Conflict };
+  /// Lead: decides, persists and starts analyses. Follow: adopts what another process decided.
+  enum class Role : uint8_t { Lead, Follow };
 
-  /// Loads each rollout's persisted state (or starts it as on a first start) and publishes.
-  Controller(std::shared_ptr<const config::Config> config, std::string state_dir, Hooks hooks,
-             WallTime now);
+  /// Loads each rollout's persisted state (or, leading, starts it as on a first start) and
+  /// publishes. `backend` must outlive the controller.
+  Controller(std::shared_ptr<const config::Config> config, StateBackend& backend, Hooks hooks,
+             WallTime now, Role role = Role::Lead);
 
   /// A reloaded config: rollouts keep their progress; a changed desired upstream restarts the
-  /// canary (SPEC §4); new rollouts start; removed ones are dropped. Does not call `publish`:
-  /// the caller hands table() to the data plane together with the new config.
+  /// canary (SPEC §4); new rollouts start; removed ones are dropped (following: states are kept
+  /// as they were, the leader's file decides). Does not call `publish`: the caller hands table()
+  /// to the data plane together with the new config.
   void reconfigure(std::shared_ptr<const config::Config> config, WallTime now);
+
+  /// Following: the state the leader decided for `rollout` (unknown names are ignored). Routes
+  /// with it, naming upstreams this file lacks: such a side falls back to the rollout's desired
+  /// upstream (stable) or to none (canary). Neither persists nor starts anything.
+  void follow(std::string_view rollout, const RolloutState& state);
+  /// Takes the lead with the states as they stand (a follower's were the last leader's): resumes
+  /// each as after a restart (a running analysis starts afresh) and reconciles this file's
+  /// desired upstreams, persisting what changes.
+  void lead(WallTime now);
+  /// Stops deciding (the caller stops the analysis runs).
+  void step_down() { role_ = Role::Follow; }
+  Role role() const { return role_; }
 
   /// Time passed: pause expiry, progress deadlines, health changes.
   void tick(WallTime now);
@@ -70,6 +88,7 @@ class Controller {
     TrafficPlan plan;
   };
 
+  void resume(uint32_t index, WallTime now);
   void apply(uint32_t index, const Event& event, WallTime now);
   void adopt(uint32_t index, Transition&& transition);
   void publish(bool notify = true);
@@ -77,8 +96,9 @@ class Controller {
   int32_t upstream_index(std::string_view name) const;
 
   std::shared_ptr<const config::Config> config_;
-  StateStore store_;
+  StateBackend& store_;
   Hooks hooks_;
+  Role role_;
   std::vector<Entry> rollouts_;  ///< parallel to config_->rollouts
   std::vector<RolloutRouting> published_;
   std::shared_ptr<const RoutingTable> table_;

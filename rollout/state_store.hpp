@@ -5,29 +5,24 @@
 #include <optional>
 #include <string>
 
-#include "rollout/rollout_state.hpp"
+#include "rollout/state_backend.hpp"
 
 namespace vane::rollout {
 
-class StateStore {
+class StateStore : public StateBackend {
  public:
-  struct LoadResult {
-    std::optional<RolloutState> state;  ///< nullopt: start as on a first start
-    std::string warning;  ///< non-empty when a file was missing, corrupt or set aside
-  };
-
   /// `dir` is created on the first save when missing.
   explicit StateStore(std::string dir);
 
   /// Writes NAME.json.tmp, fsyncs it, renames NAME.json (if any) to NAME.json.bak, renames the
   /// tmp file to NAME.json and fsyncs the dir. False with `*error` (when not null) on failure.
   /// Never throws.
-  bool save(const std::string& rollout, const RolloutState& state, std::string* error);
+  bool save(const std::string& rollout, const RolloutState& state, std::string* error) override;
 
   /// Reads NAME.json, else the backup. A corrupt file (bad JSON, a missing field, an unknown
   /// name) is renamed aside to NAME.json.corrupt-TIME (TIME = `now`, e.g. 20240501T120030.250Z)
   /// and the backup used. Never throws.
-  LoadResult load(const std::string& rollout, WallTime now);
+  LoadResult load(const std::string& rollout, WallTime now) override;
   LoadResult load(const std::string& rollout) { return load(rollout, WallClock::now()); }
 
   /// The file a rollout's state lives in: DIR/NAME.json, NAME with every byte other than
