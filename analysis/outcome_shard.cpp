@@ -181,6 +181,34 @@ void OutcomeShard::record(uint32_t series, int status, bool upstream_error, uint
   for (LatencySlot* l : s.cursor.latency) bump<uint32_t>(l->buckets[bucket], 1, kRelease);
 }
 
+void OutcomeShard::add(uint32_t series, int64_t second, const OutcomeCounts& counts,
+                       const LatencyHistogram& latency) {
+  if (series >= count_) return;
+  Series& s = series_[series];
+  auto& c = s.cumulative;
+  for (size_t i = 0; i < kCodeClassCount; ++i) bump<uint64_t>(c.by_class[i], counts.by_class[i], kRelaxed);
+  bump<uint64_t>(c.failures, counts.failures, kRelaxed);
+  bump<uint64_t>(c.latency_sum_micros, counts.latency_sum_micros, kRelaxed);
+  for (size_t b = 0; b < LatencyHistogram::kBucketCount; ++b) {
+    const uint64_t n = latency.bucket_count(b);
+    if (n == 0) continue;
+    bump<uint64_t>(c.buckets[duration_bucket(b, LatencyHistogram::bucket_lower(b))], n, kRelaxed);
+  }
+  if (!s.windows) return;
+  if (second > s.cursor.second) advance(s, second);
+  CountSlot& slot = *s.cursor.count;
+  for (size_t i = 0; i < kCodeClassCount; ++i) {
+    bump<uint32_t>(slot.by_class[i], static_cast<uint32_t>(counts.by_class[i]), kRelease);
+  }
+  bump<uint32_t>(slot.failures, static_cast<uint32_t>(counts.failures), kRelease);
+  bump<uint64_t>(slot.latency_sum_micros, counts.latency_sum_micros, kRelease);
+  for (size_t b = 0; b < LatencyHistogram::kBucketCount; ++b) {
+    const uint64_t n = latency.bucket_count(b);
+    if (n == 0) continue;
+    for (LatencySlot* l : s.cursor.latency) bump<uint32_t>(l->buckets[b], static_cast<uint32_t>(n), kRelease);
+  }
+}
+
 void OutcomeShard::advance(Series& s, int64_t now_seconds) {
   Windows& w = *s.windows;
   s.cursor.second = now_seconds;

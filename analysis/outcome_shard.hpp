@@ -101,6 +101,13 @@ class OutcomeShard {
   void record(uint32_t series, int status, bool upstream_error, uint64_t latency_micros,
               int64_t now_seconds);
 
+  /// WRITER THREAD ONLY. Adds a whole second's outcomes at once (what another process measured,
+  /// in a cluster: control/cluster_measurements): `counts` (its `requests` is not read: the
+  /// classes are) and `latency`, whose values count at their buckets' lower ends in the
+  /// cumulative duration buckets. Seconds go in non-decreasing order per series, as in record().
+  void add(uint32_t series, int64_t second, const OutcomeCounts& counts,
+           const LatencyHistogram& latency);
+
   // ---- readers: any thread, concurrently with the writer --------------------------------------
 
   size_t series_count() const { return count_; }

@@ -95,6 +95,7 @@ void Cluster::start(std::string admin_url) {
   admin_url_ = std::move(admin_url);
   net::co_spawn(io_, keep_lease(), net::detached);
   net::co_spawn(io_, follow_changes(), net::detached);
+  net::co_spawn(io_, publish_measurements(), net::detached);
 }
 
 void Cluster::stop() {
@@ -271,6 +272,19 @@ Task<void> Cluster::publish_member() {
     }
   }
   member_publishing_ = false;
+}
+
+Task<void> Cluster::publish_measurements() {
+  const auto alive = alive_;
+  const std::string measurements = key("measurements/" + self());
+  while (*alive && !stopped_) {
+    co_await sleep(settings_.publish_interval);
+    if (!*alive || stopped_) co_return;
+    if (!joined_ || !hooks_.measurements) continue;
+    const EtcdTxn put = co_await etcd_.put(measurements, hooks_.measurements(), lease_);
+    if (!*alive) co_return;
+    if (put.ok()) answered();  // a lost one is covered by the next (each repeats the last)
+  }
 }
 
 Task<void> Cluster::campaign() {

@@ -5,7 +5,8 @@
 //
 // Keys under `prefix` (docs/cluster.md): leader (the leader's name, under its lease),
 // members/NAME (admin URL, configDigest, stateRevision; under the member's lease),
-// state/ROLLOUT (a rollout's progress, as the state file holds it, and when it was written).
+// state/ROLLOUT (a rollout's progress, as the state file holds it, and when it was written),
+// measurements/NAME (what member NAME measured lately, under its lease; cluster_measurements).
 //
 // Time: every decision here reads this replica's steady clock only (lease renewals, etcd
 // silence); no two replicas' clocks are ever compared. `lastSeen` and the apply delay are
@@ -51,6 +52,10 @@ class Cluster {
     std::function<void(bool leading)> leadership;
     /// Following: a state the leader wrote, read back from etcd.
     std::function<void(const std::string& rollout, const rollout::RolloutState& state)> state;
+    /// What this replica publishes under measurements/NAME every publishInterval.
+    std::function<std::string()> measurements;
+    /// What a member published there (this replica's own value included).
+    std::function<void(const std::string& member, const std::string& value)> measured;
     /// This replica cannot be part of the cluster (its name is a live member's): stop.
     std::function<void(const std::string& message)> fatal;
     std::function<void(const std::string& message)> info;
@@ -133,6 +138,7 @@ class Cluster {
   Task<void> resign(int64_t revision);
   Task<void> write_states();
   Task<void> publish_member();
+  Task<void> publish_measurements();
   std::string member_value() const;
   std::string state_key(const std::string& rollout) const;
   void step_down(const std::string& why);

@@ -104,6 +104,8 @@ void Cluster::apply(const EtcdKv& kv, bool deleted, int64_t revision) {
     apply_member(std::string(rest.substr(8)), kv, deleted);
   } else if (rest.starts_with("state/") && !deleted) {
     apply_state(kv);
+  } else if (rest.starts_with("measurements/") && !deleted && hooks_.measured) {
+    hooks_.measured(std::string(rest.substr(13)), kv.value);
   }
   (void)revision;
 }

@@ -21,6 +21,7 @@
 #include "control/admin_listener.hpp"
 #include "control/analysis_runner.hpp"
 #include "control/cluster.hpp"
+#include "control/cluster_measurements.hpp"
 #include "control/config_watcher.hpp"
 #include "proxy/generation.hpp"
 #include "control/clock.hpp"
@@ -85,7 +86,9 @@ class Server {
                                        analysis::Target target, int64_t window_seconds,
                                        bool histogram) const;
   std::string metrics() const;
-  std::vector<const analysis::OutcomeShard*> shards() const;
+  std::vector<const analysis::OutcomeShard*> shards() const;  ///< the workers'
+  /// What analysis and measuredWeights read: the workers' shards, or in a cluster every member's.
+  std::vector<const analysis::OutcomeShard*> analysis_shards() const;
   // server_health.cpp
   void make_health_monitor();
   void start_health_monitor();
@@ -114,6 +117,7 @@ class Server {
   /// Where the controller keeps progress (before it): the state dir, or the cluster's etcd.
   std::unique_ptr<rollout::StateStore> store_;
   std::unique_ptr<Cluster> cluster_;
+  std::unique_ptr<ClusterMeasurements> measurements_;  ///< with cluster_
   std::unique_ptr<rollout::Controller> controller_;
   std::unique_ptr<proxy::AccessLog> access_log_;  ///< outlives the workers (declared before them)
   std::shared_ptr<const proxy::ConfigSnapshot> snapshot_;
@@ -133,6 +137,9 @@ class Server {
   bool serving_ = false;  ///< workers accept (in a cluster: once its state was read)
   int exit_code_ = 0;
 };
+
+/// The steady clock in whole seconds, as workers record outcomes.
+int64_t steady_seconds();
 
 /// "127.0.0.1:8080" / "[::1]:8080" for an endpoint.
 std::string to_string(const boost::asio::ip::tcp::endpoint& endpoint);

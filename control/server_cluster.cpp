@@ -73,10 +73,18 @@ void Server::make_cluster() {
     exit_code_ = 1;
     drain();
   };
+  hooks.measurements = [this] { return measurements_->publish(shards(), steady_seconds()); };
+  hooks.measured = [this](const std::string& member, const std::string& value) {
+    std::string error;
+    if (!measurements_->receive(member, value, steady_seconds(), &error)) {
+      proxy::log::warn("cluster: ignored the measurements of " + member + ": " + error);
+    }
+  };
   hooks.info = [](const std::string& message) { proxy::log::info(message); };
   hooks.warn = [](const std::string& message) { proxy::log::warn(message); };
   cluster_ = std::make_unique<Cluster>(control_, http_, *config_->cluster, config_->digest,
                                        std::move(hooks));
+  measurements_ = std::make_unique<ClusterMeasurements>(config_->cluster->publish_interval);
 }
 
 void Server::lead(bool leading) {

@@ -120,6 +120,7 @@ std::vector<proxy::GenerationParts> Server::build_generations(std::shared_ptr<co
                                                                  config_->rollouts.size());
   }
   if (!same_series) layout_ = layout;
+  if (measurements_) measurements_->set_layout(config_, layout_);
   return specs;
 }
 

@@ -10,13 +10,13 @@ namespace {
 
 constexpr int64_t kMeasuredWindowSeconds = 60;
 
+}  // namespace
+
 int64_t steady_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
-
-}  // namespace
 
 void Server::connect_admin_sources() {
   AdminApi::Sources sources;
@@ -27,6 +27,10 @@ void Server::connect_admin_sources() {
   sources.analysis_runs = [this](uint32_t rollout) { return runner_->runs(rollout); };
   if (cluster_) sources.cluster = [this] { return cluster_json(); };
   api_.set_sources(std::move(sources));
+}
+
+std::vector<const analysis::OutcomeShard*> Server::analysis_shards() const {
+  return measurements_ ? measurements_->shards(steady_seconds()) : shards();
 }
 
 std::vector<const analysis::OutcomeShard*> Server::shards() const {
@@ -60,7 +64,7 @@ analysis::WindowStats Server::builtin_window(uint32_t rollout, const std::string
   if (!found || !layout_ || rollout >= layout_->rollouts()) return {};
   const auto index = static_cast<uint32_t>(found - config_->upstreams.data());
   const uint32_t series = layout_->rollout_series(rollout, index, target);
-  const auto all = shards();
+  const auto all = analysis_shards();
   if (histogram) return analysis::sum_window(all, series, steady_seconds(), window_seconds);
   analysis::WindowStats stats;
   stats.seconds = std::clamp<int64_t>(window_seconds, 1, analysis::kMaxWindowSeconds);
@@ -75,7 +79,7 @@ std::optional<MeasuredWeights> Server::measured_weights(uint32_t rollout) const 
     stable.push_back(layout_->rollout_series(rollout, u, analysis::Target::Stable));
     canary.push_back(layout_->rollout_series(rollout, u, analysis::Target::Canary));
   }
-  const auto all = shards();
+  const auto all = analysis_shards();
   const int64_t now = steady_seconds();
   const auto s = analysis::sum_window_counts(all, stable, now, kMeasuredWindowSeconds).requests;
   const auto c = analysis::sum_window_counts(all, canary, now, kMeasuredWindowSeconds).requests;

@@ -21,8 +21,10 @@ constexpr Millis kFailover = 4s + 4s;
 /// its own file (desired v1 at first, which the first leader makes stable).
 class ClusterRig {
  public:
-  explicit ClusterRig(size_t replicas, size_t etcd_members = 1, std::string steps = kSteps)
-      : etcd_(etcd_members), steps_(std::move(steps)) {
+  /// `extra`: more top-level YAML (analysisTemplates).
+  explicit ClusterRig(size_t replicas, size_t etcd_members = 1, std::string steps = kSteps,
+                      std::string extra = "")
+      : etcd_(etcd_members), steps_(std::move(steps)), extra_(std::move(extra)) {
     for (size_t i = 0; i < replicas; ++i) start(i, "v1");
   }
 
@@ -55,13 +57,14 @@ rollouts:
     strategy:
       canary:
         steps:
-{{steps}})",
+{{steps}}{{extra}})",
                   {{"endpoints", endpoints},
                    {"name", name.empty() ? "vane-" + std::to_string(i) : name},
                    {"v1", v1_.address()},
                    {"v2", v2_.address()},
                    {"desired", std::string(desired)},
-                   {"steps", steps_}});
+                   {"steps", steps_},
+                   {"extra", extra_}});
   }
 
   void start(size_t i, std::string_view desired) {
@@ -148,6 +151,7 @@ rollouts:
   TestUpstream v1_{"v1"};
   TestUpstream v2_{"v2"};
   std::string steps_;
+  std::string extra_;
   std::vector<std::unique_ptr<Vane>> replicas_;
 };
 
@@ -331,6 +335,44 @@ TEST(ClusterTest, AStoppedLeaderIsDeposedAndCannotWriteWhenItWakes) {
   EXPECT_EQ(rig.wait_leader(), other);
   EXPECT_EQ(metric_sum(parse_metrics(scrape(rig.replica(*leader).admin_port())), "vane_cluster_leader"), 0);
   EXPECT_EQ(rig.applied_weight(*leader), 50);
+}
+
+TEST(ClusterTest, AnalysisJudgesTheSumOfEveryReplicasTrafficEachRequestOnce) {
+  // All traffic to the canary, then an analysis whose minRequests (30) only the sum of both
+  // replicas' requests (2 x 20) reaches; its request-rate over 30 s must be exactly 40 / 30.
+  ClusterRig rig(2, 1, R"(          - setWeight: 100
+          - analysis: {templates: [{templateName: merged}]}
+)",
+                 R"(analysisTemplates:
+  - name: merged
+    metrics:
+      - name: requests
+        initialDelay: 6s
+        count: 1
+        successCondition: result > 1.3
+        provider:
+          builtin: {metric: request-rate, window: 30s, minRequests: 30}
+)");
+  const auto leader = rig.wait_leader();
+  ASSERT_TRUE(leader);
+  ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
+  ASSERT_TRUE(rig.all_apply(100)) << rig.weights();
+  for (size_t i = 0; i < 2; ++i) {
+    const SideCounts counts = traffic(rig, i, 20);
+    ASSERT_EQ(counts.count("v2"), 20) << counts.describe();
+  }
+  json::value s;
+  ASSERT_TRUE(wait_stable(rig.replica(*leader).admin_port(), "v2", s, 20s))
+      << summary(s) << "\n" << admin_call(rig.replica(*leader).admin_port(), "GET",
+                                           "/api/v1/analysisruns?rollout=web").body;
+  const json::value runs = parse_json(admin_call(rig.replica(1 - *leader).admin_port(), "GET",
+                                                 "/api/v1/analysisruns?rollout=web").body);
+  const json::value run = field(runs, "analysisRuns").get_array().at(0);
+  const json::value metric = field(run, "metrics").get_array().at(0);
+  const json::value measurement = field(metric, "measurements").get_array().at(0);
+  EXPECT_EQ(str(field(run, "phase")), "Successful") << json::serialize(run);
+  EXPECT_NEAR(std::stod(str(field(measurement, "value"))), 40.0 / 30.0, 1e-6)
+      << json::serialize(measurement);
 }
 
 TEST(ClusterTest, ASecondReplicaWithTheSameNameRefusesToStart) {
