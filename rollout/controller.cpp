@@ -66,14 +66,10 @@ void Controller::lead(WallTime now) {
   for (uint32_t i = 0; i < rollouts_.size(); ++i) {
     const auto& spec = config_->rollouts[i];
     RolloutState& state = rollouts_[i].state;
-    if (!fits(*config_, state)) {
-      state = initial_state(spec);
-      store_.save(spec.name, state, nullptr);
-    } else {
-      const RolloutState adapted = adapt_strategy(spec, state);
-      if (!(adapted == state)) store_.save(spec.name, adapted, nullptr);
-      state = adapted;
-    }
+    state = fits(*config_, state) ? adapt_strategy(spec, state) : initial_state(spec);
+    // Written whether it changed or not: a first leader's states (made up on a first start)
+    // must be what the next leader reads, not that one's own first start.
+    store_.save(spec.name, state, nullptr);
     resume(i, now);
   }
   publish();

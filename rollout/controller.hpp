@@ -55,9 +55,9 @@ class Controller {
   /// with it, naming upstreams this file lacks: such a side falls back to the rollout's desired
   /// upstream (stable) or to none (canary). Neither persists nor starts anything.
   void follow(std::string_view rollout, const RolloutState& state);
-  /// Takes the lead with the states as they stand (a follower's were the last leader's): resumes
-  /// each as after a restart (a running analysis starts afresh) and reconciles this file's
-  /// desired upstreams, persisting what changes.
+  /// Takes the lead with the states as they stand (a follower's were the last leader's): persists
+  /// each, resumes each as after a restart (a running analysis starts afresh) and reconciles this
+  /// file's desired upstreams.
   void lead(WallTime now);
   /// Stops deciding (the caller stops the analysis runs).
   void step_down() { role_ = Role::Follow; }

@@ -76,6 +76,8 @@ validate() {  # validate FILE DESCRIPTION
   fi
 }
 validate "$deploy/vane.yaml" "deploy/vane.yaml"
+sed 's/@I@/1/g' "$deploy/cluster-local.yaml" >"$tmp/cluster-local-1.yaml"
+validate "$tmp/cluster-local-1.yaml" "deploy/cluster-local.yaml (replica 1)"
 validate "$tmp/configmap-vane.yaml" "the ConfigMap's vane.yaml"
 validate "$tmp/configmap-vane-rollout.yaml" "the ConfigMap's vane.yaml with the rollout edit"
 validate "$tmp/cluster-vane.yaml" "the cluster ConfigMap's vane.yaml"

@@ -184,6 +184,16 @@ TEST(ClusterTest, ReplicasAgreeOnOneLeaderAndItsWeights) {
     EXPECT_EQ(field(m, "leader"), json::value(str(field(m, "name")) == "vane-" + std::to_string(*leader)));
   }
   EXPECT_EQ(metric_sum(parse_metrics(scrape(rig.replica(*leader).admin_port())), "vane_cluster_members"), 3);
+  // The first leader wrote the first start's state (stable v1): a later leader reads it rather
+  // than making up its own. Every member applies that revision.
+  ASSERT_TRUE(wait_until([&] {
+    c = rig.cluster(0);
+    const json::value all = field(c, "members");
+    for (const auto& m : all.get_array()) {
+      if (num(field(m, "stateRevision")) <= 0) return false;
+    }
+    return true;
+  }, 5s)) << json::serialize(c);
   // `vane cluster` on any replica: the leader and every member; --json as the API has it.
   const CommandResult shown = vane_cli(rig.replica(2).admin_port(), {"cluster"});
   EXPECT_EQ(shown.exit_code, 0) << shown.err;
@@ -373,6 +383,47 @@ TEST(ClusterTest, AnalysisJudgesTheSumOfEveryReplicasTrafficEachRequestOnce) {
   EXPECT_EQ(str(field(run, "phase")), "Successful") << json::serialize(run);
   EXPECT_NEAR(std::stod(str(field(measurement, "value"))), 40.0 / 30.0, 1e-6)
       << json::serialize(measurement);
+}
+
+TEST(ClusterTest, ForeignValuesAndAHungEtcdNeverStopTraffic) {
+  ClusterRig rig(2);
+  ASSERT_TRUE(rig.wait_leader());
+  ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
+  ASSERT_TRUE(rig.all_apply(20)) << rig.weights();
+  // Values vane did not write, under every kind of key: logged and ignored.
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"/vane/test/state/web", "{not json"},
+           {"/vane/test/state/other", R"({"rollout":"web","state":{"phase":"Nope"}})"},
+           {"/vane/test/members/ghost", "\x01\x02"},
+           {"/vane/test/measurements/ghost", R"({"now":"x"})"},
+           {"/vane/test/unknown", "whatever"}}) {
+    const CommandResult put = run_command({"etcdctl", "--endpoints", rig.etcd().endpoint(0), "put", key, value});
+    ASSERT_EQ(put.exit_code, 0) << put.err;
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    const SideCounts counts = traffic(rig, i, 50);
+    EXPECT_EQ(counts.count("v1") + counts.count("v2"), 50) << counts.describe();
+    EXPECT_EQ(rig.applied_weight(i), 20) << i;
+  }
+  EXPECT_NE(rig.replica(0).log().find("ignored /vane/test/state/web"), std::string::npos)
+      << rig.replica(0).log();
+  // etcd frozen: calls hang until their deadline; requests never wait for them.
+  ASSERT_EQ(::kill(rig.etcd().pid(0), SIGSTOP), 0);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    const SideCounts counts = traffic(rig, i, 50);
+    EXPECT_EQ(counts.count("v1") + counts.count("v2"), 50) << counts.describe();
+    EXPECT_EQ(admin_call(rig.replica(i).admin_port(), "GET", "/readyz").status, 200);
+    RecordProperty("hung_etcd_50_requests_ms_" + std::to_string(i),
+                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - started).count()));
+  }
+  ASSERT_EQ(::kill(rig.etcd().pid(0), SIGCONT), 0);
+  const auto leader = rig.wait_leader(15s);
+  ASSERT_TRUE(leader);
+  const Response promoted = admin_call(rig.replica(*leader).admin_port(), "POST",
+                                       "/api/v1/rollouts/web/promote", "", 10s);
+  EXPECT_EQ(promoted.status, 200) << promoted.body;
 }
 
 TEST(ClusterTest, ASecondReplicaWithTheSameNameRefusesToStart) {

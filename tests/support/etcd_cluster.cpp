@@ -158,6 +158,11 @@ std::string EtcdCluster::await_healthy(const std::vector<size_t>& which) {
   return "";
 }
 
+pid_t EtcdCluster::pid(size_t i) const {
+  const auto& process = members_.at(i).process;
+  return process ? process->pid() : -1;
+}
+
 std::vector<std::string> EtcdCluster::etcdctl_args(size_t i) const {
   std::vector<std::string> args = {"--endpoints", endpoint(i), "--dial-timeout", "2s",
                                    "--command-timeout", "3s"};

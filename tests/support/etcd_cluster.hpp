@@ -46,6 +46,8 @@ class EtcdCluster {
   std::vector<std::string> endpoints() const;
 
   bool running(size_t i);
+  /// The process of member `i` (to freeze it with SIGSTOP, say); -1 when it is not running.
+  pid_t pid(size_t i) const;
   /// SIGKILL: the member stops at once, as in a crash.
   void kill(size_t i);
   /// Starts member `i` again on its data dir and ports, and waits until it answers (throws
