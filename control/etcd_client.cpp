@@ -117,20 +117,16 @@ Task<EtcdClient::Answer> EtcdClient::call(std::string name, std::string body, Re
 }
 
 Task<EtcdRange> EtcdClient::get(std::string key) {
-  const Answer answer = co_await call("kv/range", range_request(key, ""), Resend::Once);
-  EtcdRange range;
-  range.error = answer.error;
-  if (range.ok()) {
-    std::string error = read_range(answer.body, range);
-    if (!error.empty()) range.error = failure(answer.endpoint, "kv/range", error);
-  }
-  co_return range;
+  return range(range_request(key, ""));
 }
 
 Task<EtcdRange> EtcdClient::get_prefix(std::string prefix) {
   const std::string end = prefix_end(prefix);
-  const Answer answer =
-      co_await call("kv/range", range_request(range_key(std::move(prefix)), end), Resend::Once);
+  return range(range_request(range_key(std::move(prefix)), end));
+}
+
+Task<EtcdRange> EtcdClient::range(std::string request) {
+  const Answer answer = co_await call("kv/range", std::move(request), Resend::Once);
   EtcdRange range;
   range.error = answer.error;
   if (range.ok()) {

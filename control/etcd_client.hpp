@@ -123,6 +123,8 @@ class EtcdClient {
   };
   enum class Resend : uint8_t { Never, Once };
 
+  /// kv/range with the request's JSON.
+  Task<EtcdRange> range(std::string request);
   /// POST /v3/`name` with `body` to the current endpoint, failing over as described above.
   Task<Answer> call(std::string name, std::string body, Resend resend);
   HttpCall make_call(const std::string& endpoint, std::string name, std::string body) const;

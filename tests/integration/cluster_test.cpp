@@ -166,6 +166,14 @@ SideCounts traffic(ClusterRig& rig, size_t i, int n) {
   return counts;
 }
 
+/// A leader, then the canary v2 at its first step (20%) on every replica.
+void start_canary(ClusterRig& rig, std::optional<size_t>& leader) {
+  leader = rig.wait_leader();
+  ASSERT_TRUE(leader) << "no leader";
+  ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
+  ASSERT_TRUE(rig.all_apply(20)) << rig.weights();
+}
+
 TEST(ClusterTest, ReplicasAgreeOnOneLeaderAndItsWeights) {
   ClusterRig rig(3);
   const auto leader = rig.wait_leader();
@@ -223,10 +231,8 @@ TEST(ClusterTest, ReplicasAgreeOnOneLeaderAndItsWeights) {
 
 TEST(ClusterTest, AFollowersPromoteTakesEffectEverywhere) {
   ClusterRig rig(3);
-  const auto leader = rig.wait_leader();
-  ASSERT_TRUE(leader);
-  ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
-  ASSERT_TRUE(rig.all_apply(20)) << rig.weights();
+  std::optional<size_t> leader;
+  ASSERT_NO_FATAL_FAILURE(start_canary(rig, leader));
   const size_t follower = (*leader + 1) % 3;
   const Response r = admin_call(rig.replica(follower).admin_port(), "POST", "/api/v1/rollouts/web/promote");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -250,10 +256,8 @@ TEST(ClusterTest, AFollowersPromoteTakesEffectEverywhere) {
 
 TEST(ClusterTest, KillingTheLeaderMidPauseKeepsTheStepAndItsDeadline) {
   ClusterRig rig(3);
-  const auto leader = rig.wait_leader();
-  ASSERT_TRUE(leader);
-  ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
-  ASSERT_TRUE(rig.all_apply(20)) << rig.weights();
+  std::optional<size_t> leader;
+  ASSERT_NO_FATAL_FAILURE(start_canary(rig, leader));
   ASSERT_EQ(admin_call(rig.replica(*leader).admin_port(), "POST", "/api/v1/rollouts/web/promote").status, 200);
   const size_t survivor = (*leader + 1) % 3;
   json::value before;
@@ -279,10 +283,8 @@ TEST(ClusterTest, KillingTheLeaderMidPauseKeepsTheStepAndItsDeadline) {
 
 TEST(ClusterTest, WithoutEtcdTrafficFlowsAsLastAppliedAndNothingIsDecided) {
   ClusterRig rig(2);
-  const auto leader = rig.wait_leader();
-  ASSERT_TRUE(leader);
-  ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
-  ASSERT_TRUE(rig.all_apply(20)) << rig.weights();
+  std::optional<size_t> leader;
+  ASSERT_NO_FATAL_FAILURE(start_canary(rig, leader));
   rig.etcd().kill(0);
   ASSERT_TRUE(wait_until([&] { return field(rig.cluster(0), "connected") == json::value(false) &&
                                       field(rig.cluster(1), "connected") == json::value(false); },
@@ -310,9 +312,8 @@ TEST(ClusterTest, WithoutEtcdTrafficFlowsAsLastAppliedAndNothingIsDecided) {
 
 TEST(ClusterTest, LosingOneOfThreeEtcdMembersChangesNothing) {
   ClusterRig rig(2, 3);
-  ASSERT_TRUE(rig.wait_leader());
-  ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
-  ASSERT_TRUE(rig.all_apply(20)) << rig.weights();
+  std::optional<size_t> leader;
+  ASSERT_NO_FATAL_FAILURE(start_canary(rig, leader));
   rig.etcd().kill(0);  // the member every replica talks to first
   const Response promote = admin_call(rig.replica(1).admin_port(), "POST",
                                       "/api/v1/rollouts/web/promote", "", 10s);
@@ -325,10 +326,8 @@ TEST(ClusterTest, LosingOneOfThreeEtcdMembersChangesNothing) {
 
 TEST(ClusterTest, AStoppedLeaderIsDeposedAndCannotWriteWhenItWakes) {
   ClusterRig rig(2);
-  const auto leader = rig.wait_leader();
-  ASSERT_TRUE(leader);
-  ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
-  ASSERT_TRUE(rig.all_apply(20)) << rig.weights();
+  std::optional<size_t> leader;
+  ASSERT_NO_FATAL_FAILURE(start_canary(rig, leader));
   const size_t other = 1 - *leader;
   // Frozen past its lease, the leader loses the lead to the other replica.
   ASSERT_EQ(::kill(rig.replica(*leader).pid(), SIGSTOP), 0);
@@ -387,9 +386,8 @@ TEST(ClusterTest, AnalysisJudgesTheSumOfEveryReplicasTrafficEachRequestOnce) {
 
 TEST(ClusterTest, ForeignValuesAndAHungEtcdNeverStopTraffic) {
   ClusterRig rig(2);
-  ASSERT_TRUE(rig.wait_leader());
-  ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
-  ASSERT_TRUE(rig.all_apply(20)) << rig.weights();
+  std::optional<size_t> leader;
+  ASSERT_NO_FATAL_FAILURE(start_canary(rig, leader));
   // Values vane did not write, under every kind of key: logged and ignored.
   for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
            {"/vane/test/state/web", "{not json"},
@@ -419,7 +417,7 @@ TEST(ClusterTest, ForeignValuesAndAHungEtcdNeverStopTraffic) {
                                       std::chrono::steady_clock::now() - started).count()));
   }
   ASSERT_EQ(::kill(rig.etcd().pid(0), SIGCONT), 0);
-  const auto leader = rig.wait_leader(15s);
+  leader = rig.wait_leader(15s);
   ASSERT_TRUE(leader);
   const Response promoted = admin_call(rig.replica(*leader).admin_port(), "POST",
                                        "/api/v1/rollouts/web/promote", "", 10s);

@@ -1,4 +1,5 @@
 #include "tests/integration/harness.hpp"
+#include "tests/support/child_process.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -36,18 +37,6 @@ constexpr bool sanitized_build = false;
 constexpr Millis sanitized_drain = 5s;
 /// The exit code of a child that could not set up its private hosts file.
 constexpr int private_hosts_failed = 125;
-
-/// argv[0] as an absolute path: searched in PATH here, before fork, so the child only execs.
-std::string resolve(const std::string& program) {
-  if (program.find('/') != std::string::npos) return program;
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    const std::string candidate = dir + "/" + program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return program;
-}
 
 /// In a forked child (of a threaded parent: async-signal-safe calls only), on stderr.
 void child_error(const char* step) {
@@ -154,7 +143,7 @@ Process::Process(std::vector<std::string> argv, const std::filesystem::path& cwd
                  const std::filesystem::path& out, const std::filesystem::path& err,
                  const std::filesystem::path& private_hosts)
     : err_(err) {
-  argv.at(0) = resolve(argv.at(0));
+  argv.at(0) = support::resolve_program(argv.at(0));
   std::vector<char*> args;
   for (auto& arg : argv) args.push_back(arg.data());
   args.push_back(nullptr);

@@ -16,18 +16,6 @@
 namespace vane::support {
 namespace {
 
-/// argv[0] as an absolute path: searched in PATH here, before fork, so the child only execs.
-std::string resolve(const std::string& program) {
-  if (program.find('/') != std::string::npos) return program;
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    const std::string candidate = dir + "/" + program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return program;
-}
-
 /// In the forked child of a threaded parent: async-signal-safe calls only.
 [[noreturn]] void exec_child(std::vector<char*>& argv, const char* log, pid_t parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -45,8 +33,20 @@ std::string resolve(const std::string& program) {
 
 }  // namespace
 
+std::string resolve_program(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    const std::string candidate = dir + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return program;
+}
+
+
 ChildProcess::ChildProcess(std::vector<std::string> argv, const std::filesystem::path& log) {
-  argv.at(0) = resolve(argv.at(0));
+  argv.at(0) = resolve_program(argv.at(0));
   std::vector<char*> args;
   for (std::string& arg : argv) args.push_back(arg.data());
   args.push_back(nullptr);

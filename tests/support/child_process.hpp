@@ -43,4 +43,8 @@ CommandOutput run_command(std::vector<std::string> argv, std::chrono::millisecon
 
 std::string read_text(const std::filesystem::path& path);
 
+/// `program` as an absolute path when it has no '/': searched in PATH (before a fork, so that the
+/// child only execs); as given when not found.
+std::string resolve_program(const std::string& program);
+
 }  // namespace vane::support
