@@ -101,20 +101,24 @@ void Cluster::start(std::string admin_url) {
 void Cluster::stop() {
   if (stopped_) return;
   stopped_ = true;
+  watch_cancel_->cancel();
+  net::co_spawn(io_, release(), net::detached);
+}
+
+Task<void> Cluster::release() {
+  const auto alive = alive_;
+  // What the leader decided is kept (bounded: etcd may be away); then the lead is handed on.
+  if (leading_) co_await flush(steady_clock::now() + settings_.etcd.dial_timeout);
+  if (!*alive) co_return;
   if (leading_) {
     leading_ = false;
     pending_.clear();
     if (hooks_.leadership) hooks_.leadership(false);
   }
-  watch_cancel_->cancel();
   // Revoking the lease deletes the member and leader keys at once: the others campaign now
   // rather than after leaseTTL.
-  if (lease_ != 0) {
-    net::co_spawn(io_, [this, alive = alive_, lease = lease_]() -> Task<void> {
-      co_await etcd_.revoke(lease);
-      (void)alive;
-    }, net::detached);
-  }
+  if (lease_ != 0) co_await etcd_.revoke(lease_);
+  if (*alive) released_ = true;
 }
 
 bool Cluster::connected() const {

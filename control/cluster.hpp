@@ -72,8 +72,10 @@ class Cluster {
   /// Starts the membership, the watch and (once the states were read) the campaign.
   /// `admin_url`: this replica's admin API as the others reach it.
   void start(std::string admin_url);
-  /// Stops every call; a leader hands its lead on at once (its lease is revoked).
+  /// Stops every call; a leader commits what it decided (within dialTimeout), then hands its
+  /// lead on at once (its lease is revoked). released() once that is done.
   void stop();
+  bool released() const { return released_; }
   /// Called every control tick: a leader whose lease may have lapsed stops deciding.
   void tick(SteadyTime now);
 
@@ -136,6 +138,7 @@ class Cluster {
   Task<bool> join();
   Task<void> campaign();
   Task<void> resign(int64_t revision);
+  Task<void> release();
   Task<void> write_states();
   Task<void> publish_member();
   Task<void> publish_measurements();
@@ -173,6 +176,7 @@ class Cluster {
   bool campaigning_ = false;
   bool resigning_ = false;
   bool stopped_ = false;
+  bool released_ = false;
   int64_t leader_revision_ = 0;  ///< create revision of our leader key while leading
   std::string leader_;
   int64_t leader_lease_ = 0;            ///< the leader key's lease and create revision, as read

@@ -158,6 +158,7 @@ void Server::drain() {
 void Server::wait_for_workers(std::chrono::steady_clock::time_point give_up) {
   bool all = true;
   for (auto& worker : workers_) all = all && (!serving_ || worker->finished());
+  all = all && (!cluster_ || cluster_->released());  // the lead handed on
   if (all || std::chrono::steady_clock::now() >= give_up) {
     if (!all) proxy::log::warn("drain limit reached: stopping with requests in flight");
     for (auto& worker : workers_) worker->stop();

@@ -424,6 +424,25 @@ TEST(ClusterTest, ForeignValuesAndAHungEtcdNeverStopTraffic) {
   EXPECT_EQ(promoted.status, 200) << promoted.body;
 }
 
+TEST(ClusterTest, ALeaderStoppedCleanlyHandsItsLeadOnAtOnce) {
+  ClusterRig rig(2);
+  std::optional<size_t> leader;
+  ASSERT_NO_FATAL_FAILURE(start_canary(rig, leader));
+  const std::string name = "vane-" + std::to_string(*leader);
+  rig.replica(*leader).process().signal(SIGTERM);
+  ASSERT_EQ(rig.replica(*leader).process().wait_exit(10s), 0);
+  // Its lease was revoked on the way out: its keys are gone now, not leaseTTL later.
+  for (const std::string& key : std::vector<std::string>{"/vane/test/leader", "/vane/test/members/" + name}) {
+    const CommandResult get = run_command({"etcdctl", "--endpoints", rig.etcd().endpoint(0), "get", key});
+    ASSERT_EQ(get.exit_code, 0) << get.err;
+    EXPECT_EQ(get.out.find(key), std::string::npos) << key << " is still there:\n" << get.out;
+  }
+  const auto next = rig.wait_leader();
+  ASSERT_TRUE(next);
+  EXPECT_NE(*next, *leader);
+  EXPECT_EQ(rig.applied_weight(*next), 20);
+}
+
 TEST(ClusterTest, ASecondReplicaWithTheSameNameRefusesToStart) {
   ClusterRig rig(1);
   ASSERT_TRUE(rig.wait_leader());
