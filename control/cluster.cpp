@@ -194,9 +194,9 @@ Task<void> Cluster::keep_lease() {
       lease_ = granted.id;
       renewed_at_ = sent;
       joined_ = false;
-      const bool joined = co_await join();
-      if (!joined) co_return;
-      if (!*alive) co_return;
+      const bool go_on = co_await join();
+      if (!go_on || !*alive) co_return;
+      if (lease_ == 0) continue;
     } else {
       const EtcdLease renewed = co_await etcd_.keepalive(lease_);
       if (!*alive || stopped_) co_return;
@@ -219,8 +219,9 @@ Task<void> Cluster::keep_lease() {
   }
 }
 
-/// Registers members/NAME under our lease. The name of a live member is refused: after
-/// leaseTTL + 1 s (a crashed predecessor's lease has lapsed by then) this replica gives up.
+/// Registers members/NAME under our lease (kept alive meanwhile). The name of a live member is
+/// refused: after leaseTTL + 1 s (a crashed predecessor's lease has lapsed by then) this replica
+/// gives up. False: it gave up, or it is stopping.
 Task<bool> Cluster::join() {
   const auto alive = alive_;
   const std::string member = key("members/" + self());
@@ -245,6 +246,15 @@ Task<bool> Cluster::join() {
       }
     }
     co_await sleep(kJoinRetry);
+    // While the name is held (a crashed predecessor's lease lapsing), ours must not lapse.
+    const SteadyTime sent = steady_clock::now();
+    const EtcdLease renewed = co_await etcd_.keepalive(lease_);
+    if (!*alive || stopped_) co_return false;
+    if (renewed.ok() && renewed.ttl > 0) renewed_at_ = sent;
+    if (renewed.ok() && renewed.ttl <= 0) {
+      lease_ = 0;  // keep_lease takes a new one and comes back here
+      co_return true;
+    }
   }
   joined_ = true;
   if (hooks_.info) hooks_.info("cluster: joined " + settings_.etcd.prefix + " as " + self());

@@ -443,6 +443,32 @@ TEST(ClusterTest, ALeaderStoppedCleanlyHandsItsLeadOnAtOnce) {
   EXPECT_EQ(rig.applied_weight(*next), 20);
 }
 
+TEST(ClusterTest, AReplicaRestartedAtOnceAfterACrashJoinsUnderItsName) {
+  ClusterRig rig(2);
+  std::optional<size_t> leader;
+  ASSERT_NO_FATAL_FAILURE(start_canary(rig, leader));
+  const size_t crashed = 1 - *leader;
+  rig.replica(crashed).process().signal(SIGKILL);
+  rig.replica(crashed).process().wait_exit(5s);
+  rig.start(crashed, "v2");  // its old member key lives on until its lease lapses
+  EXPECT_TRUE(wait_until([&] {
+    return admin_call(rig.replica(crashed).admin_port(), "GET", "/readyz").status == 200;
+  }, kFailover));
+  // Joined once the old lease lapsed: its member key then names the new admin address.
+  const std::string admin = "http://127.0.0.1:" + std::to_string(rig.replica(crashed).admin_port());
+  json::value c;
+  EXPECT_TRUE(wait_until([&] {
+    c = rig.cluster(*leader);
+    if (!field(c, "members").is_array()) return false;
+    const json::value members = field(c, "members");
+    for (const auto& m : members.get_array()) {
+      if (str(field(m, "name")) == "vane-" + std::to_string(crashed)) return str(field(m, "admin")) == admin;
+    }
+    return false;
+  }, kFailover)) << json::serialize(c) << "\n" << rig.replica(crashed).log();
+  EXPECT_TRUE(rig.all_apply(20)) << rig.weights();
+}
+
 TEST(ClusterTest, ASecondReplicaWithTheSameNameRefusesToStart) {
   ClusterRig rig(1);
   ASSERT_TRUE(rig.wait_leader());
