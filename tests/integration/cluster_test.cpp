@@ -220,6 +220,12 @@ TEST(ClusterTest, ReplicasAgreeOnOneLeaderAndItsWeights) {
 
   ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
   EXPECT_TRUE(rig.all_apply(20)) << rig.weights();
+  // The exposition with the cluster's families passes promtool (SPEC §8), on a follower too.
+  TempDir dir;
+  write_file(dir.path() / "metrics.txt", scrape(rig.replica((*leader + 1) % 3).admin_port()));
+  const CommandResult promtool =
+      run_command({"sh", "-c", "promtool check metrics < metrics.txt"}, 10s, dir.path());
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err;
   // Under traffic to every replica, each splits as the leader decided.
   for (size_t i = 0; i < 3; ++i) {
     const SideCounts counts = traffic(rig, i, 200);
