@@ -265,15 +265,17 @@ find_vane() {
   return 1
 }
 
-# start_vane BIN PORT ADMIN_PORT UP1 UP2 CORE [TLS_PORT] -> echoes "PID LISTENER_ADDR", or fails.
+# start_vane BIN PORT ADMIN_PORT UP1 UP2 CORE [TLS_PORT] [NAME] [EXTRA_YAML] -> echoes
+# "PID LISTENER_ADDR", or fails. NAME (default vane) names its files; EXTRA_YAML is appended to
+# the config (run.sh's vane-cluster row: its cluster section).
 start_vane() {
-  local bin=$1 port=$2 admin=$3 up1=$4 up2=$5 core=$6 tls_port=${7:-}
-  local conf=$BENCH_WORKDIR/vane.yaml ready=$BENCH_WORKDIR/vane.ready tls=""
+  local bin=$1 port=$2 admin=$3 up1=$4 up2=$5 core=$6 tls_port=${7:-} name=${8:-vane} extra=${9:-}
+  local conf=$BENCH_WORKDIR/$name.yaml ready=$BENCH_WORKDIR/$name.ready tls=""
   [ -n "$tls_port" ] && tls=", {name: bench-tls, address: \"127.0.0.1:$tls_port\", tls: {certFile: \"$BENCH_WORKDIR/tls.crt\", keyFile: \"$BENCH_WORKDIR/tls.key\"}}"
   cat >"$conf" <<CONF
 listeners: [{name: bench, address: "127.0.0.1:$port"}$tls]
 admin: {address: "127.0.0.1:$admin"}
-state: {dir: "$BENCH_WORKDIR/vane-state"}
+state: {dir: "$BENCH_WORKDIR/$name-state"}
 limits: {idleTimeout: 600s}
 workers: 1
 upstreams:
@@ -282,8 +284,9 @@ upstreams:
 routes:
   - {name: all, match: {pathPrefix: /}, upstream: app}
 CONF
+  [ -z "$extra" ] || echo "$extra" >>"$conf"
   rm -f "$ready"
-  launch_vane "$bin" "$conf" "$ready" "$BENCH_WORKDIR/vane.out" "$core" vane
+  launch_vane "$bin" "$conf" "$ready" "$BENCH_WORKDIR/$name.out" "$core" "$name"
 }
 
 # launch_vane BIN CONF READY OUT CORE LABEL -> echoes "PID LISTENER_ADDR" once vane has written its

@@ -2,7 +2,7 @@
 # bench/run.sh — vane vs nginx vs HAProxy on this machine, in the same run.
 #
 #   bench/run.sh [--rounds 5] [--duration 10] [--warmup 2] [--connections 50]
-#                [--proxies nginx,haproxy,vane] [--tls] [--rollout-rows] [--vane PATH] [--equal-headers]
+#                [--proxies nginx,haproxy,vane[,vane-cluster]] [--tls] [--rollout-rows] [--vane PATH] [--equal-headers]
 #                [--rate N] [--nice -10 | --realtime] [--quiet-wait 0] [--retries 2]
 #                [--port-base 18100] [--out bench/results] [--keep]
 #
@@ -25,6 +25,10 @@
 #                                          use_backend if req.hdr; setHeaderRoute)
 #   nginx-mirror vane-mirror               all to stable plus a copy of each to canary (mirror;
 #                                          setMirrorRoute percentage 100). HAProxy has no mirror.
+# vane-cluster (only when named in --proxies): the vane row's process and config plus a `cluster:`
+# section, a single replica (it leads and serves) of a cluster whose etcd member run.sh starts on
+# core 1 (data on /dev/shm when writable); its CPU per request against the vane row's is what
+# cluster mode costs the request path (issue #13: at most 1.02x).
 # With rollout rows, the requests each upstream served in each run are recorded (canary share), and
 # the results go to OUT/latest-rollout.md and latest-rollout-runs.csv instead. With the default
 # rounds the 9 rollout rows take about 10 minutes, plus 3.5 for the plain rows.
@@ -47,6 +51,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
+# shellcheck source=bench/cluster_lib.sh
+source "$here/cluster_lib.sh"
 
 rounds=5 duration=10 warmup=2 connections=50 proxies="nginx,haproxy,vane" vane_arg="" port_base=18100 with_tls=0 rollout_rows=0 rate=0
 out_dir="$here/results" BENCH_RT=0 quiet_wait=0 retries=2 EQUAL_HEADERS=0 BENCH_NICE=$([ "$(id -u)" = 0 ] && echo -10 || echo 0)
@@ -113,7 +119,8 @@ syscall_us=$(pinned 0 dd if=/dev/zero of=/dev/null bs=1 count=200000 2>&1 \
 log "system call cost on core 0: ${syscall_us:-?} us (dd bs=1)"
 
 bench_mkworkdir
-trap bench_cleanup EXIT
+etcd_shm=""  # the vane-cluster row's etcd data, when on /dev/shm
+trap 'bench_cleanup; [ -z "$etcd_shm" ] || rm -rf "$etcd_shm"' EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$out_dir"
 base=$(pick_port_base "$port_base")
@@ -122,6 +129,8 @@ declare -A port=([nginx]=$((base + 10)) [haproxy]=$((base + 11)) [vane]=$((base 
 declare -A tls_port=([nginx]=$((base + 14)) [haproxy]=$((base + 15)) [vane]=$((base + 16)))
 [ "$with_tls" = 1 ] || tls_port=([nginx]="" [haproxy]="" [vane]="")
 vane_admin=$((base + 13))
+# vane-cluster: its listener and admin port, and its etcd member's client and peer ports.
+port[vane-cluster]=$((base + 17)) vcluster_admin=$((base + 18)) etcd_client=$((base + 3)) etcd_peer=$((base + 4))
 log "workdir $BENCH_WORKDIR, ports $base..$((base + 19))"
 declare -A vadmin=()  # rollout rows: a second block of 20 ports (listeners, and vane's admin ports)
 if [ "$results_base" = latest-rollout ]; then
@@ -135,6 +144,7 @@ fi
 declare -A wrk_header=([nginx-header]="X-Canary: yes" [haproxy-header]="X-Canary: yes" [vane-header]="X-Canary: yes")
 
 declare -A up_pid cpu_pids main_pid url restarts
+etcd_pid="" etcd_url=""
 skipped=() order=() notes=()
 
 # Starts (or restarts) what is missing: another user's `pkill nginx` on a shared machine must not
@@ -146,6 +156,17 @@ ensure_upstreams() {
     [ -n "${up_pid[$u]:-}" ] && log "upstream $u was stopped by something else: restarting it"
     up_pid[$u]=$(start_upstream "$u" "${!u}" 1)
   done
+}
+
+# The vane-cluster row's etcd member: started once, and again if something stopped it (same data).
+ensure_etcd() {
+  [ -n "$etcd_pid" ] && kill -0 "$etcd_pid" 2>/dev/null && return 0
+  command -v etcd >/dev/null || { log "vane-cluster needs etcd (3.4+) on the PATH"; return 1; }
+  local dir=$BENCH_WORKDIR/etcd r
+  if [ -w /dev/shm ]; then etcd_shm=/dev/shm/$(basename "$BENCH_WORKDIR")-etcd; dir=$etcd_shm; fi
+  r=$(start_etcd "$etcd_client" "$etcd_peer" 1 "$dir") || return 1
+  etcd_pid=${r%% *} etcd_url=${r#* }
+  log "vane-cluster: etcd member $etcd_url (pid $etcd_pid, data in $dir) on core 1"
 }
 
 # start_proxy NAME: sets main_pid (to stop/watch), cpu_pids (to measure) and url; fails if it can't.
@@ -161,6 +182,12 @@ start_proxy() {
       main_pid[$1]=$r; cpu_pids[$1]=$r; url[$1]="http://127.0.0.1:${port[$1]}/"; return 0 ;;
     vane-split|vane-split-analysis|vane-header|vane-mirror)
       r=$(start_vane_variant "$vane_bin" "${1#vane-}" "${port[$1]}" "${vadmin[$1]}" "$up1" "$up2" 0) || return 1
+      main_pid[$1]=${r%% *}; cpu_pids[$1]=${r%% *}; url[$1]="http://${r#* }/"; return 0 ;;
+    vane-cluster)  # the vane row's config plus a cluster section; plain HTTP only
+      ensure_etcd || return 1
+      r=$(start_vane "$vane_bin" "${port[$1]}" "$vcluster_admin" "$up1" "$up2" 0 "" vane-cluster "cluster:
+  etcd: {endpoints: [\"$etcd_url\"], prefix: /vane/bench}
+  replicaName: bench-0") || return 1
       main_pid[$1]=${r%% *}; cpu_pids[$1]=${r%% *}; url[$1]="http://${r#* }/"; return 0 ;;
   esac
   case "$b" in
@@ -184,7 +211,7 @@ ensure_proxy() {
   restarts[$1]=$(( ${restarts[$1]:-0} + 1 ))
   if [[ $1 == vane* ]]; then
     local out=$BENCH_WORKDIR/vane.out
-    is_rollout_row "$1" && out=$BENCH_WORKDIR/$1.out
+    { is_rollout_row "$1" || [ "$1" = vane-cluster ]; } && out=$BENCH_WORKDIR/$1.out
     log "$1 exited: $(tail -3 "$out" 2>/dev/null | tr '\n' ' ')"
   else
     log "$1 was stopped by something else"
@@ -201,13 +228,13 @@ for p in ${proxies//,/ }; do
   case "$p" in
     nginx|haproxy|nginx-tls|haproxy-tls|nginx-split|nginx-header|nginx-mirror|haproxy-split|haproxy-header)
       start_proxy "$p" && order+=("$p") || skipped+=("$p: did not start") ;;
-    vane|vane-tls|vane-split|vane-split-analysis|vane-header|vane-mirror)
+    vane|vane-tls|vane-cluster|vane-split|vane-split-analysis|vane-header|vane-mirror)
       if ! vane_bin=$(find_vane "$vane_arg"); then
         skipped+=("$p: binary not found (build the 'vane' target, or pass --vane PATH)")
       elif start_proxy "$p"; then
         order+=("$p"); log "$p: $vane_bin"
       else skipped+=("$p: failed to start ($vane_bin), see the log above"); fi ;;
-    *) die "unknown proxy '$p' (nginx, haproxy, vane, each with -tls, and: $ROLLOUT_ROWS)" ;;
+    *) die "unknown proxy '$p' (nginx, haproxy, vane, each with -tls, vane-cluster, and: $ROLLOUT_ROWS)" ;;
   esac
 done
 [ ${#order[@]} -gt 0 ] || die "no proxy started"

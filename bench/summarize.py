@@ -7,7 +7,7 @@ import datetime
 import statistics
 import sys
 
-NAMES = {"nginx": "nginx", "haproxy": "HAProxy", "vane": "vane",
+NAMES = {"nginx": "nginx", "haproxy": "HAProxy", "vane": "vane", "vane-cluster": "vane cluster",
          "nginx-tls": "nginx", "haproxy-tls": "HAProxy", "vane-tls": "vane",
          "nginx-split": "nginx", "haproxy-split": "HAProxy", "vane-split": "vane",
          "vane-split-analysis": "vane + analysis",
@@ -15,7 +15,7 @@ NAMES = {"nginx": "nginx", "haproxy": "HAProxy", "vane": "vane",
          "nginx-mirror": "nginx", "vane-mirror": "vane"}
 # One table each: the same proxies forwarding plain HTTP, terminating TLS (bench/run.sh --tls), and
 # the rollout rows (--rollout-rows): stable = upstream 1, canary = upstream 2.
-GROUPS = [("HTTP", ("nginx", "haproxy", "vane")),
+GROUPS = [("HTTP", ("nginx", "haproxy", "vane", "vane-cluster")),
           ("TLS termination (TLS 1.3, keep-alive)", ("nginx-tls", "haproxy-tls", "vane-tls")),
           ("90/10 canary split (nginx split_clients, HAProxy weights 90/10, vane setWeight 10)",
            ("nginx-split", "haproxy-split", "vane-split", "vane-split-analysis")),
@@ -24,7 +24,8 @@ GROUPS = [("HTTP", ("nginx", "haproxy", "vane")),
           ("100% mirror (nginx mirror, vane setMirrorRoute percentage 100; HAProxy has no built-in "
            "mirror)", ("nginx-mirror", "vane-mirror"))]
 # What a feature costs a proxy: (row, the same proxy without it, the target it is held to).
-COSTS = [("vane-split", "vane", "issue #4: the split costs vane <= 5% of its plain throughput"),
+COSTS = [("vane-cluster", "vane", "issue #13: cluster mode costs the request path: CPU per request ratio <= 1.02"),
+         ("vane-split", "vane", "issue #4: the split costs vane <= 5% of its plain throughput"),
          ("vane-split-analysis", "vane-split", "issue #5: analysis costs no measurable throughput"),
          ("vane-header", "vane", ""),
          ("vane-mirror", "vane", "issue #4: mirroring must not raise the client's p99"),
