@@ -69,16 +69,17 @@ Task<void> Cluster::follow_changes() {
       if (hooks_.ready) hooks_.ready();
     }
     watch_cancel_ = std::make_shared<HttpCancel>();
-    const std::string ended = co_await etcd_.watch(
-        settings_.etcd.prefix + "/", all.revision + 1,
-        [this, alive](EtcdWatchBatch&& batch) {
-          if (!*alive) return;
-          answered();
-          for (const EtcdEvent& event : batch.events) {
-            apply(event.kv, event.type == EtcdEvent::Type::Delete, batch.revision);
-          }
-        },
-        watch_cancel_);
+    // Named before the co_await: GCC 12 destroys a lambda temporary in a co_await operand
+    // twice (its `alive` copy released twice, found by ASan).
+    std::function<void(EtcdWatchBatch&&)> on_batch = [this, alive](EtcdWatchBatch&& batch) {
+      if (!*alive) return;
+      answered();
+      for (const EtcdEvent& event : batch.events) {
+        apply(event.kv, event.type == EtcdEvent::Type::Delete, batch.revision);
+      }
+    };
+    const std::string ended = co_await etcd_.watch(settings_.etcd.prefix + "/", all.revision + 1,
+                                                   std::move(on_batch), watch_cancel_);
     if (!*alive || stopped_) co_return;
     if (hooks_.warn) hooks_.warn("cluster: the watch of etcd ended (" + ended + "): reading again");
     co_await sleep(kRetry);

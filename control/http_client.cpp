@@ -212,9 +212,11 @@ Task<HttpConnection::Answer> exchange(HttpConnection& c, const Plan& plan, const
   HttpConnection::Answer answer;
   if (call.on_body) {
     // A cancel from inside on_body has nothing in flight to close: stop reading here instead.
-    answer = co_await c.stream(plan.request, [&](std::string_view piece) {
+    // Named before the co_await (GCC 12 destroys lambda temporaries in its operand twice).
+    HttpConnection::BodySink sink = [&](std::string_view piece) {
       return call.on_body(piece) && !cancel.cancelled();
-    });
+    };
+    answer = co_await c.stream(plan.request, sink);
   } else {
     answer = co_await c.exchange(plan.request, call.body_limit, call.head_only);
   }

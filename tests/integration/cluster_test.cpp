@@ -203,6 +203,10 @@ TEST(ClusterTest, ReplicasAgreeOnOneLeaderAndItsWeights) {
     return true;
   }, 5s)) << json::serialize(c);
   // `vane cluster` on any replica: the leader and every member; --json as the API has it.
+  ASSERT_TRUE(wait_until([&] {
+    const json::value view = field(rig.cluster(2), "members");
+    return view.is_array() && view.get_array().size() == 3;
+  }, 5s));
   const CommandResult shown = vane_cli(rig.replica(2).admin_port(), {"cluster"});
   EXPECT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_NE(shown.out.find("leader vane-" + std::to_string(*leader) + ", asked vane-2, connected"),
