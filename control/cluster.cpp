@@ -258,6 +258,9 @@ Task<bool> Cluster::join() {
   }
   joined_ = true;
   if (hooks_.info) hooks_.info("cluster: joined " + settings_.etcd.prefix + " as " + self());
+  // States applied while joining (the key was created with the revision of that moment).
+  member_dirty_ = true;
+  net::co_spawn(io_, publish_member(), net::detached);
   co_return true;
 }
 
