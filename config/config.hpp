@@ -297,6 +297,8 @@ struct EtcdTls {
   std::string ca_file;
   std::string cert_file;  ///< with key_file, or neither
   std::string key_file;
+
+  friend bool operator==(const EtcdTls&, const EtcdTls&) = default;
 };
 
 struct Etcd {
@@ -304,6 +306,8 @@ struct Etcd {
   std::string prefix;                  ///< every key of the cluster lives under it; no trailing '/'
   Duration dial_timeout{2'000};        ///< connecting, and each call but a watch
   std::optional<EtcdTls> tls;
+
+  friend bool operator==(const Etcd&, const Etcd&) = default;
 };
 
 struct Cluster {

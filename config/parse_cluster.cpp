@@ -52,9 +52,7 @@ void parse_etcd_tls(Reader& r, const Value& v, EtcdTls& out) {
   }
   if (!m.has("certFile") && !m.has("keyFile")) return;
   TlsCertificate cert;
-  const bool has_cert = m.get("certFile", cert.cert_file, Presence::Required);
-  m.get("keyFile", cert.key_file, Presence::Required);
-  if (has_cert) r.check_certificate(m.self(), cert);
+  read_certificate(r, m, cert);
   out.cert_file = cert.cert_file;
   out.key_file = cert.key_file;
 }

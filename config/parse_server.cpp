@@ -21,12 +21,15 @@ void read_address(Reader& r, const Value& v, std::string& text, std::string& hos
   port = hp.port;
 }
 
-/// certFile and keyFile of `m`, checked by the plugged-in TLS checks (readable, PEM, matching).
+}  // namespace
+
 void read_certificate(Reader& r, MapReader& m, TlsCertificate& cert) {
   const bool has_cert = m.get("certFile", cert.cert_file, Presence::Required);
   m.get("keyFile", cert.key_file, Presence::Required);  // left empty when missing: not checked
   if (has_cert) r.check_certificate(m.self(), cert);
 }
+
+namespace {
 
 std::optional<TlsCertificate> parse_certificate(Reader& r, const Value& v) {
   MapReader m(r, v);

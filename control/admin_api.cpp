@@ -14,9 +14,6 @@ AdminResponse json_answer(int status, const json::value& body) {
   return AdminResponse{status, "application/json", json::serialize(body) + "\n"};
 }
 
-AdminResponse error(int status, std::string message) {
-  return json_answer(status, json::object{{"error", std::move(message)}});
-}
 
 AdminResponse text(int status, std::string body) {
   return AdminResponse{status, "text/plain; charset=utf-8", std::move(body)};
@@ -48,19 +45,23 @@ bool same_secret(std::string_view given, std::string_view token) {
 
 }  // namespace
 
+AdminResponse error_response(int status, std::string message) {
+  return json_answer(status, json::object{{"error", std::move(message)}});
+}
+
 AdminResponse AdminApi::handle(const AdminRequest& request) const {
   const auto question = request.target.find('?');
   const std::string_view path = request.target.substr(0, question);
   const std::string_view query =
       question == std::string_view::npos ? std::string_view{} : request.target.substr(question + 1);
   const bool get = request.method == "GET" || request.method == "HEAD";
-  if (path == "/healthz") return get ? text(200, "ok\n") : error(405, "method not allowed");
+  if (path == "/healthz") return get ? text(200, "ok\n") : error_response(405, "method not allowed");
   if (path == "/readyz") {
-    if (!get) return error(405, "method not allowed");
+    if (!get) return error_response(405, "method not allowed");
     return ready_ ? text(200, "ready\n") : text(503, "not ready\n");
   }
   if (path == "/metrics" && sources_.metrics) {
-    if (!get) return error(405, "method not allowed");
+    if (!get) return error_response(405, "method not allowed");
     return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", sources_.metrics()};
   }
   constexpr std::string_view kRollouts = "/api/v1/rollouts";
@@ -68,19 +69,19 @@ AdminResponse AdminApi::handle(const AdminRequest& request) const {
     std::string_view rest = path.substr(kRollouts.size());
     if (rest.empty() || rest.front() == '/') {
       if (!rest.empty()) rest.remove_prefix(1);
-      if (request.method == "POST" && !authorized(request)) return error(401, "missing or wrong bearer token");
+      if (request.method == "POST" && !authorized(request)) return error_response(401, "missing or wrong bearer token");
       if (request.method == "POST") {
         const auto slash = rest.find('/');
-        if (slash == std::string_view::npos) return error(405, "method not allowed");
+        if (slash == std::string_view::npos) return error_response(405, "method not allowed");
         const auto full = query_param(query, "full");
         return command(rest.substr(0, slash), rest.substr(slash + 1), full && *full == "true");
       }
-      return get ? rollouts(request, rest) : error(405, "method not allowed");
+      return get ? rollouts(request, rest) : error_response(405, "method not allowed");
     }
   }
   if (path == "/api/v1/reload" && sources_.reload) {
-    if (request.method != "POST") return error(405, "method not allowed");
-    if (!authorized(request)) return error(401, "missing or wrong bearer token");
+    if (request.method != "POST") return error_response(405, "method not allowed");
+    if (!authorized(request)) return error_response(401, "missing or wrong bearer token");
     const auto errors = sources_.reload();
     if (errors.empty()) return json_answer(200, json::object{{"result", "success"}});
     json::array list;
@@ -88,12 +89,12 @@ AdminResponse AdminApi::handle(const AdminRequest& request) const {
     return json_answer(400, json::object{{"result", "failure"}, {"errors", std::move(list)}});
   }
   if (path == "/api/v1/cluster" && sources_.cluster) {
-    return get ? json_answer(200, sources_.cluster()) : error(405, "method not allowed");
+    return get ? json_answer(200, sources_.cluster()) : error_response(405, "method not allowed");
   }
   if (path == "/api/v1/analysisruns" && sources_.controller) {
-    return get ? analysis_runs(query) : error(405, "method not allowed");
+    return get ? analysis_runs(query) : error_response(405, "method not allowed");
   }
-  return error(404, "not found");
+  return error_response(404, "not found");
 }
 
 AdminResponse AdminApi::rollouts(const AdminRequest&, std::string_view name) const {
@@ -104,7 +105,7 @@ AdminResponse AdminApi::rollouts(const AdminRequest&, std::string_view name) con
     return json_answer(200, json::object{{"rollouts", std::move(list)}});
   }
   const auto index = controller.find(name);
-  if (!index) return error(404, "rollout \"" + std::string(name) + "\" not found");
+  if (!index) return error_response(404, "rollout \"" + std::string(name) + "\" not found");
   return json_answer(200, status(*index));
 }
 
@@ -120,15 +121,15 @@ AdminResponse AdminApi::command(std::string_view name, std::string_view verb, bo
   } else if (verb == "pause") {
     kind = Kind::Pause;
   } else {
-    return error(404, "unknown command \"" + std::string(verb) + "\"");
+    return error_response(404, "unknown command \"" + std::string(verb) + "\"");
   }
   auto& controller = *sources_.controller;
   switch (controller.command(name, kind, rollout::WallClock::now())) {
     case rollout::Controller::Outcome::NotFound:
-      return error(404, "rollout \"" + std::string(name) + "\" not found");
+      return error_response(404, "rollout \"" + std::string(name) + "\" not found");
     case rollout::Controller::Outcome::Conflict: {
       const auto index = controller.find(name);
-      return error(409, std::string(verb) + " is not valid while rollout \"" + std::string(name) +
+      return error_response(409, std::string(verb) + " is not valid while rollout \"" + std::string(name) +
                             "\" is " + std::string(rollout::to_string(controller.state(*index).phase)) +
                             (controller.state(*index).aborted ? " (aborted)" : ""));
     }
@@ -140,9 +141,9 @@ AdminResponse AdminApi::command(std::string_view name, std::string_view verb, bo
 
 AdminResponse AdminApi::analysis_runs(std::string_view query) const {
   const auto name = query_param(query, "rollout");
-  if (!name) return error(400, "the rollout query parameter is required");
+  if (!name) return error_response(400, "the rollout query parameter is required");
   const auto index = sources_.controller->find(*name);
-  if (!index) return error(404, "rollout \"" + *name + "\" not found");
+  if (!index) return error_response(404, "rollout \"" + *name + "\" not found");
   json::array runs = sources_.analysis_runs ? sources_.analysis_runs(*index) : json::array{};
   return json_answer(200, json::object{{"analysisRuns", std::move(runs)}});
 }

@@ -34,6 +34,9 @@ struct AdminResponse {
   std::string body;
 };
 
+/// `{"error": message}` with `status`: how the API refuses.
+AdminResponse error_response(int status, std::string message);
+
 class AdminApi {
  public:
   /// What the API reads from the rest of the process; unset parts answer 404.

@@ -110,11 +110,7 @@ Task<void> Cluster::release() {
   // What the leader decided is kept (bounded: etcd may be away); then the lead is handed on.
   if (leading_) co_await flush(steady_clock::now() + settings_.etcd.dial_timeout);
   if (!*alive) co_return;
-  if (leading_) {
-    leading_ = false;
-    pending_.clear();
-    if (hooks_.leadership) hooks_.leadership(false);
-  }
+  drop_lead();
   // Revoking the lease deletes the member and leader keys at once: the others campaign now
   // rather than after leaseTTL.
   if (lease_ != 0) co_await etcd_.revoke(lease_);
@@ -341,12 +337,17 @@ Task<void> Cluster::resign(int64_t revision) {
   co_await etcd_.txn(std::move(ours), std::move(remove));
 }
 
-void Cluster::step_down(const std::string& why) {
+void Cluster::drop_lead() {
   if (!leading_) return;
   leading_ = false;
   pending_.clear();
-  if (hooks_.warn) hooks_.warn("cluster: " + self() + " stops leading: " + why);
   if (hooks_.leadership) hooks_.leadership(false);
+}
+
+void Cluster::step_down(const std::string& why) {
+  if (!leading_) return;
+  if (hooks_.warn) hooks_.warn("cluster: " + self() + " stops leading: " + why);
+  drop_lead();
   if (!stopped_) {
     net::co_spawn(io_, [this, alive = alive_, revision = leader_revision_]() -> Task<void> {
       if (*alive) co_await resign(revision);

@@ -144,6 +144,9 @@ class Cluster {
   Task<void> publish_measurements();
   std::string member_value() const;
   std::string state_key(const std::string& rollout) const;
+  /// Stops deciding: unwritten states are dropped, the controller told.
+  void drop_lead();
+  /// drop_lead() with a warning, and the leader key given up.
   void step_down(const std::string& why);
   void queue_write(const std::string& rollout, const rollout::RolloutState& state);
   void answered() { last_answer_ = std::chrono::steady_clock::now(); }
@@ -151,7 +154,7 @@ class Cluster {
   // cluster_view.cpp: what etcd holds, read once and then followed through the watch
   Task<void> follow_changes();
   Task<bool> read_all();
-  void apply(const EtcdKv& kv, bool deleted, int64_t revision);
+  void apply(const EtcdKv& kv, bool deleted);
   void apply_state(const EtcdKv& kv);
   void apply_member(const std::string& name, const EtcdKv& kv, bool deleted);
   void apply_leader(const EtcdKv& kv, bool deleted);
@@ -188,7 +191,6 @@ class Cluster {
 
   std::map<std::string, Write> pending_;  ///< rollout -> its newest unwritten state
   uint64_t queued_seq_ = 0;
-  uint64_t committed_seq_ = 0;
   bool writing_ = false;
   bool member_dirty_ = false;
   bool member_publishing_ = false;

@@ -61,7 +61,7 @@ Task<void> Cluster::follow_changes() {
     members_.clear();
     for (const EtcdKv& kv : all.kvs) {
       has_leader = has_leader || kv.key == key("leader");
-      apply(kv, false, all.revision);
+      apply(kv, false);
     }
     if (!has_leader) leader_.clear();
     if (!ready_) {
@@ -75,7 +75,7 @@ Task<void> Cluster::follow_changes() {
       if (!*alive) return;
       answered();
       for (const EtcdEvent& event : batch.events) {
-        apply(event.kv, event.type == EtcdEvent::Type::Delete, batch.revision);
+        apply(event.kv, event.type == EtcdEvent::Type::Delete);
       }
     };
     const std::string ended = co_await etcd_.watch(settings_.etcd.prefix + "/", all.revision + 1,
@@ -91,11 +91,11 @@ Task<bool> Cluster::read_all() {
   const EtcdRange states = co_await etcd_.get_prefix(key("state/"));
   if (!*alive || !states.ok()) co_return false;
   answered();
-  for (const EtcdKv& kv : states.kvs) apply(kv, false, states.revision);
+  for (const EtcdKv& kv : states.kvs) apply(kv, false);
   co_return true;
 }
 
-void Cluster::apply(const EtcdKv& kv, bool deleted, int64_t revision) {
+void Cluster::apply(const EtcdKv& kv, bool deleted) {
   const std::string prefix = settings_.etcd.prefix + "/";
   if (!kv.key.starts_with(prefix)) return;
   const std::string_view rest = std::string_view(kv.key).substr(prefix.size());
@@ -108,7 +108,6 @@ void Cluster::apply(const EtcdKv& kv, bool deleted, int64_t revision) {
   } else if (rest.starts_with("measurements/") && !deleted && hooks_.measured) {
     hooks_.measured(std::string(rest.substr(13)), kv.value);
   }
-  (void)revision;
 }
 
 void Cluster::apply_leader(const EtcdKv& kv, bool deleted) {

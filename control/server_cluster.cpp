@@ -26,10 +26,7 @@ bool clusterwide(const AdminRequest& request) {
   return path.starts_with("/api/v1/rollouts") || path == "/api/v1/analysisruns";
 }
 
-AdminResponse unavailable(std::string message) {
-  boost::json::object body{{"error", std::move(message)}};
-  return AdminResponse{503, "application/json", boost::json::serialize(body) + "\n"};
-}
+AdminResponse unavailable(std::string message) { return error_response(503, std::move(message)); }
 
 }  // namespace
 

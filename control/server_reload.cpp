@@ -27,16 +27,11 @@ std::string read_token(const std::string& path) {
 std::string rebind_needed(const config::Config& old_config, const config::Config& next) {
   if (old_config.admin.address != next.admin.address) return "admin.address";
   if (old_config.cluster.has_value() != next.cluster.has_value()) return "cluster";
-  if (old_config.cluster) {
+  if (old_config.cluster) {  // every key but where the section stands in the file
     const config::Cluster& a = *old_config.cluster;
     const config::Cluster& b = *next.cluster;
-    if (a.etcd.endpoints != b.etcd.endpoints || a.etcd.prefix != b.etcd.prefix ||
-        a.etcd.dial_timeout != b.etcd.dial_timeout || a.replica_name != b.replica_name ||
-        a.lease_ttl != b.lease_ttl || a.publish_interval != b.publish_interval ||
-        a.etcd.tls.has_value() != b.etcd.tls.has_value() ||
-        (a.etcd.tls && (a.etcd.tls->ca_file != b.etcd.tls->ca_file ||
-                        a.etcd.tls->cert_file != b.etcd.tls->cert_file ||
-                        a.etcd.tls->key_file != b.etcd.tls->key_file))) {
+    if (!(a.etcd == b.etcd) || a.replica_name != b.replica_name || a.lease_ttl != b.lease_ttl ||
+        a.publish_interval != b.publish_interval) {
       return "cluster";
     }
   }
