@@ -62,7 +62,6 @@ bool Cluster::Backend::save(const std::string& rollout, const rollout::RolloutSt
     if (error) *error = "this replica does not lead the cluster";
     return false;
   }
-  states[rollout] = state;
   cluster_.queue_write(rollout, state);
   return true;
 }
@@ -316,6 +315,7 @@ Task<void> Cluster::campaign() {
   }
   answered();
   leader_revision_ = won.revision;
+  unsure_ = false;
   // The watch may lag behind the last leader's final writes: read every state as of now.
   const bool read = co_await read_all();
   if (!*alive) co_return;
@@ -374,9 +374,12 @@ Task<void> Cluster::write_states() {
     value["state"] = boost::json::parse(rollout::state_to_json(write.state));
     auto fence = created_at(key("leader"), leader_revision_);
     auto write_op = put_op(state_key(rollout), boost::json::serialize(value), 0);
+    in_flight_ = true;
     const EtcdTxn put = co_await etcd_.txn(std::move(fence), std::move(write_op));
     if (!*alive) co_return;
+    in_flight_ = false;
     if (!put.ok()) {  // no answer: the same (or a newer) state is written again
+      unsure_ = true;
       if (hooks_.warn) hooks_.warn("cluster: writing the state of " + rollout + ": " + put.error);
       co_await sleep(kRetry);
       if (!*alive) co_return;
@@ -387,17 +390,23 @@ Task<void> Cluster::write_states() {
       step_down("a state write was refused: the leader key is no longer ours");
       break;
     }
+    backend_->states[rollout] = write.state;
     const auto current = pending_.find(rollout);
     if (current != pending_.end() && current->second.seq == write.seq) pending_.erase(current);
+    if (pending_.empty()) unsure_ = false;
   }
   writing_ = false;
 }
 
-Task<bool> Cluster::flush(SteadyTime deadline) {
+Task<Cluster::Commit> Cluster::flush(SteadyTime deadline) {
   for (;;) {
-    if (!leading_) co_return false;
-    if (pending_.empty()) co_return true;
-    if (steady_clock::now() >= deadline) co_return false;
+    if (!leading_) co_return in_flight_ || unsure_ ? Commit::Unsure : Commit::NotApplied;
+    if (pending_.empty() && !in_flight_) co_return Commit::Done;
+    if (steady_clock::now() >= deadline) {
+      // Taken back rather than left to land after its caller was told it did not.
+      step_down("what it decided was not committed to etcd in time");
+      continue;
+    }
     co_await sleep(kFlushPoll);
   }
 }

@@ -79,12 +79,14 @@ class Cluster {
   /// Called every control tick: a leader whose lease may have lapsed stops deciding.
   void tick(SteadyTime now);
 
-  /// Where the controller keeps rollout progress: the states read from etcd; a save queues a
-  /// write fenced by the leader key (refused unless this replica leads).
+  /// Where the controller keeps rollout progress: loads the states etcd holds (committed); a
+  /// save queues a write fenced by the leader key (refused unless this replica leads).
   rollout::StateBackend& backend();
-  /// Leader: completes true once every state saved so far is committed, false when the lead
-  /// was lost or `deadline` passed first.
-  Task<bool> flush(SteadyTime deadline);
+  /// What became of the states a leader saved: all committed; taken back (the lead was lost,
+  /// or `deadline` passed and the lead is given up, with no write sent unconfirmed); or unsure
+  /// (a write was sent that etcd neither confirmed nor refused: it may still apply).
+  enum class Commit { Done, NotApplied, Unsure };
+  Task<Commit> flush(SteadyTime deadline);
 
   bool ready() const { return ready_; }
   bool leading() const { return leading_; }
@@ -122,7 +124,7 @@ class Cluster {
     LoadResult load(const std::string& rollout, rollout::WallTime now) override;
     bool save(const std::string& rollout, const rollout::RolloutState& state,
               std::string* error) override;
-    std::map<std::string, rollout::RolloutState> states;  ///< as etcd held them, by rollout
+    std::map<std::string, rollout::RolloutState> states;  ///< as etcd holds them, by rollout
 
    private:
     Cluster& cluster_;
@@ -144,7 +146,8 @@ class Cluster {
   Task<void> publish_measurements();
   std::string member_value() const;
   std::string state_key(const std::string& rollout) const;
-  /// Stops deciding: unwritten states are dropped, the controller told.
+  /// Stops deciding: unwritten states are dropped, the controller told (it goes back to the
+  /// committed states).
   void drop_lead();
   /// drop_lead() with a warning, and the leader key given up.
   void step_down(const std::string& why);
@@ -192,6 +195,8 @@ class Cluster {
   std::map<std::string, Write> pending_;  ///< rollout -> its newest unwritten state
   uint64_t queued_seq_ = 0;
   bool writing_ = false;
+  bool in_flight_ = false;  ///< a state write awaits etcd's answer
+  bool unsure_ = false;     ///< a state write got no answer since all were last committed
   bool member_dirty_ = false;
   bool member_publishing_ = false;
 };

@@ -97,6 +97,8 @@ class Server {
   void make_cluster();
   void start_serving();
   void lead(bool leading);
+  /// The controller follows the rollout states etcd holds.
+  void follow_committed();
   Task<AdminResponse> answer(const AdminRequest& request);
   Task<std::optional<AdminResponse>> ask_leader(const AdminRequest& request,
                                                 std::chrono::steady_clock::time_point deadline);

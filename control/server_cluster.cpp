@@ -28,6 +28,13 @@ bool clusterwide(const AdminRequest& request) {
 
 AdminResponse unavailable(std::string message) { return error_response(503, std::move(message)); }
 
+/// A command this replica did not apply (it does not lead, or lost the lead before committing
+/// and sent no write etcd left unconfirmed). Forwarded, it is 421: the forwarding replica asks
+/// whoever leads next. Anything else a leader answers is final: a command is never applied twice.
+AdminResponse not_applied(const AdminRequest& request, std::string message) {
+  return error_response(request.forwarded ? 421 : 503, std::move(message) + ": not applied");
+}
+
 }  // namespace
 
 /// The admin URL the other replicas use: the bound address; bound to every address (0.0.0.0,
@@ -54,11 +61,7 @@ std::string advertised_admin_url(const tcp::endpoint& bound) {
 void Server::make_cluster() {
   Cluster::Hooks hooks;
   hooks.ready = [this] {
-    // The states read from etcd: route with them, then accept.
-    for (const auto& rollout : config_->rollouts) {
-      const auto loaded = cluster_->backend().load(rollout.name, rollout::WallClock::now());
-      if (loaded.state) controller_->follow(rollout.name, *loaded.state);
-    }
+    follow_committed();  // route with the states read from etcd, then accept
     start_serving();
   };
   hooks.leadership = [this](bool leading) { lead(leading); };
@@ -90,12 +93,21 @@ void Server::lead(bool leading) {
     return;
   }
   controller_->step_down();
+  // What it decided and did not commit is taken back: the cluster goes on from etcd's states.
+  follow_committed();
   // Runs of a replica that no longer leads end without a verdict; the next leader starts its own.
   for (uint32_t i = 0; i < config_->rollouts.size(); ++i) {
     runner_->apply(i,
                    rollout::Effect{rollout::Effect::Kind::TerminateAnalysis,
                                    rollout::AnalysisKind::Step, 0, true},
                    controller_->state(i));
+  }
+}
+
+void Server::follow_committed() {
+  for (const auto& rollout : config_->rollouts) {
+    const auto loaded = cluster_->backend().load(rollout.name, rollout::WallClock::now());
+    if (loaded.state) controller_->follow(rollout.name, *loaded.state);
   }
 }
 
@@ -111,15 +123,22 @@ Task<AdminResponse> Server::answer(const AdminRequest& request) {
     }
   }
   if (post && !cluster_->leading()) {
-    co_return unavailable("this replica no longer leads the cluster: not applied");
+    co_return not_applied(request, "this replica no longer leads the cluster");
   }
   AdminResponse response = api_.handle(request);
+  if (!post || response.status != 200) co_return response;
   // A command is answered once the leader has committed it (SPEC §9).
-  if (post && response.status == 200) {
-    const bool committed = co_await cluster_->flush(deadline);
-    if (!committed) co_return unavailable("the leader could not commit the change to etcd within 5s");
+  const Cluster::Commit commit = co_await cluster_->flush(deadline);
+  switch (commit) {
+    case Cluster::Commit::Done:
+      co_return response;
+    case Cluster::Commit::NotApplied:
+      co_return not_applied(request, "the leader stopped leading before it committed the change");
+    case Cluster::Commit::Unsure:
+      break;
   }
-  co_return response;
+  co_return unavailable("etcd neither confirmed nor refused the change: it may still apply "
+                        "(GET the rollout's status)");
 }
 
 /// `request` as the leader gets it from this replica.
@@ -146,8 +165,8 @@ Task<std::optional<AdminResponse>> Server::ask_leader(const AdminRequest& reques
     const std::string leader = cluster_->leader_admin();
     if (!leader.empty()) {
       HttpReply reply = co_await http_.fetch(leader_call(request, leader, cluster_->self(), deadline));
-      // 503 from the leader: it is no longer one; ask whoever leads next.
-      if (reply.answered() && reply.status != 503) {
+      // 421: that replica did not apply it (no longer the leader); ask whoever leads next.
+      if (reply.answered() && reply.status != 421) {
         answer = AdminResponse{static_cast<int>(reply.status), "application/json", std::move(reply.body)};
         break;
       }
