@@ -57,6 +57,7 @@ struct Limits {
   Duration request_header_timeout{10'000};
   Duration request_body_timeout{30'000};
   Duration idle_timeout{60'000};
+  Duration upgraded_idle_timeout{3'600'000};  ///< an upgraded (WebSocket) connection, both ways silent
   uint64_t max_mirror_body_bytes = 1048576;
   uint32_t max_mirror_in_flight = 256;
 };

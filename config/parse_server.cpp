@@ -149,6 +149,7 @@ void parse_limits(Reader& r, const Value& v, Limits& out) {
   m.get_duration("requestHeaderTimeout", out.request_header_timeout);
   m.get_duration("requestBodyTimeout", out.request_body_timeout);
   m.get_duration("idleTimeout", out.idle_timeout);
+  m.get_duration("upgradedIdleTimeout", out.upgraded_idle_timeout);
   m.get("maxMirrorBodyBytes", out.max_mirror_body_bytes, positive);
   m.get("maxMirrorInFlight", out.max_mirror_in_flight, positive);
 }

@@ -1,5 +1,7 @@
 #include "control/metrics.hpp"
 
+#include <map>
+
 #include <prometheus/text_serializer.h>
 
 #include "analysis/window.hpp"
@@ -91,6 +93,15 @@ void worker_families(const MetricsSources& s, std::vector<MetricFamily>& out) {
     for (const auto* w : s.worker_threads) total += w->connections(l);
     connections.metric.push_back(gauge({{"listener", s.config->listeners[l].name}}, static_cast<double>(total)));
   }
+  MetricFamily upgraded{"vane_upgraded_connections_active",
+                        "Upgraded (WebSocket) connections open, by route.", MetricType::Gauge, {}};
+  std::map<std::string, int64_t> by_route;
+  for (const auto* w : s.worker_threads) {
+    for (const auto& [route, open] : w->upgraded_connections()) by_route[route] += open;
+  }
+  for (const auto& [route, open] : by_route) {
+    upgraded.metric.push_back(gauge({{"route", route}}, static_cast<double>(open)));
+  }
   MetricFamily skipped{"vane_mirror_skipped_total", "Mirror copies not sent, by reason.", MetricType::Counter, {}};
   for (uint32_t r = 0; r < s.config->rollouts.size(); ++r) {
     for (int k = 0; k < proxy::kMirrorSkipKinds; ++k) {
@@ -101,6 +112,7 @@ void worker_families(const MetricsSources& s, std::vector<MetricFamily>& out) {
   }
   add(out, std::move(failures));
   add(out, std::move(connections));
+  add(out, std::move(upgraded));
   add(out, std::move(skipped));
 }
 

@@ -23,6 +23,7 @@ enum class Phase : uint8_t {
   Respond,   ///< writing to a client that does not read, for requestBodyTimeout: close
   Connect,   ///< connecting to an upstream: a connect failure
   Upstream,  ///< writing to or reading from an upstream, up to its `timeout`: 504 or close
+  Upgraded,  ///< an upgraded connection, both ways silent for upgradedIdleTimeout: close
 };
 
 struct Downstream {
@@ -53,7 +54,9 @@ struct Downstream {
   /// The deadline passed while vane waited on the client (its head, its body, its reading).
   bool client_stalled() const { return deadline.fired() && phase <= Phase::Respond; }
   /// The deadline passed while vane waited on an upstream.
-  bool upstream_timed_out() const { return deadline.fired() && phase >= Phase::Connect; }
+  bool upstream_timed_out() const {
+    return deadline.fired() && phase >= Phase::Connect && phase <= Phase::Upstream;
+  }
 
  private:
   static void expire(void* self);

@@ -63,7 +63,7 @@ void Exchange::prepare(const http::RequestHead& head) {
     refusal_ = Failure::NoRoute;
   }
   started_ = Clock::now();
-  if (decision_) {
+  if (decision_ && !head.websocket) {  // never mirrored: a copy cannot hold a conversation
     mirror_.start(*decision_, head.method == "HEAD", client_.request_head, head.framing,
                   head.content_length);
   }
@@ -95,8 +95,20 @@ Task<bool> Exchange::run() {
   if (failure != Failure::None) co_return co_await answer(failure);
   record(Failure::None, relay_.status());
   log_access(relay_.status());
+  if (relay_.upgraded()) co_await tunnel();
   relay_.finish();
   co_return relay_.response_done() && relay_.keep_alive();
+}
+
+/// Measured and logged at its 101 (SPEC §10); the connection ends with the tunnel.
+Task<void> Exchange::tunnel() {
+  const config::Config& config = generation_->config();
+  Tunnel::Target target;
+  target.route = config.routes[decision_->route].name;
+  if (decision_->rollout >= 0) target.rollout = config.rollouts[static_cast<size_t>(decision_->rollout)].name;
+  target.upstream = config.upstreams[decision_->upstream].name;
+  target.canary = decision_->target == analysis::Target::Canary;
+  co_await relay_.tunnel(target);
 }
 
 Task<Failure> Exchange::forward() {
@@ -111,6 +123,10 @@ Task<Failure> Exchange::forward() {
     }
     const bool answered = f == Failure::None;
     if (answered) {
+      if (relay_.upgraded()) {  // the tunnel follows the measurement of its 101
+        report_endpoint(Failure::None);
+        co_return Failure::None;
+      }
       f = co_await relay_.relay_response();
       // Done, or cut short once bytes reached the client: no other try, whatever the policy.
       if (f == Failure::None || relay_.response_started()) {

@@ -37,6 +37,8 @@ class Exchange {
   /// The tries until one answers (relayed to the client) or the policy gives up.
   Task<Failure> forward();
   RetryPolicy retry_policy() const;
+  /// After a 101: the upgraded connection, to its end.
+  Task<void> tunnel();
   Task<bool> answer(Failure failure);
   /// Records the request (or a dropped try) with the status it is measured with.
   void record(Failure failure, int status);

@@ -28,13 +28,14 @@ Relay::Relay(Downstream& client, Generation& generation, const http::RequestHead
       minor_version_(head.minor_version),
       client_keep_alive_(head.keep_alive),
       head_request_(head.method == "HEAD"),
+      websocket_(head.websocket),
       body_(head.framing == http::Framing::None ? RequestBody::Done
             : head.expect_continue              ? RequestBody::AwaitingContinue
                                                 : RequestBody::Pending) {}
 
 bool Relay::keep_alive() const {
   return client_keep_alive_ && client_framing_ != http::ClientFraming::Close && body_done() &&
-         !client_.worker.draining();
+         !websocket_ && !client_.worker.draining();
 }
 
 Task<AttemptResult> Relay::attempt(const Attempt& to) {
@@ -162,8 +163,8 @@ Task<Failure> Relay::read_response_head() {
     auto status = http::parse_response(from_upstream_.data(), limits, head_request_, response, error);
     if (status == http::ParseStatus::Error) co_return Failure::Protocol;
     if (status == http::ParseStatus::Complete) {
-      if (response.status >= 100 && response.status < 200) {
-        if (response.status == 101) co_return Failure::Protocol;  // we never ask to upgrade
+      if (response.status == 101 && !websocket_) co_return Failure::Protocol;  // not asked for
+      if (response.status >= 100 && response.status < 200 && response.status != 101) {
         from_upstream_.consume(response.head_bytes);  // interim responses are not forwarded
         continue;
       }
@@ -182,6 +183,13 @@ Task<Failure> Relay::read_response_head() {
   from_upstream_.consume(response.head_bytes);
   response_ = Response::HeadReady;
   co_return Failure::None;
+}
+
+Task<void> Relay::tunnel(const Tunnel::Target& target) {
+  Tunnel tunnel(client_, upstream_.stream(), from_upstream_, target,
+                generation_.snapshot().config->limits.upgraded_idle_timeout);
+  response_ = Response::Sending;  // the 101 goes with the tunnel's first write
+  co_await tunnel.run();
 }
 
 Task<Failure> Relay::relay_response() {

@@ -13,6 +13,7 @@
 #include "proxy/failure.hpp"
 #include "proxy/http/head_writer.hpp"
 #include "proxy/http/message.hpp"
+#include "proxy/tunnel.hpp"
 #include "proxy/upstream_connection.hpp"
 
 namespace vane::proxy {
@@ -57,10 +58,15 @@ class Relay {
   Task<Failure> relay_response();
   /// The try's answer is dropped: its connection closed, ready for another try.
   void abandon();
+  /// After a 101 to a WebSocket handshake: the client and the upstream connection carry bytes
+  /// both ways until the tunnel ends (proxy/tunnel.hpp).
+  Task<void> tunnel(const Tunnel::Target& target);
   /// The exchange is over: the upstream connection goes back to the pool when the whole
   /// response was relayed and both sides allow it, else it is closed.
   void finish();
 
+  /// The upstream answered a WebSocket handshake with 101: tunnel() next.
+  bool upgraded() const { return status_ == 101; }
   /// The upstream's status (0: none, or dropped).
   int status() const { return status_; }
   /// The endpoint of the last try (null before one had an endpoint).
@@ -71,7 +77,8 @@ class Relay {
   /// The request body was read to its end.
   bool body_done() const { return body_ == RequestBody::Done; }
   /// The client connection may carry another request after this one's answer: the body was
-  /// read, the client and the response's framing allow it, the worker is not draining.
+  /// read, the client and the response's framing allow it, the worker is not draining, and it
+  /// was no WebSocket handshake (what the client sent after one is no request).
   bool keep_alive() const;
   /// Response body bytes sent to the client.
   uint64_t bytes_sent() const { return bytes_sent_; }
@@ -116,6 +123,7 @@ class Relay {
   int minor_version_;
   bool client_keep_alive_;  ///< what the request asked for
   bool head_request_;
+  bool websocket_;  ///< a WebSocket handshake: a 101 is relayed; the connection never kept
   // The state of the relay.
   RequestBody body_;
   Response response_ = Response::None;

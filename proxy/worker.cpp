@@ -91,7 +91,10 @@ void Worker::drain() {
 }
 
 void Worker::set_table(std::shared_ptr<const rollout::RoutingTable> table) {
-  net::post(io_, [this, table = std::move(table)]() mutable { table_ = std::move(table); });
+  net::post(io_, [this, table = std::move(table)]() mutable {
+    table_ = std::move(table);
+    cut_tunnels_off_traffic();
+  });
 }
 
 void Worker::reload(GenerationParts generation, std::shared_ptr<const rollout::RoutingTable> table) {
@@ -99,6 +102,7 @@ void Worker::reload(GenerationParts generation, std::shared_ptr<const rollout::R
     generations_.push_back(std::make_unique<Generation>(std::move(generation), worker_count_));
     table_ = std::move(table);
     release_generations();
+    cut_tunnels_off_traffic();
   });
 }
 
@@ -195,6 +199,53 @@ Task<void> Worker::accept_loop(Acceptor& acceptor, size_t listener) {
   }
 }
 
+void Worker::tunnel_opened(Tunnel& tunnel) {
+  tunnels_.push_back(tunnel);
+  const auto route = tunnel.target().route;
+  auto it = upgraded_.find(route);
+  if (it == upgraded_.end()) it = upgraded_.emplace(std::string(route), 0).first;
+  ++it->second;
+  upgraded_changed_ = true;
+}
+
+void Worker::tunnel_closed(Tunnel& tunnel) {
+  tunnel.unlink();
+  if (auto it = upgraded_.find(tunnel.target().route); it != upgraded_.end()) --it->second;
+  upgraded_changed_ = true;
+}
+
+void Worker::publish_upgraded() {
+  if (!upgraded_changed_) return;
+  upgraded_changed_ = false;
+  std::map<std::string, int64_t> copy(upgraded_.begin(), upgraded_.end());
+  std::lock_guard lock(upgraded_mutex_);
+  upgraded_published_.swap(copy);
+}
+
+std::map<std::string, int64_t> Worker::upgraded_connections() const {
+  std::lock_guard lock(upgraded_mutex_);
+  return upgraded_published_;
+}
+
+void Worker::cut_tunnels_off_traffic() {
+  const config::Config& config = *snapshot().config;
+  auto index_of = [](const auto& items, std::string_view name) -> int32_t {
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i].name == name) return static_cast<int32_t>(i);
+    }
+    return -1;
+  };
+  for (Tunnel& tunnel : tunnels_) {
+    const Tunnel::Target& target = tunnel.target();
+    if (!target.canary) continue;  // stable's connections stay, as a reload keeps them
+    const int32_t rollout = index_of(config.rollouts, target.rollout);
+    const int32_t upstream = index_of(config.upstreams, target.upstream);
+    if (rollout < 0 || upstream < 0 || !table_->serves(rollout, static_cast<uint32_t>(upstream))) {
+      tunnel.cut();
+    }
+  }
+}
+
 Task<void> Worker::tick() {
   Timer timer(io_.get_executor());
   for (;;) {
@@ -204,6 +255,7 @@ Task<void> Worker::tick() {
     deadlines_.expire(Clock::now());
     flush_access_log();
     flush_outcomes();
+    publish_upgraded();
   }
 }
 

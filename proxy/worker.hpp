@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "proxy/http/message.hpp"
 #include "proxy/net/types.hpp"
 #include "proxy/http/request_id.hpp"
+#include "proxy/tunnel.hpp"
 #include "rollout/routing_table.hpp"
 
 namespace vane::proxy {
@@ -54,6 +57,8 @@ class Worker {
   void join();
   /// Thread-safe: the thread has returned.
   bool finished() const { return finished_.load(std::memory_order_acquire); }
+  /// Thread-safe: upgraded (WebSocket) connections open now, by route name, as of the last tick.
+  std::map<std::string, int64_t> upgraded_connections() const;
   /// Thread-safe: open client connections of a listener.
   int64_t connections(size_t listener) const {
     return connections_[listener].load(std::memory_order_relaxed);
@@ -101,6 +106,9 @@ class Worker {
   /// Before start(): where access-log batches go (null: off).
   void set_access_log(AccessLog* log) { access_log_ = log; }
 
+  void tunnel_opened(Tunnel& tunnel);
+  void tunnel_closed(Tunnel& tunnel);
+
   uint32_t mirrors_in_flight() const { return mirrors_; }
   void mirror_started() { ++mirrors_; }
   void mirror_finished() { --mirrors_; }
@@ -110,6 +118,9 @@ class Worker {
   Task<void> tick();
   void flush_access_log();
   void flush_outcomes();
+  void publish_upgraded();
+  /// The routing changed: tunnels to a canary that no longer takes traffic are cut (SPEC §10).
+  void cut_tunnels_off_traffic();
   void run();
 
   uint32_t index_;
@@ -133,6 +144,11 @@ class Worker {
   http::ResponseHead mirror_response_;
   AccessLog* access_log_ = nullptr;
   std::string access_batch_;
+  boost::intrusive::list<Tunnel, boost::intrusive::constant_time_size<false>> tunnels_;
+  std::map<std::string, int64_t, std::less<>> upgraded_;  ///< by route name; kept at 0 once seen
+  bool upgraded_changed_ = false;
+  mutable std::mutex upgraded_mutex_;  ///< the tick's copy for the control thread
+  std::map<std::string, int64_t> upgraded_published_;
   uint64_t sessions_ = 0;
   uint32_t mirrors_ = 0;
   bool draining_ = false;

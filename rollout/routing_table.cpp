@@ -169,6 +169,15 @@ std::optional<RoutingDecision> RoutingTable::decide(const RequestView& request,
   return decision;
 }
 
+bool RoutingTable::serves(int32_t rollout, uint32_t upstream) const {
+  if (rollout < 0 || static_cast<size_t>(rollout) >= rollouts_.size()) return false;
+  const Rollout& r = rollouts_[static_cast<size_t>(rollout)];
+  if (r.stable == upstream) return true;
+  const bool canary_takes = r.weight_centi > 0 || (r.routes_active && !r.header_routes.empty()) ||
+                            r.preview_active;
+  return r.canary == static_cast<int32_t>(upstream) && canary_takes;
+}
+
 bool RoutingTable::to_canary(const Rollout& rollout, const RequestView& request, uint64_t random,
                              bool& set_cookie) const {
   if (rollout.routes_active) {

@@ -51,6 +51,10 @@ class RoutingTable {
   /// The full decision for a request: `random` is a fresh uniform 64-bit value per request.
   std::optional<RoutingDecision> decide(const RequestView& request, uint64_t random) const;
 
+  /// Some request of `rollout` may go to `upstream` now: its stable side, or a canary that
+  /// takes a weight, header routes or the preview route.
+  bool serves(int32_t rollout, uint32_t upstream) const;
+
   /// The stickiness cookie's name for a rollout ("" without cookie stickiness).
   const std::string& cookie_name(int32_t rollout) const;
 

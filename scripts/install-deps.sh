@@ -13,6 +13,8 @@ pkgs=(
 # Test and benchmark peers: a real Prometheus, promtool, the proxies vane is compared with, and
 # etcd (the cluster's store; the tests start their own members, tests/support/etcd_cluster).
 extra=(prometheus nginx-light haproxy wrk yamllint gnuplot-nox etcd-server etcd-client)
+# WebSocket peers for the protocol tests (a real client and server, tests/integration/ws_peer.py).
+extra+=(python3-websockets)
 # lint.deploy renders deploy/kubernetes with `kubectl kustomize`: Debian's kubectl 1.20 will do,
 # and a kubectl installed from elsewhere is kept.
 command -v kubectl >/dev/null || extra+=(kubernetes-client)

@@ -100,6 +100,7 @@ void ConnectionOptions::add(std::string_view value) {
     } else if (iequals(option, "keep-alive")) {
       keep_alive = true;
     } else {
+      upgrade = upgrade || iequals(option, "upgrade");
       named_fields = true;
     }
     return true;
@@ -130,7 +131,14 @@ void collect_facts(const std::vector<Field>& fields, HeadFacts& facts) {
         break;
       case FieldKind::HopByHop:
         if (iequals(f.name, "connection")) facts.connection.add(f.value);
-        if (iequals(f.name, "upgrade")) facts.upgrade = true;
+        if (iequals(f.name, "upgrade")) {
+          facts.upgrade = true;
+          for_each_element(f.value, [&](std::string_view protocol) {
+            // RFC 6455 §4.2.1: "websocket", compared without case (no version: 13 is in a field)
+            if (iequals(protocol, "websocket")) facts.upgrade_websocket = true;
+            return true;
+          });
+        }
         break;
       default:
         break;

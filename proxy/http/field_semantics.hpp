@@ -42,6 +42,7 @@ struct TransferCodings {
 struct ConnectionOptions {
   bool close = false;
   bool keep_alive = false;
+  bool upgrade = false;       ///< the "upgrade" option
   bool named_fields = false;  ///< options other than close/keep-alive: fields to drop
   bool malformed = false;     ///< an element that is not a token
   void add(std::string_view value);
@@ -55,7 +56,8 @@ struct HeadFacts {
   std::string_view content_length;    ///< the first Content-Length value
   bool expect_continue = false;       ///< an Expect field equal to 100-continue
   bool expect_other = false;          ///< an Expect field with any other value
-  bool upgrade = false;
+  bool upgrade = false;               ///< an Upgrade field
+  bool upgrade_websocket = false;     ///< an Upgrade field offering the websocket protocol
   bool framing_lookalike = false;     ///< a FieldKind::FramingLookalike field (Content_Length)
   TransferCodings transfer;
   ConnectionOptions connection;

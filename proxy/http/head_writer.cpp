@@ -63,6 +63,8 @@ bool chunked_inside(const ResponseHead& response) {
   return false;
 }
 
+constexpr std::string_view kWebSocketUpgrade = "Connection: upgrade\r\nUpgrade: websocket\r\n";
+
 }  // namespace
 
 void write_request_head(const RequestHead& head, const ForwardInfo& info, std::string& out) {
@@ -94,6 +96,7 @@ void write_request_head(const RequestHead& head, const ForwardInfo& info, std::s
   } else if (head.framing == http::Framing::Chunked) {
     out.append("Transfer-Encoding: chunked\r\n");
   }
+  if (head.websocket) out.append(kWebSocketUpgrade);
   out.append("\r\n");
 }
 
@@ -146,7 +149,9 @@ void write_response_head(const ResponseHead& response, ClientFraming framing,
   } else if (framing == ClientFraming::Chunked) {
     append_transfer_encoding(out, response);
   }
-  if (!keep_alive) {
+  if (response.status == 101) {  // relayed only to a WebSocket handshake (Relay)
+    out.append(kWebSocketUpgrade);
+  } else if (!keep_alive) {
     out.append("Connection: close\r\n");
   } else if (client_minor == 0) {
     out.append("Connection: keep-alive\r\n");

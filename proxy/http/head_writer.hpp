@@ -17,7 +17,7 @@ struct ForwardInfo {
 };
 
 /// The head sent upstream: always HTTP/1.1, keep-alive, the body re-framed as Content-Length or
-/// chunked (as the client sent it).
+/// chunked (as the client sent it); a WebSocket handshake keeps its upgrade.
 void write_request_head(const RequestHead& head, const ForwardInfo& info, std::string& out);
 
 /// How the response body goes to the client.
@@ -31,7 +31,8 @@ enum class ClientFraming : uint8_t {
 /// The framing the client gets for `response`, given the client's HTTP minor version.
 ClientFraming client_framing(const ResponseHead& response, int client_minor);
 
-/// The head sent to the client. `keep_alive` says whether the client connection stays open.
+/// The head sent to the client. `keep_alive` says whether the client connection stays open;
+/// a 101 (Switching Protocols) upgrades it to WebSocket instead.
 /// `extra` holds complete field lines vane adds (a stickiness Set-Cookie), or nothing.
 void write_response_head(const ResponseHead& response, ClientFraming framing,
                          std::string_view request_id, bool keep_alive, int client_minor,

@@ -68,6 +68,9 @@ struct RequestHead {
   bool keep_alive = true;       ///< from version and Connection (close / keep-alive)
   bool expect_continue = false; ///< Expect: 100-continue
   bool upgrade = false;         ///< an Upgrade field was present (dropped when forwarding)
+  /// A WebSocket opening handshake (RFC 6455 §4.1): GET, HTTP/1.1, `Connection: upgrade` and
+  /// `Upgrade: websocket`. Forwarded with its upgrade; any other Upgrade is dropped (SPEC §10).
+  bool websocket = false;
   std::vector<Field> fields;    ///< in order, as sent
   size_t head_bytes = 0;        ///< bytes of the head, final CRLF included
 };

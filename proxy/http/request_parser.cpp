@@ -23,6 +23,7 @@ void reset(RequestHead& out) {
   out.keep_alive = true;
   out.expect_continue = false;
   out.upgrade = false;
+  out.websocket = false;
   out.fields.clear();  // keeps its capacity: no allocation per request
   out.head_bytes = 0;
 }
@@ -191,6 +192,8 @@ ParseStatus apply_fields(RequestHead& out, std::string_view authority, ParseErro
   // An HTTP/1.0 client cannot wait for 100 Continue (RFC 9110 §10.1.1): ignore its Expect.
   out.expect_continue = facts.expect_continue && out.minor_version == 1;
   out.upgrade = facts.upgrade;
+  out.websocket = facts.upgrade_websocket && facts.connection.upgrade && out.minor_version == 1 &&
+                  out.method == "GET";
   out.keep_alive =
       !facts.connection.close && (out.minor_version == 1 || facts.connection.keep_alive);
   if (facts.connection.named_fields) detail::mark_connection_options(out.fields);

@@ -37,6 +37,7 @@ limits:
   requestHeaderTimeout: 5s
   requestBodyTimeout: 15s
   idleTimeout: 2m
+  upgradedIdleTimeout: 90s
   maxMirrorBodyBytes: 65536
   maxMirrorInFlight: 16
 workers: 2
@@ -198,6 +199,7 @@ TEST(Loader, FullFileListenersAdminLimits) {
   EXPECT_EQ(c->limits.request_header_timeout, milliseconds{5'000});
   EXPECT_EQ(c->limits.request_body_timeout, milliseconds{15'000});
   EXPECT_EQ(c->limits.idle_timeout, milliseconds{120'000});
+  EXPECT_EQ(c->limits.upgraded_idle_timeout, milliseconds{90'000});
   EXPECT_EQ(c->limits.max_mirror_body_bytes, 65536u);
   EXPECT_EQ(c->limits.max_mirror_in_flight, 16u);
   EXPECT_EQ(c->workers, 2u);
@@ -346,7 +348,7 @@ TEST(Loader, FullFileTemplates) {
   EXPECT_EQ(m.initial_delay, milliseconds{5'000});
   EXPECT_EQ(m.count, 6u);
   EXPECT_EQ(m.success_condition, "result >= {{args.threshold}}");
-  EXPECT_EQ(m.success_condition_mark.line, 113);
+  EXPECT_EQ(m.success_condition_mark.line, 114);
   EXPECT_EQ(m.success_condition_mark.column, 27);
   EXPECT_EQ(m.failure_limit, 1);
   EXPECT_EQ(m.inconclusive_limit, 2);

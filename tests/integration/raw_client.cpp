@@ -254,6 +254,12 @@ bool RawClient::wait_closed(Millis timeout) {
   return fill(deadline) == Fill::Closed;
 }
 
+std::optional<std::string> RawClient::read_exact(size_t n, Millis timeout) {
+  Response ignored;
+  if (!need(n, Clock::now() + timeout, ignored)) return std::nullopt;
+  return take(n);
+}
+
 void RawClient::shutdown_send() { ::shutdown(fd_, SHUT_WR); }
 
 std::string request(std::string_view method, std::string_view target, std::string_view host,

@@ -49,6 +49,9 @@ class RawClient {
   /// True when the server closes (FIN or RST) within `timeout` without sending more bytes;
   /// bytes that arrive instead stay in pending().
   bool wait_closed(Millis timeout);
+  /// The next `n` bytes as they came (after any response read), or nullopt when the server
+  /// closed or `timeout` passed first.
+  std::optional<std::string> read_exact(size_t n, Millis timeout = 5s);
   /// No more bytes from us: the server reads EOF.
   void shutdown_send();
   /// Bytes received but not yet consumed by read_response.

@@ -7,6 +7,9 @@
 // Body endings: close_mid=1 sends cut_bytes (default half) of the body, then closes (FIN);
 // reset_mid=1 the same, then resets (RST); until_close=1 frames the body by closing (no
 // Content-Length, FIN at its end); chunked=1&bad_chunk=1 sends half, then a malformed chunk line.
+// A WebSocket handshake (Upgrade: websocket, no `status`) is answered 101 with its
+// Sec-WebSocket-Accept (a wrong one with bad_accept=1) and X-Upstream, then every byte that
+// comes is sent back as it came, until the client closes; it counts as active meanwhile.
 // One thread, one io_context.
 //
 // Usage: vane-test-upstream --name NAME --ready-file PATH [--health-status CODE] [--port N]
@@ -21,6 +24,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 #include <charconv>
 #include <cstdio>
@@ -31,6 +35,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "tests/integration/body_pattern.hpp"
 
@@ -127,6 +134,16 @@ uint64_t param_u64(const Params& params, std::string_view key, uint64_t fallback
   return value;
 }
 
+/// Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2).
+std::string websocket_accept(std::string_view key) {
+  const std::string text = std::string(key) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  unsigned char out[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+  const int n = EVP_EncodeBlock(out, digest, SHA_DIGEST_LENGTH);
+  return std::string(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
+}
+
 boost::json::string json_text(std::string_view s) {
   return boost::json::string(s.data(), s.size());
 }
@@ -188,6 +205,9 @@ class Session {
       control_reply(path, reply);
       co_return co_await send(reply);
     }
+    if (boost::beast::websocket::is_upgrade(parser.get()) && !params.contains("status")) {
+      co_return co_await echo_upgraded(parser, params);
+    }
     if (params.contains("reset")) {  // RST instead of an answer
       reset();
       co_return false;
@@ -202,6 +222,29 @@ class Session {
     test_reply(parser, params, body, reply);
     const bool kept = co_await send(reply);
     co_return kept && !params.contains("close_after");  // an idle close, just after the answer
+  }
+
+  /// 101, then every byte back as it came; the connection ends with the client's close.
+  Task<bool> echo_upgraded(const Parser& parser, const Params& params) {
+    const std::string accept = params.contains("bad_accept")
+                                   ? std::string("bm90IHRoZSBhY2NlcHQ=")
+                                   : websocket_accept(parser.get()["Sec-WebSocket-Key"]);
+    const std::string head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                             "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
+                             "\r\nX-Upstream: " + options_.name + "\r\n\r\n";
+    const bool sent = co_await write(head);
+    if (!sent) co_return false;
+    std::string pending(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    buffer_.consume(buffer_.size());
+    for (;;) {
+      if (!pending.empty()) {
+        const bool echoed = co_await write(pending);
+        if (!echoed) co_return false;
+      }
+      auto [ec, n] = co_await socket_.async_read_some(net::buffer(piece_), use_tuple);
+      if (ec) co_return false;
+      pending.assign(piece_.data(), n);
+    }
   }
 
   void behave(const Params& params) {

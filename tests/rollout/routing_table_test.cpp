@@ -330,5 +330,17 @@ INSTANTIATE_TEST_SUITE_P(RoutingTable, HostWithoutPortTest,
                                            HostCase{"[::1", "[::1"},
                                            HostCase{"10.0.0.1:8080", "10.0.0.1"}));
 
+TEST(RoutingTable, ServesNamesTheUpstreamsThatTakeARolloutsTraffic) {
+  const auto config = load(kBlueGreen);
+  ASSERT_NE(config, nullptr);
+  EXPECT_TRUE(blue_green_table(*config, 2, false, 5000).serves(0, 1));  // stable
+  EXPECT_TRUE(blue_green_table(*config, 2, false, 5000).serves(0, 2));  // weighted canary
+  EXPECT_TRUE(blue_green_table(*config, 2, true, 0).serves(0, 2));      // preview only
+  EXPECT_FALSE(blue_green_table(*config, 2, false, 0).serves(0, 2));    // no share left
+  EXPECT_FALSE(blue_green_table(*config, -1, false, 5000).serves(0, 2));  // aborted
+  EXPECT_FALSE(blue_green_table(*config, 2, false, 5000).serves(0, 0));   // another upstream
+  EXPECT_FALSE(blue_green_table(*config, 2, false, 5000).serves(1, 1));   // no such rollout
+}
+
 }  // namespace
 }  // namespace vane::rollout

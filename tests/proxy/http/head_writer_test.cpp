@@ -653,5 +653,42 @@ TEST(WriteResponseHead, OutIsReplacedNotAppendedTo) {
   EXPECT_EQ(out, first);
 }
 
+// ---- WebSocket (SPEC §10) -----------------------------------------------------------------------
+
+TEST(WriteRequestHead, AWebSocketHandshakeKeepsItsUpgrade) {
+  const std::string out = forward(
+      "GET /chat HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Key: k\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  EXPECT_EQ(out,
+            "GET /chat HTTP/1.1\r\n"
+            "Host: a\r\n"
+            "Sec-WebSocket-Key: k\r\n"
+            "Sec-WebSocket-Version: 13\r\n"
+            "X-Forwarded-For: 192.0.2.7\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Request-Id: req-1\r\n"
+            "Connection: upgrade\r\n"
+            "Upgrade: websocket\r\n"
+            "\r\n");
+}
+
+TEST(WriteRequestHead, AnyOtherUpgradeIsDropped) {
+  const std::string out = forward(
+      "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+  EXPECT_EQ(out.find("pgrade"), std::string::npos) << out;
+}
+
+TEST(WriteResponseHead, ASwitchingProtocolsAnswerUpgradesTheClientConnection) {
+  EXPECT_EQ(respond("HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Accept: x\r\n\r\n",
+                    1, false),
+            "HTTP/1.1 101 Switching Protocols\r\n"
+            "Sec-WebSocket-Accept: x\r\n"
+            "X-Request-Id: req-1\r\n"
+            "Connection: upgrade\r\n"
+            "Upgrade: websocket\r\n"
+            "\r\n");
+}
+
 }  // namespace
 }  // namespace vane::proxy

@@ -389,5 +389,30 @@ TEST(ParseRequest, SurvivesCorruptedInput) {
   }
 }
 
+// RFC 6455 §4.1: only a GET over HTTP/1.1 with both the upgrade option and the websocket
+// protocol is a WebSocket handshake (SPEC §10); anything else is a plain request.
+TEST(ParseRequest, WebSocketHandshakeIsRecognisedOnlyWhenComplete) {
+  struct Case {
+    const char* name;
+    std::string head;
+    bool websocket;
+  };
+  const std::vector<Case> cases = {
+      {"handshake", "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", true},
+      {"any case, in lists", "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, UPGRADE\r\n"
+                             "Upgrade: foo, WebSocket\r\n\r\n", true},
+      {"no upgrade option", "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", false},
+      {"another protocol", "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n", false},
+      {"HTTP/1.0", "GET /ws HTTP/1.0\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", false},
+      {"POST", "POST /ws HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nConnection: Upgrade\r\n"
+               "Upgrade: websocket\r\n\r\n", false},
+  };
+  for (const Case& c : cases) {
+    RequestHead head;
+    ASSERT_EQ(parse(c.head, head).status, ParseStatus::Complete) << c.name;
+    EXPECT_EQ(head.websocket, c.websocket) << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace vane::proxy::http
