@@ -29,13 +29,25 @@ struct ListenerTls {
   std::vector<TlsCertificate> certificates;
 };
 
+/// A protocol a listener speaks to clients (SPEC §10).
+enum class Protocol : uint8_t { Http1, H2 };
+
 struct Listener {
   std::string name;
   std::string address;  ///< "host:port" or "[v6]:port", as written
   std::string host;     ///< parsed host (brackets removed)
   uint16_t port = 0;
   std::optional<ListenerTls> tls;
+  /// In order of preference (ALPN); default [h2, http1] with TLS, [http1] without.
+  std::vector<Protocol> protocols;
   Mark mark;
+
+  bool speaks(Protocol p) const {
+    for (const Protocol q : protocols) {
+      if (q == p) return true;
+    }
+    return false;
+  }
 };
 
 struct Admin {
@@ -58,6 +70,7 @@ struct Limits {
   Duration request_body_timeout{30'000};
   Duration idle_timeout{60'000};
   Duration upgraded_idle_timeout{3'600'000};  ///< an upgraded (WebSocket) connection, both ways silent
+  uint32_t max_concurrent_streams = 100;      ///< per HTTP/2 connection
   uint64_t max_mirror_body_bytes = 1048576;
   uint32_t max_mirror_in_flight = 256;
 };

@@ -66,6 +66,23 @@ bool parse_listener(Reader& r, const Value& v, Listener& out) {
     read_address(r, *address, out.address, out.host, out.port);
   }
   if (const auto tls = m.take("tls")) out.tls = parse_listener_tls(r, *tls);
+  if (const auto protocols = m.take("protocols")) {
+    const std::vector<Value> items = r.list(*protocols);
+    for (const Value& item : items) {
+      const auto text = r.string(item);
+      std::optional<Protocol> protocol;
+      if (text == "http1") protocol = Protocol::Http1;
+      if (text == "h2") protocol = Protocol::H2;
+      if (text && !protocol) r.error(item, "must be http1 or h2");
+      if (protocol && out.speaks(*protocol)) r.error(item, "is listed twice");
+      if (protocol && !out.speaks(*protocol)) out.protocols.push_back(*protocol);
+    }
+    if (items.empty() && protocols->node.IsSequence()) r.error(*protocols, "must not be empty");
+  } else if (out.tls) {
+    out.protocols = {Protocol::H2, Protocol::Http1};
+  } else {
+    out.protocols = {Protocol::Http1};
+  }
   return true;
 }
 
@@ -150,6 +167,7 @@ void parse_limits(Reader& r, const Value& v, Limits& out) {
   m.get_duration("requestBodyTimeout", out.request_body_timeout);
   m.get_duration("idleTimeout", out.idle_timeout);
   m.get_duration("upgradedIdleTimeout", out.upgraded_idle_timeout);
+  m.get("maxConcurrentStreams", out.max_concurrent_streams, positive);
   m.get("maxMirrorBodyBytes", out.max_mirror_body_bytes, positive);
   m.get("maxMirrorInFlight", out.max_mirror_in_flight, positive);
 }

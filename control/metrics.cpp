@@ -93,6 +93,13 @@ void worker_families(const MetricsSources& s, std::vector<MetricFamily>& out) {
     for (const auto* w : s.worker_threads) total += w->connections(l);
     connections.metric.push_back(gauge({{"listener", s.config->listeners[l].name}}, static_cast<double>(total)));
   }
+  MetricFamily streams{"vane_http2_streams_active", "HTTP/2 streams being served, by listener.",
+                       MetricType::Gauge, {}};
+  for (uint32_t l = 0; l < s.config->listeners.size(); ++l) {
+    int64_t total = 0;
+    for (const auto* w : s.worker_threads) total += w->h2_streams(l);
+    streams.metric.push_back(gauge({{"listener", s.config->listeners[l].name}}, static_cast<double>(total)));
+  }
   MetricFamily upgraded{"vane_upgraded_connections_active",
                         "Upgraded (WebSocket) connections open, by route.", MetricType::Gauge, {}};
   std::map<std::string, int64_t> by_route;
@@ -112,6 +119,7 @@ void worker_families(const MetricsSources& s, std::vector<MetricFamily>& out) {
   }
   add(out, std::move(failures));
   add(out, std::move(connections));
+  add(out, std::move(streams));
   add(out, std::move(upgraded));
   add(out, std::move(skipped));
 }

@@ -83,7 +83,7 @@ void load_tls(const config::Config& config, ConfigSnapshot& snapshot) {
     auto& server = snapshot.listener_tls.emplace_back();
     if (!listener.tls) continue;
     try {
-      server = std::make_shared<TlsAcceptor>(*listener.tls);
+      server = std::make_shared<TlsAcceptor>(*listener.tls, listener.protocols);
     } catch (const std::exception& e) {
       log::error("listener " + listener.name + ": " + e.what());
     }

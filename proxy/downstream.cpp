@@ -9,10 +9,17 @@ Downstream::Downstream(Worker& worker_ref, Socket socket_in, BufferPool& pool)
   if (!ec) address = peer.address().to_string();
 }
 
+Downstream::Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, std::string address_in)
+    : worker(worker_ref),
+      stream(std::move(stream_in)),
+      in(pool),
+      deadline(&Downstream::expire, this),
+      address(std::move(address_in)) {}
+
 void Downstream::expire(void* self) {
   auto* client = static_cast<Downstream*>(self);
   boost::system::error_code ignored;
-  client->stream.socket().cancel(ignored);
+  client->stream.cancel();
   if (client->upstream) client->upstream->socket().cancel(ignored);
 }
 

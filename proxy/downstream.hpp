@@ -28,6 +28,8 @@ enum class Phase : uint8_t {
 
 struct Downstream {
   Downstream(Worker& worker_ref, Socket socket_in, BufferPool& pool);
+  /// An HTTP/2 stream's: `address` is its connection's peer.
+  Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, std::string address_in);
 
   Worker& worker;
   Stream stream;

@@ -53,7 +53,7 @@ void Exchange::prepare(const http::RequestHead& head) {
   take_request_id(head);
   if (decision_) {
     const auto& endpoints = snapshot.endpoints[decision_->upstream];
-    http::ForwardInfo info{client_.address, client_.stream.tls() ? "https" : "http", request_id_,
+    http::ForwardInfo info{client_.address, client_.stream.secure() ? "https" : "http", request_id_,
                            endpoints.empty() ? std::string_view{} : endpoints.front().authority};
     http::write_request_head(head, info, client_.request_head);
     const bool too_large = head.framing == http::Framing::Length &&

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "proxy/exchange.hpp"
+#include "proxy/h2/h2_connection.hpp"
 #include "proxy/http/parser.hpp"
 #include "proxy/net/io.hpp"
 #include "proxy/log.hpp"
@@ -41,6 +42,13 @@ Task<void> Session::run() {
   try {
     bool secured = true;
     if (tls_) secured = co_await handshake();
+    bool h2 = false;
+    if (secured) h2 = co_await wants_h2();
+    if (h2) {
+      H2Connection connection(client_, listener_);
+      co_await connection.run();
+      secured = false;  // the connection ends with it
+    }
     for (bool first = true; secured; first = false) {
       if (client_.worker.draining() && client_.in.empty()) break;
       const bool got_head = co_await read_head(first);
@@ -66,6 +74,25 @@ Task<bool> Session::handshake() {
   client_.arm(Phase::Idle, client_.worker.snapshot().config->limits.request_header_timeout);
   const auto ec = co_await client_.stream.handshake();
   co_return !ec;
+}
+
+/// The client speaks HTTP/2: it chose h2 by ALPN, or it opened a plain connection to a listener
+/// that speaks h2 with the preface. What was read to tell stays in the buffer for either parser.
+Task<bool> Session::wants_h2() {
+  const ConfigSnapshot& snapshot = client_.worker.snapshot();
+  if (!snapshot.config->listeners[listener_].speaks(config::Protocol::H2)) co_return false;
+  if (tls_) co_return client_.stream.alpn_h2();
+  constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  client_.arm(Phase::Idle, snapshot.config->limits.request_header_timeout);
+  while (client_.in.size() < kPreface.size()) {
+    if (!kPreface.starts_with(client_.in.data())) co_return false;
+    size_t room = 0;
+    char* at = client_.in.prepare(room);
+    auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
+    if (ec) co_return false;  // what follows reads the same end
+    client_.in.commit(n);
+  }
+  co_return client_.in.data().starts_with(kPreface);
 }
 
 Task<bool> Session::read_head(bool first) {

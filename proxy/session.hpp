@@ -20,6 +20,7 @@ class Session {
  private:
   /// TLS listeners: the handshake under a deadline. False when the connection must close.
   Task<bool> handshake();
+  Task<bool> wants_h2();
   /// False when the connection should close (quietly, or after an error answer was sent).
   Task<bool> read_head(bool first);
   Task<bool> wait_readable(bool first);

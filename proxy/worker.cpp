@@ -31,6 +31,7 @@ Worker::Worker(uint32_t index, uint32_t worker_count, size_t listeners, Generati
       worker_count_(worker_count),
       table_(std::move(table)),
       connections_(new std::atomic<int64_t>[listeners]()),
+      h2_streams_(new std::atomic<int64_t>[listeners]()),
       random_(seed()),
       io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {
   generations_.push_back(std::make_unique<Generation>(std::move(generation), worker_count_));

@@ -63,6 +63,10 @@ class Worker {
   int64_t connections(size_t listener) const {
     return connections_[listener].load(std::memory_order_relaxed);
   }
+  /// Thread-safe: HTTP/2 streams being served on a listener's connections.
+  int64_t h2_streams(size_t listener) const {
+    return h2_streams_[listener].load(std::memory_order_relaxed);
+  }
 
   // ---- worker thread only ----
   Generation& generation() { return *generations_.back(); }
@@ -97,6 +101,8 @@ class Worker {
   bool draining() const { return draining_; }
   void session_opened(size_t listener);
   void session_closed(size_t listener);
+  void h2_stream_opened(size_t listener) { bump(h2_streams_[listener], 1); }
+  void h2_stream_closed(size_t listener) { bump(h2_streams_[listener], -1); }
   /// A pin on a generation was dropped: frees old generations nobody uses any more.
   void release_generations();
 
@@ -115,6 +121,9 @@ class Worker {
 
  private:
   Task<void> accept_loop(Acceptor& acceptor, size_t listener);
+  static void bump(std::atomic<int64_t>& cell, int64_t delta) {  // single writer: no RMW
+    cell.store(cell.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  }
   Task<void> tick();
   void flush_access_log();
   void flush_outcomes();
@@ -136,6 +145,7 @@ class Worker {
   uint64_t outcome_batch_ = 1;            ///< numbers the batches (UpstreamPool::Endpoint)
   std::list<Acceptor> acceptors_;
   std::unique_ptr<std::atomic<int64_t>[]> connections_;  ///< per listener; single writer
+  std::unique_ptr<std::atomic<int64_t>[]> h2_streams_;   ///< likewise
   BufferPool buffers_;
   DeadlineList deadlines_;
   http::Random random_;

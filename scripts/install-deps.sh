@@ -7,6 +7,7 @@ pkgs=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libssl-dev libyaml-cpp-dev libre2-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libnghttp2-dev  # HTTP/2 (SPEC §10): framing, HPACK, flow control and flood defences
   python3 procps
   clang-14 libclang-rt-14-dev  # libFuzzer and the sanitizers for scripts/fuzz.sh
 )
@@ -15,6 +16,8 @@ pkgs=(
 extra=(prometheus nginx-light haproxy wrk yamllint gnuplot-nox etcd-server etcd-client)
 # WebSocket peers for the protocol tests (a real client and server, tests/integration/ws_peer.py).
 extra+=(python3-websockets)
+# HTTP/2 peers: curl speaks it already; h2load and nghttp (nghttp2-client), python3-h2 for raw frames.
+extra+=(nghttp2-client python3-h2)
 # lint.deploy renders deploy/kubernetes with `kubectl kustomize`: Debian's kubectl 1.20 will do,
 # and a kubectl installed from elsewhere is kept.
 command -v kubectl >/dev/null || extra+=(kubernetes-client)

@@ -27,6 +27,7 @@ inline Task<error_code> write_all(Socket& socket, std::string_view a, std::strin
 
 /// The same on a Stream: a plain one takes the socket path above, unchanged.
 inline Task<error_code> write_all(Stream& stream, std::array<std::string_view, 4> pieces) {
+  if (stream.pipe()) return stream.pipe_write_all(pieces);
   if (stream.tls()) return stream.tls_write_all(pieces);
   return write_all(stream.socket(), pieces);
 }

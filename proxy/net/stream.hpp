@@ -20,6 +20,7 @@ namespace vane::proxy {
 struct TlsStream;
 class TlsAcceptor;
 class TlsConnector;
+class H2Pipe;
 
 using ReadResult = std::tuple<boost::system::error_code, size_t>;
 
@@ -31,16 +32,28 @@ class Stream {
  public:
   explicit Stream(Socket socket) : socket_(std::move(socket)) {}
   explicit Stream(const Executor& executor) : socket_(executor) {}
+  /// One HTTP/2 stream seen as an HTTP/1.1 connection (proxy/h2/h2_pipe.hpp); `secure`: its
+  /// connection is TLS. Its socket() is an unopened placeholder.
+  Stream(H2Pipe& pipe, const Executor& executor, bool secure)
+      : socket_(executor), pipe_(&pipe), secure_pipe_(secure) {}
 
   /// The TCP socket (inside the TLS layer once there is one): connect, cancel, close, options.
   Socket& socket() { return tls_ ? tls_socket() : socket_; }
   bool tls() const { return tls_ != nullptr; }
+  /// The client reached vane over TLS (for X-Forwarded-Proto).
+  bool secure() const { return tls_ != nullptr || secure_pipe_; }
+  H2Pipe* pipe() const { return pipe_; }
+  /// Pending reads and writes end with operation_aborted.
+  void cancel();
 
   /// Reads what is there, at least one byte.
   Task<ReadResult> read_some(net::mutable_buffer buffer) {
+    if (pipe_) return pipe_read_some(buffer);
     if (tls_) return tls_read_some(buffer);
     return proxy::read_some(socket_, buffer);
   }
+  /// The pipe's write (h2_pipe.cpp).
+  Task<boost::system::error_code> pipe_write_all(std::array<std::string_view, 4> pieces);
 
   // ---- TLS (tls_stream.cpp) ----
   /// From now on bytes go through TLS with `server`'s certificates; handshake() next.
@@ -48,6 +61,8 @@ class Stream {
   /// Likewise towards an upstream: SNI `name` (unless an IP address), verified as `client` says.
   void start_client_tls(std::shared_ptr<TlsConnector> client, const std::string& name);
   Task<boost::system::error_code> handshake();
+  /// After a server handshake: the client and vane agreed on h2 by ALPN.
+  bool alpn_h2() const;
   /// An upstream connection: start_client_tls() and handshake(); a failure is logged with its
   /// reason (a certificate that does not verify is otherwise hard to tell from a refusal).
   Task<boost::system::error_code> client_handshake(std::shared_ptr<TlsConnector> client,
@@ -62,6 +77,7 @@ class Stream {
  private:
   Socket& tls_socket();
   Task<ReadResult> tls_read_some(net::mutable_buffer buffer);
+  Task<ReadResult> pipe_read_some(net::mutable_buffer buffer);
 
   /// Defined with TlsStream, so that this header needs only its name.
   struct TlsDelete {
@@ -70,6 +86,8 @@ class Stream {
 
   Socket socket_;  ///< unused (moved into the TLS layer) once tls_ is set
   std::unique_ptr<TlsStream, TlsDelete> tls_;
+  H2Pipe* pipe_ = nullptr;
+  bool secure_pipe_ = false;
 };
 
 /// End of stream from the peer: a TCP FIN, a TLS close_notify, or a TLS peer that just closed.

@@ -31,13 +31,15 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-/// ALPN: http/1.1 when the client offers it; a client offering only others (h2) goes on
-/// without ALPN rather than failing, and then speaks HTTP/1.1 or leaves.
+/// ALPN: the first of the listener's protocols (`arg`, in wire format) the client offers; a
+/// client offering none of them goes on without ALPN rather than failing, and then speaks
+/// HTTP/1.1 or leaves.
 int select_alpn(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* in,
-                unsigned int in_length, void*) {
+                unsigned int in_length, void* arg) {
+  const auto& ours = *static_cast<const std::vector<unsigned char>*>(arg);
   unsigned char* selected = nullptr;
-  const int result = SSL_select_next_proto(&selected, out_length, kHttp11, sizeof kHttp11, in,
-                                           in_length);
+  const int result = SSL_select_next_proto(&selected, out_length, ours.data(),
+                                           static_cast<unsigned int>(ours.size()), in, in_length);
   if (result != OPENSSL_NPN_NEGOTIATED) return SSL_TLSEXT_ERR_NOACK;
   *out = selected;
   return SSL_TLSEXT_ERR_OK;
@@ -76,7 +78,6 @@ std::unique_ptr<ssl::context> make_context(const config::TlsCertificate& file) {
   // Idle keep-alive connections give their OpenSSL read/write buffers back (as nginx does).
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_dh_auto(ctx, 1);
-  SSL_CTX_set_alpn_select_cb(ctx, &select_alpn, nullptr);
   if (SSL_CTX_set_cipher_list(ctx, kCiphers) != 1 ||
       SSL_CTX_use_certificate_chain_file(ctx, file.cert_file.c_str()) != 1) {
     throw std::runtime_error("cannot load " + file.cert_file + ": " + openssl_error());
@@ -109,10 +110,15 @@ int select_certificate(SSL* ssl, int*, void* arg) {
 
 }  // namespace
 
-TlsAcceptor::TlsAcceptor(const config::ListenerTls& tls) {
+TlsAcceptor::TlsAcceptor(const config::ListenerTls& tls, const std::vector<config::Protocol>& protocols) {
   if (tls.certificates.empty()) throw std::runtime_error("a TLS listener needs a certificate");
+  for (const config::Protocol protocol : protocols) {
+    if (protocol == config::Protocol::H2) alpn_.insert(alpn_.end(), {2, 'h', '2'});
+    if (protocol == config::Protocol::Http1) alpn_.insert(alpn_.end(), std::begin(kHttp11), std::end(kHttp11));
+  }
   for (const auto& file : tls.certificates) {
     auto context = make_context(file);
+    SSL_CTX_set_alpn_select_cb(context->native_handle(), &select_alpn, &alpn_);
     auto names = dns_names(SSL_CTX_get0_certificate(context->native_handle()));
     certificates_.push_back(Certificate{std::move(context), std::move(names)});
   }

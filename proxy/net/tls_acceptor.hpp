@@ -1,6 +1,6 @@
 // The TLS side of a listener (SPEC §2 `listeners[].tls`): one OpenSSL context per certificate,
 // the first the default, the others chosen by SNI; TLS 1.2 and 1.3 only, Mozilla "intermediate"
-// cipher suites, ALPN http/1.1. Built on the control thread (start, reload); then shared by every
+// cipher suites, ALPN as the listener's protocols say. Built on the control thread (start, reload); then shared by every
 // worker's handshakes, which OpenSSL allows on a context that is no longer changed.
 #pragma once
 
@@ -20,7 +20,9 @@ namespace vane::proxy {
 class TlsAcceptor {
  public:
   /// Loads every certificate and key; throws std::runtime_error naming the file that failed.
-  explicit TlsAcceptor(const config::ListenerTls& tls);
+  /// `protocols`: offered by ALPN, in this order of preference.
+  explicit TlsAcceptor(const config::ListenerTls& tls,
+                       const std::vector<config::Protocol>& protocols = {config::Protocol::Http1});
   ~TlsAcceptor();
   TlsAcceptor(const TlsAcceptor&) = delete;
   TlsAcceptor& operator=(const TlsAcceptor&) = delete;
@@ -37,6 +39,7 @@ class TlsAcceptor {
  private:
   struct Certificate;
   std::vector<Certificate> certificates_;
+  std::vector<unsigned char> alpn_;  ///< the protocols in ALPN's wire format
 };
 
 /// RFC 6125 matching of a certificate name against a host, both lower-case: `*.example.com`

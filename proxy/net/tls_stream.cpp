@@ -70,6 +70,14 @@ void Stream::start_client_tls(std::shared_ptr<TlsConnector> client, const std::s
   }
 }
 
+bool Stream::alpn_h2() const {
+  if (!tls_) return false;
+  const unsigned char* data = nullptr;
+  unsigned int length = 0;
+  SSL_get0_alpn_selected(tls_->stream.native_handle(), &data, &length);
+  return length == 2 && data[0] == 'h' && data[1] == '2';
+}
+
 Task<boost::system::error_code> Stream::handshake() {
   auto [ec] = co_await tls_->stream.async_handshake(tls_->side, use_tuple);
   co_return ec;

@@ -419,6 +419,7 @@ struct RolloutSetup {
   std::string strategy;       ///< the whole body of `strategy:` (indented by 6), e.g. a
                               ///< `blueGreen:` block; empty: `canary:` with `canary` above
   std::string admin_extra;    ///< e.g. `, tokenFile: /x/token`
+  std::string listener_extra;  ///< more keys of the listener, e.g. `, protocols: [http1, h2]`
   std::string top_extra;      ///< top-level YAML (limits, analysisTemplates), at column 0
   std::string rollout_extra;  ///< more keys of rollouts[0], indented by 4 spaces
   std::string more;           ///< more routes/rollouts, appended (its own `routes:` items can't
@@ -440,7 +441,7 @@ class RolloutRig {
 
   std::string yaml(std::string_view desired) const {
     std::string text = R"(listeners:
-  - {name: public, address: "127.0.0.1:0"}
+  - {name: public, address: "127.0.0.1:0"{{listener_extra}}}
 admin: {address: "127.0.0.1:0"{{admin_extra}}}
 state: {dir: "{{state}}"}
 workers: {{workers}}
@@ -461,6 +462,7 @@ rollouts:
 {{more}}
 )";
     return render(text, {{"admin_extra", setup_.admin_extra},
+                         {"listener_extra", setup_.listener_extra},
                          {"state", state_.path().string()},
                          {"workers", std::to_string(setup_.workers)},
                          {"top_extra", setup_.top_extra},

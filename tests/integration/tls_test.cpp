@@ -1,6 +1,6 @@
 // TLS termination on a listener (SPEC §2 listeners[].tls): certificates from a CA the test makes,
 // chosen by SNI (exact names, then wildcards, else the first); TLS 1.2 and 1.3 only with modern
-// suites; ALPN http/1.1; a handshake deadline; X-Forwarded-Proto https; keep-alive over TLS; and
+// suites; ALPN h2 then http/1.1 (protocols' default); a handshake deadline; X-Forwarded-Proto https; keep-alive over TLS; and
 // bad certificate files as config errors with their position.
 #include <gtest/gtest.h>
 
@@ -118,16 +118,21 @@ TEST_F(TlsListenerTest, OnlyTls12And13WithModernSuites) {
   EXPECT_NE(old.exit_code, 0) << old.out;
 }
 
-TEST_F(TlsListenerTest, AlpnSelectsHttp11) {
-  const CommandResult both = s_client(vane_.port(), {"-alpn", "h2,http/1.1"});
+TEST_F(TlsListenerTest, AlpnOffersH2ThenHttp11ByDefault) {
+  const CommandResult both = s_client(vane_.port(), {"-alpn", "http/1.1,h2"});
   EXPECT_EQ(both.exit_code, 0) << both.err;
-  EXPECT_NE(both.out.find("ALPN protocol: http/1.1"), std::string::npos) << both.out;
-  // A client offering only h2 still gets a handshake, without ALPN, and may speak HTTP/1.1.
-  const CommandResult h2 = s_client(vane_.port(), {"-alpn", "h2"});
-  EXPECT_EQ(h2.exit_code, 0) << h2.err;
-  EXPECT_NE(h2.out.find("No ALPN negotiated"), std::string::npos) << h2.out;
+  EXPECT_NE(both.out.find("ALPN protocol: h2"), std::string::npos) << both.out;  // vane's order
+  const CommandResult h1 = s_client(vane_.port(), {"-alpn", "http/1.1"});
+  EXPECT_NE(h1.out.find("ALPN protocol: http/1.1"), std::string::npos) << h1.out;
+  // A client offering none of them still gets a handshake, without ALPN, and may speak HTTP/1.1.
+  const CommandResult other = s_client(vane_.port(), {"-alpn", "spdy/3"});
+  EXPECT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_NE(other.out.find("No ALPN negotiated"), std::string::npos) << other.out;
   const CommandResult curl_v = https("a.test", {"-v", "-o", "/dev/null", url("a.test", "/")});
-  EXPECT_NE(curl_v.err.find("ALPN: server accepted http/1.1"), std::string::npos) << curl_v.err;
+  EXPECT_NE(curl_v.err.find("ALPN: server accepted h2"), std::string::npos) << curl_v.err;
+  EXPECT_NE(curl_v.err.find("< HTTP/2 200"), std::string::npos) << curl_v.err;
+  const CommandResult curl_h1 = https("a.test", {"-v", "--http1.1", "-o", "/dev/null", url("a.test", "/")});
+  EXPECT_NE(curl_h1.err.find("< HTTP/1.1 200"), std::string::npos) << curl_h1.err;
 }
 
 TEST_F(TlsListenerTest, HandshakeDeadlineClosesASilentClient) {

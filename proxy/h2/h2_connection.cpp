@@ -1,0 +1,288 @@
+#include "proxy/h2/h2_connection.hpp"
+
+#include <nghttp2/nghttp2.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "proxy/exchange.hpp"
+#include "proxy/http/parser.hpp"
+#include "proxy/http/responses.hpp"
+#include "proxy/log.hpp"
+#include "proxy/net/io.hpp"
+#include "proxy/worker.hpp"
+
+namespace vane::proxy {
+namespace {
+
+constexpr size_t kWriteBatch = 64 * 1024;
+
+std::string_view text(const uint8_t* data, size_t size) {
+  return {reinterpret_cast<const char*>(data), size};
+}
+
+}  // namespace
+
+/// nghttp2's callbacks: `user_data` is the connection, a stream's user data its pipe.
+struct H2Connection::Callbacks {
+  static int begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    auto* self = static_cast<H2Connection*>(user);
+    auto pipe = std::make_shared<H2Pipe>(*self, frame->hd.stream_id, self->worker().executor());
+    nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, pipe.get());
+    self->streams_.emplace(frame->hd.stream_id, std::move(pipe));
+    return 0;
+  }
+
+  static int header(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
+                    size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    auto* pipe = static_cast<H2Pipe*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
+    if (!pipe) return 0;
+    const auto& limits = static_cast<H2Connection*>(user)->worker().snapshot().config->limits;
+    // The HTTP/1.1 parser applies the limits to the head made of these; this only keeps a
+    // stream that would blow far past them from holding more memory meanwhile.
+    if (pipe->fields.size() + pipe->cookies.size() > 2 * size_t{limits.max_request_header_bytes}) {
+      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // RST_STREAM
+    }
+    const std::string_view n = text(name, namelen);
+    const std::string_view v = text(value, valuelen);
+    if (n == ":method") {
+      pipe->method = v;
+    } else if (n == ":scheme") {
+      pipe->scheme = v;
+    } else if (n == ":authority") {
+      pipe->authority = v;
+    } else if (n == ":path") {
+      pipe->path = v;
+    } else if (n == "cookie") {
+      if (!pipe->cookies.empty()) pipe->cookies.append("; ");
+      pipe->cookies.append(v);
+    } else if (n == "host") {
+      if (pipe->authority.empty()) pipe->authority = v;
+    } else if (n != "te") {  // te: trailers is all HTTP/2 allows, and it is hop-by-hop
+      pipe->has_length = pipe->has_length || n == "content-length";
+      pipe->fields.append(n).append(": ").append(v).append("\r\n");
+    }
+    return 0;
+  }
+
+  static int frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+    auto* self = static_cast<H2Connection*>(user);
+    auto* pipe = static_cast<H2Pipe*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
+    if (!pipe) return 0;
+    const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+      pipe->write_head(!end);
+      self->start(*pipe);
+    } else if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) && end) {
+      pipe->add_body({}, true);  // trailers are dropped: an HTTP/1.1 upstream gets none
+    }
+    return 0;
+  }
+
+  static int data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id, const uint8_t* data,
+                        size_t len, void*) {
+    auto* pipe = static_cast<H2Pipe*>(nghttp2_session_get_stream_user_data(session, stream_id));
+    if (pipe) pipe->add_body(text(data, len), false);
+    return 0;
+  }
+
+  static int stream_close(nghttp2_session*, int32_t stream_id, uint32_t, void* user) {
+    auto* self = static_cast<H2Connection*>(user);
+    const auto it = self->streams_.find(stream_id);
+    if (it == self->streams_.end()) return 0;
+    if (!it->second->response_complete()) it->second->reset();
+    self->streams_.erase(it);
+    return 0;
+  }
+};
+
+H2Connection::H2Connection(Downstream& client, size_t listener)
+    : client_(client),
+      listener_(listener),
+      writer_wake_(client.worker.executor()),
+      exchanges_done_(client.worker.executor()) {
+  nghttp2_session_callbacks* callbacks = nullptr;
+  nghttp2_session_callbacks_new(&callbacks);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &Callbacks::begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(callbacks, &Callbacks::header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &Callbacks::frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &Callbacks::data_chunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &Callbacks::stream_close);
+  nghttp2_option* options = nullptr;
+  nghttp2_option_new(&options);
+  // A stream's window opens as its exchange reads the body, not as frames arrive: a slow
+  // upstream holds back its client, not vane's memory.
+  nghttp2_option_set_no_auto_window_update(options, 1);
+  nghttp2_option_set_max_continuations(options, 8);  // CONTINUATION floods: GOAWAY
+  nghttp2_option_set_max_outbound_ack(options, 1000);  // SETTINGS and PING floods: GOAWAY
+  nghttp2_option_set_stream_reset_rate_limit(options, 1000, 33);  // rapid reset: GOAWAY
+  nghttp2_session_server_new2(&session_, callbacks, this, options);
+  nghttp2_option_del(options);
+  nghttp2_session_callbacks_del(callbacks);
+  const auto& limits = client_.worker.snapshot().config->limits;
+  const nghttp2_settings_entry settings[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits.max_concurrent_streams},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits.max_request_header_bytes},
+  };
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
+}
+
+H2Connection::~H2Connection() { nghttp2_session_del(session_); }
+
+void H2Connection::want_write() {
+  if (writer_waiting_) writer_wake_.cancel();
+}
+
+void H2Connection::resume(int32_t id) {
+  nghttp2_session_resume_data(session_, id);
+  want_write();
+}
+
+void H2Connection::consumed(int32_t id, size_t n) {
+  nghttp2_session_consume(session_, id, n);
+  want_write();
+}
+
+void H2Connection::rearm() {
+  if (closing_) return;
+  if (streams_.empty() && exchanges_ == 0) {
+    client_.arm(Phase::Idle, client_.worker.snapshot().config->limits.idle_timeout);
+  } else if (!in_write_) {
+    client_.deadline.disarm();
+    client_.phase = Phase::Respond;
+  }
+}
+
+void H2Connection::start(H2Pipe& pipe) {
+  const auto it = streams_.find(pipe.id());
+  if (it == streams_.end()) return;
+  ++exchanges_;
+  client_.worker.h2_stream_opened(listener_);
+  net::co_spawn(client_.worker.executor(), serve(it->second), net::detached);
+}
+
+Task<void> H2Connection::serve(std::shared_ptr<H2Pipe> pipe) {
+  {
+    Downstream stream(client_.worker, Stream(*pipe, client_.worker.executor(), client_.stream.secure()),
+                      client_.worker.buffers(), client_.address);
+    client_.worker.deadlines().add(stream.deadline);
+    pipe->attach(&stream);
+    // The head is whole before the exchange starts: parse it where the exchange reads it.
+    const std::string head_text = std::move(pipe->inbound);
+    pipe->inbound.clear();
+    size_t room = 0;
+    char* at = stream.in.prepare(room, head_text.size(), std::max(head_text.size(), BufferPool::kBlockSize));
+    std::memcpy(at, head_text.data(), head_text.size());
+    stream.in.commit(head_text.size());
+    http::RequestHead& head = client_.worker.request_scratch();
+    http::ParseError error;
+    const auto status = http::parse_request(stream.in.data(), client_.worker.snapshot().limits, head, error);
+    if (status == http::ParseStatus::Complete) {
+      Exchange exchange(stream, head);
+      co_await exchange.run();
+    } else {
+      stream.arm(Phase::Respond, std::chrono::seconds(5));
+      co_await write_all(stream.stream, http::canned_response(error.status, true));
+    }
+    pipe->attach(nullptr);
+  }
+  if (!pipe->was_reset() && !pipe->response_complete()) {
+    // Cut short (the upstream's fault or the client's): the client must not take it as whole.
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, pipe->id(), NGHTTP2_INTERNAL_ERROR);
+  }
+  --exchanges_;
+  client_.worker.h2_stream_closed(listener_);
+  want_write();
+  rearm();
+  if (exchanges_ == 0) exchanges_done_.cancel();
+}
+
+Task<void> H2Connection::run() {
+  auto writer = [this]() -> Task<void> { co_await write_loop(); };
+  net::co_spawn(client_.worker.executor(), std::move(writer), net::detached);
+  bool fed = false;  // the preface's first bytes, read while telling HTTP/2 from HTTP/1.1
+  for (;;) {
+    if (!fed) {
+      fed = true;
+      if (!client_.in.empty()) {
+        const auto data = client_.in.data();
+        const auto rv = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(data.data()), data.size());
+        client_.in.consume(data.size());
+        if (rv < 0) break;
+        want_write();
+        continue;
+      }
+    }
+    if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) break;
+    if (client_.worker.draining() && !goaway_sent_) {  // finish what runs, take nothing new
+      goaway_sent_ = true;
+      nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                            nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                            nullptr, 0);
+      want_write();
+    }
+    rearm();
+    size_t room = 0;
+    char* at = client_.in.prepare(room);
+    auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
+    if (ec) break;
+    const auto rv = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(at), n);
+    if (rv < 0) {
+      // A bad preface, or a peer nghttp2 gave up on: GOAWAY with the reason, if it can go.
+      nghttp2_session_terminate_session(session_, rv == NGHTTP2_ERR_FLOODED
+                                                      ? NGHTTP2_ENHANCE_YOUR_CALM
+                                                      : NGHTTP2_PROTOCOL_ERROR);
+      want_write();
+      break;
+    }
+    want_write();
+  }
+  closing_ = true;
+  for (auto& [id, pipe] : streams_) pipe->reset();
+  want_write();  // the writer sends what is queued (a GOAWAY), then stops
+  client_.arm(Phase::Respond, std::chrono::seconds(2));
+  while (writing_ || exchanges_ > 0 || writer_waiting_) {
+    if (writer_waiting_) want_write();
+    exchanges_done_.expires_after(std::chrono::milliseconds(50));
+    co_await exchanges_done_.async_wait(use_tuple);
+  }
+}
+
+Task<void> H2Connection::write_loop() {
+  writing_ = true;
+  for (;;) {
+    out_.clear();
+    for (;;) {
+      const uint8_t* data = nullptr;
+      const ssize_t n = nghttp2_session_mem_send(session_, &data);
+      if (n <= 0) break;
+      out_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+      if (out_.size() >= kWriteBatch) break;
+    }
+    if (out_.empty()) {
+      if (closing_) break;
+      writing_ = false;
+      writer_waiting_ = true;
+      writer_wake_.expires_at(Clock::time_point::max());
+      co_await writer_wake_.async_wait(use_tuple);
+      writer_waiting_ = false;
+      writing_ = true;
+      continue;
+    }
+    client_.arm(Phase::Respond, client_.worker.snapshot().config->limits.request_body_timeout);
+    in_write_ = true;
+    const auto ec = co_await write_all(client_.stream, out_);
+    in_write_ = false;
+    rearm();
+    if (ec) {
+      boost::system::error_code ignored;
+      client_.stream.socket().cancel(ignored);  // the reader ends too
+      break;
+    }
+  }
+  writing_ = false;
+}
+
+}  // namespace vane::proxy
