@@ -45,9 +45,13 @@ Task<void> Session::run() {
     bool h2 = false;
     if (secured) h2 = co_await wants_h2();
     if (h2) {
-      H2Connection connection(client_, listener_);
-      co_await connection.run();
-      secured = false;  // the connection ends with it
+      {
+        H2Connection connection(client_, listener_);
+        co_await connection.run();
+      }
+      // Its last frame may be a GOAWAY: a close with unread bytes would reset it away.
+      co_await linger_close();
+      co_return;
     }
     for (bool first = true; secured; first = false) {
       if (client_.worker.draining() && client_.in.empty()) break;

@@ -147,8 +147,10 @@ void H2Connection::consumed(int32_t id, size_t n) {
 
 void H2Connection::rearm() {
   if (closing_) return;
-  if (streams_.empty() && exchanges_ == 0) {
-    client_.arm(Phase::Idle, client_.worker.snapshot().config->limits.idle_timeout);
+  if (streams_.empty() && exchanges_ == 0) {  // draining: nothing left to finish, close now
+    client_.arm(Phase::Idle, client_.worker.draining()
+                                 ? Clock::duration::zero()
+                                 : Clock::duration(client_.worker.snapshot().config->limits.idle_timeout));
   } else if (!in_write_) {
     client_.deadline.disarm();
     client_.phase = Phase::Respond;

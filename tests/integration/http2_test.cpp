@@ -133,5 +133,44 @@ routes:
   }
 }
 
+/// tests/integration/h2_peer.py MODE against vane: what the server did, as it prints it.
+std::string attack(const RolloutRig& rig, const std::string& mode, std::vector<std::string> more = {}) {
+  std::vector<std::string> argv = {"/usr/bin/python3", VANE_H2_PEER, mode, std::to_string(rig.port())};
+  argv.insert(argv.end(), more.begin(), more.end());
+  const CommandResult r = run_command(argv, 90s);
+  EXPECT_EQ(r.exit_code, 0) << mode << ": " << r.err;
+  return r.out.empty() ? r.out : r.out.substr(0, r.out.size() - 1);
+}
+
+/// Every attack ends with the attacker's connection ended, and vane serves the next client.
+TEST(Http2Test, FloodsAndRapidResetsEndTheirConnectionOnly) {
+  RolloutRig rig(h2_setup());
+  EXPECT_TRUE(attack(rig, "rapid-reset").starts_with("goaway ")) << "CVE-2023-44487";
+  EXPECT_TRUE(attack(rig, "continuation").starts_with("goaway "));
+  EXPECT_TRUE(attack(rig, "ping-flood").starts_with("goaway "));
+  const std::string settings = attack(rig, "settings-flood");
+  EXPECT_TRUE(settings.starts_with("goaway ") || settings == "closed") << settings;
+  const CommandResult after = h2_curl({"-o", "/dev/null", "-w", "%{http_code}", h2_url(rig, "/after")});
+  EXPECT_EQ(after.out, "200");
+  EXPECT_TRUE(wait_until([&] {
+    return metric_sum(parse_metrics(scrape(rig.admin())), "vane_http2_streams_active") == 0;
+  }, 10s)) << "streams of the attacks still counted";
+}
+
+TEST(Http2Test, AStreamPastMaxConcurrentStreamsIsRefused) {
+  RolloutSetup setup = h2_setup();
+  setup.top_extra = "limits: {maxConcurrentStreams: 5}";
+  RolloutRig rig(setup);
+  // Five slow streams open, the sixth (stream 11) is refused with REFUSED_STREAM (7).
+  EXPECT_EQ(attack(rig, "streams", {"5"}), "rst 11 7");
+}
+
+TEST(Http2Test, AnHttp1PrefaceLookalikeIsNoHttp2Connection) {
+  RolloutRig rig(h2_setup());
+  // Not the preface: read as HTTP/1.1, refused, closed.
+  EXPECT_EQ(attack(rig, "bad-preface"), "closed");
+  EXPECT_EQ(rig.v1().stats().requests, 0U);
+}
+
 }  // namespace
 }  // namespace vane::it
