@@ -69,6 +69,7 @@ struct H2Connection::Callbacks {
 
   static int frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
     auto* self = static_cast<H2Connection*>(user);
+    if (frame->hd.type == NGHTTP2_GOAWAY) self->peer_goaway_ = true;
     auto* pipe = static_cast<H2Pipe*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
     if (!pipe) return 0;
     const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
@@ -201,23 +202,30 @@ Task<void> H2Connection::serve(std::shared_ptr<H2Pipe> pipe) {
   if (exchanges_ == 0) exchanges_done_.cancel();
 }
 
+bool H2Connection::receive(std::string_view bytes) {
+  const auto rv = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()),
+                                           bytes.size());
+  want_write();
+  if (rv >= 0) return true;
+  // A peer nghttp2 gave up on (a flood, a protocol error): GOAWAY with the reason, if it can go.
+  nghttp2_session_terminate_session(session_, rv == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM
+                                                                        : NGHTTP2_PROTOCOL_ERROR);
+  return false;
+}
+
 Task<void> H2Connection::run() {
   auto writer = [this]() -> Task<void> { co_await write_loop(); };
   net::co_spawn(client_.worker.executor(), std::move(writer), net::detached);
-  bool fed = false;  // the preface's first bytes, read while telling HTTP/2 from HTTP/1.1
-  for (;;) {
-    if (!fed) {
-      fed = true;
-      if (!client_.in.empty()) {
-        const auto data = client_.in.data();
-        const auto rv = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(data.data()), data.size());
-        client_.in.consume(data.size());
-        if (rv < 0) break;
-        want_write();
-        continue;
-      }
+  // What was read while telling HTTP/2 from HTTP/1.1 (the preface, maybe more) comes first.
+  bool go_on = receive(client_.in.data());
+  client_.in.consume(client_.in.size());
+  while (go_on) {
+    if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) {
+      // nghttp2 is done with this peer. Unless the peer said goodbye, it is one nghttp2 gave
+      // up on: the peer hears why.
+      if (!peer_goaway_) nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+      break;
     }
-    if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) break;
     if (client_.worker.draining() && !goaway_sent_) {  // finish what runs, take nothing new
       goaway_sent_ = true;
       nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
@@ -230,16 +238,7 @@ Task<void> H2Connection::run() {
     char* at = client_.in.prepare(room);
     auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
     if (ec) break;
-    const auto rv = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(at), n);
-    if (rv < 0) {
-      // A bad preface, or a peer nghttp2 gave up on: GOAWAY with the reason, if it can go.
-      nghttp2_session_terminate_session(session_, rv == NGHTTP2_ERR_FLOODED
-                                                      ? NGHTTP2_ENHANCE_YOUR_CALM
-                                                      : NGHTTP2_PROTOCOL_ERROR);
-      want_write();
-      break;
-    }
-    want_write();
+    go_on = receive(std::string_view(at, n));
   }
   closing_ = true;
   for (auto& [id, pipe] : streams_) pipe->reset();

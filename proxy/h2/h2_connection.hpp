@@ -40,6 +40,8 @@ class H2Connection {
  private:
   struct Callbacks;
 
+  /// Hands client bytes to nghttp2. False when the connection must end (a GOAWAY is queued).
+  bool receive(std::string_view bytes);
   Task<void> write_loop();
   Task<void> serve(std::shared_ptr<H2Pipe> pipe);
   void start(H2Pipe& pipe);
@@ -58,6 +60,7 @@ class H2Connection {
   bool in_write_ = false;  ///< a socket write is pending: its deadline stays
   bool closing_ = false;
   bool goaway_sent_ = false;
+  bool peer_goaway_ = false;  ///< the client sent GOAWAY
   std::string out_;
 };
 
