@@ -53,6 +53,12 @@ struct Downstream {
     deadline.arm_at(at);
     deadline.set_idle(next == Phase::Idle);
   }
+  /// No deadline, and not idle (a drain leaves it be): an HTTP/2 connection while its streams,
+  /// which have deadlines of their own, run.
+  void disarm() {
+    deadline.disarm();
+    deadline.set_idle(false);
+  }
   /// The deadline passed while vane waited on the client (its head, its body, its reading).
   bool client_stalled() const { return deadline.fired() && phase <= Phase::Respond; }
   /// The deadline passed while vane waited on an upstream.

@@ -31,9 +31,8 @@ Task<void> Tunnel::run() {
 
 void Tunnel::cut() {
   stopped_ = true;
-  boost::system::error_code ignored;
-  client_.stream.socket().cancel(ignored);
-  upstream_.socket().cancel(ignored);
+  client_.stream.cancel();
+  upstream_.cancel();
 }
 
 void Tunnel::touch() {

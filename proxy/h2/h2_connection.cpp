@@ -153,8 +153,7 @@ void H2Connection::rearm() {
                                  ? Clock::duration::zero()
                                  : Clock::duration(client_.worker.snapshot().config->limits.idle_timeout));
   } else if (!in_write_) {
-    client_.deadline.disarm();
-    client_.phase = Phase::Respond;
+    client_.disarm();
   }
 }
 

@@ -177,8 +177,6 @@ boost::system::error_code H2Pipe::take_response(std::string_view bytes) {
 boost::system::error_code H2Pipe::submit_head() {
   char status[4];
   std::snprintf(status, sizeof status, "%03d", response_.status);
-  std::vector<std::string> names;
-  names.reserve(response_.fields.size());
   std::vector<nghttp2_nv> nva;
   nva.reserve(response_.fields.size() + 1);
   auto add = [&](std::string_view name, std::string_view value) {
@@ -192,10 +190,11 @@ boost::system::error_code H2Pipe::submit_head() {
     if (field.kind == http::FieldKind::HopByHop || field.kind == http::FieldKind::TransferEncoding) {
       continue;
     }
-    std::string& name = names.emplace_back(field.name);
-    std::transform(name.begin(), name.end(), name.begin(),
+    // HTTP/2 names are lower-case; this one points into head_, which is ours: lower it there.
+    char* name = head_.data() + (field.name.data() - head_.data());
+    std::transform(name, name + field.name.size(), name,
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    add(name, field.value);
+    add(field.name, field.value);
   }
   const bool body = response_.framing != http::Framing::None;
   nghttp2_data_provider provider{};

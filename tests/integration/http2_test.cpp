@@ -4,7 +4,9 @@
 // (curl, h2load).
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <regex>
+#include <thread>
 
 #include "tests/integration/rollout_support.hpp"
 #include "tests/integration/test_ca.hpp"
@@ -173,6 +175,21 @@ TEST(Http2Test, AnHttp1PrefaceLookalikeIsNoHttp2Connection) {
   // Not the preface: read as HTTP/1.1, refused, closed.
   EXPECT_EQ(attack(rig, "bad-preface"), "closed");
   EXPECT_EQ(rig.v1().stats().requests, 0U);
+}
+
+TEST(Http2Test, ADrainFinishesTheStreamsInFlight) {
+  RolloutRig rig(h2_setup());
+  CommandResult slow;
+  std::thread client([&] {
+    slow = h2_curl({"-o", "/dev/null", "-w", "%{http_code}", h2_url(rig, "/slow?delay_ms=1500")});
+  });
+  EXPECT_TRUE(wait_until([&] {
+    return metric_sum(parse_metrics(scrape(rig.admin())), "vane_http2_streams_active") == 1;
+  }, 5s));
+  rig.vane().process().signal(SIGTERM);
+  client.join();
+  EXPECT_EQ(slow.out, "200") << slow.err;
+  EXPECT_EQ(rig.vane().process().wait_exit(10s), 0);
 }
 
 }  // namespace
