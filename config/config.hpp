@@ -111,6 +111,7 @@ struct Upstream {
   Duration connect_timeout{1'000};
   Duration timeout{30'000};
   uint32_t max_connections_per_endpoint = 1024;
+  Protocol protocol = Protocol::Http1;  ///< what vane speaks to it (SPEC §10)
   std::optional<HealthCheck> health_check;
   Retries retries;
   std::optional<UpstreamTls> tls;

@@ -82,6 +82,11 @@ bool parse_upstream(Reader& r, const Value& v, Upstream& out) {
   m.get_duration("connectTimeout", out.connect_timeout);
   m.get_duration("timeout", out.timeout);
   m.get("maxConnectionsPerEndpoint", out.max_connections_per_endpoint, Range::at_least(1));
+  if (const auto protocol = m.take("protocol")) {
+    const auto text = r.string(*protocol);
+    if (text == "h2") out.protocol = Protocol::H2;
+    else if (text && *text != "http1") r.error(*protocol, "must be http1 or h2");
+  }
   if (const auto hc = m.take("healthCheck")) out.health_check = parse_health_check(r, *hc);
   if (const auto retries = m.take("retries")) parse_retries(r, *retries, out.retries);
   if (const auto tls = m.take("tls")) out.tls = parse_upstream_tls(r, *tls);

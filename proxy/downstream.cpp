@@ -18,9 +18,8 @@ Downstream::Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, s
 
 void Downstream::expire(void* self) {
   auto* client = static_cast<Downstream*>(self);
-  boost::system::error_code ignored;
   client->stream.cancel();
-  if (client->upstream) client->upstream->socket().cancel(ignored);
+  if (client->upstream) client->upstream->cancel();
 }
 
 }  // namespace vane::proxy

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "proxy/http/grpc.hpp"
 #include "proxy/http/head_writer.hpp"
 #include "proxy/http/parser.hpp"
 #include "proxy/http/request_id.hpp"
@@ -87,13 +88,17 @@ void Exchange::take_request_id(const http::RequestHead& head) {
 
 Task<bool> Exchange::run() {
   if (refusal_ != Failure::None) co_return co_await answer(refusal_);
+  if (relay_.grpc() && generation_->config().upstreams[decision_->upstream].protocol !=
+                           config::Protocol::H2) {
+    co_return co_await answer(Failure::Protocol);  // gRPC needs HTTP/2 to its upstream
+  }
   const Failure failure = co_await forward();
   // The copy goes once forwarding is over (the client has its answer, or an error answer is
   // next): it never competes with the answer for this worker, the network or a shared machine.
   // A request not read to its end has no whole copy.
   mirror_.send(relay_.body_done());
   if (failure != Failure::None) co_return co_await answer(failure);
-  record(Failure::None, relay_.status());
+  record(Failure::None, relay_.measured_status());
   log_access(relay_.status());
   if (relay_.upgraded()) co_await tunnel();
   relay_.finish();
@@ -183,6 +188,11 @@ Task<bool> Exchange::answer(Failure failure) {
   // The connection stays usable only when the request was read to its end.
   const bool keep = relay_.keep_alive();
   client_.arm(Phase::Respond, generation_->config().limits.request_body_timeout);
+  if (relay_.grpc()) {  // a gRPC client reads its status from grpc-status, not from a page
+    const std::string grpc = http::grpc_error_response(status, !keep);
+    auto ec = co_await write_all(client_.stream, grpc);
+    co_return keep && !ec;
+  }
   auto ec = co_await write_all(client_.stream, http::canned_response(status, !keep));
   co_return keep && !ec;
 }

@@ -29,6 +29,7 @@ Relay::Relay(Downstream& client, Generation& generation, const http::RequestHead
       client_keep_alive_(head.keep_alive),
       head_request_(head.method == "HEAD"),
       websocket_(head.websocket),
+      grpc_(http::is_grpc(head)),
       body_(head.framing == http::Framing::None ? RequestBody::Done
             : head.expect_continue              ? RequestBody::AwaitingContinue
                                                 : RequestBody::Pending) {}
@@ -50,6 +51,7 @@ void Relay::abandon() {
   upstream_.release(false);
   from_upstream_.consume(from_upstream_.size());  // what is left of a dropped answer
   status_ = 0;
+  grpc_status_ = -1;
   response_ = Response::None;
   head_due_ = true;
 }
@@ -110,7 +112,9 @@ Task<Failure> Relay::send_chunked_body() {
     if (step.status == http::ChunkedDecoder::Status::Done) {
       body_ = RequestBody::Done;
       mirror_.append(http::kLastChunk);
-      co_return co_await write_upstream(http::kLastChunk);
+      if (decoder.trailers().empty()) co_return co_await write_upstream(http::kLastChunk);
+      const std::string last = http::last_chunk(decoder.trailers());  // gRPC's metadata, say
+      co_return co_await write_upstream(last);
     }
   }
 }
@@ -174,6 +178,9 @@ Task<Failure> Relay::read_response_head() {
   }
   // Build the client's head now: `response` views the buffer, which the next read may move.
   status_ = response.status;
+  if (grpc_) {  // a trailers-only answer carries its grpc-status in the head
+    for (const http::Field& field : response.fields) find_grpc_status(field.name, field.value);
+  }
   response_framing_ = response.framing;
   response_length_ = response.content_length;
   upstream_keep_alive_ = response.keep_alive;
@@ -243,8 +250,13 @@ Task<Failure> Relay::relay_chunked(http::ClientFraming framing) {
     }
     from_upstream_.consume(step.consumed);
     if (step.status == http::ChunkedDecoder::Status::Done) {
-      if (framing == http::ClientFraming::Chunked) co_return co_await write_client(http::kLastChunk);
-      co_return Failure::None;
+      if (grpc_) http::for_each_trailer(decoder.trailers(), [this](auto name, auto value) {
+        find_grpc_status(name, value);
+      });
+      if (framing != http::ClientFraming::Chunked) co_return Failure::None;  // no room for trailers
+      if (decoder.trailers().empty()) co_return co_await write_client(http::kLastChunk);
+      const std::string last = http::last_chunk(decoder.trailers());
+      co_return co_await write_client(last);
     }
   }
 }
@@ -287,6 +299,10 @@ Task<Failure> Relay::write_client(std::string_view a, std::string_view b, std::s
   deadline_ += tick_now() - from;
   if (!ec) co_return Failure::None;
   co_return client_.client_stalled() ? Failure::ClientTimeout : Failure::ClientGone;
+}
+
+void Relay::find_grpc_status(std::string_view name, std::string_view value) {
+  if (name.size() == 11 && http::iequals(name, "grpc-status")) grpc_status_ = http::parse_grpc_status(value);
 }
 
 /// Upstream operations run under Phase::Upstream, armed at deadline_: a fired deadline there is

@@ -11,6 +11,7 @@
 
 #include "proxy/downstream.hpp"
 #include "proxy/failure.hpp"
+#include "proxy/http/grpc.hpp"
 #include "proxy/http/head_writer.hpp"
 #include "proxy/http/message.hpp"
 #include "proxy/tunnel.hpp"
@@ -69,6 +70,11 @@ class Relay {
   bool upgraded() const { return status_ == 101; }
   /// The upstream's status (0: none, or dropped).
   int status() const { return status_; }
+  /// The status the answer is measured with: status(), or for gRPC the 5xx a failing
+  /// `grpc-status` stands for (SPEC §10), from the head or the trailers.
+  int measured_status() const { return http::grpc_measured_status(grpc_status_, status_); }
+  /// The request is gRPC.
+  bool grpc() const { return grpc_; }
   /// The endpoint of the last try (null before one had an endpoint).
   UpstreamPool::Endpoint* endpoint() const { return upstream_.endpoint(); }
   /// Response bytes reached the client: no other try, no error answer any more.
@@ -104,6 +110,8 @@ class Relay {
   Task<Failure> relay_chunked(http::ClientFraming framing);
   Task<Failure> relay_until_close(http::ClientFraming framing);
   Task<Failure> write_client(std::string_view a, std::string_view b = {}, std::string_view c = {});
+  /// A gRPC answer's status, from its head's fields or its trailer section.
+  void find_grpc_status(std::string_view name, std::string_view value);
   Failure upstream_error(const boost::system::error_code& ec) const;
   /// The worker's tick time: measures the waits on the client without a clock read.
   Clock::time_point tick_now() const;
@@ -124,12 +132,14 @@ class Relay {
   bool client_keep_alive_;  ///< what the request asked for
   bool head_request_;
   bool websocket_;  ///< a WebSocket handshake: a 101 is relayed; the connection never kept
+  bool grpc_;       ///< a gRPC request: its answer's grpc-status is read
   // The state of the relay.
   RequestBody body_;
   Response response_ = Response::None;
   bool head_due_ = true;  ///< the request head goes with the next upstream write (once per try)
   bool upstream_keep_alive_ = false;  ///< the response lets its connection be reused
   int status_ = 0;
+  int grpc_status_ = -1;  ///< the answer's grpc-status (-1: none, or not gRPC)
   http::Framing response_framing_ = http::Framing::None;
   http::ClientFraming client_framing_ = http::ClientFraming::None;
   uint64_t response_length_ = 0;

@@ -2,14 +2,21 @@
 
 #include <algorithm>
 
+#include "proxy/h2/h2_upstream.hpp"
 #include "proxy/net/readiness.hpp"
 #include "proxy/worker.hpp"
 
 namespace vane::proxy {
 
+UpstreamConnection::UpstreamConnection(Downstream& client, Generation& generation)
+    : client_(client), generation_(generation) {}
+
+UpstreamConnection::~UpstreamConnection() { release(false); }
+
 Task<Failure> UpstreamConnection::open(uint32_t upstream, const UpstreamPool::Endpoint* avoid,
                                        Clock::time_point deadline) {
   const auto& config = generation_.snapshot().config->upstreams[upstream];
+  if (config.protocol == config::Protocol::H2) co_return co_await open_h2(upstream, avoid, deadline);
   const Clock::time_point wait_until = Clock::now() + config.connect_timeout;
   pool_ = &generation_.pool(upstream);
   for (;;) {
@@ -29,25 +36,66 @@ Task<Failure> UpstreamConnection::open(uint32_t upstream, const UpstreamPool::En
       case UpstreamPool::Grant::Open:
         break;
     }
-    // Connected here rather than in a coroutine of its own: no extra frame per new connection.
     reused_ = false;
-    stream_.emplace(client_.worker.executor());
+    co_return co_await connect(upstream, deadline, false);
+  }
+}
+
+Task<Failure> UpstreamConnection::open_h2(uint32_t upstream, const UpstreamPool::Endpoint* avoid,
+                                          Clock::time_point deadline) {
+  const auto& config = generation_.snapshot().config->upstreams[upstream];
+  const Clock::time_point wait_until = Clock::now() + config.connect_timeout;
+  const Clock::duration write_timeout = config.timeout;
+  pool_ = &generation_.pool(upstream);
+  for (;;) {
+    std::shared_ptr<H2Upstream> session;
+    const std::vector<bool>* usable = client_.worker.usable(generation_, upstream);
+    switch (pool_->acquire(endpoint_, session, avoid, usable)) {
+      case UpstreamPool::Grant::NoEndpoint:
+        co_return Failure::NoEndpoint;
+      case UpstreamPool::Grant::Full:
+        if (Failure f = co_await wait_for_slot(wait_until); f != Failure::None) co_return f;
+        continue;
+      case UpstreamPool::Grant::Idle:
+        reused_ = true;
+        break;
+      case UpstreamPool::Grant::Open: {
+        reused_ = false;
+        if (Failure f = co_await connect(upstream, deadline, true); f != Failure::None) co_return f;
+        client_.upstream = nullptr;
+        session = std::make_shared<H2Upstream>(client_.worker, std::move(*stream_), write_timeout);
+        stream_.reset();
+        session->start(*pool_, *endpoint_);
+        break;
+      }
+    }
+    session_ = std::move(session);
+    pipe_ = session_->open_stream();
+    stream_.emplace(*pipe_, client_.worker.executor(), false);
     client_.upstream = &*stream_;
-    const auto left = std::max<Clock::duration>(deadline - Clock::now(), Clock::duration::zero());
-    client_.arm(Phase::Connect, std::min<Clock::duration>(config.connect_timeout, left));
-    auto [ec] = co_await stream_->socket().async_connect(endpoint_->target->address, use_tuple);
-    if (!ec && !endpoint_->target->tls_name.empty()) {  // https://: the same deadline covers TLS
-      const auto& tls = generation_.snapshot().upstream_tls[upstream];
-      ec = co_await stream_->client_handshake(tls, endpoint_->target->tls_name);
-    }
-    if (ec) {
-      const bool timed_out = Clock::now() >= deadline;
-      release(false);
-      co_return timed_out ? Failure::Timeout : Failure::Connect;
-    }
-    set_up_socket();
     co_return Failure::None;
   }
+}
+
+// Connected here rather than in a coroutine of its own: no extra frame per new connection.
+Task<Failure> UpstreamConnection::connect(uint32_t upstream, Clock::time_point deadline, bool h2) {
+  const auto& config = generation_.snapshot().config->upstreams[upstream];
+  stream_.emplace(client_.worker.executor());
+  client_.upstream = &*stream_;
+  const auto left = std::max<Clock::duration>(deadline - Clock::now(), Clock::duration::zero());
+  client_.arm(Phase::Connect, std::min<Clock::duration>(config.connect_timeout, left));
+  auto [ec] = co_await stream_->socket().async_connect(endpoint_->target->address, use_tuple);
+  if (!ec && !endpoint_->target->tls_name.empty()) {  // https://: the same deadline covers TLS
+    const auto& tls = generation_.snapshot().upstream_tls[upstream];
+    ec = co_await stream_->client_handshake(tls, endpoint_->target->tls_name, h2);
+  }
+  if (ec) {
+    const bool timed_out = Clock::now() >= deadline;
+    release(false);
+    co_return timed_out ? Failure::Timeout : Failure::Connect;
+  }
+  set_up_socket();
+  co_return Failure::None;
 }
 
 void UpstreamConnection::set_up_socket() {
@@ -70,6 +118,12 @@ Task<Failure> UpstreamConnection::wait_for_slot(Clock::time_point until) {
 
 void UpstreamConnection::release(bool reusable) {
   client_.upstream = nullptr;
+  if (pipe_) {  // the connection stays with the pool; only this stream ends
+    stream_.reset();
+    session_->close_stream(std::move(pipe_));
+    session_.reset();
+    return;
+  }
   if (!stream_) return;
   if (reusable) {
     pool_->release(*endpoint_, std::move(*stream_));

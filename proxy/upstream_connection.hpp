@@ -1,10 +1,12 @@
 // The upstream connection one try of a request runs on: a kept-alive one from the worker's pool,
 // or a new one (after waiting up to connectTimeout for a free slot), connected under the
-// request's deadline; then given back to the pool or closed. Owned by the request's Relay.
-// Worker thread.
+// request's deadline; then given back to the pool or closed. To an HTTP/2 upstream it is a
+// stream on one of the pool's shared connections, which the relay reads and writes as if it were
+// an HTTP/1.1 connection (proxy/h2/h2_pipe.hpp). Owned by the request's Relay. Worker thread.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "proxy/downstream.hpp"
@@ -15,20 +17,22 @@
 namespace vane::proxy {
 
 class Generation;
+class H2Pipe;
+class H2Upstream;
 
 class UpstreamConnection {
  public:
-  UpstreamConnection(Downstream& client, Generation& generation)
-      : client_(client), generation_(generation) {}
+  UpstreamConnection(Downstream& client, Generation& generation);
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
-  ~UpstreamConnection() { release(false); }
+  ~UpstreamConnection();
 
   /// A connection to `upstream`, on another endpoint than `avoid` when one can serve. None, or
   /// NoEndpoint, PoolFull, Connect, Timeout (`deadline` passed while connecting).
   Task<Failure> open(uint32_t upstream, const UpstreamPool::Endpoint* avoid,
                      Clock::time_point deadline);
-  /// Back to the pool when `reusable`, else closed. Nothing when no connection is open.
+  /// Back to the pool when `reusable`, else closed (an HTTP/2 stream not yet ended is
+  /// cancelled). Nothing when no connection is open.
   void release(bool reusable);
 
   Stream& stream() { return *stream_; }
@@ -38,6 +42,12 @@ class UpstreamConnection {
   UpstreamPool::Endpoint* endpoint() const { return endpoint_; }
 
  private:
+  /// A stream on an HTTP/2 connection of the pool, or on a new one.
+  Task<Failure> open_h2(uint32_t upstream, const UpstreamPool::Endpoint* avoid,
+                        Clock::time_point deadline);
+  /// A new connection to `endpoint_` in stream_, under the request's deadline (TLS included;
+  /// `h2`: agreed by ALPN); its pool slot is released when it fails.
+  Task<Failure> connect(uint32_t upstream, Clock::time_point deadline, bool h2);
   Task<Failure> wait_for_slot(Clock::time_point until);
   /// A new connection is ready: the non-blocking mode and options the data plane relies on.
   void set_up_socket();
@@ -47,6 +57,8 @@ class UpstreamConnection {
   UpstreamPool* pool_ = nullptr;  ///< of the open connection: a shielded request changes upstream
   UpstreamPool::Endpoint* endpoint_ = nullptr;
   std::optional<Stream> stream_;
+  std::shared_ptr<H2Upstream> session_;  ///< an HTTP/2 upstream's connection: stream_ is pipe_'s
+  std::unique_ptr<H2Pipe> pipe_;
   std::optional<Timer> slot_timer_;  ///< only while waiting for a free connection
   bool reused_ = false;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "proxy/h2/h2_upstream.hpp"
 #include "proxy/net/readiness.hpp"
 
 namespace vane::proxy {
@@ -31,12 +32,22 @@ UpstreamPool::UpstreamPool(const std::vector<ResolvedEndpoint>& endpoints, uint3
     : limit_(std::max<uint32_t>(limit, 1)) {
   endpoints_.reserve(endpoints.size());
   for (uint32_t i = 0; i < endpoints.size(); ++i) {
-    if (endpoints[i].resolved) endpoints_.push_back(Endpoint{&endpoints[i], i, {}, 0, 0});
+    if (endpoints[i].resolved) endpoints_.push_back(Endpoint{&endpoints[i], i, {}, 0, 0, {}});
   }
 }
 
-UpstreamPool::Grant UpstreamPool::acquire(Endpoint*& endpoint, std::optional<Stream>& socket,
-                                          const Endpoint* avoid, const std::vector<bool>* usable) {
+UpstreamPool::~UpstreamPool() {
+  for (auto& endpoint : endpoints_) {
+    for (auto& session : endpoint.sessions) {
+      session->detach();
+      session->close();
+    }
+  }
+}
+
+template <class Take>
+UpstreamPool::Grant UpstreamPool::pick(Endpoint*& endpoint, const Endpoint* avoid,
+                                       const std::vector<bool>* usable, Take take) {
   if (endpoints_.empty()) return Grant::NoEndpoint;
   const size_t start = next_++ % endpoints_.size();
   bool any_usable = false;
@@ -47,7 +58,7 @@ UpstreamPool::Grant UpstreamPool::acquire(Endpoint*& endpoint, std::optional<Str
       if ((&candidate == avoid) != (pass == 1)) continue;
       if (usable && candidate.index < usable->size() && !(*usable)[candidate.index]) continue;
       any_usable = true;
-      if (auto grant = take(candidate, socket); grant != Grant::Full) {
+      if (auto grant = take(candidate); grant != Grant::Full) {
         endpoint = &candidate;
         return grant;
       }
@@ -55,6 +66,43 @@ UpstreamPool::Grant UpstreamPool::acquire(Endpoint*& endpoint, std::optional<Str
     if (!avoid) break;
   }
   return any_usable ? Grant::Full : Grant::NoEndpoint;
+}
+
+UpstreamPool::Grant UpstreamPool::acquire(Endpoint*& endpoint, std::optional<Stream>& socket,
+                                          const Endpoint* avoid, const std::vector<bool>* usable) {
+  return pick(endpoint, avoid, usable, [&](Endpoint& candidate) { return take(candidate, socket); });
+}
+
+UpstreamPool::Grant UpstreamPool::acquire(Endpoint*& endpoint, std::shared_ptr<H2Upstream>& session,
+                                          const Endpoint* avoid, const std::vector<bool>* usable) {
+  return pick(endpoint, avoid, usable, [&](Endpoint& candidate) { return take(candidate, session); });
+}
+
+UpstreamPool::Grant UpstreamPool::take(Endpoint& candidate, std::shared_ptr<H2Upstream>& session) {
+  for (const auto& open : candidate.sessions) {
+    if (open->available()) {
+      session = open;
+      return Grant::Idle;
+    }
+  }
+  if (candidate.open < limit_) {
+    ++candidate.open;
+    return Grant::Open;
+  }
+  return Grant::Full;
+}
+
+void UpstreamPool::add_session(Endpoint& endpoint, std::shared_ptr<H2Upstream> session) {
+  endpoint.sessions.push_back(std::move(session));
+}
+
+void UpstreamPool::session_ended(Endpoint& endpoint, H2Upstream& session) {
+  auto& sessions = endpoint.sessions;
+  const auto it = std::find_if(sessions.begin(), sessions.end(),
+                               [&](const auto& s) { return s.get() == &session; });
+  if (it == sessions.end()) return;
+  sessions.erase(it);
+  closed(endpoint);
 }
 
 UpstreamPool::Grant UpstreamPool::take(Endpoint& candidate, std::optional<Stream>& socket) {
@@ -88,6 +136,10 @@ void UpstreamPool::clear_idle() {
   for (auto& endpoint : endpoints_) {
     endpoint.open -= static_cast<uint32_t>(endpoint.idle.size());
     endpoint.idle.clear();
+    // HTTP/2 connections with no stream: each leaves `sessions` as it ends.
+    for (auto& session : std::vector(endpoint.sessions)) {
+      if (session->idle()) session->close();
+    }
   }
 }
 

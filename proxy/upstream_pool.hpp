@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -13,6 +14,8 @@
 
 namespace vane::proxy {
 
+class H2Upstream;
+
 class UpstreamPool {
  public:
   struct Endpoint {
@@ -21,10 +24,12 @@ class UpstreamPool {
     std::vector<Stream> idle;  ///< most recently used last
     uint32_t open = 0;         ///< connections counted against the limit, idle ones included
     uint64_t success_batch = 0;  ///< the worker's outcome batch that last got a success from here
+    /// HTTP/2 connections (`protocol: h2`), shared by requests: each counts in `open`.
+    std::vector<std::shared_ptr<H2Upstream>> sessions;
   };
 
   enum class Grant {
-    Idle,        ///< `socket` holds a kept-alive connection
+    Idle,        ///< `socket` holds a kept-alive connection (h2: `session` can take a stream)
     Open,        ///< a slot was reserved: connect, then release() or closed()
     Full,        ///< every endpoint is at its limit: wait()
     NoEndpoint,  ///< no usable endpoint
@@ -32,6 +37,9 @@ class UpstreamPool {
 
   /// `limit` is this worker's share of maxConnectionsPerEndpoint.
   UpstreamPool(const std::vector<ResolvedEndpoint>& endpoints, uint32_t limit);
+  UpstreamPool(UpstreamPool&&) = default;
+  /// HTTP/2 connections still open stop reporting here and close.
+  ~UpstreamPool();
 
   /// Picks the next usable endpoint round-robin; on another endpoint only when that one is full.
   /// `avoid` (a retry's failed endpoint) is taken only when no other endpoint can serve.
@@ -39,6 +47,16 @@ class UpstreamPool {
   /// upstream: an endpoint it marks false is skipped, and none usable is NoEndpoint.
   Grant acquire(Endpoint*& endpoint, std::optional<Stream>& socket,
                 const Endpoint* avoid = nullptr, const std::vector<bool>* usable = nullptr);
+
+  /// The same for an HTTP/2 upstream: an open connection with room for another stream, or a
+  /// slot for a new connection (add_session() once connected).
+  Grant acquire(Endpoint*& endpoint, std::shared_ptr<H2Upstream>& session,
+                const Endpoint* avoid = nullptr, const std::vector<bool>* usable = nullptr);
+  void add_session(Endpoint& endpoint, std::shared_ptr<H2Upstream> session);
+  /// An HTTP/2 connection ended (its slot is free).
+  void session_ended(Endpoint& endpoint, H2Upstream& session);
+  /// A stream of an HTTP/2 connection ended: a waiting request may take its place.
+  void stream_freed() { wake_one(); }
 
   /// A connection that may be reused goes back to its endpoint's idle list.
   void release(Endpoint& endpoint, Stream socket);
@@ -55,7 +73,11 @@ class UpstreamPool {
 
  private:
   void wake_one();
+  /// Round-robin over the usable endpoints, `avoid` last; `take(endpoint)` grants or says Full.
+  template <class Take>
+  Grant pick(Endpoint*& endpoint, const Endpoint* avoid, const std::vector<bool>* usable, Take take);
   Grant take(Endpoint& candidate, std::optional<Stream>& socket);
+  Grant take(Endpoint& candidate, std::shared_ptr<H2Upstream>& session);
 
   std::vector<Endpoint> endpoints_;
   uint32_t limit_;

@@ -15,8 +15,6 @@
 namespace vane::proxy {
 namespace {
 
-constexpr size_t kWriteBatch = 64 * 1024;
-
 std::string_view text(const uint8_t* data, size_t size) {
   return {reinterpret_cast<const char*>(data), size};
 }
@@ -28,7 +26,8 @@ struct H2Connection::Callbacks {
   static int begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     auto* self = static_cast<H2Connection*>(user);
-    auto pipe = std::make_shared<H2Pipe>(*self, frame->hd.stream_id, self->worker().executor());
+    auto pipe = std::make_shared<H2Pipe>(*self, H2Pipe::Side::Server, frame->hd.stream_id,
+                                         self->worker().executor());
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, pipe.get());
     self->streams_.emplace(frame->hd.stream_id, std::move(pipe));
     return 0;
@@ -36,34 +35,16 @@ struct H2Connection::Callbacks {
 
   static int header(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
                     size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user) {
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     auto* pipe = static_cast<H2Pipe*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
     if (!pipe) return 0;
     const auto& limits = static_cast<H2Connection*>(user)->worker().snapshot().config->limits;
     // The HTTP/1.1 parser applies the limits to the head made of these; this only keeps a
     // stream that would blow far past them from holding more memory meanwhile.
-    if (pipe->fields.size() + pipe->cookies.size() > 2 * size_t{limits.max_request_header_bytes}) {
+    if (pipe->field_bytes() > 2 * size_t{limits.max_request_header_bytes}) {
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // RST_STREAM
     }
-    const std::string_view n = text(name, namelen);
-    const std::string_view v = text(value, valuelen);
-    if (n == ":method") {
-      pipe->method = v;
-    } else if (n == ":scheme") {
-      pipe->scheme = v;
-    } else if (n == ":authority") {
-      pipe->authority = v;
-    } else if (n == ":path") {
-      pipe->path = v;
-    } else if (n == "cookie") {
-      if (!pipe->cookies.empty()) pipe->cookies.append("; ");
-      pipe->cookies.append(v);
-    } else if (n == "host") {
-      if (pipe->authority.empty()) pipe->authority = v;
-    } else if (n != "te") {  // te: trailers is all HTTP/2 allows, and it is hop-by-hop
-      pipe->has_length = pipe->has_length || n == "content-length";
-      pipe->fields.append(n).append(": ").append(v).append("\r\n");
-    }
+    pipe->add_field(text(name, namelen), text(value, valuelen));
     return 0;
   }
 
@@ -73,11 +54,11 @@ struct H2Connection::Callbacks {
     auto* pipe = static_cast<H2Pipe*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
     if (!pipe) return 0;
     const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-      pipe->write_head(!end);
-      self->start(*pipe);
-    } else if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) && end) {
-      pipe->add_body({}, true);  // trailers are dropped: an HTTP/1.1 upstream gets none
+    if (frame->hd.type == NGHTTP2_HEADERS) {
+      pipe->end_fields(end);  // the request's head, or its trailers
+      if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) self->start(*pipe);
+    } else if (frame->hd.type == NGHTTP2_DATA && end) {
+      pipe->add_body({}, true);
     }
     return 0;
   }
@@ -93,16 +74,16 @@ struct H2Connection::Callbacks {
     auto* self = static_cast<H2Connection*>(user);
     const auto it = self->streams_.find(stream_id);
     if (it == self->streams_.end()) return 0;
-    if (!it->second->response_complete()) it->second->reset();
+    if (!it->second->outbound_complete()) it->second->reset();
     self->streams_.erase(it);
     return 0;
   }
 };
 
 H2Connection::H2Connection(Downstream& client, size_t listener)
-    : client_(client),
+    : H2Session(client.worker.executor()),
+      client_(client),
       listener_(listener),
-      writer_wake_(client.worker.executor()),
       exchanges_done_(client.worker.executor()) {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
@@ -128,22 +109,6 @@ H2Connection::H2Connection(Downstream& client, size_t listener)
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits.max_request_header_bytes},
   };
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
-}
-
-H2Connection::~H2Connection() { nghttp2_session_del(session_); }
-
-void H2Connection::want_write() {
-  if (writer_waiting_) writer_wake_.cancel();
-}
-
-void H2Connection::resume(int32_t id) {
-  nghttp2_session_resume_data(session_, id);
-  want_write();
-}
-
-void H2Connection::consumed(int32_t id, size_t n) {
-  nghttp2_session_consume(session_, id, n);
-  want_write();
 }
 
 void H2Connection::rearm() {
@@ -190,10 +155,15 @@ Task<void> H2Connection::serve(std::shared_ptr<H2Pipe> pipe) {
     }
     pipe->attach(nullptr);
   }
-  if (!pipe->was_reset() && !pipe->response_complete()) {
+  if (!pipe->was_reset() && !pipe->outbound_complete()) {
     // Cut short (the upstream's fault or the client's): the client must not take it as whole.
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, pipe->id(), NGHTTP2_INTERNAL_ERROR);
+  } else if (!pipe->was_reset() && !pipe->inbound_complete()) {
+    // Answered before the request ended (an early gRPC status, an error): the rest of it is
+    // not wanted (RFC 9113 §8.1).
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, pipe->id(), NGHTTP2_NO_ERROR);
   }
+  pipe->discard();
   --exchanges_;
   client_.worker.h2_stream_closed(listener_);
   want_write();
@@ -213,7 +183,7 @@ bool H2Connection::receive(std::string_view bytes) {
 }
 
 Task<void> H2Connection::run() {
-  auto writer = [this]() -> Task<void> { co_await write_loop(); };
+  auto writer = [this]() -> Task<void> { co_await write_loop(client_.stream); };
   net::co_spawn(client_.worker.executor(), std::move(writer), net::detached);
   // What was read while telling HTTP/2 from HTTP/1.1 (the preface, maybe more) comes first.
   bool go_on = receive(client_.in.data());
@@ -250,39 +220,13 @@ Task<void> H2Connection::run() {
   }
 }
 
-Task<void> H2Connection::write_loop() {
-  writing_ = true;
-  for (;;) {
-    out_.clear();
-    for (;;) {
-      const uint8_t* data = nullptr;
-      const ssize_t n = nghttp2_session_mem_send(session_, &data);
-      if (n <= 0) break;
-      out_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
-      if (out_.size() >= kWriteBatch) break;
-    }
-    if (out_.empty()) {
-      if (closing_) break;
-      writing_ = false;
-      writer_waiting_ = true;
-      writer_wake_.expires_at(Clock::time_point::max());
-      co_await writer_wake_.async_wait(use_tuple);
-      writer_waiting_ = false;
-      writing_ = true;
-      continue;
-    }
+void H2Connection::writing(bool started) {
+  in_write_ = started;
+  if (started) {
     client_.arm(Phase::Respond, client_.worker.snapshot().config->limits.request_body_timeout);
-    in_write_ = true;
-    const auto ec = co_await write_all(client_.stream, out_);
-    in_write_ = false;
+  } else {
     rearm();
-    if (ec) {
-      boost::system::error_code ignored;
-      client_.stream.socket().cancel(ignored);  // the reader ends too
-      break;
-    }
   }
-  writing_ = false;
 }
 
 }  // namespace vane::proxy

@@ -3,18 +3,49 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <vector>
 
 #include "proxy/downstream.hpp"
-#include "proxy/h2/h2_connection.hpp"
+#include "proxy/h2/h2_session.hpp"
 #include "proxy/http/parser.hpp"
+#include "proxy/http/responses.hpp"
 
 namespace vane::proxy {
 namespace {
 
-/// Response body bytes held for nghttp2 before the exchange waits for the client to take them.
+/// Outgoing body bytes held for nghttp2 before the writer waits for the peer to take them.
 constexpr size_t kHighWater = 64 * 1024;
+
+/// nghttp2's name-value pairs, pointing at strings the caller keeps until submitted.
+class Fields {
+ public:
+  void add(std::string_view name, std::string_view value) {
+    nva_.push_back(nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                              reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())),
+                              name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
+  }
+  /// The fields of a parsed HTTP/1.1 head that HTTP/2 carries: connection-specific ones have no
+  /// place there (RFC 9113 §8.2.2). Names are lowered in place: `head` is ours.
+  void add_head(const std::vector<http::Field>& fields, std::string& head) {
+    for (const http::Field& field : fields) {
+      if (field.kind == http::FieldKind::HopByHop || field.kind == http::FieldKind::TransferEncoding ||
+          field.kind == http::FieldKind::Host) {
+        continue;
+      }
+      char* name = head.data() + (field.name.data() - head.data());
+      std::transform(name, name + field.name.size(), name,
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      add(field.name, field.value);
+    }
+  }
+  const nghttp2_nv* data() const { return nva_.data(); }
+  size_t size() const { return nva_.size(); }
+
+ private:
+  std::vector<nghttp2_nv> nva_;
+};
 
 }  // namespace
 
@@ -37,23 +68,100 @@ void Stream::cancel() {
 
 // ---- H2Pipe ----
 
-H2Pipe::H2Pipe(H2Connection& connection, int32_t stream_id, const Executor& executor)
-    : connection_(connection), id_(stream_id), wake_(executor) {}
+H2Pipe::H2Pipe(H2Session& session, Side side, int32_t stream_id, const Executor& executor)
+    : session_(session), side_(side), id_(stream_id), wake_(executor) {}
 
-void H2Pipe::write_head(bool body) {
-  inbound.reserve(method.size() + path.size() + authority.size() + fields.size() + cookies.size() + 64);
-  inbound.append(method).append(" ").append(path).append(" HTTP/1.1\r\nHost: ").append(authority);
-  inbound.append("\r\n").append(fields);
-  if (!cookies.empty()) inbound.append("Cookie: ").append(cookies).append("\r\n");
-  chunked_body = body && !has_length;
-  if (chunked_body) inbound.append("Transfer-Encoding: chunked\r\n");
+// ---- the incoming message ----
+
+void H2Pipe::add_field(std::string_view name, std::string_view value) {
+  if (head_written_) {  // trailers: nghttp2 has refused pseudo-header fields among them
+    trailers_.append(name).append(": ").append(value).append("\r\n");
+  } else if (name == ":method") {
+    method_ = value;
+  } else if (name == ":scheme") {
+    scheme_ = value;
+  } else if (name == ":authority") {
+    authority_ = value;
+  } else if (name == ":path") {
+    path_ = value;
+  } else if (name == ":status") {
+    status_ = value;
+  } else if (name == "cookie") {
+    if (!cookies_.empty()) cookies_.append("; ");
+    cookies_.append(value);
+  } else if (name == "host") {
+    if (authority_.empty()) authority_ = value;
+  } else if (name != "te") {  // te: trailers is all HTTP/2 allows, and it is hop-by-hop
+    has_length_ = has_length_ || name == "content-length";
+    fields_.append(name).append(": ").append(value).append("\r\n");
+  }
+}
+
+void H2Pipe::end_fields(bool end) {
+  if (head_written_) {  // the trailers end the message
+    add_body({}, true);
+    return;
+  }
+  if (side_ == Side::Client && status_.starts_with('1')) {  // interim: HTTP/1.1 readers skip it
+    status_.clear();
+    fields_.clear();
+    return;
+  }
+  if (side_ == Side::Server) {
+    write_request_head(!end);
+  } else {
+    write_response_head(!end);
+  }
+  head_written_ = true;
+  fields_.clear();
+  fields_.shrink_to_fit();
+  cookies_.clear();
+  if (end) add_body({}, true);
+}
+
+void H2Pipe::write_request_head(bool body) {
+  inbound.reserve(method_.size() + path_.size() + authority_.size() + fields_.size() +
+                  cookies_.size() + 64);
+  inbound.append(method_).append(" ").append(path_).append(" HTTP/1.1\r\nHost: ").append(authority_);
+  inbound.append("\r\n").append(fields_);
+  if (!cookies_.empty()) inbound.append("Cookie: ").append(cookies_).append("\r\n");
+  chunked_in_ = body && !has_length_;
+  if (chunked_in_) inbound.append("Transfer-Encoding: chunked\r\n");
   inbound.append("\r\n");
-  if (!body) request_ended_ = true;
+}
+
+void H2Pipe::write_response_head(bool body) {
+  inbound.reserve(status_.size() + fields_.size() + 64);
+  int code = 0;
+  std::from_chars(status_.data(), status_.data() + status_.size(), code);
+  const std::string_view reason = http::reason_phrase(code);  // for HTTP/1.1 clients' eyes
+  inbound.append("HTTP/1.1 ").append(status_).append(" ");
+  if (reason != "Unknown") inbound.append(reason);
+  inbound.append("\r\n").append(fields_);
+  chunked_in_ = body && !has_length_;
+  if (chunked_in_) {
+    inbound.append("Transfer-Encoding: chunked\r\n");
+  } else if (!body && !has_length_ && status_ != "204" && status_ != "304" &&
+             !head_request_) {
+    inbound.append("Content-Length: 0\r\n");  // ended with its HEADERS (gRPC's trailers-only)
+  }
+  inbound.append("\r\n");
+}
+
+void H2Pipe::discard() {
+  discarding_ = true;
+  inbound.clear();
+  if (unconsumed_ > 0) session_.consumed(id_, unconsumed_);
+  unconsumed_ = 0;
 }
 
 void H2Pipe::add_body(std::string_view data, bool end) {
+  if (discarding_) {
+    if (!data.empty()) session_.consumed(id_, data.size());
+    return;
+  }
   if (!data.empty()) {
-    if (chunked_body) {
+    if (chunked_in_) {
       char line[24];
       inbound.append(http::chunk_size_line(data.size(), line)).append(data).append("\r\n");
     } else {
@@ -61,9 +169,11 @@ void H2Pipe::add_body(std::string_view data, bool end) {
     }
     unconsumed_ += data.size();
   }
-  if (end && !request_ended_) {
-    if (chunked_body) inbound.append(http::kLastChunk);
-    request_ended_ = true;
+  if (end && !inbound_ended_) {
+    if (chunked_in_) {
+      inbound.append(trailers_.empty() ? std::string(http::kLastChunk) : http::last_chunk(trailers_));
+    }
+    inbound_ended_ = true;
   }
   wake();
 }
@@ -71,11 +181,10 @@ void H2Pipe::add_body(std::string_view data, bool end) {
 void H2Pipe::reset() {
   reset_ = true;
   wake();
-  if (client_ && client_->upstream) {  // a wait on the upstream ends now: the client is gone
-    boost::system::error_code ignored;
-    client_->upstream->socket().cancel(ignored);
-  }
+  if (client_ && client_->upstream) client_->upstream->cancel();  // the client is gone
 }
+
+// ---- waits ----
 
 void H2Pipe::cancel() {
   if (!waiting_) return;
@@ -97,19 +206,22 @@ Task<bool> H2Pipe::wait() {
   co_return go_on;
 }
 
+// ---- the user ----
+
 Task<ReadResult> H2Pipe::read_some(net::mutable_buffer buffer) {
   for (;;) {
     if (!inbound.empty()) {
       const size_t n = std::min(buffer.size(), inbound.size());
       std::memcpy(buffer.data(), inbound.data(), n);
       inbound.erase(0, n);
-      const size_t body = std::min(n, unconsumed_);  // framing bytes aside, within a chunk line
+      // Window for what was read: framing bytes (a head, chunk lines) open it a little early.
+      const size_t body = std::min(n, unconsumed_);
       unconsumed_ -= body;
-      if (body > 0 && !reset_) connection_.consumed(id_, body);
+      if (body > 0 && !reset_) session_.consumed(id_, body);
       co_return ReadResult{boost::system::error_code{}, n};
     }
     if (reset_) co_return ReadResult{net::error::connection_reset, 0};
-    if (request_ended_) co_return ReadResult{net::error::eof, 0};
+    if (inbound_ended_) co_return ReadResult{net::error::eof, 0};
     const bool woken = co_await wait();
     if (!woken && !reset_) co_return ReadResult{net::error::operation_aborted, 0};
   }
@@ -119,9 +231,9 @@ Task<boost::system::error_code> H2Pipe::write_all(std::array<std::string_view, 4
   if (reset_) co_return net::error::connection_reset;
   for (const std::string_view piece : pieces) {
     if (piece.empty()) continue;
-    if (const auto ec = take_response(piece)) co_return ec;
+    if (const auto ec = take_outbound(piece)) co_return ec;
   }
-  connection_.resume(id_);
+  if (id_ > 0) session_.resume(id_);
   while (outbound_.size() - outbound_at_ > kHighWater && !reset_) {
     const bool woken = co_await wait();
     if (!woken && !reset_) co_return net::error::operation_aborted;
@@ -130,27 +242,35 @@ Task<boost::system::error_code> H2Pipe::write_all(std::array<std::string_view, 4
   co_return boost::system::error_code{};
 }
 
-boost::system::error_code H2Pipe::take_response(std::string_view bytes) {
+// ---- the outgoing message ----
+
+http::ParseStatus H2Pipe::parse_outbound() {
+  http::ParseError error;
+  if (side_ == Side::Client) {  // vane's own request head: generous limits
+    return http::parse_request(head_, http::Limits{65536, 1 << 20, 1000}, request_, error);
+  }
+  return http::parse_response(head_, http::Limits{65536, 1 << 20, 1000}, method_ == "HEAD",
+                              response_, error);
+}
+
+boost::system::error_code H2Pipe::take_outbound(std::string_view bytes) {
   std::string rest;
   if (state_ == State::Head) {
     head_.append(bytes);
     for (;;) {
-      http::ParseError error;
-      const auto status = http::parse_response(head_, http::Limits{65536, 1 << 20, 1000},
-                                               method == "HEAD", response_, error);
+      const auto status = parse_outbound();
       if (status == http::ParseStatus::Incomplete) return {};
       if (status == http::ParseStatus::Error) return net::error::invalid_argument;  // not ours
-      if (response_.status >= 200) break;
+      if (side_ == Side::Client || response_.status >= 200) break;
       head_.erase(0, response_.head_bytes);  // an interim answer: HTTP/2 clients need none
     }
+    const size_t head_bytes = side_ == Side::Client ? request_.head_bytes : response_.head_bytes;
+    rest = head_.substr(head_bytes);
     if (const auto ec = submit_head()) return ec;
-    rest = head_.substr(response_.head_bytes);
-    head_.clear();
-    head_.shrink_to_fit();
     bytes = rest;
   }
   if (state_ != State::Body) return {};
-  switch (response_.framing) {
+  switch (framing_) {
     case http::Framing::Length: {
       const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, bytes.size()));
       outbound_.append(bytes.substr(0, take));
@@ -163,7 +283,17 @@ boost::system::error_code H2Pipe::take_response(std::string_view bytes) {
         const auto step = chunks_.next(bytes);
         if (step.status == http::ChunkedDecoder::Status::Error) return net::error::invalid_argument;
         if (step.status == http::ChunkedDecoder::Status::Data) outbound_.append(step.data);
-        if (step.status == http::ChunkedDecoder::Status::Done) state_ = State::Done;
+        if (step.status == http::ChunkedDecoder::Status::Done) {
+          http::for_each_trailer(chunks_.trailers(), [&](std::string_view name, std::string_view value) {
+            const size_t at = out_trailers_.size();
+            out_trailers_.append(name).append(": ").append(value).append("\r\n");
+            std::transform(out_trailers_.begin() + static_cast<long>(at),
+                           out_trailers_.begin() + static_cast<long>(at + name.size()),
+                           out_trailers_.begin() + static_cast<long>(at),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+          });
+          state_ = State::Done;
+        }
         bytes.remove_prefix(step.consumed);
       }
       break;
@@ -175,48 +305,51 @@ boost::system::error_code H2Pipe::take_response(std::string_view bytes) {
 }
 
 boost::system::error_code H2Pipe::submit_head() {
+  Fields nva;
   char status[4];
-  std::snprintf(status, sizeof status, "%03d", response_.status);
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(response_.fields.size() + 1);
-  auto add = [&](std::string_view name, std::string_view value) {
-    nva.push_back(nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                             reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())),
-                             name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
-  };
-  add(":status", std::string_view(status, 3));
-  for (const http::Field& field : response_.fields) {
-    // Connection-specific fields have no place in HTTP/2 (RFC 9113 §8.2.2).
-    if (field.kind == http::FieldKind::HopByHop || field.kind == http::FieldKind::TransferEncoding) {
-      continue;
-    }
-    // HTTP/2 names are lower-case; this one points into head_, which is ours: lower it there.
-    char* name = head_.data() + (field.name.data() - head_.data());
-    std::transform(name, name + field.name.size(), name,
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    add(field.name, field.value);
+  if (side_ == Side::Client) {
+    nva.add(":method", request_.method);
+    nva.add(":scheme", scheme_);
+    nva.add(":authority", request_.host);
+    nva.add(":path", request_.path);
+    nva.add_head(request_.fields, head_);
+    nva.add("te", "trailers");  // what gRPC servers ask for: vane relays trailers
+    framing_ = request_.framing;
+    remaining_ = request_.content_length;
+    head_request_ = request_.method == "HEAD";
+  } else {
+    std::snprintf(status, sizeof status, "%03d", response_.status);
+    nva.add(":status", std::string_view(status, 3));
+    nva.add_head(response_.fields, head_);
+    framing_ = response_.framing;
+    remaining_ = response_.content_length;
   }
-  const bool body = response_.framing != http::Framing::None;
+  const bool body = framing_ != http::Framing::None &&
+                    !(framing_ == http::Framing::Length && remaining_ == 0);
   nghttp2_data_provider provider{};
   provider.source.ptr = this;
   provider.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t length,
                               uint32_t* flags, nghttp2_data_source* source, void*) -> ssize_t {
-    bool eof = false;
-    const long n = static_cast<H2Pipe*>(source->ptr)->take_body(buf, length, eof);
-    if (n < 0) return NGHTTP2_ERR_DEFERRED;
-    if (eof) *flags |= NGHTTP2_DATA_FLAG_EOF;
-    return n;
+    const long n = static_cast<H2Pipe*>(source->ptr)->take_body(buf, length, *flags);
+    return n < 0 ? ssize_t{NGHTTP2_ERR_DEFERRED} : n;
   };
-  const int rv = nghttp2_submit_response(connection_.session(), id_, nva.data(), nva.size(),
-                                         body ? &provider : nullptr);
-  if (rv != 0) return net::error::connection_reset;
+  if (side_ == Side::Client) {
+    const int32_t id = nghttp2_submit_request(session_.session(), nullptr, nva.data(), nva.size(),
+                                              body ? &provider : nullptr, this);
+    if (id < 0) return net::error::connection_reset;
+    id_ = id;
+  } else if (nghttp2_submit_response(session_.session(), id_, nva.data(), nva.size(),
+                                     body ? &provider : nullptr) != 0) {
+    return net::error::connection_reset;
+  }
   state_ = body ? State::Body : State::Done;
-  remaining_ = response_.content_length;
-  if (body && response_.framing == http::Framing::Length && remaining_ == 0) state_ = State::Done;
+  // Submitted: nghttp2 copied the fields. The views into head_ are not used again.
+  head_.clear();
+  head_.shrink_to_fit();
   return {};
 }
 
-long H2Pipe::take_body(uint8_t* out, size_t length, bool& eof) {
+long H2Pipe::take_body(uint8_t* out, size_t length, uint32_t& flags) {
   const size_t available = outbound_.size() - outbound_at_;
   const size_t n = std::min(length, available);
   std::memcpy(out, outbound_.data() + outbound_at_, n);
@@ -225,9 +358,21 @@ long H2Pipe::take_body(uint8_t* out, size_t length, bool& eof) {
     outbound_.clear();
     outbound_at_ = 0;
   }
-  eof = outbound_.empty() && state_ == State::Done;
+  const bool eof = outbound_.empty() && state_ == State::Done;
   if (n > 0) wake();  // a writer held back by the high-water mark
   if (n == 0 && !eof) return -1;
+  if (eof) {
+    flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (!out_trailers_.empty()) {  // the trailers end the stream instead
+      Fields nva;
+      http::for_each_trailer(out_trailers_, [&](std::string_view name, std::string_view value) {
+        nva.add(name, value);
+      });
+      if (nghttp2_submit_trailer(session_.session(), id_, nva.data(), nva.size()) == 0) {
+        flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+      }
+    }
+  }
   return static_cast<long>(n);
 }
 

@@ -1,9 +1,13 @@
-// One HTTP/2 stream as the HTTP/1.1 connection an Exchange serves (SPEC §10): the request
-// arrives as HTTP/1.1 bytes — a head made from the stream's HEADERS, then its DATA, chunked
-// unless a content-length came — and the response leaves as HTTP/1.1 bytes, parsed back into
-// HEADERS and DATA for nghttp2. So every stream gets all of SPEC §3 (the parser's limits,
-// routing, the rollout's decision, retries, shield, mirror, measurements) from the one code
-// path HTTP/1.1 clients take. Worker thread only; owned by its connection and its exchange.
+// One HTTP/2 stream as the HTTP/1.1 connection the rest of the data plane reads and writes
+// (SPEC §10). On a client's connection (Side::Server) the request arrives as HTTP/1.1 bytes for
+// an Exchange and the response it writes leaves as HEADERS and DATA; on an upstream's connection
+// (Side::Client) a Relay writes the request the same way and reads the response as HTTP/1.1
+// bytes. The incoming message is a head made from the stream's HEADERS, then its DATA, chunked
+// (with the trailers in the last chunk) unless a content-length came; the outgoing one is parsed
+// back into HEADERS, DATA and trailers. So every stream gets all of SPEC §3 — the parser's
+// limits, routing, the rollout's decision, retries, shield, mirror, measurements — from the one
+// code path HTTP/1.1 takes, and either protocol may face either kind of upstream.
+// Worker thread only; owned by its session and its user (an exchange, or a relay's connection).
 #pragma once
 
 #include <array>
@@ -18,49 +22,64 @@
 
 namespace vane::proxy {
 
-class H2Connection;
+class H2Session;
 struct Downstream;
 
 class H2Pipe {
  public:
-  H2Pipe(H2Connection& connection, int32_t stream_id, const Executor& executor);
+  /// Which end of a stream vane is.
+  enum class Side : uint8_t {
+    Server,  ///< a client's stream: the request comes in, the response goes out
+    Client,  ///< vane's stream to an upstream: the request goes out, the response comes in
+  };
+
+  /// `stream_id` 0 on Side::Client: the id comes when the request head is submitted.
+  H2Pipe(H2Session& session, Side side, int32_t stream_id, const Executor& executor);
 
   int32_t id() const { return id_; }
 
-  // ---- the connection: the request as it arrives ----
-  /// Request bytes the exchange has not read yet (the head first, then the body).
+  // ---- the session: the message coming in ----
+  /// Bytes of the incoming message its reader has not read yet (the head first, then the body).
   std::string inbound;
-  /// The request body is chunked in `inbound` (it came without a content-length).
-  bool chunked_body = false;
+  /// One field of a header block (HEADERS, CONTINUATION): pseudo-header fields, fields, and
+  /// once the head was written, trailers.
+  void add_field(std::string_view name, std::string_view value);
+  /// Bytes of fields held so far, to bound a header list before it is whole.
+  size_t field_bytes() const { return fields_.size() + cookies_.size() + trailers_.size(); }
+  /// A header block ended. An interim response (1xx) is dropped; the first other block is the
+  /// head, written to `inbound` (`end`: no DATA follows); a later one is the trailers.
+  void end_fields(bool end);
   /// Body bytes from DATA frames; `end`: END_STREAM came with them (or alone).
   void add_body(std::string_view data, bool end);
-  /// The client reset the stream, or the connection ended: pending and later operations fail,
-  /// and an upstream wait of its exchange is cancelled.
+  /// The stream was reset, or its connection ended: pending and later operations fail, and an
+  /// upstream wait of its exchange is cancelled.
   void reset();
   bool was_reset() const { return reset_; }
-  /// The request's pseudo-header fields and fields as they arrive (HEADERS, CONTINUATION).
-  std::string method, scheme, authority, path;
-  std::string fields;   ///< "name: value\r\n" lines, cookies aside
-  std::string cookies;  ///< every cookie field, joined with "; " (RFC 9113 §8.2.3)
-  bool has_length = false;
-  /// The head of the HTTP/1.1 request, from the parts above (inbound starts with it).
-  void write_head(bool body);
+  /// The incoming message arrived whole.
+  bool inbound_complete() const { return inbound_ended_; }
+  /// nghttp2 closed the stream (both ends done, or reset).
+  void closed() { stream_closed_ = true; }
+  bool stream_closed() const { return stream_closed_; }
+  /// Its reader is done: what came and what still comes is dropped, and given back to the
+  /// connection's flow-control window (which would otherwise shrink for good).
+  void discard();
 
-  // ---- the connection: the response as it leaves ----
-  /// nghttp2's data source: up to `length` response body bytes; sets `eof` at the body's end.
-  /// -1: none yet (deferred).
-  long take_body(uint8_t* out, size_t length, bool& eof);
-  /// The exchange wrote its whole response.
-  bool response_complete() const { return state_ == State::Done; }
-  bool response_started() const { return state_ != State::Head; }
+  // ---- the session: the message going out ----
+  /// nghttp2's data source: up to `length` body bytes; sets NGHTTP2_DATA_FLAG_EOF at the body's
+  /// end, and submits the trailers there. -1: none yet (deferred).
+  long take_body(uint8_t* out, size_t length, uint32_t& flags);
+  /// The outgoing message was written whole.
+  bool outbound_complete() const { return state_ == State::Done; }
 
-  // ---- the exchange, through Stream ----
+  // ---- the user, through Stream ----
   Task<ReadResult> read_some(net::mutable_buffer buffer);
   Task<boost::system::error_code> write_all(std::array<std::string_view, 4> pieces);
   /// Pending operations end with operation_aborted (a deadline): later ones go on.
   void cancel();
-  /// The exchange's connection state, for reset().
+  /// Side::Server: the exchange's connection state, for reset().
   void attach(Downstream* client) { client_ = client; }
+  /// Side::Client: requests go out with this :scheme (the endpoint's).
+  void set_scheme(std::string_view scheme) { scheme_ = scheme; }
 
  private:
   enum class State : uint8_t { Head, Body, Done };
@@ -68,27 +87,49 @@ class H2Pipe {
   /// Waits until woken (a change, or a cancel). False when cancelled or reset.
   Task<bool> wait();
   void wake();
-  /// Response bytes: the head until it parses, then the body by its framing.
-  boost::system::error_code take_response(std::string_view bytes);
+  void write_request_head(bool body);
+  void write_response_head(bool body);
+  /// Outgoing bytes: the head until it parses, then the body by its framing.
+  boost::system::error_code take_outbound(std::string_view bytes);
+  /// Parses the outgoing head in head_; Incomplete or Error leave it there.
+  http::ParseStatus parse_outbound();
   boost::system::error_code submit_head();
 
-  H2Connection& connection_;
+  H2Session& session_;
+  Side side_;
   int32_t id_;
   Timer wake_;
   bool waiting_ = false;
   bool cancelled_ = false;
   bool reset_ = false;
-  bool request_ended_ = false;
   Downstream* client_ = nullptr;
+
+  // The incoming message.
+  std::string method_, scheme_, authority_, path_;  ///< a request's pseudo-header fields
+  std::string status_;                              ///< a response's
+  std::string fields_;    ///< "name: value\r\n" lines, cookies aside
+  std::string cookies_;   ///< every cookie field, joined with "; " (RFC 9113 §8.2.3)
+  std::string trailers_;  ///< the trailer section's lines
+  bool has_length_ = false;
+  bool head_written_ = false;
+  bool chunked_in_ = false;  ///< the body is chunked in `inbound`
+  bool inbound_ended_ = false;
+  bool discarding_ = false;
+  bool stream_closed_ = false;
   size_t unconsumed_ = 0;  ///< body bytes received and not yet handed to nghttp2 as consumed
 
+  // The outgoing message.
   State state_ = State::Head;
-  std::string head_;  ///< the response head, until complete
-  http::ResponseHead response_;
+  std::string head_;  ///< the outgoing head, until complete
+  http::RequestHead request_;    ///< Side::Client: the head parsed from head_
+  http::ResponseHead response_;  ///< Side::Server
+  http::Framing framing_ = http::Framing::None;
+  bool head_request_ = false;  ///< Side::Client: the request is a HEAD (its answer has no body)
   http::ChunkedDecoder chunks_;
-  uint64_t remaining_ = 0;  ///< of a Content-Length body
-  std::string outbound_;    ///< response body bytes nghttp2 has not taken yet
+  uint64_t remaining_ = 0;   ///< of a Content-Length body
+  std::string outbound_;     ///< body bytes nghttp2 has not taken yet
   size_t outbound_at_ = 0;
+  std::string out_trailers_;  ///< lower-cased trailer lines to submit at the body's end
 };
 
 }  // namespace vane::proxy

@@ -10,6 +10,7 @@
 #include "proxy/http/chunked_decoder.hpp"
 
 #include "proxy/http/grammar.hpp"
+#include "proxy/http/parser.hpp"
 
 namespace vane::proxy::http {
 
@@ -136,10 +137,14 @@ bool ChunkedDecoder::ext_byte(char c) {
   return false;
 }
 
-// trailer-section = *( field-line CRLF ) CRLF; the lines are checked, then dropped.
+// trailer-section = *( field-line CRLF ) CRLF; the lines are checked and kept, the final CRLF
+// is not.
 bool ChunkedDecoder::trailer_byte(char c) {
   if (++trailer_len_ > max_trailer_) return false;
   if (c != '\r' && c != '\n' && ++line_len_ > max_line_) return false;
+  if (trailer_ != TrailerState::EndLf && !(trailer_ == TrailerState::LineStart && c == '\r')) {
+    trailers_.push_back(c);  // checked below: an Error discards the decoder anyway
+  }
   switch (trailer_) {
     case TrailerState::LineStart:
       if (c == '\r') trailer_ = TrailerState::EndLf;
@@ -163,6 +168,26 @@ bool ChunkedDecoder::trailer_byte(char c) {
       return c == '\n';
   }
   return false;
+}
+
+bool trailer_allowed(std::string_view name) {
+  static constexpr std::string_view kRefused[] = {
+      "content-length", "transfer-encoding", "host", "connection", "keep-alive", "proxy-connection",
+      "te", "trailer", "upgrade", "content-type", "content-encoding", "content-range",
+      "authorization", "cookie", "set-cookie", "expect", "max-forwards", "cache-control"};
+  if (name.empty() || name.front() == ':') return false;
+  for (const std::string_view refused : kRefused) {
+    if (refused.size() == name.size() && iequals(refused, name)) return false;
+  }
+  return true;
+}
+
+std::string last_chunk(std::string_view section) {
+  std::string out("0\r\n");
+  for_each_trailer(section, [&](std::string_view name, std::string_view value) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  });
+  return out.append("\r\n");
 }
 
 std::string_view chunk_size_line(uint64_t size, char (&buf)[24]) {

@@ -65,8 +65,9 @@ class Stream {
   bool alpn_h2() const;
   /// An upstream connection: start_client_tls() and handshake(); a failure is logged with its
   /// reason (a certificate that does not verify is otherwise hard to tell from a refusal).
+  /// `h2`: offers only h2 by ALPN, and an upstream that does not agree is a failure.
   Task<boost::system::error_code> client_handshake(std::shared_ptr<TlsConnector> client,
-                                                   const std::string& name);
+                                                   const std::string& name, bool h2 = false);
   /// Closes a TLS connection after its last answer, under the caller's deadline: sends
   /// close_notify, waits for the peer's (or its close), draining what it still sends so that the
   /// close is no reset destroying the answer; then closes the socket. The shutdown's result.

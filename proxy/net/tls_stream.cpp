@@ -84,10 +84,21 @@ Task<boost::system::error_code> Stream::handshake() {
 }
 
 Task<boost::system::error_code> Stream::client_handshake(std::shared_ptr<TlsConnector> client,
-                                                         const std::string& name) {
+                                                         const std::string& name, bool h2) {
   if (!client) co_return make_error_code(net::error::no_protocol_option);  // failed to load: logged
   start_client_tls(std::move(client), name);
+  if (h2) {
+    static constexpr unsigned char kH2[] = {2, 'h', '2'};
+    SSL_set_alpn_protos(tls_->stream.native_handle(), kH2, sizeof kH2);
+  }
   auto [ec] = co_await tls_->stream.async_handshake(ssl::stream_base::client, use_tuple);
+  if (!ec && h2 && !alpn_h2()) {
+    boost::system::error_code ignored;
+    const auto peer = tls_socket().remote_endpoint(ignored);
+    log::warn("upstream " + name + " (" + peer.address().to_string() + ":" +
+              std::to_string(peer.port()) + ") did not agree on h2 by ALPN (upstreams[].protocol: h2)");
+    co_return make_error_code(net::error::no_protocol_option);
+  }
   if (ec && ec != net::error::operation_aborted) {
     std::string reason = ec.message();
     const long verify = SSL_get_verify_result(tls_->stream.native_handle());

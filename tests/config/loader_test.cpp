@@ -48,6 +48,7 @@ upstreams:
     connectTimeout: 250ms
     timeout: 1m
     maxConnectionsPerEndpoint: 64
+    protocol: h2
     healthCheck: {path: /ready, interval: 2s, timeout: 500ms, unhealthyThreshold: 5, healthyThreshold: 1}
     retries: {attempts: 2, on: [connect-failure, reset, timeout, 5xx]}
   - name: shop-v2
@@ -218,6 +219,7 @@ TEST(Loader, FullFileUpstreamsAndRoutes) {
   EXPECT_EQ(v1->connect_timeout, milliseconds{250});
   EXPECT_EQ(v1->timeout, milliseconds{60'000});
   EXPECT_EQ(v1->max_connections_per_endpoint, 64u);
+  EXPECT_EQ(v1->protocol, Protocol::H2);
   ASSERT_TRUE(v1->health_check);
   EXPECT_EQ(v1->health_check->path, "/ready");
   EXPECT_EQ(v1->health_check->timeout, milliseconds{500});
@@ -228,6 +230,7 @@ TEST(Loader, FullFileUpstreamsAndRoutes) {
   const Upstream* v2 = c->find_upstream("shop-v2");
   ASSERT_TRUE(v2);
   EXPECT_EQ(v2->endpoints[0].text, "https://[::1]:9443");
+  EXPECT_EQ(v2->protocol, Protocol::Http1);  // the default
   EXPECT_EQ(v2->endpoints[0].host, "::1");
   EXPECT_TRUE(v2->endpoints[0].tls);
   ASSERT_TRUE(v2->health_check);  // {} = every default
@@ -348,7 +351,7 @@ TEST(Loader, FullFileTemplates) {
   EXPECT_EQ(m.initial_delay, milliseconds{5'000});
   EXPECT_EQ(m.count, 6u);
   EXPECT_EQ(m.success_condition, "result >= {{args.threshold}}");
-  EXPECT_EQ(m.success_condition_mark.line, 114);
+  EXPECT_EQ(m.success_condition_mark.line, 115);
   EXPECT_EQ(m.success_condition_mark.column, 27);
   EXPECT_EQ(m.failure_limit, 1);
   EXPECT_EQ(m.inconclusive_limit, 2);

@@ -64,6 +64,19 @@ workers: 0
         "vane.yaml:8:10: workers: must be at least 1"}},
       {"no listener", "listeners: []\n",
        {"vane.yaml:1:12: listeners: at least one listener is required"}},
+      {"protocols of listeners and upstreams (SPEC §10)",
+       R"(listeners:
+  - {name: a, address: "127.0.0.1:0", protocols: [http1, h3, http1]}
+  - {name: b, address: "127.0.0.1:0", protocols: []}
+upstreams:
+  - {name: u, endpoints: ["127.0.0.1:1"], protocol: h2c}
+  - {name: v, endpoints: ["127.0.0.1:1"], protocol: [h2]}
+)",
+       {"vane.yaml:2:58: listeners[0].protocols[1]: must be http1 or h2",
+        "vane.yaml:2:62: listeners[0].protocols[2]: is listed twice",
+        "vane.yaml:3:50: listeners[1].protocols: must not be empty",
+        "vane.yaml:5:53: upstreams[0].protocol: must be http1 or h2",
+        "vane.yaml:6:53: upstreams[1].protocol: must be a string"}},
   });
 }
 

@@ -73,7 +73,7 @@ void dump_upstreams(Dumper& d, const Config& c) {
     d("upstream", u.name).mark(u.mark);
     for (const Endpoint& e : u.endpoints) d("ep", e.text)("host", e.host)("port", e.port)("tls", e.tls);
     d("dns", u.dns_refresh)("connect", u.connect_timeout)("timeout", u.timeout);
-    d("max_conn", u.max_connections_per_endpoint);
+    d("max_conn", u.max_connections_per_endpoint)("protocol", static_cast<int>(u.protocol));
     if (const auto& h = u.health_check) {
       d("hc", h->path)("interval", h->interval)("timeout", h->timeout);
       d("unhealthy", h->unhealthy_threshold)("healthy", h->healthy_threshold);

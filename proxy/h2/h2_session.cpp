@@ -1,0 +1,59 @@
+#include "proxy/h2/h2_session.hpp"
+
+#include <nghttp2/nghttp2.h>
+
+#include "proxy/net/io.hpp"
+
+namespace vane::proxy {
+namespace {
+
+constexpr size_t kWriteBatch = 64 * 1024;
+
+}  // namespace
+
+H2Session::~H2Session() { nghttp2_session_del(session_); }
+
+void H2Session::resume(int32_t id) {
+  nghttp2_session_resume_data(session_, id);
+  want_write();
+}
+
+void H2Session::consumed(int32_t id, size_t n) {
+  nghttp2_session_consume(session_, id, n);
+  want_write();
+}
+
+Task<void> H2Session::write_loop(Stream& connection) {
+  writing_ = true;
+  for (;;) {
+    out_.clear();
+    for (;;) {
+      const uint8_t* data = nullptr;
+      const ssize_t n = nghttp2_session_mem_send(session_, &data);
+      if (n <= 0) break;
+      out_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+      if (out_.size() >= kWriteBatch) break;
+    }
+    if (out_.empty()) {
+      if (closing_) break;
+      writing_ = false;
+      writer_waiting_ = true;
+      writer_wake_.expires_at(Clock::time_point::max());
+      co_await writer_wake_.async_wait(use_tuple);
+      writer_waiting_ = false;
+      writing_ = true;
+      continue;
+    }
+    writing(true);
+    const auto ec = co_await write_all(connection, out_);
+    writing(false);
+    if (ec) {
+      boost::system::error_code ignored;
+      connection.socket().cancel(ignored);  // the reader ends too
+      break;
+    }
+  }
+  writing_ = false;
+}
+
+}  // namespace vane::proxy
