@@ -42,9 +42,37 @@ bool Relay::keep_alive() const {
 Task<AttemptResult> Relay::attempt(const Attempt& to) {
   deadline_ = to.deadline;
   Failure f = co_await upstream_.open(to.upstream, to.avoid, deadline_);
+  duplex_ = grpc_ && body_ != RequestBody::Done && upstream_.multiplexed();
   if (f == Failure::None) f = co_await send_request();
   if (f == Failure::None) f = co_await read_response_head();
+  if (f == Failure::ClientGone && pump_failure_ != Failure::None) f = pump_failure_;
   co_return AttemptResult{f, status_, upstream_.reused()};
+}
+
+void Relay::start_pump() {
+  pumping_ = true;
+  if (!pump_done_) pump_done_.emplace(client_.worker.executor());
+  auto pump = [this]() -> Task<void> {
+    const Failure f = framing_ == http::Framing::Length ? co_await send_length_body()
+                                                         : co_await send_chunked_body();
+    pumping_ = false;
+    if (f != Failure::None && f != Failure::ClientGone) {
+      pump_failure_ = f;
+      if (client_.upstream) client_.upstream->cancel();  // the answer's wait ends too
+    }
+    pump_done_->cancel();
+  };
+  net::co_spawn(client_.worker.executor(), std::move(pump), net::detached);
+}
+
+Task<void> Relay::settle() {
+  if (!pumping_) co_return;
+  client_.stream.cancel();
+  if (client_.upstream) client_.upstream->cancel();
+  while (pumping_) {
+    pump_done_->expires_at(Clock::time_point::max());
+    co_await pump_done_->async_wait(use_tuple);
+  }
 }
 
 void Relay::abandon() {
@@ -68,6 +96,11 @@ Task<Failure> Relay::send_request() {
     client_.arm(Phase::Respond, client_stall_);
     const auto ec = co_await write_all(client_.stream, http::kContinue);
     if (ec) co_return client_.client_stalled() ? Failure::ClientTimeout : Failure::ClientGone;
+  }
+  if (duplex_) {  // the head alone now; the body alongside the answer
+    if (Failure f = co_await write_upstream({}); f != Failure::None) co_return f;
+    start_pump();
+    co_return Failure::None;
   }
   if (framing_ == http::Framing::Length) co_return co_await send_length_body();
   co_return co_await send_chunked_body();
@@ -120,13 +153,14 @@ Task<Failure> Relay::send_chunked_body() {
 }
 
 /// A wait on the client: bounded by requestBodyTimeout alone, and not charged to the upstream.
+/// In duplex the answer's own wait runs meanwhile, under the upstream's deadline.
 Task<Failure> Relay::read_client() {
-  client_.arm(Phase::Body, client_stall_);
+  if (!duplex_) client_.arm(Phase::Body, client_stall_);
   size_t room = 0;
   char* at = client_.in.prepare(room);
   const Clock::time_point from = tick_now();
   auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
-  deadline_ += tick_now() - from;
+  if (!duplex_) deadline_ += tick_now() - from;
   if (ec && is_end_of_stream(ec)) co_return Failure::ShortBody;
   if (ec) co_return client_.client_stalled() ? Failure::ClientTimeout : Failure::ClientGone;
   client_.in.commit(n);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -59,6 +60,9 @@ class Relay {
   Task<Failure> relay_response();
   /// The try's answer is dropped: its connection closed, ready for another try.
   void abandon();
+  /// A request body still being relayed alongside the answer (duplex) is stopped, and waited
+  /// for. Before abandon(), finish() or the end of the relay.
+  Task<void> settle();
   /// After a 101 to a WebSocket handshake: the client and the upstream connection carry bytes
   /// both ways until the tunnel ends (proxy/tunnel.hpp).
   Task<void> tunnel(const Tunnel::Target& target);
@@ -100,6 +104,8 @@ class Relay {
   enum class Response : uint8_t { None, HeadReady, Sending, Done };
 
   Task<Failure> send_request();
+  /// Duplex: the request body goes up in a coroutine of its own while the answer comes back.
+  void start_pump();
   Task<Failure> send_length_body();
   Task<Failure> send_chunked_body();
   Task<Failure> read_client();
@@ -133,6 +139,13 @@ class Relay {
   bool head_request_;
   bool websocket_;  ///< a WebSocket handshake: a 101 is relayed; the connection never kept
   bool grpc_;       ///< a gRPC request: its answer's grpc-status is read
+  /// The body goes up while the answer comes down (a gRPC request to an HTTP/2 upstream: a
+  /// streaming call answers before its request ends). Waits on the client then arm no deadline
+  /// of their own: the upstream's `timeout` bounds the call.
+  bool duplex_ = false;
+  bool pumping_ = false;          ///< the duplex body coroutine runs
+  Failure pump_failure_ = Failure::None;
+  std::optional<Timer> pump_done_;  ///< cancelled when the pump ends
   // The state of the relay.
   RequestBody body_;
   Response response_ = Response::None;

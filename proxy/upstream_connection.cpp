@@ -61,11 +61,15 @@ Task<Failure> UpstreamConnection::open_h2(uint32_t upstream, const UpstreamPool:
         break;
       case UpstreamPool::Grant::Open: {
         reused_ = false;
-        if (Failure f = co_await connect(upstream, deadline, true); f != Failure::None) co_return f;
+        if (Failure f = co_await connect(upstream, deadline, true); f != Failure::None) {
+          pool_->add_session(*endpoint_, nullptr);
+          co_return f;
+        }
         client_.upstream = nullptr;
         session = std::make_shared<H2Upstream>(client_.worker, std::move(*stream_), write_timeout);
         stream_.reset();
         session->start(*pool_, *endpoint_);
+        pool_->add_session(*endpoint_, session);
         break;
       }
     }

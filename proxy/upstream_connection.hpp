@@ -36,6 +36,8 @@ class UpstreamConnection {
   void release(bool reusable);
 
   Stream& stream() { return *stream_; }
+  /// A stream on a shared HTTP/2 connection (reads and writes may wait at once).
+  bool multiplexed() const { return pipe_ != nullptr; }
   /// It came kept-alive from the pool (a reset may then only mean it went stale).
   bool reused() const { return reused_; }
   /// The endpoint of the last connection opened; stays set after release().

@@ -85,15 +85,19 @@ UpstreamPool::Grant UpstreamPool::take(Endpoint& candidate, std::shared_ptr<H2Up
       return Grant::Idle;
     }
   }
+  if (candidate.connecting > 0) return Grant::Full;  // its streams will do: wait for it
   if (candidate.open < limit_) {
     ++candidate.open;
+    ++candidate.connecting;
     return Grant::Open;
   }
   return Grant::Full;
 }
 
 void UpstreamPool::add_session(Endpoint& endpoint, std::shared_ptr<H2Upstream> session) {
-  endpoint.sessions.push_back(std::move(session));
+  --endpoint.connecting;
+  if (session) endpoint.sessions.push_back(std::move(session));
+  wake_all();  // every request that waited for it; or, failed, one of them tries anew
 }
 
 void UpstreamPool::session_ended(Endpoint& endpoint, H2Upstream& session) {
@@ -146,6 +150,11 @@ void UpstreamPool::clear_idle() {
 void UpstreamPool::stop_waiting(Timer& timer) {
   auto it = std::find(waiters_.begin(), waiters_.end(), &timer);
   if (it != waiters_.end()) waiters_.erase(it);
+}
+
+void UpstreamPool::wake_all() {
+  for (Timer* timer : waiters_) timer->cancel();
+  waiters_.clear();
 }
 
 void UpstreamPool::wake_one() {

@@ -26,6 +26,8 @@ class UpstreamPool {
     uint64_t success_batch = 0;  ///< the worker's outcome batch that last got a success from here
     /// HTTP/2 connections (`protocol: h2`), shared by requests: each counts in `open`.
     std::vector<std::shared_ptr<H2Upstream>> sessions;
+    /// HTTP/2 connections being made: requests wait for one rather than each make their own.
+    uint32_t connecting = 0;
   };
 
   enum class Grant {
@@ -52,6 +54,7 @@ class UpstreamPool {
   /// slot for a new connection (add_session() once connected).
   Grant acquire(Endpoint*& endpoint, std::shared_ptr<H2Upstream>& session,
                 const Endpoint* avoid = nullptr, const std::vector<bool>* usable = nullptr);
+  /// An HTTP/2 connection granted by acquire() (Grant::Open) is ready, or (null) failed.
   void add_session(Endpoint& endpoint, std::shared_ptr<H2Upstream> session);
   /// An HTTP/2 connection ended (its slot is free).
   void session_ended(Endpoint& endpoint, H2Upstream& session);
@@ -73,6 +76,7 @@ class UpstreamPool {
 
  private:
   void wake_one();
+  void wake_all();
   /// Round-robin over the usable endpoints, `avoid` last; `take(endpoint)` grants or says Full.
   template <class Take>
   Grant pick(Endpoint*& endpoint, const Endpoint* avoid, const std::vector<bool>* usable, Take take);

@@ -63,6 +63,15 @@ struct H2Connection::Callbacks {
     return 0;
   }
 
+  static int frame_sent(nghttp2_session* session, const nghttp2_frame* frame, void*) {
+    if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) return 0;
+    auto* pipe = static_cast<H2Pipe*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
+    if (pipe && pipe->discarding() && !pipe->inbound_complete()) {  // see serve()
+      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR);
+    }
+    return 0;
+  }
+
   static int data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id, const uint8_t* data,
                         size_t len, void*) {
     auto* pipe = static_cast<H2Pipe*>(nghttp2_session_get_stream_user_data(session, stream_id));
@@ -91,6 +100,7 @@ H2Connection::H2Connection(Downstream& client, size_t listener)
   nghttp2_session_callbacks_set_on_header_callback(callbacks, &Callbacks::header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &Callbacks::frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &Callbacks::data_chunk);
+  nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &Callbacks::frame_sent);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &Callbacks::stream_close);
   nghttp2_option* options = nullptr;
   nghttp2_option_new(&options);
@@ -158,12 +168,14 @@ Task<void> H2Connection::serve(std::shared_ptr<H2Pipe> pipe) {
   if (!pipe->was_reset() && !pipe->outbound_complete()) {
     // Cut short (the upstream's fault or the client's): the client must not take it as whole.
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, pipe->id(), NGHTTP2_INTERNAL_ERROR);
-  } else if (!pipe->was_reset() && !pipe->inbound_complete()) {
-    // Answered before the request ended (an early gRPC status, an error): the rest of it is
-    // not wanted (RFC 9113 §8.1).
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, pipe->id(), NGHTTP2_NO_ERROR);
   }
   pipe->discard();
+  // Answered before the request ended (an early gRPC status, an error): the rest of it is not
+  // wanted (RFC 9113 §8.1), once the answer's end went out (frame_sent, or now).
+  if (!pipe->was_reset() && !pipe->inbound_complete() &&
+      nghttp2_session_get_stream_local_close(session_, pipe->id()) == 1) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, pipe->id(), NGHTTP2_NO_ERROR);
+  }
   --exchanges_;
   client_.worker.h2_stream_closed(listener_);
   want_write();

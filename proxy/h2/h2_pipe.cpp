@@ -28,10 +28,12 @@ class Fields {
   }
   /// The fields of a parsed HTTP/1.1 head that HTTP/2 carries: connection-specific ones have no
   /// place there (RFC 9113 §8.2.2). Names are lowered in place: `head` is ours.
-  void add_head(const std::vector<http::Field>& fields, std::string& head) {
+  /// `empty`: an empty body, which END_STREAM on the HEADERS says (a gRPC trailers-only
+  /// answer's metadata then holds no content-length).
+  void add_head(const std::vector<http::Field>& fields, std::string& head, bool empty = false) {
     for (const http::Field& field : fields) {
       if (field.kind == http::FieldKind::HopByHop || field.kind == http::FieldKind::TransferEncoding ||
-          field.kind == http::FieldKind::Host) {
+          field.kind == http::FieldKind::Host || (empty && field.kind == http::FieldKind::ContentLength)) {
         continue;
       }
       char* name = head.data() + (field.name.data() - head.data());
@@ -69,7 +71,7 @@ void Stream::cancel() {
 // ---- H2Pipe ----
 
 H2Pipe::H2Pipe(H2Session& session, Side side, int32_t stream_id, const Executor& executor)
-    : session_(session), side_(side), id_(stream_id), wake_(executor) {}
+    : session_(session), side_(side), id_(stream_id), reader_(executor), writer_(executor) {}
 
 // ---- the incoming message ----
 
@@ -187,22 +189,25 @@ void H2Pipe::reset() {
 // ---- waits ----
 
 void H2Pipe::cancel() {
-  if (!waiting_) return;
-  cancelled_ = true;
-  wake_.cancel();
+  for (Waiter* waiter : {&reader_, &writer_}) {
+    if (!waiter->waiting) continue;
+    waiter->cancelled = true;
+    waiter->timer.cancel();
+  }
 }
 
 void H2Pipe::wake() {
-  if (waiting_) wake_.cancel();
+  if (reader_.waiting) reader_.timer.cancel();
+  if (writer_.waiting) writer_.timer.cancel();
 }
 
-Task<bool> H2Pipe::wait() {
-  waiting_ = true;
-  wake_.expires_at(Clock::time_point::max());
-  co_await wake_.async_wait(use_tuple);
-  waiting_ = false;
-  const bool go_on = !cancelled_ && !reset_;
-  cancelled_ = false;
+Task<bool> H2Pipe::wait(Waiter& waiter) {
+  waiter.waiting = true;
+  waiter.timer.expires_at(Clock::time_point::max());
+  co_await waiter.timer.async_wait(use_tuple);
+  waiter.waiting = false;
+  const bool go_on = !waiter.cancelled && !reset_;
+  waiter.cancelled = false;
   co_return go_on;
 }
 
@@ -222,7 +227,7 @@ Task<ReadResult> H2Pipe::read_some(net::mutable_buffer buffer) {
     }
     if (reset_) co_return ReadResult{net::error::connection_reset, 0};
     if (inbound_ended_) co_return ReadResult{net::error::eof, 0};
-    const bool woken = co_await wait();
+    const bool woken = co_await wait(reader_);
     if (!woken && !reset_) co_return ReadResult{net::error::operation_aborted, 0};
   }
 }
@@ -235,7 +240,7 @@ Task<boost::system::error_code> H2Pipe::write_all(std::array<std::string_view, 4
   }
   if (id_ > 0) session_.resume(id_);
   while (outbound_.size() - outbound_at_ > kHighWater && !reset_) {
-    const bool woken = co_await wait();
+    const bool woken = co_await wait(writer_);
     if (!woken && !reset_) co_return net::error::operation_aborted;
   }
   if (reset_) co_return net::error::connection_reset;
@@ -320,7 +325,8 @@ boost::system::error_code H2Pipe::submit_head() {
   } else {
     std::snprintf(status, sizeof status, "%03d", response_.status);
     nva.add(":status", std::string_view(status, 3));
-    nva.add_head(response_.fields, head_);
+    nva.add_head(response_.fields, head_, response_.framing == http::Framing::Length &&
+                                              response_.content_length == 0);
     framing_ = response_.framing;
     remaining_ = response_.content_length;
   }

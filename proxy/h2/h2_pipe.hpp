@@ -63,6 +63,7 @@ class H2Pipe {
   /// Its reader is done: what came and what still comes is dropped, and given back to the
   /// connection's flow-control window (which would otherwise shrink for good).
   void discard();
+  bool discarding() const { return discarding_; }
 
   // ---- the session: the message going out ----
   /// nghttp2's data source: up to `length` body bytes; sets NGHTTP2_DATA_FLAG_EOF at the body's
@@ -84,8 +85,18 @@ class H2Pipe {
  private:
   enum class State : uint8_t { Head, Body, Done };
 
+  /// Where a reader or a writer waits: the two may wait at once (a gRPC stream's request body
+  /// is relayed while its response is: Relay's duplex).
+  struct Waiter {
+    explicit Waiter(const Executor& executor) : timer(executor) {}
+    Timer timer;
+    bool waiting = false;
+    bool cancelled = false;
+  };
+
   /// Waits until woken (a change, or a cancel). False when cancelled or reset.
-  Task<bool> wait();
+  Task<bool> wait(Waiter& waiter);
+  /// Wakes whoever waits.
   void wake();
   void write_request_head(bool body);
   void write_response_head(bool body);
@@ -98,9 +109,8 @@ class H2Pipe {
   H2Session& session_;
   Side side_;
   int32_t id_;
-  Timer wake_;
-  bool waiting_ = false;
-  bool cancelled_ = false;
+  Waiter reader_;
+  Waiter writer_;
   bool reset_ = false;
   Downstream* client_ = nullptr;
 

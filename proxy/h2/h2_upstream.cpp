@@ -105,7 +105,6 @@ H2Upstream::H2Upstream(Worker& worker, Stream stream, Clock::duration write_time
 void H2Upstream::start(UpstreamPool& pool, UpstreamPool::Endpoint& endpoint) {
   pool_ = &pool;
   endpoint_ = &endpoint;
-  pool.add_session(endpoint, shared_from_this());
   net::co_spawn(worker_.executor(), run(shared_from_this()), net::detached);
 }
 

@@ -23,8 +23,8 @@ class H2Upstream final : public H2Session, public std::enable_shared_from_this<H
   /// does not take within `write_timeout` ends the connection.
   H2Upstream(Worker& worker, Stream stream, Clock::duration write_timeout);
 
-  /// Starts the connection (preface and SETTINGS out, frames in) as one of `endpoint`'s, which
-  /// it leaves when it ends.
+  /// Starts the connection (preface and SETTINGS out, frames in) as one of `endpoint`'s (the
+  /// caller adds it there), which it leaves when it ends.
   void start(UpstreamPool& pool, UpstreamPool::Endpoint& endpoint);
   /// A new stream may go on it now: open, no GOAWAY, under the upstream's stream limit.
   bool available() const;

@@ -254,6 +254,15 @@ bool RawClient::wait_closed(Millis timeout) {
   return fill(deadline) == Fill::Closed;
 }
 
+std::string RawClient::read_until_closed(Millis timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline && fill(deadline) != Fill::Closed) {
+  }
+  std::string out(pending());
+  take(out.size());
+  return out;
+}
+
 std::optional<std::string> RawClient::read_exact(size_t n, Millis timeout) {
   Response ignored;
   if (!need(n, Clock::now() + timeout, ignored)) return std::nullopt;

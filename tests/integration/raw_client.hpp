@@ -52,6 +52,8 @@ class RawClient {
   /// The next `n` bytes as they came (after any response read), or nullopt when the server
   /// closed or `timeout` passed first.
   std::optional<std::string> read_exact(size_t n, Millis timeout = 5s);
+  /// Everything still to come until the server closes (or `timeout` passes), pending() included.
+  std::string read_until_closed(Millis timeout = 10s);
   /// No more bytes from us: the server reads EOF.
   void shutdown_send();
   /// Bytes received but not yet consumed by read_response.

@@ -228,6 +228,36 @@ const std::vector<BadBody> kBadBodies = {
 INSTANTIATE_TEST_SUITE_P(All, ChunkedRejection, ::testing::ValuesIn(kBadBodies),
                          [](const auto& param_info) { return param_info.param.name; });
 
+TEST(ChunkedDecoder, KeepsTheTrailerSectionAcrossAnySplit) {
+  for (size_t cut = 1; cut < kBody.size(); ++cut) {
+    ChunkedDecoder dec;
+    const Decoded d = decode(kBody, {cut}, std::move(dec));
+    ASSERT_EQ(d.end, Status::Done) << cut;
+  }
+  ChunkedDecoder dec;
+  std::string_view wire = kBody;
+  for (;;) {
+    const auto step = dec.next(wire);
+    wire.remove_prefix(step.consumed);
+    if (step.status == Status::Done) break;
+    ASSERT_NE(step.status, Status::Error);
+  }
+  EXPECT_EQ(dec.trailers(), "X-Checksum: abc\r\nX-Empty:\r\n");
+  ChunkedDecoder none;
+  none.next("0\r\n\r\n");
+  EXPECT_EQ(none.trailers(), "");
+}
+
+TEST(ChunkedDecoder, LastChunkPassesOnlyFieldsATrailerMayCarry) {
+  EXPECT_EQ(last_chunk(""), "0\r\n\r\n");
+  EXPECT_EQ(last_chunk("grpc-status: 0\r\nContent-Length: 5\r\nX-Sum:  7 \r\nTransfer-Encoding: x\r\n"
+                       "host: h\r\nConnection: close\r\nTE: trailers\r\n"),
+            "0\r\ngrpc-status: 0\r\nX-Sum: 7\r\n\r\n");
+  EXPECT_TRUE(trailer_allowed("grpc-message"));
+  EXPECT_FALSE(trailer_allowed(":status"));
+  EXPECT_FALSE(trailer_allowed("Content-Type"));
+}
+
 TEST(ChunkedDecoder, ErrorIsSticky) {
   ChunkedDecoder dec;
   EXPECT_EQ(dec.next("zz").status, Status::Error);
