@@ -16,8 +16,10 @@ pkgs=(
 extra=(prometheus nginx-light haproxy wrk yamllint gnuplot-nox etcd-server etcd-client)
 # WebSocket peers for the protocol tests (a real client and server, tests/integration/ws_peer.py).
 extra+=(python3-websockets)
-# HTTP/2 peers: curl speaks it already; h2load and nghttp (nghttp2-client), python3-h2 for raw frames.
-extra+=(nghttp2-client python3-h2)
+# HTTP/2 peers: curl speaks it already; h2load and nghttp (nghttp2-client), python3-h2 for raw frames
+# and an HTTP/2 upstream (tests/integration/h2_upstream.py), python3-grpcio for a real gRPC client
+# and server (tests/integration/grpc_peer.py).
+extra+=(nghttp2-client python3-h2 python3-grpcio)
 # lint.deploy renders deploy/kubernetes with `kubectl kustomize`: Debian's kubectl 1.20 will do,
 # and a kubectl installed from elsewhere is kept.
 command -v kubectl >/dev/null || extra+=(kubernetes-client)
