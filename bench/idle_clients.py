@@ -2,13 +2,64 @@
 """bench/idle_clients.py: opens N keep-alive client connections to HOST:PORT, sends one request on
 each and reads its whole response (or only connects, with --connect-only), then holds them all open
 and idle. Prints "READY ok=N failed=M" once done, then holds until stdin closes or --hold seconds
-pass. Connections are made in waves so the listen backlog never overflows. Every wait is bounded."""
+pass. Connections are made in waves so the listen backlog never overflows. Every wait is bounded.
+--h2: HTTP/2 with prior knowledge instead: the preface, an empty SETTINGS and one GET on stream 1
+(HEADERS with END_STREAM); the server's SETTINGS is acknowledged; done at the END_STREAM of stream 1,
+whose :status must be 200."""
 import argparse
 import resource
 import selectors
 import socket
+import struct
 import sys
 import time
+
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+SETTINGS_ACK = struct.pack(">I", 0)[1:] + bytes([4, 1]) + struct.pack(">I", 0)
+
+
+def h2_frame(ftype, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", stream) + payload
+
+
+def h2_request(host, port):
+    """Preface, empty SETTINGS, HEADERS of GET / on stream 1 (END_STREAM | END_HEADERS). HPACK: the
+    static table's :method GET (2), :scheme http (6), :path / (4); :authority (1) and user-agent (58)
+    as literals without indexing."""
+    authority, agent = ("%s:%d" % (host, port)).encode(), b"vane-bench-idle"
+    block = bytes([0x82, 0x86, 0x84, 0x01, len(authority)]) + authority
+    block += bytes([0x0F, 58 - 15, len(agent)]) + agent
+    return H2_PREFACE + h2_frame(4, 0, 0, b"") + h2_frame(1, 0x05, 1, block)
+
+
+def h2_response_done(c):
+    """Reads the frames received so far (c.need: where the next one starts): acknowledges SETTINGS
+    and PING, checks stream 1's :status (HPACK static index 8 = 200), True at its END_STREAM."""
+    pos = c.need or 0
+    while len(c.buf) - pos >= 9:
+        length = int.from_bytes(c.buf[pos:pos + 3], "big")
+        ftype, flags, stream = c.buf[pos + 3], c.buf[pos + 4], int.from_bytes(c.buf[pos + 5:pos + 9], "big") & 0x7FFFFFFF
+        if len(c.buf) - pos - 9 < length:
+            break
+        payload = c.buf[pos + 9:pos + 9 + length]
+        pos += 9 + length
+        c.need = pos
+        if ftype == 4 and not flags & 1:
+            c.sock.send(SETTINGS_ACK)  # 9 bytes: always fit in the empty send buffer
+        elif ftype == 6 and not flags & 1:
+            c.sock.send(h2_frame(6, 1, 0, payload))
+        elif ftype == 7:
+            raise OSError("GOAWAY from the proxy")
+        elif ftype == 3 and stream == 1:
+            raise OSError("RST_STREAM on the request")
+        elif stream == 1 and ftype in (0, 1):
+            if ftype == 1:
+                skip = (1 + payload[0] if flags & 0x8 else 0) + (5 if flags & 0x20 else 0)
+                if payload[skip:skip + 1] != b"\x88":
+                    raise OSError("not a 200: HPACK %r" % payload[skip:skip + 8])
+            if flags & 1:
+                return True
+    return False
 
 
 def raise_nofile(need):
@@ -43,7 +94,7 @@ def response_done(c):
     return len(c.buf) >= c.need
 
 
-def run_wave(sel, count, addr, request, deadline):
+def run_wave(sel, count, addr, request, deadline, h2=False):
     """Opens `count` connections and finishes their exchanges; returns (open sockets, failures)."""
     pending, done, failed = {}, [], 0
     for _ in range(count):
@@ -74,8 +125,8 @@ def run_wave(sel, count, addr, request, deadline):
                 if not data:
                     raise OSError("closed by the proxy")
                 c.buf += data
-                if response_done(c):
-                    if not c.buf.startswith(b"HTTP/1.1 200"):
+                if (h2_response_done(c) if h2 else response_done(c)):
+                    if not h2 and not c.buf.startswith(b"HTTP/1.1 200"):
                         raise OSError("not a 200: " + c.buf[:40].decode(errors="replace"))
                     sel.unregister(c.sock)
                     done.append(c.sock)
@@ -102,19 +153,20 @@ def main():
     ap.add_argument("--timeout", type=float, default=60, help="seconds to open them all")
     ap.add_argument("--hold", type=float, default=60, help="seconds to hold them at most")
     ap.add_argument("--connect-only", action="store_true", help="send no request")
+    ap.add_argument("--h2", action="store_true", help="HTTP/2 with prior knowledge (preface, SETTINGS, one GET)")
     a = ap.parse_args()
 
     limit = raise_nofile(a.connections + 64)
     n = min(a.connections, limit - 64)
     if n < a.connections:
         print("idle_clients: open files limit %d, opening %d" % (limit, n), file=sys.stderr)
-    request = b"" if a.connect_only else (
+    request = b"" if a.connect_only else h2_request(a.host, a.port) if a.h2 else (
         "GET / HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: vane-bench-idle\r\n\r\n" % (a.host, a.port)).encode()
     sel = selectors.DefaultSelector()
     deadline = time.monotonic() + a.timeout
     held, failed = [], 0
     while len(held) + failed < n and time.monotonic() < deadline:
-        done, bad = run_wave(sel, min(a.wave, n - len(held) - failed), (a.host, a.port), request, deadline)
+        done, bad = run_wave(sel, min(a.wave, n - len(held) - failed), (a.host, a.port), request, deadline, a.h2)
         held += done
         failed += bad
     print("READY ok=%d failed=%d" % (len(held), n - len(held)), flush=True)

@@ -2,26 +2,30 @@
 # bench/idle_connections.sh — memory per idle keep-alive client connection, vane vs nginx vs HAProxy.
 #
 #   bench/idle_connections.sh [--connections 10000] [--proxies nginx,haproxy,vane] [--vane PATH]
-#                             [--connect-only] [--port-base 18140] [--out bench/results]
+#                             [--connect-only | --h2] [--port-base 18140] [--out bench/results]
 #
 # For each proxy (one worker, core 0, same two nginx upstreams as run.sh): serve a second of wrk
 # traffic, read VmRSS, open N client connections that each send one request, read the response and
 # stay open and idle (bench/idle_clients.py; --connect-only: just connect), read VmRSS again.
 # Reports (after - before) / N in KiB per connection (nginx: its worker process). Kernel socket
 # memory is not in RSS and is not counted. Writes bench/results/idle-latest.md. Takes about a minute.
+# --h2: the same with HTTP/2 clients (prior knowledge): each connection sends the preface, SETTINGS
+# and one GET, reads its 200, acknowledges the proxy's SETTINGS and stays idle; the proxies listen as
+# bench/h2.sh's do (h2c), the warm-up is h2load. Writes bench/results/idle-h2-latest.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
 
-conns=10000 proxies="nginx,haproxy,vane" vane_arg="" port_base=18140 out_dir="$here/results" mode=""
+conns=10000 proxies="nginx,haproxy,vane" vane_arg="" port_base=18140 out_dir="$here/results" mode="" h2=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) conns=$2; shift 2 ;;
     --proxies) proxies=$2; shift 2 ;;
     --vane) vane_arg=$2; shift 2 ;;
     --connect-only) mode=--connect-only; shift ;;
+    --h2) h2=1; shift ;;
     --port-base) port_base=$2; shift 2 ;;
     --out) out_dir=$2; shift 2 ;;
     --keep) export BENCH_KEEP=1; shift ;;
@@ -31,6 +35,11 @@ while [ $# -gt 0 ]; do
 done
 if ! [[ $conns =~ ^[1-9][0-9]*$ ]]; then die "--connections must be a positive integer"; fi
 bench_need nginx haproxy wrk taskset curl ss python3 pgrep
+if [ "$h2" = 1 ]; then
+  [ -z "$mode" ] || die "--h2 sends a request on each connection: not with --connect-only"
+  bench_need h2load
+  mode=--h2
+fi
 
 # File descriptors: the client holds N, each proxy N plus its upstream connections.
 need=$((conns + 2048))
@@ -55,16 +64,19 @@ declare -A pid addr
 skipped=() order=()
 for p in ${proxies//,/ }; do
   case "$p" in
-    nginx) r=$(start_nginx_proxy "${port[nginx]}" "$up1" "$up2" 0 "$maxconn") \
+    nginx) r=$(if [ "$h2" = 1 ]; then start_nginx_h2 "${port[nginx]}" "" "$up1" "$up2" 0 "$maxconn"
+               else start_nginx_proxy "${port[nginx]}" "$up1" "$up2" 0 "$maxconn"; fi) \
              && { pid[nginx]=${r#* }; addr[nginx]=127.0.0.1:${port[nginx]}; order+=(nginx); } \
              || skipped+=("nginx: did not start") ;;
-    haproxy) r=$(start_haproxy "${port[haproxy]}" "$up1" "$up2" 0 "$maxconn") \
+    haproxy) r=$(if [ "$h2" = 1 ]; then start_haproxy_h2 "${port[haproxy]}" "" "$up1" "$up2" 0 "$maxconn"
+                 else start_haproxy "${port[haproxy]}" "$up1" "$up2" 0 "$maxconn"; fi) \
              && { pid[haproxy]=$r; addr[haproxy]=127.0.0.1:${port[haproxy]}; order+=(haproxy); } \
              || skipped+=("haproxy: did not start") ;;
     vane)
       if ! bin=$(find_vane "$vane_arg"); then
         skipped+=("vane: binary not found (build the 'vane' target, or pass --vane PATH)")
-      elif r=$(start_vane "$bin" "${port[vane]}" $((base + 13)) "$up1" "$up2" 0); then
+      elif r=$(if [ "$h2" = 1 ]; then start_vane_h2 "$bin" "${port[vane]}" "" $((base + 13)) "$up1" "$up2" 0
+               else start_vane "$bin" "${port[vane]}" $((base + 13)) "$up1" "$up2" 0; fi); then
         pid[vane]=${r%% *}; addr[vane]=${r#* }; order+=(vane)
       else skipped+=("vane: failed to start ($bin)"); fi ;;
     *) die "unknown proxy '$p'" ;;
@@ -74,7 +86,8 @@ for s in "${skipped[@]}"; do log "skipped $s"; done
 
 results=()
 for p in "${order[@]}"; do
-  taskset -c 1 timeout 20 wrk -t1 -c50 -d1s "http://${addr[$p]}/" >/dev/null 2>&1 || true
+  if [ "$h2" = 1 ]; then taskset -c 1 timeout 20 h2load -t1 -c50 -m10 -D1 "http://${addr[$p]}/" >/dev/null 2>&1 || true
+  else taskset -c 1 timeout 20 wrk -t1 -c50 -d1s "http://${addr[$p]}/" >/dev/null 2>&1 || true; fi
   sleep 1
   before=$(rss_kib "${pid[$p]}")
   coproc HELPER { taskset -c 1 python3 "$here/idle_clients.py" --port "${addr[$p]##*:}" -n "$conns" $mode --timeout 60 --hold 120 2>&1; }
@@ -99,12 +112,19 @@ for p in "${order[@]}"; do
 done
 
 machine="$(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr)"
+out=$out_dir/idle-latest.md kind=keep-alive what="one request each, then idle" target=""
+[ "$mode" != --connect-only ] || what="connect only"
+if [ "$h2" = 1 ]; then
+  out=$out_dir/idle-h2-latest.md kind=HTTP/2 target="- vane's target: at most 16 KiB per idle HTTP/2 connection"
+  what="HTTP/2 with prior knowledge: the preface, SETTINGS and one GET each (its 200 read, the proxy's SETTINGS acknowledged), then idle"
+fi
 {
-  echo "# Memory per idle keep-alive connection"
+  echo "# Memory per idle $kind connection"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $machine"
-  echo "- $conns client connections, $([ -n "$mode" ] && echo "connect only" || echo "one request each, then idle"); VmRSS of the proxy process (nginx: worker)"
+  echo "- $conns client connections, $what; VmRSS of the proxy process (nginx: worker)"
+  [ -z "$target" ] || echo "$target"
   echo
   echo "| proxy | RSS before (KiB) | RSS after (KiB) | connections | KiB per connection |"
   echo "|---|---:|---:|---:|---:|"
@@ -113,9 +133,9 @@ machine="$(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/c
     echo "| $1 | $2 | $3 | $4 | $6 |"
   done
   for s in "${skipped[@]}"; do echo; echo "**skipped** $s"; done
-} >"$out_dir/idle-latest.md"
+} >"$out"
 echo
 printf '%-8s %12s %12s %12s %10s\n' proxy "RSS before" "RSS after" connections "KiB/conn"
 for r in "${results[@]}"; do set -- $r; printf '%-8s %12s %12s %12s %10s\n' "$1" "$2" "$3" "$4" "$6"; done
 for s in "${skipped[@]}"; do echo "skipped: $s"; done
-echo "wrote $out_dir/idle-latest.md"
+echo "wrote $out"

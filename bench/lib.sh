@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# bench/lib.sh — shared by run.sh and idle_connections.sh: free ports, config files, starting and
-# stopping the upstreams and the three proxies, reading CPU time and RSS from /proc.
+# bench/lib.sh — shared by run.sh, h2.sh, websocket.sh and idle_connections.sh: free ports, config
+# files, starting and stopping the upstreams and the three proxies, reading CPU time and RSS from /proc.
 # Sourced, not executed. Every wait is bounded; every process started is recorded and stopped.
 
 BENCH_WORKDIR=""       # temp dir holding configs, pid files, logs
@@ -121,11 +121,12 @@ nginx_http_common() {
   printf '%s\n' 'access_log off;' "$(nginx_temp_paths "$1")" 'keepalive_requests 100000000;' 'keepalive_timeout 600s;'
 }
 
-# start_upstream NAME PORT CORE -> echoes the master pid. A fixed small 200, keep-alive without limit.
-# GET /__requests answers nginx's stub_status, whose third number is the requests served so far.
+# start_upstream NAME PORT CORE [WORKER_CONNECTIONS] -> echoes the master pid. A fixed small 200,
+# keep-alive without limit. GET /__requests answers nginx's stub_status, whose third number is the
+# requests served so far. WORKER_CONNECTIONS (4096) is raised by h2.sh, whose proxies pool thousands.
 start_upstream() {
   local name=$1 port=$2 core=$3 conf=$BENCH_WORKDIR/$1.conf
-  { nginx_common_conf "$name" 4096
+  { nginx_common_conf "$name" "${4:-4096}"
     cat <<CONF
 http {
   $(nginx_http_common "$name")
@@ -328,6 +329,13 @@ core_busy_ticks() {
 }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# syscall_cost_us: the cost of a system call on core 0, in µs (dd copying 1 byte at a time = 1 read +
+# 1 write each), for the results' header: a slower machine or kernel shows here first.
+syscall_cost_us() {
+  (pinned 0 dd if=/dev/zero of=/dev/null bs=1 count=200000) 2>&1 \
+    | awk '/copied/ { for (i = 1; i <= NF; i++) if ($i == "s,") printf "%.2f", $(i - 1) / 400000 * 1e6 }'
+}
 
 # ---- Rollout rows (bench/run.sh --rollout-rows): the same traffic decision in each proxy. ----------
 # Two upstream groups: stable = UP1 and canary = UP2 (one endpoint each, the same small nginx).
@@ -556,4 +564,108 @@ sys.exit(0 if ok else 1)' "$v" 2>/dev/null && { echo "$pid $addr"; return 0; }
   log "vane $v: the rollout did not reach its pause step: $(vane_status_line "$admin")"
   kill "$pid" 2>/dev/null
   return 1
+}
+
+# ---- HTTP/2 to clients (bench/h2.sh, idle_connections.sh --h2): the same proxies, upstreams HTTP/1.1. --
+# Each listens for h2c with prior knowledge on PORT and, with TLS_PORT, for TLS with ALPN h2
+# (bench_make_cert first). Upstream keep-alive pools are large (nginx keepalive 1024): h2load -m 100
+# puts thousands of requests in flight at once, and none of them should open a connection per request.
+
+# wait_h2 URL SECONDS: until URL answers 200 over HTTP/2 (http: prior knowledge; https: ALPN), bounded.
+wait_h2() {
+  local url=$1 deadline=$((SECONDS + $2)) how=--http2-prior-knowledge
+  [[ $url == https:* ]] && how=--http2
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    [ "$(curl -sk "$how" -o /dev/null -w '%{http_code} %{http_version}' --max-time 1 "$url" 2>/dev/null)" = "200 2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_nginx_h2 PORT TLS_PORT UP1 UP2 CORE MAXCONN -> echoes "MASTER WORKER". TLS_PORT may be "".
+# nginx 1.22: `listen ... http2` (a plain port that speaks only HTTP/2), `listen ... ssl http2`.
+start_nginx_h2() {
+  local port=$1 tls_port=$2 up1=$3 up2=$4 core=$5 maxconn=$6 conf=$BENCH_WORKDIR/nginx-h2.conf tls=""
+  [ -z "$tls_port" ] || tls="listen 127.0.0.1:$tls_port ssl http2 backlog=4096; ssl_certificate $BENCH_WORKDIR/tls.crt; ssl_certificate_key $BENCH_WORKDIR/tls.key; ssl_protocols TLSv1.2 TLSv1.3;"
+  { nginx_common_conf nginx-h2 "$maxconn"
+    cat <<CONF
+http {
+  $(nginx_http_common nginx-h2)
+  upstream app {
+    server 127.0.0.1:$up1;
+    server 127.0.0.1:$up2;
+    keepalive 1024;
+    keepalive_requests 100000000;
+    keepalive_timeout 600s;
+  }
+  server {
+    listen 127.0.0.1:$port http2 backlog=4096;
+    $tls
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      $(nginx_equal_headers)
+    }
+  }
+}
+CONF
+  } >"$conf"
+  local master worker
+  master=$(start_pinned "$core" "$BENCH_WORKDIR/nginx-h2.out" nginx -p "$BENCH_WORKDIR" -e "$BENCH_WORKDIR/nginx-h2-error.log" -c "$conf" -g 'daemon off;')
+  wait_h2 "http://127.0.0.1:$port/" 10 || { log "nginx h2 did not start: $(tail -3 "$BENCH_WORKDIR/nginx-h2-error.log" 2>/dev/null)"; return 1; }
+  worker=$(nginx_worker_of "$master") || return 1
+  echo "$master $worker"
+}
+
+# start_haproxy_h2 PORT TLS_PORT UP1 UP2 CORE MAXCONN -> echoes its pid. `bind ... proto h2` (h2c),
+# `bind ... ssl ... alpn h2,http/1.1`.
+start_haproxy_h2() {
+  local port=$1 tls_port=$2 up1=$3 up2=$4 core=$5 maxconn=$6 conf=$BENCH_WORKDIR/haproxy-h2.cfg tls=""
+  [ -z "$tls_port" ] || tls="  bind 127.0.0.1:$tls_port ssl crt $BENCH_WORKDIR/tls.pem alpn h2,http/1.1 ssl-min-ver TLSv1.2"
+  { haproxy_conf_head "$maxconn" haproxy-h2
+    cat <<CONF
+frontend bench
+  bind 127.0.0.1:$port proto h2
+$tls
+  default_backend app
+$(haproxy_equal_headers)
+backend app
+  balance roundrobin
+  server s1 127.0.0.1:$up1
+  server s2 127.0.0.1:$up2
+CONF
+  } >"$conf"
+  local pid
+  pid=$(start_pinned "$core" "$BENCH_WORKDIR/haproxy-h2.out" haproxy -db -f "$conf")
+  wait_h2 "http://127.0.0.1:$port/" 10 || { log "haproxy h2 did not start: $(tail -3 "$BENCH_WORKDIR/haproxy-h2.out" 2>/dev/null)"; return 1; }
+  echo "$pid"
+}
+
+# start_vane_h2 BIN PORT TLS_PORT ADMIN_PORT UP1 UP2 CORE -> echoes "PID LISTENER_ADDR". The plain
+# listener has protocols [http1, h2] (h2 with prior knowledge, told apart by the preface), the TLS
+# one the default [h2, http1] by ALPN. maxConnectionsPerEndpoint is raised from 1024 to 4096 as
+# nginx and HAProxy have no such limit: at -c32 -m100, 3200 requests are in flight, each needing an
+# HTTP/1.1 upstream connection, and with the default some wait for one (503 after connectTimeout).
+start_vane_h2() {
+  local bin=$1 port=$2 tls_port=$3 admin=$4 up1=$5 up2=$6 core=$7 tls=""
+  local conf=$BENCH_WORKDIR/vane-h2.yaml ready=$BENCH_WORKDIR/vane-h2.ready r
+  [ -z "$tls_port" ] || tls=", {name: bench-tls, address: \"127.0.0.1:$tls_port\", tls: {certFile: \"$BENCH_WORKDIR/tls.crt\", keyFile: \"$BENCH_WORKDIR/tls.key\"}}"
+  cat >"$conf" <<CONF
+listeners: [{name: bench, address: "127.0.0.1:$port", protocols: [http1, h2]}$tls]
+admin: {address: "127.0.0.1:$admin"}
+state: {dir: "$BENCH_WORKDIR/vane-h2-state"}
+limits: {idleTimeout: 600s}
+workers: 1
+upstreams:
+  - name: app
+    endpoints: ["127.0.0.1:$up1", "127.0.0.1:$up2"]
+    maxConnectionsPerEndpoint: 4096
+routes:
+  - {name: all, match: {pathPrefix: /}, upstream: app}
+CONF
+  rm -f "$ready"
+  r=$(launch_vane "$bin" "$conf" "$ready" "$BENCH_WORKDIR/vane-h2.out" "$core" "vane h2") || return 1
+  wait_h2 "http://${r#* }/" 10 || { log "vane does not answer HTTP/2 on http://${r#* }/"; kill "${r%% *}" 2>/dev/null; return 1; }
+  echo "$r"
 }

@@ -23,6 +23,21 @@ GROUPS = [("HTTP", ("nginx", "haproxy", "vane", "vane-cluster")),
            "vane setHeaderRoute)", ("nginx-header", "haproxy-header", "vane-header")),
           ("100% mirror (nginx mirror, vane setMirrorRoute percentage 100; HAProxy has no built-in "
            "mirror)", ("nginx-mirror", "vane-mirror"))]
+# bench/h2.sh's rows: PROXY-ROW, one table per ROW (h2load against HTTP/2 listeners, HTTP/1.1 upstreams).
+H2_ROWS = [("h2c-m1", "HTTP/2 cleartext (prior knowledge), 1 stream per connection"),
+           ("h2c-m100", "HTTP/2 cleartext (prior knowledge), 100 concurrent streams per connection"),
+           ("tls-m1", "HTTP/2 over TLS (ALPN h2), 1 stream per connection"),
+           ("tls-m100", "HTTP/2 over TLS (ALPN h2), 100 concurrent streams per connection")]
+# bench/websocket.sh's rows: PROXY-ws, echo round trips through an upgraded connection.
+for _row, _title in H2_ROWS + [("ws", "WebSocket echo (one message each way per round trip)")]:
+    NAMES.update({"nginx-" + _row: "nginx", "haproxy-" + _row: "HAProxy", "vane-" + _row: "vane"})
+    GROUPS.append((_title, tuple(p + "-" + _row for p in ("nginx", "haproxy", "vane"))))
+UNIT = "request"  # --unit: what one CSV "request" is (websocket.sh: a round trip)
+
+
+def lab(text):
+    """A label with "request" read as UNIT."""
+    return text.replace("request", UNIT)
 # What a feature costs a proxy: (row, the same proxy without it, the target it is held to).
 COSTS = [("vane-cluster", "vane", "issue #13: cluster mode costs the request path: CPU per request ratio <= 1.02"),
          ("vane-split", "vane", "issue #4: the split costs vane <= 5% of its plain throughput"),
@@ -52,7 +67,12 @@ def main():
     for opt in ("csv", "out", "machine", "versions", "rev", "params", "skipped", "load", "syscall", "notes",
                 "verify"):
         ap.add_argument("--" + opt, default="")
+    ap.add_argument("--title", default="vane vs nginx vs HAProxy")
+    ap.add_argument("--unit", default="request", help="what a CSV request is, in the labels")
+    ap.add_argument("--setup", default="each proxy one worker on core 0, wrk and two nginx upstreams on core 1")
     a = ap.parse_args()
+    global UNIT
+    UNIT = a.unit
 
     runs = {}
     with open(a.csv, newline="") as f:
@@ -94,21 +114,21 @@ def main():
         print("warning: " + w)
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    md = ["# vane vs nginx vs HAProxy", "",
+    md = ["# " + a.title, "",
           "- date: %s" % now,
           "- machine: %s; load average before the run: %s; one system call ≈ %s µs (dd bs=1)"
           % (a.machine, a.load, a.syscall),
           "- peers: %s" % a.versions,
           "- vane: %s" % a.rev,
-          "- run: %s; each proxy one worker on core 0, wrk and two nginx upstreams on core 1" % a.params,
+          "- run: %s; %s" % (a.params, a.setup),
           ""]
     for title, (head, rows) in tables:
         md += ["## " + title, ""]
         md += ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
         md += ["| " + " | ".join(r) + " |" for r in rows]
         md.append("")
-    md += ["Ratios below 1 are better for latency and CPU, above 1 for requests/s. "
-           "CPU per request is the figure that ranks proxies here (see bench/README.md).", ""]
+    md += [lab("Ratios below 1 are better for latency and CPU, above 1 for requests/s. "
+               "CPU per request is the figure that ranks proxies here (see bench/README.md)."), ""]
     verified = last_verification(a.verify)
     if verified:
         md += ["Where the traffic went (the last measured run of each row: the upstreams' own request "
@@ -120,7 +140,8 @@ def main():
     for w in warnings:
         md.append("**warning** %s  " % w)
     md += ["", "Spread over rounds (min–max):", "",
-           "| proxy | requests/s | p99 (ms) | CPU µs/req |", "|---|---:|---:|---:|"]
+           "| proxy | %ss/s | p99 (ms) | CPU µs/%s |" % (UNIT, "req" if UNIT == "request" else UNIT),
+           "|---|---:|---:|---:|"]
     for p in all_proxies:
         s = spread[p]
         md.append("| %s | %.0f–%.0f | %.3f–%.3f | %.2f–%.2f |" % (
@@ -192,7 +213,7 @@ def table(runs, med, errors, proxies):
     head += [NAMES[p] for p in proxies] + ["%s/%s" % (NAMES[x], NAMES[y]) for x, y in ratios]
     rows = []
     for col, label, fmt, better in FIGURES:
-        line = [label] + [fmt.format(med[p][col]) for p in proxies]
+        line = [lab(label)] + [fmt.format(med[p][col]) for p in proxies]
         for x, y in ratios:
             line.append("{:.2f}".format(med[x][col] / med[y][col]) if better and med[y][col] else "")
         rows.append(line)
@@ -211,7 +232,7 @@ def table(runs, med, errors, proxies):
             if m:
                 paired[(x, y, col)] = m
     for col, label in (("rps", "requests/s"), ("cpu_us_per_req", "CPU per request")):
-        line = [label + ", median of per-round ratios"] + ["" for _ in proxies]
+        line = [lab(label) + ", median of per-round ratios"] + ["" for _ in proxies]
         for x, y in ratios:
             m = paired.get((x, y, col))
             line.append("{:.2f} ({:.2f}–{:.2f})".format(*m[:3]) if m else "")

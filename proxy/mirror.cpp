@@ -47,6 +47,8 @@ class Mirror {
 };
 
 Task<bool> Mirror::connect() {
+  // A copy speaks HTTP/1.1 only: none to an HTTP/2 upstream (counted as a failed copy).
+  if (generation_->config().upstreams[copy_.upstream].protocol == config::Protocol::H2) co_return false;
   auto& pool = generation_->pool(copy_.upstream);
   std::optional<Stream> idle;
   const auto* usable = worker_.usable(*generation_, copy_.upstream);
