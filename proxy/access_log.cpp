@@ -50,6 +50,8 @@ void append_access_line(std::string& out, const AccessRecord& r) {
   append_json_string(out, r.method);
   out += ",\"path\":";
   append_json_string(out, r.path);
+  out += ",\"protocol\":";
+  append_json_string(out, r.protocol);
   out += ",\"status\":" + std::to_string(r.status) + ",\"target\":";
   append_json_string(out, r.target);
   out += ",\"upstream\":";

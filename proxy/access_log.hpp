@@ -44,6 +44,7 @@ struct AccessRecord {
   std::string_view request_id;
   std::string_view method;
   std::string_view path;
+  std::string_view protocol;  ///< the client's: "HTTP/1.1", "HTTP/1.0", "HTTP/2"
   int status = 0;
   std::string_view target;
   std::string_view upstream;  ///< "host:port" of the endpoint that answered, or ""

@@ -50,6 +50,7 @@ void Exchange::prepare(const http::RequestHead& head) {
   if (client_.worker.access_log_enabled()) {
     access_method_.assign(head.method);
     access_path_.assign(head.path);
+    access_protocol_ = client_.stream.pipe() ? "HTTP/2" : head.minor_version == 0 ? "HTTP/1.0" : "HTTP/1.1";
   }
   take_request_id(head);
   if (decision_) {
@@ -233,7 +234,7 @@ void Exchange::log_access(int status) {
   std::string address;
   if (relay_.endpoint()) address = relay_.endpoint()->target->authority;
   client_.worker.log_access(AccessRecord{
-      request_id_, access_method_, access_path_, status,
+      request_id_, access_method_, access_path_, access_protocol_, status,
       decision_ ? analysis::to_string(decision_->target) : std::string_view{}, address,
       relay_.bytes_sent(), std::chrono::duration<double>(Clock::now() - started_).count()});
 }

@@ -61,6 +61,7 @@ class Exchange {
   Clock::time_point started_;
   std::string access_method_;  ///< kept for the access log only when it is on
   std::string access_path_;
+  std::string_view access_protocol_;
 };
 
 }  // namespace vane::proxy

@@ -36,6 +36,7 @@ Task<void> H2Session::write_loop(Stream& connection) {
     }
     if (out_.empty()) {
       if (closing_) break;
+      if (out_.capacity() > 4096) std::string().swap(out_);  // an idle connection keeps little
       writing_ = false;
       writer_waiting_ = true;
       writer_wake_.expires_at(Clock::time_point::max());

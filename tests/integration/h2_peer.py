@@ -9,6 +9,9 @@ one line: "goaway CODE", "rst STREAM CODE", "closed" or "nothing". Modes:
   ping-flood     PINGs without reading an answer, until the server ends it (400000 at most)
   settings-flood SETTINGS frames likewise
   streams N      opens N+1 streams to a slow path; reports the first refused one
+  zero-window    asks for a large body with SETTINGS_INITIAL_WINDOW_SIZE 0 and never opens it
+  slow-reader N  asks for a large body on N streams, reads nothing for 5 s, then reports
+                 "reset K CODES" (K streams reset, their codes), or a GOAWAY or the close
 """
 import socket
 import sys
@@ -58,6 +61,34 @@ def outcome(s, deadline=10.0, wanted_stream=None):
             if isinstance(frame, RstStreamFrame) and wanted_stream in (None, frame.stream_id):
                 return f"rst {frame.stream_id} {frame.error_code}"
     return "nothing"
+
+
+def resets(s, n, deadline=10.0):
+    """Reads frames until n streams were reset, a GOAWAY, the close, or the deadline."""
+    s.settimeout(0.5)
+    buffer, codes = b"", {}
+    end = time.time() + deadline
+    while time.time() < end and sum(codes.values()) < n:
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return "closed"
+        if not data:
+            return "closed"
+        buffer += data
+        while len(buffer) >= 9:
+            frame, length = Frame.parse_frame_header(memoryview(buffer[:9]))
+            if len(buffer) < 9 + length:
+                break
+            frame.parse_body(memoryview(buffer[9:9 + length]))
+            buffer = buffer[9 + length:]
+            if isinstance(frame, GoAwayFrame):
+                return f"goaway {frame.error_code}"
+            if isinstance(frame, RstStreamFrame):
+                codes[frame.error_code] = codes.get(frame.error_code, 0) + 1
+    return f"reset {sum(codes.values())} " + ",".join(str(c) for c in sorted(codes))
 
 
 def send_all(s, frames):
@@ -110,6 +141,18 @@ def main():
                                flags=["END_HEADERS", "END_STREAM"]) for i in range(n + 1)]
         send_all(s, frames)
         print(outcome(s, 5.0, 1 + 2 * n))
+    elif mode == "zero-window":
+        s.sendall(SettingsFrame(0, settings={SettingsFrame.INITIAL_WINDOW_SIZE: 0}).serialize())
+        send_all(s, [HeadersFrame(1, request_headers(encoder, "/big?body_bytes=1000000"),
+                                  flags=["END_HEADERS", "END_STREAM"])])
+        print(outcome(s, 10.0, 1))
+    elif mode == "slow-reader":
+        n = int(sys.argv[3])
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        send_all(s, [HeadersFrame(1 + 2 * i, request_headers(encoder, "/big?body_bytes=1000000"),
+                                  flags=["END_HEADERS", "END_STREAM"]) for i in range(n)])
+        time.sleep(5)
+        print(resets(s, n))
     else:
         sys.exit(f"unknown mode {mode}")
 

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/rollout_support.hpp"
@@ -168,6 +169,62 @@ TEST(Http2Test, AStreamPastMaxConcurrentStreamsIsRefused) {
   RolloutRig rig(setup);
   // Five slow streams open, the sixth (stream 11) is refused with REFUSED_STREAM (7).
   EXPECT_EQ(attack(rig, "streams", {"5"}), "rst 11 7");
+}
+
+/// A client that never opens its window, and one that stops reading with many streams in
+/// flight: each stalled stream is reset (INTERNAL_ERROR) after requestBodyTimeout, vane's memory
+/// stays bounded, and another client is served meanwhile.
+TEST(Http2Test, StalledReadersAreGivenUpWithBoundedMemory) {
+  RolloutSetup setup = h2_setup();
+  setup.top_extra = "limits: {requestBodyTimeout: 1s}";
+  setup.workers = 1;
+  RolloutRig rig(setup);
+  // The stream waits on a window that never opens: reset (INTERNAL_ERROR, 2) at the deadline.
+  EXPECT_EQ(attack(rig, "zero-window"), "rst 1 2");
+  ASSERT_TRUE(reset_peak_rss(rig.vane().process().pid()));
+  const uint64_t before = proc_status_kib(rig.vane().process().pid(), "VmRSS");
+  std::string stalled;
+  std::thread slow([&] { stalled = attack(rig, "slow-reader", {"100"}); });
+  // 100 streams of 1 MB each are due to a client that reads nothing: another client is served.
+  for (int i = 0; i < 5; ++i) {
+    const CommandResult r = h2_curl({"-o", "/dev/null", "-w", "%{http_code}", h2_url(rig, "/other")});
+    EXPECT_EQ(r.out, "200");
+  }
+  slow.join();
+  EXPECT_EQ(stalled, "reset 100 2");
+  const uint64_t peak = proc_status_kib(rig.vane().process().pid(), "VmHWM");
+  // What one connection may hold: 64 KiB per stream in its pipe, plus the socket's send buffer.
+  EXPECT_LT(peak, before + 40 * 1024) << before << " KiB before, peak " << peak;
+  const CommandResult after = h2_curl({"-o", "/dev/null", "-w", "%{http_code}", h2_url(rig, "/after")});
+  EXPECT_EQ(after.out, "200");
+}
+
+TEST(Http2Test, TheAccessLogNamesEachRequestsProtocol) {
+  TestUpstream upstream("u");
+  TempDir dir;
+  const auto log = dir.path() / "access.log";
+  Vane vane(R"(listeners: [{name: public, address: "127.0.0.1:0", protocols: [http1, h2]}]
+admin: {address: "127.0.0.1:0"}
+upstreams: [{name: u, endpoints: [")" + upstream.address() + R"("]}]
+routes: [{name: all, match: {pathPrefix: /}, upstream: u}]
+)", VaneOptions{{"--access-log", log.string()}, {}});
+  const std::string base = "http://127.0.0.1:" + std::to_string(vane.port());
+  EXPECT_EQ(h2_curl({"-o", "/dev/null", "-w", "%{http_code}", base + "/two"}).out, "200");
+  EXPECT_EQ(curl({"-sS", "--http1.1", "-o", "/dev/null", "-w", "%{http_code}", base + "/one"}).out, "200");
+  EXPECT_EQ(curl({"-sS", "--http1.0", "-o", "/dev/null", "-w", "%{http_code}", base + "/zero"}).out, "200");
+  std::map<std::string, std::string> protocols;
+  ASSERT_TRUE(wait_until([&] {
+    protocols.clear();
+    std::istringstream lines(read_file(log));
+    for (std::string line; std::getline(lines, line);) {
+      const json::value v = parse_json(line);
+      protocols[str(field(v, "path"))] = str(field(v, "protocol"));
+    }
+    return protocols.size() == 3;
+  }, 10s)) << read_file(log);
+  EXPECT_EQ(protocols["/two"], "HTTP/2");
+  EXPECT_EQ(protocols["/one"], "HTTP/1.1");
+  EXPECT_EQ(protocols["/zero"], "HTTP/1.0");
 }
 
 TEST(Http2Test, AnHttp1PrefaceLookalikeIsNoHttp2Connection) {
