@@ -16,69 +16,55 @@ UpstreamConnection::~UpstreamConnection() { release(false); }
 Task<Failure> UpstreamConnection::open(uint32_t upstream, const UpstreamPool::Endpoint* avoid,
                                        Clock::time_point deadline) {
   const auto& config = generation_.snapshot().config->upstreams[upstream];
-  if (config.protocol == config::Protocol::H2) co_return co_await open_h2(upstream, avoid, deadline);
+  const bool h2 = config.protocol == config::Protocol::H2;
   const Clock::time_point wait_until = Clock::now() + config.connect_timeout;
   pool_ = &generation_.pool(upstream);
   for (;;) {
     std::optional<Stream> idle;
+    std::shared_ptr<H2Upstream> session;
     const std::vector<bool>* usable = client_.worker.usable(generation_, upstream);
-    switch (pool_->acquire(endpoint_, idle, avoid, usable)) {
+    const auto grant = h2 ? pool_->acquire(endpoint_, session, avoid, usable)
+                          : pool_->acquire(endpoint_, idle, avoid, usable);
+    switch (grant) {
       case UpstreamPool::Grant::NoEndpoint:
         co_return Failure::NoEndpoint;
       case UpstreamPool::Grant::Full:
         if (Failure f = co_await wait_for_slot(wait_until); f != Failure::None) co_return f;
         continue;
       case UpstreamPool::Grant::Idle:
-        stream_ = std::move(idle);
-        client_.upstream = &*stream_;
         reused_ = true;
+        if (h2) {
+          open_stream(std::move(session));
+        } else {
+          stream_ = std::move(idle);
+          client_.upstream = &*stream_;
+        }
         co_return Failure::None;
       case UpstreamPool::Grant::Open:
         break;
     }
     reused_ = false;
-    co_return co_await connect(upstream, deadline, false);
+    const Failure f = co_await connect(upstream, deadline, h2);
+    if (!h2) co_return f;
+    if (f != Failure::None) {
+      pool_->add_session(*endpoint_, nullptr);
+      co_return f;
+    }
+    client_.upstream = nullptr;
+    session = std::make_shared<H2Upstream>(client_.worker, std::move(*stream_), config.timeout);
+    stream_.reset();
+    session->start(*pool_, *endpoint_);
+    pool_->add_session(*endpoint_, session);
+    open_stream(std::move(session));
+    co_return Failure::None;
   }
 }
 
-Task<Failure> UpstreamConnection::open_h2(uint32_t upstream, const UpstreamPool::Endpoint* avoid,
-                                          Clock::time_point deadline) {
-  const auto& config = generation_.snapshot().config->upstreams[upstream];
-  const Clock::time_point wait_until = Clock::now() + config.connect_timeout;
-  const Clock::duration write_timeout = config.timeout;
-  pool_ = &generation_.pool(upstream);
-  for (;;) {
-    std::shared_ptr<H2Upstream> session;
-    const std::vector<bool>* usable = client_.worker.usable(generation_, upstream);
-    switch (pool_->acquire(endpoint_, session, avoid, usable)) {
-      case UpstreamPool::Grant::NoEndpoint:
-        co_return Failure::NoEndpoint;
-      case UpstreamPool::Grant::Full:
-        if (Failure f = co_await wait_for_slot(wait_until); f != Failure::None) co_return f;
-        continue;
-      case UpstreamPool::Grant::Idle:
-        reused_ = true;
-        break;
-      case UpstreamPool::Grant::Open: {
-        reused_ = false;
-        if (Failure f = co_await connect(upstream, deadline, true); f != Failure::None) {
-          pool_->add_session(*endpoint_, nullptr);
-          co_return f;
-        }
-        client_.upstream = nullptr;
-        session = std::make_shared<H2Upstream>(client_.worker, std::move(*stream_), write_timeout);
-        stream_.reset();
-        session->start(*pool_, *endpoint_);
-        pool_->add_session(*endpoint_, session);
-        break;
-      }
-    }
-    session_ = std::move(session);
-    pipe_ = session_->open_stream();
-    stream_.emplace(*pipe_, client_.worker.executor(), false);
-    client_.upstream = &*stream_;
-    co_return Failure::None;
-  }
+void UpstreamConnection::open_stream(std::shared_ptr<H2Upstream> session) {
+  session_ = std::move(session);
+  pipe_ = session_->open_stream();
+  stream_.emplace(*pipe_, client_.worker.executor(), false);
+  client_.upstream = &*stream_;
 }
 
 // Connected here rather than in a coroutine of its own: no extra frame per new connection.

@@ -44,9 +44,8 @@ class UpstreamConnection {
   UpstreamPool::Endpoint* endpoint() const { return endpoint_; }
 
  private:
-  /// A stream on an HTTP/2 connection of the pool, or on a new one.
-  Task<Failure> open_h2(uint32_t upstream, const UpstreamPool::Endpoint* avoid,
-                        Clock::time_point deadline);
+  /// The try's stream on `session`, an HTTP/2 connection of the pool.
+  void open_stream(std::shared_ptr<H2Upstream> session);
   /// A new connection to `endpoint_` in stream_, under the request's deadline (TLS included;
   /// `h2`: agreed by ALPN); its pool slot is released when it fails.
   Task<Failure> connect(uint32_t upstream, Clock::time_point deadline, bool h2);

@@ -36,14 +36,7 @@ UpstreamPool::UpstreamPool(const std::vector<ResolvedEndpoint>& endpoints, uint3
   }
 }
 
-UpstreamPool::~UpstreamPool() {
-  for (auto& endpoint : endpoints_) {
-    for (auto& session : endpoint.sessions) {
-      session->detach();
-      session->close();
-    }
-  }
-}
+UpstreamPool::~UpstreamPool() { clear_idle(); }
 
 template <class Take>
 UpstreamPool::Grant UpstreamPool::pick(Endpoint*& endpoint, const Endpoint* avoid,
@@ -140,10 +133,14 @@ void UpstreamPool::clear_idle() {
   for (auto& endpoint : endpoints_) {
     endpoint.open -= static_cast<uint32_t>(endpoint.idle.size());
     endpoint.idle.clear();
-    // HTTP/2 connections with no stream: each leaves `sessions` as it ends.
-    for (auto& session : std::vector(endpoint.sessions)) {
-      if (session->idle()) session->close();
+    // HTTP/2 connections: no request uses them any more. Each ends on its own; dropped here, so
+    // that none outlives the worker's io_context through this pool.
+    for (auto& session : endpoint.sessions) {
+      session->detach();
+      session->close();
     }
+    endpoint.open -= static_cast<uint32_t>(endpoint.sessions.size());
+    endpoint.sessions.clear();
   }
 }
 

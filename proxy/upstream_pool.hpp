@@ -40,7 +40,7 @@ class UpstreamPool {
   /// `limit` is this worker's share of maxConnectionsPerEndpoint.
   UpstreamPool(const std::vector<ResolvedEndpoint>& endpoints, uint32_t limit);
   UpstreamPool(UpstreamPool&&) = default;
-  /// HTTP/2 connections still open stop reporting here and close.
+  /// clear_idle().
   ~UpstreamPool();
 
   /// Picks the next usable endpoint round-robin; on another endpoint only when that one is full.
@@ -71,7 +71,8 @@ class UpstreamPool {
   void stop_waiting(Timer& timer);
 
   size_t endpoint_count() const { return endpoints_.size(); }
-  /// Closes every idle connection (before the worker's io_context goes away).
+  /// Closes every idle connection, and every HTTP/2 connection (before the pool, or the worker's
+  /// io_context, goes away: no request uses it any more).
   void clear_idle();
 
  private:

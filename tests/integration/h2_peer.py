@@ -35,8 +35,8 @@ def request_headers(encoder, path="/"):
                            (":path", path)])
 
 
-def outcome(s, deadline=10.0, wanted_stream=None):
-    """Reads frames until a GOAWAY, a matching RST_STREAM, the close, or the deadline."""
+def frames(s, deadline):
+    """The server's frames as they come, until the deadline; then "closed" when it closed."""
     s.settimeout(0.5)
     buffer = b""
     end = time.time() + deadline
@@ -46,9 +46,10 @@ def outcome(s, deadline=10.0, wanted_stream=None):
         except socket.timeout:
             continue
         except (ConnectionResetError, BrokenPipeError):
-            return "closed"
+            data = b""
         if not data:
-            return "closed"
+            yield "closed"
+            return
         buffer += data
         while len(buffer) >= 9:
             frame, length = Frame.parse_frame_header(memoryview(buffer[:9]))
@@ -56,38 +57,33 @@ def outcome(s, deadline=10.0, wanted_stream=None):
                 break
             frame.parse_body(memoryview(buffer[9:9 + length]))
             buffer = buffer[9 + length:]
-            if isinstance(frame, GoAwayFrame):
-                return f"goaway {frame.error_code}"
-            if isinstance(frame, RstStreamFrame) and wanted_stream in (None, frame.stream_id):
-                return f"rst {frame.stream_id} {frame.error_code}"
+            yield frame
+
+
+def outcome(s, deadline=10.0, wanted_stream=None):
+    """Reads frames until a GOAWAY, a matching RST_STREAM, the close, or the deadline."""
+    for frame in frames(s, deadline):
+        if frame == "closed":
+            return frame
+        if isinstance(frame, GoAwayFrame):
+            return f"goaway {frame.error_code}"
+        if isinstance(frame, RstStreamFrame) and wanted_stream in (None, frame.stream_id):
+            return f"rst {frame.stream_id} {frame.error_code}"
     return "nothing"
 
 
 def resets(s, n, deadline=10.0):
     """Reads frames until n streams were reset, a GOAWAY, the close, or the deadline."""
-    s.settimeout(0.5)
-    buffer, codes = b"", {}
-    end = time.time() + deadline
-    while time.time() < end and sum(codes.values()) < n:
-        try:
-            data = s.recv(65536)
-        except socket.timeout:
-            continue
-        except (ConnectionResetError, BrokenPipeError):
-            return "closed"
-        if not data:
-            return "closed"
-        buffer += data
-        while len(buffer) >= 9:
-            frame, length = Frame.parse_frame_header(memoryview(buffer[:9]))
-            if len(buffer) < 9 + length:
+    codes = {}
+    for frame in frames(s, deadline):
+        if frame == "closed":
+            return frame
+        if isinstance(frame, GoAwayFrame):
+            return f"goaway {frame.error_code}"
+        if isinstance(frame, RstStreamFrame):
+            codes[frame.error_code] = codes.get(frame.error_code, 0) + 1
+            if sum(codes.values()) == n:
                 break
-            frame.parse_body(memoryview(buffer[9:9 + length]))
-            buffer = buffer[9 + length:]
-            if isinstance(frame, GoAwayFrame):
-                return f"goaway {frame.error_code}"
-            if isinstance(frame, RstStreamFrame):
-                codes[frame.error_code] = codes.get(frame.error_code, 0) + 1
     return f"reset {sum(codes.values())} " + ",".join(str(c) for c in sorted(codes))
 
 
