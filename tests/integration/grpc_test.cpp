@@ -87,6 +87,42 @@ TEST(GrpcTest, UnaryAndStreamingCallsCrossTheSplitWithTheirTrailers) {
   EXPECT_EQ(metric_sum(parse_metrics(scrape(rig.admin())), "vane_http2_streams_active", {}), 0);
 }
 
+TEST(GrpcTest, MetadataMatchesAHeaderRoute) {
+  GrpcRig g(R"(        steps:
+          - setHeaderRoute:
+              name: beta
+              match:
+                - headerName: x-beta
+                  headerValue: {exact: "yes"}
+          - pause: {}
+)");
+  RolloutRig& rig = *g.rig;
+  ASSERT_EQ(rig.set_desired("v2").status, 200);
+  json::value s;
+  ASSERT_TRUE(wait_phase(rig.admin(), "Paused", 1, 0, s)) << summary(s);
+  const json::value beta = call(rig.port(), {"unary-many", "10", "hi", "--metadata", "x-beta=yes"});
+  EXPECT_EQ(num(field(field(beta, "replies"), "v2:hi")), 10) << json::serialize(beta);
+  const json::value rest = call(rig.port(), {"unary-many", "10", "hi"});
+  EXPECT_EQ(num(field(field(rest, "replies"), "v1:hi")), 10) << json::serialize(rest);
+}
+
+TEST(GrpcTest, ACallInFlightOutlivesAReload) {
+  GrpcRig g(kHalf);
+  RolloutRig& rig = *g.rig;
+  TempDir dir;
+  Process slow({"/usr/bin/python3", VANE_GRPC_PEER, "client", "127.0.0.1:" + std::to_string(rig.port()),
+                "unary", "sleep=3000"},
+               dir.path(), dir.path() / "out", dir.path() / "err");
+  ASSERT_TRUE(wait_until([&] {
+    return metric_sum(parse_metrics(scrape(rig.admin())), "vane_http2_streams_active") == 1;
+  }, 10s)) << "the call is in flight";
+  ASSERT_EQ(rig.set_desired("v2").status, 200);  // a reload: a new config generation
+  ASSERT_EQ(slow.wait_exit(20s), 0);
+  const json::value result = parse_json(read_file(dir.path() / "out"));
+  EXPECT_EQ(code_of(result), 0) << json::serialize(result);
+  EXPECT_EQ(str(field(result, "reply")), "v1:sleep=3000");
+}
+
 TEST(GrpcTest, FailingGrpcStatusesAreMeasuredAsServerErrors) {
   GrpcRig g(kHalf);
   RolloutRig& rig = *g.rig;

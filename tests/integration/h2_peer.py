@@ -9,6 +9,8 @@ one line: "goaway CODE", "rst STREAM CODE", "closed" or "nothing". Modes:
   ping-flood     PINGs without reading an answer, until the server ends it (400000 at most)
   settings-flood SETTINGS frames likewise
   streams N      opens N+1 streams to a slow path; reports the first refused one
+  closed-stream  sends DATA on a stream the client already ended
+  bad-hpack      a HEADERS frame whose header block is no valid HPACK
   zero-window    asks for a large body with SETTINGS_INITIAL_WINDOW_SIZE 0 and never opens it
   slow-reader N  asks for a large body on N streams, reads nothing for 5 s, then reports
                  "reset K CODES" (K streams reset, their codes), or a GOAWAY or the close
@@ -18,7 +20,7 @@ import sys
 import time
 
 from hpack import Encoder
-from hyperframe.frame import (ContinuationFrame, Frame, GoAwayFrame, HeadersFrame, PingFrame,
+from hyperframe.frame import (ContinuationFrame, DataFrame, Frame, GoAwayFrame, HeadersFrame, PingFrame,
                               RstStreamFrame, SettingsFrame)
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -137,6 +139,13 @@ def main():
                                flags=["END_HEADERS", "END_STREAM"]) for i in range(n + 1)]
         send_all(s, frames)
         print(outcome(s, 5.0, 1 + 2 * n))
+    elif mode == "closed-stream":
+        send_all(s, [HeadersFrame(1, request_headers(encoder), flags=["END_HEADERS", "END_STREAM"]),
+                     DataFrame(1, b"late")])
+        print(outcome(s))
+    elif mode == "bad-hpack":
+        send_all(s, [HeadersFrame(1, b"\xff\xff\xff\xff\xff\xff", flags=["END_HEADERS", "END_STREAM"])])
+        print(outcome(s))
     elif mode == "zero-window":
         s.sendall(SettingsFrame(0, settings={SettingsFrame.INITIAL_WINDOW_SIZE: 0}).serialize())
         send_all(s, [HeadersFrame(1, request_headers(encoder, "/big?body_bytes=1000000"),

@@ -156,6 +156,11 @@ TEST(Http2Test, FloodsAndRapidResetsEndTheirConnectionOnly) {
   EXPECT_TRUE(ping.starts_with("goaway ")) << ping;
   const std::string settings = attack(rig, "settings-flood");
   EXPECT_TRUE(settings.starts_with("goaway ") || settings == "closed") << settings;
+  // RFC 9113 §5.1: DATA after the client's END_STREAM is a STREAM_CLOSED (5) error; a header
+  // block that does not decode a COMPRESSION_ERROR (9) of the connection.
+  const std::string closed = attack(rig, "closed-stream");
+  EXPECT_TRUE(closed == "rst 1 5" || closed == "goaway 5") << closed;
+  EXPECT_EQ(attack(rig, "bad-hpack"), "goaway 9");
   const CommandResult after = h2_curl({"-o", "/dev/null", "-w", "%{http_code}", h2_url(rig, "/after")});
   EXPECT_EQ(after.out, "200");
   EXPECT_TRUE(wait_until([&] {
