@@ -10,6 +10,7 @@
 #include "proxy/http/responses.hpp"
 #include "proxy/log.hpp"
 #include "proxy/net/io.hpp"
+#include "proxy/net/readiness.hpp"
 #include "proxy/worker.hpp"
 
 namespace vane::proxy {
@@ -110,7 +111,7 @@ H2Connection::H2Connection(Downstream& client, size_t listener)
   nghttp2_option_set_max_continuations(options, 8);  // CONTINUATION floods: GOAWAY
   nghttp2_option_set_max_outbound_ack(options, 1000);  // SETTINGS and PING floods: GOAWAY
   nghttp2_option_set_stream_reset_rate_limit(options, 1000, 33);  // rapid reset: GOAWAY
-  nghttp2_session_server_new2(&session_, callbacks, this, options);
+  nghttp2_session_server_new3(&session_, callbacks, this, options, static_cast<nghttp2_mem*>(memory()));
   nghttp2_option_del(options);
   nghttp2_session_callbacks_del(callbacks);
   const auto& limits = client_.worker.snapshot().config->limits;
@@ -123,10 +124,19 @@ H2Connection::H2Connection(Downstream& client, size_t listener)
 
 void H2Connection::rearm() {
   if (closing_) return;
-  if (streams_.empty() && exchanges_ == 0) {  // draining: nothing left to finish, close now
-    client_.arm(Phase::Idle, client_.worker.draining()
-                                 ? Clock::duration::zero()
-                                 : Clock::duration(client_.worker.snapshot().config->limits.idle_timeout));
+  trim_due_ = false;
+  if (streams_.empty() && exchanges_ == 0) {
+    const Clock::duration idle = client_.worker.snapshot().config->limits.idle_timeout;
+    if (client_.worker.draining()) {  // nothing left to finish: close now
+      client_.arm(Phase::Idle, Clock::duration::zero());
+    } else if (trimmed_) {
+      client_.arm(Phase::Idle, idle - kTrimAfter);
+    } else if (!client_.stream.tls() && idle > kTrimAfter && !in_write_) {
+      client_.arm(Phase::Idle, kTrimAfter);  // then trimmed, and idle for the rest (run())
+      trim_due_ = true;
+    } else {
+      client_.arm(Phase::Idle, idle);
+    }
   } else if (!in_write_) {
     client_.disarm();
   }
@@ -215,9 +225,21 @@ Task<void> H2Connection::run() {
       want_write();
     }
     rearm();
+    if (trimmed_) {  // idle a while: wait without a read buffer either
+      client_.in.release_if_empty();
+      const auto waited = co_await readiness::wait_readable(client_.stream.socket());
+      trimmed_ = false;
+      if (waited) break;  // the idle timeout, a drain, the close
+      rearm();
+    }
     size_t room = 0;
     char* at = client_.in.prepare(room);
     auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
+    if (ec && trim_due_ && client_.deadline.fired() && !client_.worker.draining()) {
+      trim();  // idle for kTrimAfter: the idle timeout's rest follows
+      trimmed_ = true;
+      continue;
+    }
     if (ec) break;
     go_on = receive(std::string_view(at, n));
   }

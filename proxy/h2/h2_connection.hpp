@@ -33,8 +33,13 @@ class H2Connection final : public H2Session {
   void writing(bool started) override;
   Task<void> serve(std::shared_ptr<H2Pipe> pipe);
   void start(H2Pipe& pipe);
-  /// The connection's deadline: idle between streams, none while one is open.
+  /// The connection's deadline: idle between streams (first kTrimAfter, then trimmed, the rest
+  /// of idleTimeout), none while one is open.
   void rearm();
+
+  /// How long a connection idles before its buffers are given back (H2Session::trim()): long
+  /// enough that a busy connection never pays for it.
+  static constexpr Clock::duration kTrimAfter = std::chrono::seconds(1);
 
   Downstream& client_;
   size_t listener_;
@@ -42,6 +47,8 @@ class H2Connection final : public H2Session {
   uint32_t exchanges_ = 0;  ///< running serve() coroutines
   Timer exchanges_done_;
   bool in_write_ = false;  ///< a socket write is pending: its deadline stays
+  bool trim_due_ = false;  ///< the idle deadline armed is kTrimAfter's
+  bool trimmed_ = false;   ///< idle past kTrimAfter: buffers given back
   bool goaway_sent_ = false;
   bool peer_goaway_ = false;  ///< the client sent GOAWAY
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "proxy/net/deadline.hpp"
@@ -30,8 +31,16 @@ class H2Session {
   void consumed(int32_t id, size_t n);
 
  protected:
-  explicit H2Session(const Executor& executor) : writer_wake_(executor) {}
+  explicit H2Session(const Executor& executor);
   ~H2Session();
+
+  /// The allocator (an nghttp2_mem*, a type this header cannot name) the session is made with
+  /// (nghttp2_session_*_new3): it knows where nghttp2's frame buffer is, for trim().
+  void* memory();
+  /// Gives the pages of nghttp2's 16 KiB frame buffer back to the system, while the connection
+  /// idles with nothing to send (they come back, zeroed, at the next frame): an idle connection
+  /// then costs little more than its socket.
+  void trim();
 
   /// Sends what nghttp2 has queued, as it comes, until `closing_` is set with nothing left to
   /// send or a write fails (then `connection`'s reader is cancelled too).
@@ -45,8 +54,11 @@ class H2Session {
   bool closing_ = false;         ///< the connection ends: the writer stops once it sent all
 
  private:
+  struct Memory;
+
   Timer writer_wake_;
   std::string out_;
+  std::unique_ptr<Memory> memory_;
 };
 
 }  // namespace vane::proxy

@@ -90,7 +90,7 @@ H2Upstream::H2Upstream(Worker& worker, Stream stream, Clock::duration write_time
   // upstream, not vane's memory.
   nghttp2_option_set_no_auto_window_update(options, 1);
   nghttp2_option_set_max_outbound_ack(options, 1000);  // an upstream's PING or SETTINGS flood
-  nghttp2_session_client_new2(&session_, callbacks, this, options);
+  nghttp2_session_client_new3(&session_, callbacks, this, options, static_cast<nghttp2_mem*>(memory()));
   nghttp2_option_del(options);
   nghttp2_session_callbacks_del(callbacks);
   const nghttp2_settings_entry settings[] = {

@@ -11,6 +11,7 @@ one line: "goaway CODE", "rst STREAM CODE", "closed" or "nothing". Modes:
   streams N      opens N+1 streams to a slow path; reports the first refused one
   closed-stream  sends DATA on a stream the client already ended
   bad-hpack      a HEADERS frame whose header block is no valid HPACK
+  idle-apart S   two requests on one connection, S seconds apart: "statuses A B"
   zero-window    asks for a large body with SETTINGS_INITIAL_WINDOW_SIZE 0 and never opens it
   slow-reader N  asks for a large body on N streams, reads nothing for 5 s, then reports
                  "reset K CODES" (K streams reset, their codes), or a GOAWAY or the close
@@ -19,7 +20,7 @@ import socket
 import sys
 import time
 
-from hpack import Encoder
+from hpack import Decoder, Encoder
 from hyperframe.frame import (ContinuationFrame, DataFrame, Frame, GoAwayFrame, HeadersFrame, PingFrame,
                               RstStreamFrame, SettingsFrame)
 
@@ -89,10 +90,10 @@ def resets(s, n, deadline=10.0):
     return f"reset {sum(codes.values())} " + ",".join(str(c) for c in sorted(codes))
 
 
-def send_all(s, frames):
+def send_all(s, batch):
     """False once the server has closed or reset the connection."""
     try:
-        s.sendall(b"".join(f.serialize() for f in frames))
+        s.sendall(b"".join(f.serialize() for f in batch))
         return True
     except (ConnectionResetError, BrokenPipeError, socket.timeout):
         return False
@@ -108,19 +109,19 @@ def main():
         return
     s.sendall(PREFACE + SettingsFrame(0).serialize())
     if mode == "rapid-reset":
-        frames = []
+        batch = []
         for i in range(3000):
             stream = 1 + 2 * i
-            frames.append(HeadersFrame(stream, request_headers(encoder), flags=["END_HEADERS", "END_STREAM"]))
-            frames.append(RstStreamFrame(stream, error_code=8))  # CANCEL
-        send_all(s, frames)
+            batch.append(HeadersFrame(stream, request_headers(encoder), flags=["END_HEADERS", "END_STREAM"]))
+            batch.append(RstStreamFrame(stream, error_code=8))  # CANCEL
+        send_all(s, batch)
         print(outcome(s))
     elif mode == "continuation":
         block = request_headers(encoder)
-        frames = [HeadersFrame(1, block, flags=["END_STREAM"])]
+        batch = [HeadersFrame(1, block, flags=["END_STREAM"])]
         filler = Encoder().encode([("x-filler", "a" * 100)])
-        frames += [ContinuationFrame(1, filler) for _ in range(2000)]
-        send_all(s, frames)
+        batch += [ContinuationFrame(1, filler) for _ in range(2000)]
+        send_all(s, batch)
         print(outcome(s))
     elif mode in ("ping-flood", "settings-flood"):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -135,9 +136,9 @@ def main():
         print(outcome(s))
     elif mode == "streams":
         n = int(sys.argv[3])
-        frames = [HeadersFrame(1 + 2 * i, request_headers(encoder, "/slow?delay_ms=3000"),
+        batch = [HeadersFrame(1 + 2 * i, request_headers(encoder, "/slow?delay_ms=3000"),
                                flags=["END_HEADERS", "END_STREAM"]) for i in range(n + 1)]
-        send_all(s, frames)
+        send_all(s, batch)
         print(outcome(s, 5.0, 1 + 2 * n))
     elif mode == "closed-stream":
         send_all(s, [HeadersFrame(1, request_headers(encoder), flags=["END_HEADERS", "END_STREAM"]),
@@ -146,6 +147,24 @@ def main():
     elif mode == "bad-hpack":
         send_all(s, [HeadersFrame(1, b"\xff\xff\xff\xff\xff\xff", flags=["END_HEADERS", "END_STREAM"])])
         print(outcome(s))
+    elif mode == "idle-apart":
+        decoder, statuses = Decoder(), []
+        for stream in (1, 3):
+            if stream == 3:
+                time.sleep(float(sys.argv[3]))
+            send_all(s, [HeadersFrame(stream, request_headers(encoder, f"/apart{stream}"),
+                                      flags=["END_HEADERS", "END_STREAM"])])
+            for frame in frames(s, 10.0):
+                if frame == "closed" or isinstance(frame, GoAwayFrame):
+                    statuses.append(str(frame))
+                    break
+                if isinstance(frame, HeadersFrame) and frame.stream_id == stream:
+                    statuses.append(dict(decoder.decode(frame.data)).get(":status", "?"))
+                if isinstance(frame, SettingsFrame) and "ACK" not in frame.flags:
+                    send_all(s, [SettingsFrame(0, flags=["ACK"])])
+                if getattr(frame, "stream_id", 0) == stream and "END_STREAM" in frame.flags:
+                    break
+        print("statuses " + " ".join(statuses))
     elif mode == "zero-window":
         s.sendall(SettingsFrame(0, settings={SettingsFrame.INITIAL_WINDOW_SIZE: 0}).serialize())
         send_all(s, [HeadersFrame(1, request_headers(encoder, "/big?body_bytes=1000000"),

@@ -204,6 +204,13 @@ TEST(Http2Test, StalledReadersAreGivenUpWithBoundedMemory) {
   EXPECT_EQ(after.out, "200");
 }
 
+/// A connection idle past kTrimAfter gives its buffers back (nghttp2's frame buffer pages among
+/// them), then serves its next request as before.
+TEST(Http2Test, AConnectionIdleASecondServesOnAfterGivingItsBuffersBack) {
+  RolloutRig rig(h2_setup());
+  EXPECT_EQ(attack(rig, "idle-apart", {"1.6"}), "statuses 200 200");
+}
+
 TEST(Http2Test, TheAccessLogNamesEachRequestsProtocol) {
   TestUpstream upstream("u");
   TempDir dir;
