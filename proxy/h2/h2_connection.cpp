@@ -205,8 +205,7 @@ bool H2Connection::receive(std::string_view bytes) {
 }
 
 Task<void> H2Connection::run() {
-  auto writer = [this]() -> Task<void> { co_await write_loop(client_.stream); };
-  net::co_spawn(client_.worker.executor(), std::move(writer), net::detached);
+  net::co_spawn(client_.worker.executor(), write_loop(client_.stream), net::detached);
   // What was read while telling HTTP/2 from HTTP/1.1 (the preface, maybe more) comes first.
   bool go_on = receive(client_.in.data());
   client_.in.consume(client_.in.size());
@@ -225,22 +224,20 @@ Task<void> H2Connection::run() {
       want_write();
     }
     rearm();
-    if (trimmed_) {  // idle a while: wait without a read buffer either
+    if (!client_.stream.tls() && (trimmed_ || idle())) {
+      // Nothing to serve or send: wait for bytes without holding a read buffer, as an idle
+      // HTTP/1.1 keep-alive connection does.
       client_.in.release_if_empty();
       const auto waited = co_await readiness::wait_readable(client_.stream.socket());
-      trimmed_ = false;
+      if (waited && trim_now()) continue;
       if (waited) break;  // the idle timeout, a drain, the close
-      rearm();
     }
     size_t room = 0;
     char* at = client_.in.prepare(room);
     auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
-    if (ec && trim_due_ && client_.deadline.fired() && !client_.worker.draining()) {
-      trim();  // idle for kTrimAfter: the idle timeout's rest follows
-      trimmed_ = true;
-      continue;
-    }
+    if (ec && trim_now()) continue;
     if (ec) break;
+    trimmed_ = false;
     go_on = receive(std::string_view(at, n));
   }
   closing_ = true;
@@ -252,6 +249,18 @@ Task<void> H2Connection::run() {
     exchanges_done_.expires_after(std::chrono::milliseconds(50));
     co_await exchanges_done_.async_wait(use_tuple);
   }
+}
+
+bool H2Connection::idle() const {
+  return streams_.empty() && exchanges_ == 0 && !writing_ && !nghttp2_session_want_write(session_);
+}
+
+bool H2Connection::trim_now() {
+  // The deadline that ended the wait was kTrimAfter's (not the idle timeout's, nor a drain's).
+  if (!trim_due_ || !client_.deadline.fired() || client_.worker.draining()) return false;
+  trim();
+  trimmed_ = true;  // rearm() gives the idle timeout's rest
+  return true;
 }
 
 void H2Connection::writing(bool started) {

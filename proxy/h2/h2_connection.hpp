@@ -40,6 +40,10 @@ class H2Connection final : public H2Session {
   /// How long a connection idles before its buffers are given back (H2Session::trim()): long
   /// enough that a busy connection never pays for it.
   static constexpr Clock::duration kTrimAfter = std::chrono::seconds(1);
+  /// No stream, nothing being written or waiting to be.
+  bool idle() const;
+  /// A wait ended by kTrimAfter's deadline: trims, true. Else (a real end) false.
+  bool trim_now();
 
   Downstream& client_;
   size_t listener_;
