@@ -8,6 +8,7 @@ pkgs=(
   libssl-dev libyaml-cpp-dev libre2-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libnghttp2-dev  # HTTP/2 (SPEC §10): framing, HPACK, flow control and flood defences
+  libgoogle-perftools-dev  # tcmalloc_minimal, vane's allocator (VANE_TCMALLOC in CMakeLists.txt)
   python3 procps
   clang-14 libclang-rt-14-dev  # libFuzzer and the sanitizers for scripts/fuzz.sh
 )

@@ -21,6 +21,7 @@ constexpr size_t kHighWater = 64 * 1024;
 /// nghttp2's name-value pairs, pointing at strings the caller keeps until submitted.
 class Fields {
  public:
+  Fields() { nva_.reserve(16); }
   void add(std::string_view name, std::string_view value) {
     nva_.push_back(nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                               reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())),
@@ -71,7 +72,7 @@ void Stream::cancel() {
 // ---- H2Pipe ----
 
 H2Pipe::H2Pipe(H2Session& session, Side side, int32_t stream_id, const Executor& executor)
-    : session_(session), side_(side), id_(stream_id), reader_(executor), writer_(executor) {}
+    : session_(session), side_(side), id_(stream_id), executor_(executor) {}
 
 // ---- the incoming message ----
 
@@ -95,6 +96,7 @@ void H2Pipe::add_field(std::string_view name, std::string_view value) {
     if (authority_.empty()) authority_ = value;
   } else if (name != "te") {  // te: trailers is all HTTP/2 allows, and it is hop-by-hop
     has_length_ = has_length_ || name == "content-length";
+    if (fields_.empty()) fields_.reserve(256);
     fields_.append(name).append(": ").append(value).append("\r\n");
   }
 }
@@ -192,19 +194,20 @@ void H2Pipe::cancel() {
   for (Waiter* waiter : {&reader_, &writer_}) {
     if (!waiter->waiting) continue;
     waiter->cancelled = true;
-    waiter->timer.cancel();
+    waiter->timer->cancel();
   }
 }
 
 void H2Pipe::wake() {
-  if (reader_.waiting) reader_.timer.cancel();
-  if (writer_.waiting) writer_.timer.cancel();
+  if (reader_.waiting) reader_.timer->cancel();
+  if (writer_.waiting) writer_.timer->cancel();
 }
 
 Task<bool> H2Pipe::wait(Waiter& waiter) {
+  if (!waiter.timer) waiter.timer.emplace(executor_);
   waiter.waiting = true;
-  waiter.timer.expires_at(Clock::time_point::max());
-  co_await waiter.timer.async_wait(use_tuple);
+  waiter.timer->expires_at(Clock::time_point::max());
+  co_await waiter.timer->async_wait(use_tuple);
   waiter.waiting = false;
   const bool go_on = !waiter.cancelled && !reset_;
   waiter.cancelled = false;
@@ -259,7 +262,6 @@ http::ParseStatus H2Pipe::parse_outbound() {
 }
 
 boost::system::error_code H2Pipe::take_outbound(std::string_view bytes) {
-  std::string rest;
   if (state_ == State::Head) {
     head_.append(bytes);
     for (;;) {
@@ -270,10 +272,17 @@ boost::system::error_code H2Pipe::take_outbound(std::string_view bytes) {
       head_.erase(0, response_.head_bytes);  // an interim answer: HTTP/2 clients need none
     }
     const size_t head_bytes = side_ == Side::Client ? request_.head_bytes : response_.head_bytes;
-    rest = head_.substr(head_bytes);
     if (const auto ec = submit_head()) return ec;
-    bytes = rest;
+    // Submitted: nghttp2 copied the fields; what followed the head is the body's beginning.
+    const auto ec = take_body_bytes(std::string_view(head_).substr(head_bytes));
+    head_.clear();
+    head_.shrink_to_fit();
+    return ec;
   }
+  return take_body_bytes(bytes);
+}
+
+boost::system::error_code H2Pipe::take_body_bytes(std::string_view bytes) {
   if (state_ != State::Body) return {};
   switch (framing_) {
     case http::Framing::Length: {
@@ -323,7 +332,10 @@ boost::system::error_code H2Pipe::submit_head() {
     remaining_ = request_.content_length;
     head_request_ = request_.method == "HEAD";
   } else {
-    std::snprintf(status, sizeof status, "%03d", response_.status);
+    const int code = std::clamp(response_.status, 100, 999);  // the parser allows 3 digits only
+    status[0] = static_cast<char>('0' + code / 100);
+    status[1] = static_cast<char>('0' + code / 10 % 10);
+    status[2] = static_cast<char>('0' + code % 10);
     nva.add(":status", std::string_view(status, 3));
     nva.add_head(response_.fields, head_, response_.framing == http::Framing::Length &&
                                               response_.content_length == 0);
@@ -349,9 +361,6 @@ boost::system::error_code H2Pipe::submit_head() {
     return net::error::connection_reset;
   }
   state_ = body ? State::Body : State::Done;
-  // Submitted: nghttp2 copied the fields. The views into head_ are not used again.
-  head_.clear();
-  head_.shrink_to_fit();
   return {};
 }
 

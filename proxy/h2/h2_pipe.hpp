@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -87,9 +88,10 @@ class H2Pipe {
 
   /// Where a reader or a writer waits: the two may wait at once (a gRPC stream's request body
   /// is relayed while its response is: Relay's duplex).
+  /// Its timer is made on the first wait: most streams' readers and writers never wait, and a
+  /// timer costs a service lookup under Asio's registry lock.
   struct Waiter {
-    explicit Waiter(const Executor& executor) : timer(executor) {}
-    Timer timer;
+    std::optional<Timer> timer;
     bool waiting = false;
     bool cancelled = false;
   };
@@ -102,6 +104,8 @@ class H2Pipe {
   void write_response_head(bool body);
   /// Outgoing bytes: the head until it parses, then the body by its framing.
   boost::system::error_code take_outbound(std::string_view bytes);
+  /// Outgoing body bytes, by the head's framing.
+  boost::system::error_code take_body_bytes(std::string_view bytes);
   /// Parses the outgoing head in head_; Incomplete or Error leave it there.
   http::ParseStatus parse_outbound();
   boost::system::error_code submit_head();
@@ -109,6 +113,7 @@ class H2Pipe {
   H2Session& session_;
   Side side_;
   int32_t id_;
+  Executor executor_;
   Waiter reader_;
   Waiter writer_;
   bool reset_ = false;

@@ -126,6 +126,7 @@ FieldKind classify_field(std::string_view name) {
 
 ParseStatus scan_fields(std::string_view data, size_t pos, size_t head_limit, uint32_t max_fields,
                         std::vector<Field>& fields, size_t& head_end, ParseError& err) {
+  if (fields.capacity() == 0) fields.reserve(16);  // one allocation for most heads, not five
   for (;;) {
     // A further field line has begun while the list is full: no need to wait for its end.
     if (fields.size() >= max_fields && pos < data.size() && data[pos] != '\r') {
