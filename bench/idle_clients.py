@@ -55,6 +55,13 @@ def h2_response_done(c):
         elif stream == 1 and ftype in (0, 1):
             if ftype == 1:
                 skip = (1 + payload[0] if flags & 0x8 else 0) + (5 if flags & 0x20 else 0)
+                while skip < len(payload) and payload[skip] & 0xE0 == 0x20:  # a table size update
+                    prefix = payload[skip] & 0x1F
+                    skip += 1
+                    if prefix == 0x1F:  # the size goes on in 7-bit groups (RFC 7541 §5.1)
+                        while payload[skip] & 0x80:
+                            skip += 1
+                        skip += 1
                 if payload[skip:skip + 1] != b"\x88":
                     raise OSError("not a 200: HPACK %r" % payload[skip:skip + 8])
             if flags & 1:

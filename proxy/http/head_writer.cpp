@@ -10,7 +10,7 @@ namespace {
 
 /// A head fits in this mostly: a fresh scratch string grows once instead of doubling four times
 /// (each HTTP/2 stream's exchange starts with fresh ones).
-constexpr size_t kHeadReserve = 512;
+constexpr size_t kHeadReserve = 256;
 
 void append_field(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ").append(value).append("\r\n");
