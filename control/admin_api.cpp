@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse_query.hpp>
 
+#include "control/json_text.hpp"
 #include "rollout/controller.hpp"
 
 namespace vane::control {
@@ -11,7 +12,7 @@ namespace {
 namespace json = boost::json;
 
 AdminResponse json_answer(int status, const json::value& body) {
-  return AdminResponse{status, "application/json", json::serialize(body) + "\n"};
+  return AdminResponse{status, "application/json", to_text(body) + "\n"};
 }
 
 
