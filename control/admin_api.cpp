@@ -6,6 +6,7 @@
 #include <boost/url/parse_query.hpp>
 
 #include "control/event_log.hpp"
+#include "control/json_text.hpp"
 #include "rollout/controller.hpp"
 
 namespace vane::control {
@@ -14,7 +15,7 @@ namespace {
 namespace json = boost::json;
 
 AdminResponse json_answer(int status, const json::value& body) {
-  return AdminResponse{status, "application/json", json::serialize(body) + "\n"};
+  return AdminResponse{status, "application/json", to_text(body) + "\n"};
 }
 
 
