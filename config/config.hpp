@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "config/trigger.hpp"
+
 namespace vane::config {
 
 using Duration = std::chrono::milliseconds;
@@ -333,6 +335,23 @@ struct Cluster {
   Mark mark;
 };
 
+// ---- notifications (SPEC §11) -----------------------------------------------------------------
+
+/// A webhook that events are POSTed to.
+struct Notifier {
+  enum class Format : uint8_t { Json, Slack };
+
+  std::string name;
+  std::string url;                    ///< http:// or https://
+  std::vector<Trigger> events;        ///< empty: every event
+  std::vector<std::string> rollouts;  ///< empty: every rollout (and the events of none)
+  std::vector<KeyValue> headers;      ///< values from `valueFrom.file` already read
+  Format format = Format::Json;
+  std::chrono::seconds timeout{5};    ///< each attempt
+  UpstreamTls tls;                    ///< `caFile` (empty: the system's store)
+  Mark mark;
+};
+
 // ---- the file ---------------------------------------------------------------------------------
 
 struct Config {
@@ -347,8 +366,10 @@ struct Config {
   std::vector<Rollout> rollouts;
   std::vector<AnalysisTemplate> analysis_templates;
   std::optional<Cluster> cluster;  ///< unset: a single node (state dir)
+  std::vector<Notifier> notifications;
   /// SPEC §9 `configDigest`: of upstreams, routes, rollouts and analysisTemplates as written.
   std::string digest;
+  std::string content_digest;  ///< of the whole file the same way: a reload changed something
 
   const Upstream* find_upstream(std::string_view name) const;
   const Rollout* find_rollout(std::string_view name) const;

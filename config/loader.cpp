@@ -53,9 +53,18 @@ void emit_block(YAML::Emitter& out, const YAML::Node& node) {
   }
 }
 
-/// SPEC §9 `configDigest`: FNV-1a (64 bits, hex) of the four sections that decide routing and
-/// rollouts, re-emitted by yaml-cpp so comments and layout do not count. A mismatch detector
-/// between replicas, not a security measure.
+/// FNV-1a (64 bits, hex) of `text`.
+std::string fnv_hex(std::string_view text) {
+  uint64_t hash = 0xcbf29ce484222325;
+  for (const char c : text) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
+/// SPEC §9 `configDigest`: the four sections that decide routing and rollouts, re-emitted by
+/// yaml-cpp so comments and layout do not count. A mismatch detector between replicas, not a
+/// security measure.
 std::string digest_of(const YAML::Node& root) {
   YAML::Emitter out;
   for (const char* key : {"upstreams", "routes", "rollouts", "analysisTemplates"}) {
@@ -63,13 +72,14 @@ std::string digest_of(const YAML::Node& root) {
     emit_block(out, root.IsMap() ? root[key] : YAML::Node());
     out << YAML::EndMap;
   }
-  uint64_t hash = 0xcbf29ce484222325;
-  for (const char c : std::string_view(out.c_str(), out.size())) {
-    hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3;
-  }
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-  return text;
+  return fnv_hex(std::string_view(out.c_str(), out.size()));
+}
+
+/// The whole document, the same way: whether a reload changed anything (SPEC §11).
+std::string content_digest_of(const YAML::Node& root) {
+  YAML::Emitter out;
+  emit_block(out, root);
+  return fnv_hex(std::string_view(out.c_str(), out.size()));
 }
 
 }  // namespace
@@ -92,7 +102,9 @@ void parse_document(Reader& r, const Value& root, Config& out) {
     parse_analysis_templates(r, *v, out.analysis_templates);
   }
   if (const auto v = m.take("cluster")) parse_cluster(r, *v, out.cluster.emplace());
+  if (const auto v = m.take("notifications")) parse_notifications(r, *v, out.notifications);
   out.digest = digest_of(root.node);
+  out.content_digest = content_digest_of(root.node);
 }
 
 namespace {

@@ -43,6 +43,13 @@ bool parse_step(Reader& r, const Value& v, Step& out);
 // parse_template.cpp
 void parse_analysis_templates(Reader& r, const Value& v, std::vector<AnalysisTemplate>& out);
 
+// parse_notifications.cpp
+void parse_notifications(Reader& r, const Value& v, std::vector<Notifier>& out);
+/// `headers: [{key, value}]` of `m`; a value may come from a file instead, read now
+/// (`valueFrom: {file: PATH}`, surrounding whitespace dropped): how a Kubernetes Secret reaches
+/// vane while the config stays a ConfigMap.
+void parse_headers(Reader& r, MapReader& m, std::vector<KeyValue>& out);
+
 // ---- shared helpers (parse_server.cpp) --------------------------------------------------------
 
 struct HostPort {

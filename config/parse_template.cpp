@@ -51,21 +51,6 @@ void get_http_url(Reader& r, MapReader& m, std::string_view key, std::string& ou
   out = *text;
 }
 
-void parse_headers(Reader& r, MapReader& m, std::vector<KeyValue>& out) {
-  const auto headers = m.take("headers");
-  if (!headers) return;
-  for (const Value& item : r.list(*headers)) {
-    MapReader h(r, item);
-    if (!h.valid()) continue;
-    const auto key = h.require("key");
-    const auto value = h.require("value");
-    const auto key_text = key ? r.string(*key) : std::nullopt;
-    const auto value_text = value ? r.string(*value) : std::nullopt;
-    if (key_text && !is_token(*key_text)) r.error(*key, "must be a valid header name");
-    if (key_text && is_token(*key_text) && value_text) out.push_back({*key_text, *value_text});
-  }
-}
-
 BuiltinProvider parse_builtin(Reader& r, const Value& v) {
   MapReader m(r, v);
   BuiltinProvider p;

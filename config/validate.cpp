@@ -86,6 +86,18 @@ void check_rollout(const Config& c, Reader& r, std::size_t i) {
   }
 }
 
+/// A notifier's rollout filter names rollouts of this config.
+void check_notifications(const Config& c, Reader& r) {
+  for (std::size_t i = 0; i < c.notifications.size(); ++i) {
+    const auto& rollouts = c.notifications[i].rollouts;
+    for (std::size_t j = 0; j < rollouts.size(); ++j) {
+      if (c.find_rollout(rollouts[j])) continue;
+      r.error_at(index_path(item_path("notifications", i, "rollouts"), j), c.notifications[i].mark,
+                 "unknown rollout " + quoted(rollouts[j]));
+    }
+  }
+}
+
 }  // namespace
 
 std::string quoted(std::string_view text) {
@@ -108,8 +120,10 @@ void validate(const Config& config, Reader& reader) {
   check_unique_names(reader, config.routes, "routes", "route");
   check_unique_names(reader, config.rollouts, "rollouts", "rollout");
   check_unique_names(reader, config.analysis_templates, "analysisTemplates", "analysis template");
+  check_unique_names(reader, config.notifications, "notifications", "notifier");
   check_routes(config, reader);
   for (std::size_t i = 0; i < config.rollouts.size(); ++i) check_rollout(config, reader, i);
+  check_notifications(config, reader);
   validate_analysis(config, reader);
 }
 

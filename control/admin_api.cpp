@@ -172,6 +172,12 @@ AdminResponse AdminApi::analysis_runs(std::string_view query) const {
   return json_answer(200, json::object{{"analysisRuns", std::move(runs)}});
 }
 
+json::value AdminApi::rollout_status(std::string_view name) const {
+  if (!sources_.controller) return nullptr;
+  const auto index = sources_.controller->find(name);
+  return index ? json::value(status(*index)) : json::value(nullptr);
+}
+
 json::object AdminApi::status(uint32_t index) const {
   const auto& controller = *sources_.controller;
   StatusInput input{controller.config().rollouts[index], controller.state(index),

@@ -53,6 +53,8 @@ class AdminApi {
   };
 
   AdminResponse handle(const AdminRequest& request) const;
+  /// STATUS of the rollout `name`; null when there is none (or no controller yet).
+  boost::json::value rollout_status(std::string_view name) const;
 
   /// /readyz answers 200 only while ready: listeners bound and config loaded, not draining.
   void set_ready(bool ready) { ready_ = ready; }

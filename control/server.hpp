@@ -24,6 +24,7 @@
 #include "control/cluster_measurements.hpp"
 #include "control/config_watcher.hpp"
 #include "control/event_log.hpp"
+#include "control/notifications.hpp"
 #include "proxy/generation.hpp"
 #include "control/clock.hpp"
 #include "control/health_monitor.hpp"
@@ -118,6 +119,7 @@ class Server {
   std::unique_ptr<AdminListener> admin_;
   std::unique_ptr<ConfigWatcher> watcher_;
   EventLog events_;  ///< before the controller, whose transitions it records
+  Notifications notifications_{control_, http_};  ///< after http_, which its deliveries use
   std::unique_ptr<AnalysisRunner> runner_;  ///< before the controller, whose effects it carries out
   std::unique_ptr<HealthMonitor> health_;  ///< before the controller, whose `healthy` hook reads it
   /// Where the controller keeps progress (before it): the state dir, or the cluster's etcd.

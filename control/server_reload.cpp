@@ -49,6 +49,12 @@ std::string rebind_needed(const config::Config& old_config, const config::Config
 
 void Server::start_controller() {
   if (!config_->admin.token_file.empty()) api_.set_token(read_token(config_->admin.token_file));
+  notifications_.configure(config_->notifications);
+  events_.listen([this](const EventRecord& event) {
+    // In a cluster only the leader, which decides, notifies (SPEC §11).
+    if (cluster_ && (!controller_ || controller_->role() != rollout::Controller::Role::Lead)) return;
+    notifications_.notify(event, event.rollout ? api_.rollout_status(*event.rollout) : nullptr);
+  });
   rollout::Controller::Hooks hooks;
   hooks.publish = [this](std::shared_ptr<const rollout::RoutingTable> table) {
     for (auto& worker : workers_) worker->set_table(table);
@@ -159,8 +165,9 @@ std::vector<config::Error> Server::reload() {
     reject(errors);
     return errors;
   }
+  notifications_.configure(loaded.config->notifications);  // a new notifier hears of its reload
   // The reload's event comes before what follows from it (a rollout the new desired starts).
-  if (loaded.config->digest != config_->digest) {
+  if (loaded.config->content_digest != config_->content_digest) {
     events_.add(config::Trigger::ConfigReloaded, "reloaded " + options_.config_path,
                 rollout::WallClock::now());
   } else {

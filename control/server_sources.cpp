@@ -54,6 +54,7 @@ std::string Server::metrics() const {
   m.extra = [this](std::vector<prometheus::MetricFamily>& out) {
     runner_->add_metrics(out);
     events_.add_metrics(out);
+    notifications_.add_metrics(out);
     if (cluster_) add_cluster_metrics(out);
   };
   return render_metrics(m);
