@@ -92,6 +92,7 @@ void parse_document(Reader& r, const Value& root, Config& out) {
     parse_analysis_templates(r, *v, out.analysis_templates);
   }
   if (const auto v = m.take("cluster")) parse_cluster(r, *v, out.cluster.emplace());
+  if (const auto v = m.take("accessLog")) parse_access_log(r, *v, out.access_log.emplace());
   out.digest = digest_of(root.node);
 }
 
