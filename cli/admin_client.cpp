@@ -52,21 +52,10 @@ struct AdminClient::Session {
 AdminClient::AdminClient(std::string base_url, std::string token)
     : base_url_(std::move(base_url)),
       token_(std::move(token)),
+      url_error_(admin_url_error(base_url_)),
       session_(std::make_shared<Session>()) {
-  auto parsed = boost::urls::parse_uri(base_url_);
-  if (!parsed) {
-    url_error_ = "malformed URL \"" + base_url_ + "\"";
-    return;
-  }
-  const boost::urls::url_view url = *parsed;
-  if (url.scheme_id() != boost::urls::scheme::http) {
-    url_error_ = "unsupported URL \"" + base_url_ + "\": only http:// is supported";
-    return;
-  }
-  if (url.host_address().empty()) {
-    url_error_ = "URL \"" + base_url_ + "\" has no host";
-    return;
-  }
+  if (!url_error_.empty()) return;
+  const boost::urls::url_view url = *boost::urls::parse_uri(base_url_);
   origin_ = "http://" + std::string(url.encoded_host_and_port());
   prefix_ = url.encoded_path();
   while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
@@ -95,6 +84,17 @@ AdminResult AdminClient::request(bool post, std::string_view target) const {
   result.error = std::move(reply.error);
   result.connected = reply.connected;
   return result;
+}
+
+std::string admin_url_error(std::string_view base_url) {
+  const std::string quoted = "\"" + std::string(base_url) + "\"";
+  auto parsed = boost::urls::parse_uri(base_url);
+  if (!parsed) return "malformed URL " + quoted;
+  if (parsed->scheme_id() != boost::urls::scheme::http) {
+    return "unsupported URL " + quoted + ": only http:// is supported";
+  }
+  if (parsed->host_address().empty()) return "URL " + quoted + " has no host";
+  return {};
 }
 
 std::optional<std::string> read_token_file(const std::string& path) {

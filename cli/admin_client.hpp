@@ -59,6 +59,9 @@ class AdminClient {
   std::shared_ptr<Session> session_;  ///< the io_context and HttpClient, shared by copies
 };
 
+/// Why `base_url` cannot be an admin URL (`http://HOST[:PORT][/PREFIX]`); empty when it can.
+std::string admin_url_error(std::string_view base_url);
+
 /// Reads an admin token file: its content without surrounding whitespace (SPEC §7);
 /// nullopt when the file cannot be read.
 std::optional<std::string> read_token_file(const std::string& path);

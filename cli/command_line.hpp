@@ -1,27 +1,17 @@
-// The `vane` command line (SPEC §7): parses arguments and runs a command. Main thread.
+// The `vane` command line (SPEC §7): finds the command, checks its arguments against the
+// command's table (a usage error exits 2 before anything is done) and runs it. Main thread.
 #pragma once
 
-#include <map>
-#include <string>
-#include <vector>
+#include "cli/options.hpp"
 
 namespace vane::cli {
 
-/// Parsed arguments: `--name value` / `--name=value` options, bare `--flag`s, and positionals.
-struct Args {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> options;  ///< flags map to ""
-  std::string error;                           ///< non-empty when parsing failed
-
-  bool has(const std::string& name) const { return options.count(name) > 0; }
-  std::string get(const std::string& name, const std::string& fallback = "") const;
-};
-
-/// Parses argv[first..]; `valued` lists the options that take a value (e.g. "-c", "--config").
-Args parse_args(int argc, char** argv, int first, const std::vector<std::string>& valued);
-
 /// Runs the command named by argv[1]; returns the process exit code.
 int run_cli(int argc, char** argv);
+
+int cmd_run(const Args& args);       ///< run -c FILE [...]: serves until SIGTERM/SIGINT
+int cmd_validate(const Args& args);  ///< validate -c FILE: 0 valid, 1 with every error
+int cmd_version(const Args& args);   ///< version
 
 /// `vane demo`: defined in demo.cpp.
 int run_demo(const Args& args);

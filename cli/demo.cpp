@@ -37,27 +37,6 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 namespace json = boost::json;
 
-constexpr const char* kDemoUsage = R"(Usage: vane demo [--duration SECONDS]
-
-Shows on loopback, with no config file, what vane is for: it judges a canary from its own
-measurements and promotes or aborts it by itself. Three built-in upstreams (shop-v1, the stable
-version; shop-v2, a good new version; shop-v3, a bad one: 30% errors and 150 ms slower), vane in
-front of them and a steady load of a few hundred requests per second.
-
-Act 1: the desired version becomes shop-v2 (the demo edits the config and reloads, as an operator
-would). vane walks the canary steps (setWeight 20, analysis, setWeight 50, pause, setWeight 80,
-analysis); each analysis measures the canary's success rate and its p95 latency against stable's,
-every second, and shop-v2 passes: it becomes stable.
-Act 2: the desired version becomes shop-v3. At 20% the analysis measures its errors and latency,
-fails, and vane aborts the rollout: all traffic is back on shop-v2 within seconds.
-
-The demo prints each step, the weights in force, what each version served, every measurement and
-the moment of abort, and exits 0 once both acts ended as described (within about a minute).
-
-Options:
-  --duration SECONDS   seconds of the pause step (default 2, at most 20)
-)";
-
 /// The demo's config: one rollout `shop` over the three versions, judged by `canary-health`.
 std::string demo_config(const std::map<std::string, uint16_t>& ports, const std::string& desired,
                         int pause, const std::string& state_dir) {
@@ -224,7 +203,6 @@ void reset(Tally& tally) {
 }  // namespace
 
 int run_demo(const Args& args) {
-  if (args.has("--help") || args.has("-h")) return std::cout << kDemoUsage, 0;
   const int pause = std::clamp(std::atoi(args.get("--duration", "2").c_str()), 1, 20);
   proxy::log::set_level(proxy::log::Level::Warn);
   namespace fs = std::filesystem;

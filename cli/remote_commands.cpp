@@ -8,14 +8,18 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
-#include "config/duration.hpp"
+#include "cli/command_table.hpp"
 #include "cli/status_view.hpp"
+#include "config/duration.hpp"
+#include "control/json_text.hpp"
 
 namespace vane::cli {
 namespace {
@@ -29,77 +33,8 @@ constexpr const char* kClearScreen = "\x1b[H\x1b[2J";
 constexpr milliseconds kWaitInterval{500};
 constexpr milliseconds kWatchInterval{1'000};
 
-constexpr const char* kStatusUsage = R"(Usage: vane status [NAME] [options]
+}  // namespace
 
-Shows rollout NAME, or every rollout, as the running vane reports it.
-
-Options:
-  --json                 print the admin API's JSON (STATUS with NAME, {"rollouts":[...]} without)
-  --watch                redraw every second until interrupted (Ctrl-C)
-  --wait                 wait until Healthy (exit 0) or Degraded (exit 1); exit 2 on timeout.
-                         Without NAME: until every rollout is Healthy, or one is Degraded
-  --timeout DURATION     how long --wait waits, e.g. 30s, 2m (default 10m)
-  --admin URL            the admin API (default http://127.0.0.1:9901)
-  --token-file FILE      the admin token (surrounding whitespace is ignored)
-)";
-
-constexpr const char* kPromoteUsage = R"(Usage: vane promote NAME [--full] [options]
-
-Clears a pause of rollout NAME; when it is not paused, skips the current step.
-
-Options:
-  --full                 skip every remaining step, pause and analysis
-  --admin URL            the admin API (default http://127.0.0.1:9901)
-  --token-file FILE      the admin token (surrounding whitespace is ignored)
-)";
-
-constexpr const char* kAbortUsage = R"(Usage: vane abort NAME [options]
-
-Aborts rollout NAME: all traffic back to stable at once, phase Degraded, until retry or a new
-desired upstream.
-
-Options:
-  --admin URL            the admin API (default http://127.0.0.1:9901)
-  --token-file FILE      the admin token (surrounding whitespace is ignored)
-)";
-
-constexpr const char* kRetryUsage = R"(Usage: vane retry NAME [options]
-
-Restarts the steps of an aborted (Degraded) rollout NAME from the first.
-
-Options:
-  --admin URL            the admin API (default http://127.0.0.1:9901)
-  --token-file FILE      the admin token (surrounding whitespace is ignored)
-)";
-
-constexpr const char* kPauseUsage = R"(Usage: vane pause NAME [options]
-
-Pauses rollout NAME at its current step until 'vane promote NAME'.
-
-Options:
-  --admin URL            the admin API (default http://127.0.0.1:9901)
-  --token-file FILE      the admin token (surrounding whitespace is ignored)
-)";
-
-constexpr const char* kClusterUsage = R"(Usage: vane cluster [options]
-
-Shows the replicas of the cluster (SPEC §9) as the asked replica sees them: the leader, and each
-live member's admin URL, config digest and applied state revision.
-
-Options:
-  --json                 print GET /api/v1/cluster as it is
-  --admin URL            the admin API (default http://127.0.0.1:9901)
-  --token-file FILE      the admin token (surrounding whitespace is ignored)
-)";
-
-bool wants_help(const Args& args) { return args.has("--help") || args.has("-h"); }
-
-int usage_error(const std::string& message, const char* usage) {
-  std::cerr << "vane: " << message << "\n\n" << usage;
-  return 2;
-}
-
-/// The client of `--admin`, with the token of `--token-file`; nullopt (reported) when unusable.
 std::optional<AdminClient> make_client(const Args& args) {
   std::string token;
   if (args.has("--token-file")) {
@@ -124,7 +59,6 @@ std::string unreachable(const AdminClient& client, const AdminResult& result) {
          client.base_url() + ": " + result.error;
 }
 
-/// 0 for a 2xx answer; otherwise prints why not to `err` and returns 1.
 int check(const AdminClient& client, const AdminResult& result, std::ostream& err) {
   if (!result.answered()) {
     err << "vane: " << unreachable(client, result) << "\n";
@@ -147,13 +81,10 @@ std::optional<json::object> parse_object(const AdminResult& result, std::ostream
   return std::move(value.as_object());
 }
 
+namespace {
+
 std::string rollout_path(std::string_view name) {
   return "/api/v1/rollouts/" + boost::urls::encode(name, boost::urls::unreserved_chars);
-}
-
-void print_body(std::ostream& out, const std::string& body) {
-  out << body;
-  if (body.empty() || body.back() != '\n') out << "\n";
 }
 
 /// Polls STATUS (or the list) for `vane status`: once, or on --watch / --wait.
@@ -191,18 +122,18 @@ class StatusPoller {
         client_.get(options_.name.empty() ? "/api/v1/rollouts" : rollout_path(options_.name));
     if (!result.answered() && !first && (options_.watch || options_.wait)) {
       // vane may be restarting: keep polling, and say so.
-      if (options_.watch && !options_.json) out_ << kClearScreen;
+      if (options_.watch && options_.terminal && !options_.json) out_ << kClearScreen;
       err_ << "vane: " << unreachable(client_, result) << " (retrying)\n";
       return std::nullopt;
     }
     if (check(client_, result, err_) != 0) return 1;
     auto status = parse_object(result, err_);
     if (!status) return 1;
-    last_body_ = result.body;
+    last_text_ = control::to_text(*status);
     show(*status);
     const auto outcome = judge(*status);
     if (options_.wait && outcome) {
-      if (options_.json && !options_.watch) print_body(out_, last_body_);
+      if (options_.json && !options_.watch) out_ << last_text_ << "\n";
       return *outcome;
     }
     if (!options_.watch && !options_.wait) return 0;
@@ -212,16 +143,26 @@ class StatusPoller {
   void show(const json::object& status) {
     if (options_.json) {
       if (!options_.watch && options_.wait) return;  // --wait --json: the last answer only
-      if (options_.watch && last_shown_ == last_body_) return;
-      print_body(out_, last_body_);
-      last_shown_ = last_body_;
+      if (options_.watch && last_shown_ == last_text_) return;
+      out_ << last_text_ << "\n" << std::flush;
+      last_shown_ = last_text_;
     } else if (options_.watch) {
-      out_ << kClearScreen << draw(status) << std::flush;
+      watch(draw(status));
     } else if (options_.wait) {
       print_changes(status);
     } else {
       out_ << draw(status);
     }
+  }
+
+  /// A terminal redraws in place; a pipe or file gets a block only when it differs from the last.
+  void watch(const std::string& frame) {
+    if (options_.terminal) {
+      out_ << kClearScreen << frame << std::flush;
+    } else if (frame != last_shown_) {
+      out_ << (last_shown_.empty() ? "" : "\n") << frame << std::flush;
+    }
+    last_shown_ = frame;
   }
 
   std::string draw(const json::object& status) const {
@@ -271,7 +212,7 @@ class StatusPoller {
   }
 
   int timed_out() {
-    if (options_.json && !options_.watch && !last_body_.empty()) print_body(out_, last_body_);
+    if (options_.json && !options_.watch && !last_text_.empty()) out_ << last_text_ << "\n";
     const std::string what =
         options_.name.empty() ? "every rollout" : "rollout \"" + options_.name + "\"";
     err_ << "vane: timed out after " << config::format_duration(options_.timeout) << " waiting for "
@@ -284,17 +225,14 @@ class StatusPoller {
   std::ostream& out_;
   std::ostream& err_;
   Clock::time_point deadline_;
-  std::string last_body_;
-  std::string last_shown_;
+  std::string last_text_;   ///< the last answer, as to_text writes it
+  std::string last_shown_;  ///< what --watch printed last
   std::map<std::string, std::string> last_lines_;
 };
 
 /// promote/abort/retry/pause NAME: POST, then one line with the new phase.
-int run_action(const Args& args, const char* usage, std::string_view action, std::string_view done) {
-  if (wants_help(args)) return std::cout << usage, 0;
-  if (args.positional.size() != 1) {
-    return usage_error(std::string(action) + " needs exactly one rollout NAME", usage);
-  }
+/// `args` were checked against the command's table: exactly one NAME.
+int run_action(const Args& args, std::string_view action, std::string_view done) {
   const std::string& name = args.positional.front();
   auto client = make_client(args);
   if (!client) return 1;
@@ -316,21 +254,17 @@ int show_status(const AdminClient& client, const StatusOptions& options, std::os
 }
 
 int cmd_status(const Args& args) {
-  if (wants_help(args)) return std::cout << kStatusUsage, 0;
-  if (args.positional.size() > 1) return usage_error("status takes at most one NAME", kStatusUsage);
   StatusOptions options;
   if (!args.positional.empty()) options.name = args.positional.front();
   options.json = args.has("--json");
   options.watch = args.has("--watch");
+  options.terminal = ::isatty(STDOUT_FILENO) == 1;
   options.wait = args.has("--wait");
   if (args.has("--timeout")) {
-    if (!options.wait) return usage_error("--timeout needs --wait", kStatusUsage);
+    const auto& spec = command_spec("status");
+    if (!options.wait) return usage_error(spec, "option '--timeout' needs --wait");
     const auto timeout = config::parse_duration(args.get("--timeout"));
-    if (!timeout) {
-      return usage_error("--timeout: malformed duration \"" + args.get("--timeout") +
-                             "\" (e.g. 30s, 10m)",
-                         kStatusUsage);
-    }
+    if (!timeout) return usage_error(spec, "option '--timeout': not a duration");
     options.timeout = *timeout;
   }
   options.interval = options.watch ? kWatchInterval : kWaitInterval;
@@ -341,18 +275,16 @@ int cmd_status(const Args& args) {
 
 int cmd_promote(const Args& args) {
   const bool full = args.has("--full");
-  return run_action(args, kPromoteUsage, "promote", full ? "fully promoted" : "promoted");
+  return run_action(args, "promote", full ? "fully promoted" : "promoted");
 }
 
-int cmd_abort(const Args& args) { return run_action(args, kAbortUsage, "abort", "aborted"); }
+int cmd_abort(const Args& args) { return run_action(args, "abort", "aborted"); }
 
-int cmd_retry(const Args& args) { return run_action(args, kRetryUsage, "retry", "retried"); }
+int cmd_retry(const Args& args) { return run_action(args, "retry", "retried"); }
 
-int cmd_pause(const Args& args) { return run_action(args, kPauseUsage, "pause", "paused"); }
+int cmd_pause(const Args& args) { return run_action(args, "pause", "paused"); }
 
 int cmd_cluster(const Args& args) {
-  if (wants_help(args)) return std::cout << kClusterUsage, 0;
-  if (!args.positional.empty()) return usage_error("cluster takes no argument", kClusterUsage);
   auto client = make_client(args);
   if (!client) return 1;
   const AdminResult result = client->get("/api/v1/cluster");
@@ -361,9 +293,9 @@ int cmd_cluster(const Args& args) {
     return 1;
   }
   if (const int code = check(*client, result, std::cerr); code != 0) return code;
-  if (args.has("--json")) return std::cout << result.body, 0;
   const auto cluster = parse_object(result, std::cerr);
   if (!cluster) return 1;
+  if (args.has("--json")) return std::cout << control::to_text(*cluster) << "\n", 0;
   auto text = [](const json::value* v) {
     return v && v->is_string() ? std::string(v->as_string()) : std::string("-");
   };

@@ -1,8 +1,12 @@
 #include "control/admin_api.hpp"
 
+#include <charconv>
+
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse_query.hpp>
 
+#include "control/event_log.hpp"
+#include "control/json_text.hpp"
 #include "rollout/controller.hpp"
 
 namespace vane::control {
@@ -11,7 +15,7 @@ namespace {
 namespace json = boost::json;
 
 AdminResponse json_answer(int status, const json::value& body) {
-  return AdminResponse{status, "application/json", json::serialize(body) + "\n"};
+  return AdminResponse{status, "application/json", to_text(body) + "\n"};
 }
 
 
@@ -91,6 +95,9 @@ AdminResponse AdminApi::handle(const AdminRequest& request) const {
   if (path == "/api/v1/cluster" && sources_.cluster) {
     return get ? json_answer(200, sources_.cluster()) : error_response(405, "method not allowed");
   }
+  if (path == "/api/v1/events" && sources_.events) {
+    return get ? events(query) : error_response(405, "method not allowed");
+  }
   if (path == "/api/v1/analysisruns" && sources_.controller) {
     return get ? analysis_runs(query) : error_response(405, "method not allowed");
   }
@@ -107,6 +114,23 @@ AdminResponse AdminApi::rollouts(const AdminRequest&, std::string_view name) con
   const auto index = controller.find(name);
   if (!index) return error_response(404, "rollout \"" + std::string(name) + "\" not found");
   return json_answer(200, status(*index));
+}
+
+AdminResponse AdminApi::events(std::string_view query) const {
+  const auto rollout = query_param(query, "rollout");
+  if (rollout && sources_.controller && !sources_.controller->find(*rollout)) {
+    return error_response(404, "rollout \"" + *rollout + "\" not found");
+  }
+  uint64_t since = 0;
+  if (const auto text = query_param(query, "since")) {
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), since);
+    if (ec != std::errc{} || end != text->data() + text->size()) {
+      return error_response(400, "since: not an event id: \"" + *text + "\"");
+    }
+  }
+  json::array list;
+  for (const EventRecord* event : sources_.events->after(since, rollout)) list.push_back(to_json(*event));
+  return json_answer(200, json::object{{"events", std::move(list)}});
 }
 
 AdminResponse AdminApi::command(std::string_view name, std::string_view verb, bool full) const {

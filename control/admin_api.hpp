@@ -16,6 +16,8 @@ class Controller;
 
 namespace vane::control {
 
+class EventLog;
+
 struct AdminRequest {
   std::string_view method;
   std::string_view target;  ///< path and query
@@ -47,6 +49,7 @@ class AdminApi {
     std::function<std::string()> metrics;  ///< Prometheus text exposition
     std::function<std::vector<config::Error>()> reload;  ///< errors; empty when applied
     std::function<boost::json::object()> cluster;  ///< GET /api/v1/cluster (SPEC §9)
+    const EventLog* events = nullptr;               ///< GET /api/v1/events (SPEC §11)
   };
 
   AdminResponse handle(const AdminRequest& request) const;
@@ -62,6 +65,7 @@ class AdminApi {
   AdminResponse rollouts(const AdminRequest& request, std::string_view rest) const;
   AdminResponse command(std::string_view name, std::string_view verb, bool full) const;
   AdminResponse analysis_runs(std::string_view query) const;
+  AdminResponse events(std::string_view query) const;
   boost::json::object status(uint32_t rollout) const;
   bool authorized(const AdminRequest& request) const;
 

@@ -24,6 +24,7 @@
 #include "control/cluster.hpp"
 #include "control/cluster_measurements.hpp"
 #include "control/config_watcher.hpp"
+#include "control/event_log.hpp"
 #include "proxy/generation.hpp"
 #include "control/clock.hpp"
 #include "control/health_monitor.hpp"
@@ -78,6 +79,8 @@ class Server {
   void apply_snapshot(std::shared_ptr<const proxy::ConfigSnapshot> snapshot);
   // server_reload.cpp
   void start_controller();
+  /// The on-config-rejected event of a reload.
+  void reject(const std::vector<config::Error>& errors);
   std::vector<proxy::GenerationParts> build_generations(std::shared_ptr<const proxy::ConfigSnapshot> snapshot);
   std::vector<std::vector<bool>> used_upstreams() const;
   // server_sources.cpp
@@ -119,6 +122,7 @@ class Server {
   AdminApi api_;
   std::unique_ptr<AdminListener> admin_;
   std::unique_ptr<ConfigWatcher> watcher_;
+  EventLog events_;  ///< before the controller, whose transitions it records
   std::unique_ptr<AnalysisRunner> runner_;  ///< before the controller, whose effects it carries out
   std::unique_ptr<HealthMonitor> health_;  ///< before the controller, whose `healthy` hook reads it
   /// Where the controller keeps progress (before it): the state dir, or the cluster's etcd.

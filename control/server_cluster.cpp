@@ -89,6 +89,8 @@ void Server::make_cluster() {
 
 void Server::lead(bool leading) {
   if (leading) {
+    events_.add(config::Trigger::LeaderElected, "replica " + cluster_->self() + " leads the cluster",
+                rollout::WallClock::now());
     controller_->lead(rollout::WallClock::now());
     return;
   }

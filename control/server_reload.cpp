@@ -55,6 +55,10 @@ void Server::start_controller() {
   };
   hooks.healthy = [this](uint32_t upstream) { return health_->canary_ready(upstream); };
   hooks.warn = [](std::string_view message) { proxy::log::warn(message); };
+  hooks.fired = [this](std::string_view rollout, const rollout::Fired& fired,
+                       const rollout::RolloutState& state) {
+    events_.add(std::string(rollout), fired.trigger, fired.message, state, rollout::WallClock::now());
+  };
   hooks.analysis = [this](uint32_t rollout, const rollout::Effect& effect,
                           const rollout::RolloutState& state) {
     runner_->apply(rollout, effect, state);
@@ -119,6 +123,13 @@ std::vector<proxy::GenerationParts> Server::build_generations(std::shared_ptr<co
   return specs;
 }
 
+void Server::reject(const std::vector<config::Error>& errors) {
+  std::string message = "reload of " + options_.config_path + " rejected, the old config kept:";
+  for (const auto& error : errors) message += " " + error.to_string() + ";";
+  message.pop_back();
+  events_.add(config::Trigger::ConfigRejected, std::move(message), rollout::WallClock::now());
+}
+
 std::vector<config::Error> Server::reload() {
   auto loaded = load_config(options_.config_path);
   if (loaded.errors.empty()) {
@@ -132,6 +143,7 @@ std::vector<config::Error> Server::reload() {
   if (!loaded.errors.empty()) {
     ++reloads_failed_;
     for (const auto& error : loaded.errors) proxy::log::error("reload rejected: " + error.to_string());
+    reject(loaded.errors);
     return loaded.errors;
   }
   try {
@@ -143,7 +155,16 @@ std::vector<config::Error> Server::reload() {
   } catch (const std::exception& e) {
     ++reloads_failed_;
     proxy::log::error(std::string("reload rejected: ") + e.what());
-    return {{options_.config_path, 1, 1, "admin.tokenFile", e.what()}};
+    std::vector<config::Error> errors{{options_.config_path, 1, 1, "admin.tokenFile", e.what()}};
+    reject(errors);
+    return errors;
+  }
+  // The reload's event comes before what follows from it (a rollout the new desired starts).
+  if (loaded.config->digest != config_->digest) {
+    events_.add(config::Trigger::ConfigReloaded, "reloaded " + options_.config_path,
+                rollout::WallClock::now());
+  } else {
+    proxy::log::info("reloaded " + options_.config_path + ": unchanged");
   }
   config_ = loaded.config;
   snapshot_ = proxy::ConfigSnapshot::build(config_, {}, snapshot_.get());  // a failed lookup keeps the last good
@@ -158,7 +179,6 @@ std::vector<config::Error> Server::reload() {
   if (cluster_) cluster_->set_digest(config_->digest);
   ++reloads_succeeded_;
   schedule_dns_refresh();  // the new names, at the new dnsRefresh (the old config may have had none)
-  proxy::log::info("reloaded " + options_.config_path);
   return {};
 }
 

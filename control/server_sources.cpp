@@ -25,6 +25,7 @@ void Server::connect_admin_sources() {
   sources.metrics = [this] { return metrics(); };
   sources.reload = [this] { return reload(); };
   sources.analysis_runs = [this](uint32_t rollout) { return runner_->runs(rollout); };
+  sources.events = &events_;
   if (cluster_) sources.cluster = [this] { return cluster_json(); };
   api_.set_sources(std::move(sources));
 }
@@ -53,6 +54,7 @@ std::string Server::metrics() const {
   m.reloads_failed = reloads_failed_;
   m.extra = [this](std::vector<prometheus::MetricFamily>& out) {
     runner_->add_metrics(out);
+    events_.add_metrics(out);
     if (cluster_) add_cluster_metrics(out);
   };
   return render_metrics(m);

@@ -55,14 +55,24 @@ void json_escape(std::string& out, std::string_view text) {
 void set_level(Level level) { g_level = level; }
 void set_json(bool json) { g_json = json; }
 
-void write(Level level, std::string_view message) {
+void write(Level level, std::string_view message) { write(level, message, {}); }
+
+void write(Level level, std::string_view message, Fields fields) {
   if (level < g_level.load(std::memory_order_relaxed)) return;
   std::string line;
   if (g_json.load(std::memory_order_relaxed)) {
     line = "{\"time\":\"" + timestamp() + "\",\"level\":\"" + std::string(level_name(level)) +
            "\",\"msg\":\"";
     json_escape(line, message);
-    line += "\"}\n";
+    line += '"';
+    for (const auto& [key, value] : fields) {
+      line += ",\"";
+      json_escape(line, key);
+      line += "\":\"";
+      json_escape(line, value);
+      line += '"';
+    }
+    line += "}\n";
   } else {
     line = timestamp() + " " + std::string(level_name(level)) + " " + std::string(message) + "\n";
   }

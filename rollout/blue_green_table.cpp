@@ -264,10 +264,10 @@ constexpr auto table = make_table<kStateCount, rows>();
 Transition transition(const config::Rollout& spec, const RolloutState& state, const Event& event,
                       WallTime now, const Environment& env) {
   static const std::vector<config::Step> no_steps;
-  Transition out{state, {}, Verdict::Ok};
+  Transition out{state, {}, Verdict::Ok, {}};
   Context c{spec, no_steps, event, now, env, out.state, out.effects};
   table.handler(situation(state), event.kind)(c);
-  if (c.verdict == Verdict::Conflict) return Transition{state, {}, Verdict::Conflict};
+  if (c.verdict == Verdict::Conflict) return Transition{state, {}, Verdict::Conflict, {}};
   return out;
 }
 

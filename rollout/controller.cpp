@@ -182,6 +182,9 @@ void Controller::adopt(uint32_t index, Transition&& result) {
     entry.state = std::move(result.state);
   }
   entry.plan = plan_traffic(spec, entry.state, canary_healthy(entry.state));
+  for (const auto& fired : result.fired) {
+    if (hooks_.fired) hooks_.fired(spec.name, fired, entry.state);
+  }
   for (const auto& effect : result.effects) {
     if (hooks_.analysis) hooks_.analysis(index, effect, entry.state);
   }

@@ -31,6 +31,9 @@ class Controller {
     /// Starts or stops analysis runs; `state` is the rollout's state after the transition.
     /// Unset: analysis steps wait for `promote`.
     std::function<void(uint32_t rollout, const Effect& effect, const RolloutState& state)> analysis;
+    /// What a transition fired (SPEC §11), with the rollout's state right after it.
+    std::function<void(std::string_view rollout, const Fired& fired, const RolloutState& state)>
+        fired;
     /// Reports what an operator should know (state files set aside, …).
     std::function<void(std::string_view message)> warn;
   };

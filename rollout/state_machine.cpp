@@ -33,6 +33,7 @@
 
 #include "rollout/blue_green_steps.hpp"
 #include "rollout/canary_steps.hpp"
+#include "rollout/fired.hpp"
 
 namespace vane::rollout {
 namespace {
@@ -267,19 +268,26 @@ const std::vector<config::Step>& steps_of(const config::Rollout& spec) {
   return spec.canary ? spec.canary->steps : none;
 }
 
-}  // namespace
-
-Transition transition(const config::Rollout& spec, const RolloutState& state, const Event& event,
-                      WallTime now, const Environment& env) {
-  if (spec.blue_green) return blue_green::transition(spec, state, event, now, env);
-  Transition out{state, {}, Verdict::Ok};
+Transition canary_transition(const config::Rollout& spec, const RolloutState& state,
+                             const Event& event, WallTime now, const Environment& env) {
+  Transition out{state, {}, Verdict::Ok, {}};
   if (!spec.canary) {  // neither strategy: a config that did not validate; nothing moves
     if (is_command(event.kind)) out.verdict = Verdict::Conflict;
     return out;
   }
   Context c{spec, steps_of(spec), event, now, env, out.state, out.effects};
   table.handler(situation(state), event.kind)(c);
-  if (c.verdict == Verdict::Conflict) return Transition{state, {}, Verdict::Conflict};
+  if (c.verdict == Verdict::Conflict) return Transition{state, {}, Verdict::Conflict, {}};
+  return out;
+}
+
+}  // namespace
+
+Transition transition(const config::Rollout& spec, const RolloutState& state, const Event& event,
+                      WallTime now, const Environment& env) {
+  Transition out = spec.blue_green ? blue_green::transition(spec, state, event, now, env)
+                                   : canary_transition(spec, state, event, now, env);
+  if (out.verdict == Verdict::Ok) out.fired = fired_by(spec, state, event, out);
   return out;
 }
 

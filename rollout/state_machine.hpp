@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/trigger.hpp"
 #include "rollout/rollout_state.hpp"
 
 namespace vane::rollout {
@@ -67,13 +68,23 @@ struct Effect {
 /// Whether a command is allowed in the state (SPEC §6: 409 when not).
 enum class Verdict : uint8_t { Ok, Conflict };
 
+/// A trigger a transition fired, with what an operator reads about it (SPEC §11).
+struct Fired {
+  config::Trigger trigger;
+  std::string message;
+
+  friend bool operator==(const Fired&, const Fired&) = default;
+};
+
 struct Transition {
   RolloutState state;
   std::vector<Effect> effects;
   Verdict verdict = Verdict::Ok;  ///< Conflict: a command not valid now; `state` is unchanged
+  std::vector<Fired> fired;       ///< what happened, in order: the rollout's events
 };
 
-/// Applies `event` to `state` for the rollout `spec` (canary or blue-green) at wall time `now`.
+/// Applies `event` to `state` for the rollout `spec` (canary or blue-green) at wall time `now`;
+/// says what happened in `fired` (the one place rollout events come from).
 Transition transition(const config::Rollout& spec, const RolloutState& state, const Event& event,
                       WallTime now, const Environment& env);
 

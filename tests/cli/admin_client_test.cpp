@@ -23,6 +23,8 @@
 #include <boost/beast/http/write.hpp>
 
 #include "cli/remote_commands.hpp"
+#include "cli/status_view.hpp"
+#include "tests/cli/test_server.hpp"
 
 namespace vane::cli {
 namespace {
@@ -31,84 +33,6 @@ namespace net = boost::asio;
 namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 using std::chrono::milliseconds;
-
-struct Seen {
-  std::string method;
-  std::string target;
-  std::string authorization;
-};
-
-struct Answer {
-  int status = 200;  ///< 0: keep the connection open and never answer
-  std::string body;
-};
-
-/// Answers each request with `handler(request)` on its own thread, one connection at a time.
-class TestServer {
- public:
-  using Handler = std::function<Answer(const Seen&)>;
-
-  explicit TestServer(Handler handler)
-      : acceptor_(io_, {net::ip::make_address("127.0.0.1"), 0}), handler_(std::move(handler)) {
-    thread_ = std::thread([this] { serve(); });
-  }
-
-  ~TestServer() {
-    stop_ = true;
-    boost::system::error_code ignored;
-    tcp::socket wake(io_);
-    wake.connect(acceptor_.local_endpoint(), ignored);  // unblocks accept()
-    thread_.join();
-  }
-
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
-
-  std::vector<Seen> seen() const {
-    std::lock_guard lock(mutex_);
-    return seen_;
-  }
-
- private:
-  void serve() {
-    for (;;) {
-      tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (stop_ || ec) return;
-      boost::beast::flat_buffer buffer;
-      http::request<http::string_body> request;
-      http::read(socket, buffer, request, ec);
-      if (ec) continue;
-      Seen seen{std::string(request.method_string()), std::string(request.target()),
-                std::string(request[http::field::authorization])};
-      {
-        std::lock_guard lock(mutex_);
-        seen_.push_back(seen);
-      }
-      const Answer answer = handler_(seen);
-      if (answer.status == 0) {
-        held_.push_back(std::move(socket));
-        continue;
-      }
-      http::response<http::string_body> response{static_cast<http::status>(answer.status), 11};
-      response.set(http::field::content_type, "application/json");
-      response.body() = answer.body;
-      response.prepare_payload();
-      http::write(socket, response, ec);
-    }
-  }
-
-  net::io_context io_;
-  tcp::acceptor acceptor_;
-  Handler handler_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  mutable std::mutex mutex_;
-  std::vector<Seen> seen_;
-  std::vector<tcp::socket> held_;
-};
 
 std::string status_json(std::string_view phase) {
   return R"({"name":"shop","strategy":"canary","phase":")" + std::string(phase) +
@@ -251,7 +175,6 @@ TEST(ClientCommands, UnreachableAndUsage) {
   EXPECT_NE(::testing::internal::GetCapturedStderr().find("cannot reach the admin API at http://"),
             std::string::npos);
   ::testing::internal::CaptureStderr();
-  EXPECT_EQ(cmd_pause(Args{}), 2);  // no NAME
   args.options["--timeout"] = "soon";
   args.options["--wait"] = "";
   EXPECT_EQ(cmd_status(args), 2);
@@ -302,6 +225,7 @@ TEST(ClientCommands, WatchRedrawsInPlace) {
   StatusOptions options;
   options.name = "shop";
   options.watch = true;
+  options.terminal = true;
   options.interval = milliseconds{10};
   options.max_polls = 3;
   std::ostringstream out, err;
@@ -313,6 +237,37 @@ TEST(ClientCommands, WatchRedrawsInPlace) {
   }
   EXPECT_EQ(frames, 3u);
   EXPECT_NE(out.str().find("Status:          ◌ Progressing"), std::string::npos);
+}
+
+TEST(ClientCommands, WatchToAPipeAppendsABlockPerChange) {
+  TestServer server(phases({"Progressing", "Progressing", "Paused", "Paused", "Paused", "Healthy"}));
+  StatusOptions options;
+  options.name = "shop";
+  options.watch = true;
+  options.interval = milliseconds{10};
+  options.max_polls = 8;
+  std::ostringstream out, err;
+  EXPECT_EQ(show_status(AdminClient(server.url(), ""), options, out, err), 0);
+  EXPECT_EQ(out.str().find('\x1b'), std::string::npos) << "no terminal codes into a pipe";
+  for (const std::string phase : {"Progressing", "Paused", "Healthy"}) {
+    const std::string line = "Status:          " + std::string(phase_symbol(phase)) + " " + phase;
+    std::size_t count = 0;
+    for (auto at = out.str().find(line); at != std::string::npos; at = out.str().find(line, at + 1)) ++count;
+    EXPECT_EQ(count, 1u) << phase << " in:\n" << out.str();
+  }
+  EXPECT_EQ(server.seen().size(), 8u);
+}
+
+TEST(ClientCommands, StatusJsonWritesWeightsAsDecimals) {
+  TestServer server([](const Seen&) {
+    return Answer{200, R"({"name":"shop","weights":{"stable":3.576E1,"canary":6.424E1}})"};
+  });
+  StatusOptions options;
+  options.name = "shop";
+  options.json = true;
+  std::ostringstream out, err;
+  EXPECT_EQ(show_status(AdminClient(server.url(), ""), options, out, err), 0);
+  EXPECT_EQ(out.str(), R"({"name":"shop","weights":{"stable":35.76,"canary":64.24}})" "\n");
 }
 
 TEST(ClientCommands, StatusJsonIsPrintedAsReturned) {

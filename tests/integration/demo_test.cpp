@@ -18,7 +18,7 @@ TEST(DemoTest, PromotesTheGoodCanaryAndAbortsTheBadOneByItself) {
 TEST(DemoTest, HelpExplainsTheActsAndOptions) {
   const CommandResult help = run_command({vane_binary(), "demo", "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  EXPECT_NE(help.out.find("Usage: vane demo"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("usage: vane demo"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("--duration"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("Act 2"), std::string::npos) << help.out;
 }

@@ -426,6 +426,7 @@ struct RolloutSetup {
                               ///< go here: see `routes_extra`)
   std::string routes_extra;   ///< more items of `routes:`, indented by 2 spaces
   int workers = 2;
+  std::vector<std::string> run_args;  ///< more arguments of `vane run`, e.g. --log-json
   /// More keys of an upstream's flow mapping, by name: {"v2", "maxConnectionsPerEndpoint: 1"}.
   std::map<std::string, std::string> upstream_options;
   std::map<std::string, std::string> endpoints;  ///< upstream name -> address, instead of the
@@ -489,7 +490,9 @@ rollouts:
   /// Starts vane on yaml(desired) (a previous one must be gone).
   void start(std::string_view desired) {
     desired_ = std::string(desired);
-    vane_ = std::make_unique<VaneRun>(yaml(desired), std::vector<std::string>{"--no-watch-config"});
+    std::vector<std::string> args{"--no-watch-config"};
+    args.insert(args.end(), setup_.run_args.begin(), setup_.run_args.end());
+    vane_ = std::make_unique<VaneRun>(yaml(desired), std::move(args));
   }
 
   /// SIGKILL, reaped: vane gets no chance to write anything.
