@@ -45,7 +45,7 @@ Options:
   --watch-config         reload when FILE changes, including a ConfigMap's symlink swap (default)
   --no-watch-config      reload only on SIGHUP or POST /api/v1/reload
   --log-json             log JSON lines instead of text
-  --access-log PATH      one JSON line per request to PATH ("-": stderr); off by default
+  --access-log PATH      one JSON line per request to PATH ("-": stderr); wins over accessLog
   --log-level LEVEL      debug, info (default), warn or error
 
 Signals: SIGHUP reloads FILE (a bad file is rejected and the old config kept); SIGTERM/SIGINT

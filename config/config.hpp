@@ -63,6 +63,12 @@ struct State {
   std::string dir = "./vane-state";
 };
 
+/// `accessLog` (SPEC §11): one JSON line per request.
+struct AccessLog {
+  std::string path;  ///< a file appended to; /dev/stdout and /dev/stderr are the process's own
+  std::string format = "json";
+};
+
 struct Limits {
   uint32_t max_request_line_bytes = 8192;
   uint32_t max_request_header_bytes = 65536;
@@ -367,6 +373,7 @@ struct Config {
   std::vector<AnalysisTemplate> analysis_templates;
   std::optional<Cluster> cluster;  ///< unset: a single node (state dir)
   std::vector<Notifier> notifications;
+  std::optional<AccessLog> access_log;  ///< unset: off (unless `run --access-log`)
   /// SPEC §9 `configDigest`: of upstreams, routes, rollouts and analysisTemplates as written.
   std::string digest;
   std::string content_digest;  ///< of the whole file the same way: a reload changed something

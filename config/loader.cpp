@@ -103,6 +103,7 @@ void parse_document(Reader& r, const Value& root, Config& out) {
   }
   if (const auto v = m.take("cluster")) parse_cluster(r, *v, out.cluster.emplace());
   if (const auto v = m.take("notifications")) parse_notifications(r, *v, out.notifications);
+  if (const auto v = m.take("accessLog")) parse_access_log(r, *v, out.access_log.emplace());
   out.digest = digest_of(root.node);
   out.content_digest = content_digest_of(root.node);
 }

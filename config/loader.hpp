@@ -41,6 +41,8 @@ struct ExternalChecks {
   std::function<std::string(const std::string& cert_file, const std::string& key_file)> private_key;
   /// An upstream's `tls.caFile`: readable CA certificates.
   std::function<std::string(const std::string& ca_file)> ca_file;
+  /// `accessLog.path`: a file that can be opened for appending (nothing is created).
+  std::function<std::string(const std::string& path)> access_log;
 };
 
 /// Loads and validates the file at `path`; `path` is used as given in error messages.

@@ -22,6 +22,7 @@ void parse_state(Reader& r, const Value& v, State& out);
 void parse_limits(Reader& r, const Value& v, Limits& out);
 void parse_workers(Reader& r, const Value& v, uint32_t& out);
 void parse_cluster(Reader& r, const Value& v, Cluster& out);
+void parse_access_log(Reader& r, const Value& v, AccessLog& out);
 /// certFile and keyFile of `m`, checked by the plugged-in TLS checks (readable, PEM, matching).
 void read_certificate(Reader& r, MapReader& m, TlsCertificate& cert);
 

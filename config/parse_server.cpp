@@ -1,4 +1,4 @@
-// Listeners, admin, state, limits and workers: the process-wide part of the file.
+// Listeners, admin, state, limits, workers and the access log: the process-wide part of the file.
 #include <charconv>
 
 #include "config/parse.hpp"
@@ -152,6 +152,21 @@ void parse_state(Reader& r, const Value& v, State& out) {
     const auto text = r.string(*dir);
     if (text && text->empty()) r.error(*dir, "must not be empty");
     if (text && !text->empty()) out.dir = *text;
+  }
+}
+
+void parse_access_log(Reader& r, const Value& v, AccessLog& out) {
+  MapReader m(r, v);
+  if (!m.valid()) return;
+  if (const auto path = m.require("path")) {
+    if (const auto text = r.string(*path)) {
+      out.path = *text;
+      r.check_access_log(*path, out.path);
+    }
+  }
+  if (const auto format = m.take("format")) {
+    const auto text = r.string(*format);
+    if (text && *text != "json") r.error(*format, "must be json");
   }
 }
 

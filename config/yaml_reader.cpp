@@ -151,6 +151,15 @@ void Reader::check_ca_file(const Value& v, const std::string& file) {
   if (std::string message = checks_.ca_file(file); !message.empty()) error(v, std::move(message));
 }
 
+void Reader::check_access_log(const Value& v, const std::string& path) {
+  if (path.empty()) {
+    error(v, "must not be empty");
+    return;
+  }
+  if (!checks_.access_log) return;
+  if (std::string message = checks_.access_log(path); !message.empty()) error(v, std::move(message));
+}
+
 Mark Reader::mark_of(const std::string& path, Mark fallback) const {
   const auto it = marks_.find(path);
   return it == marks_.end() ? fallback : it->second;

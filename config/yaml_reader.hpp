@@ -65,6 +65,7 @@ class Reader {
   /// The TLS file checks (see ExternalChecks), reported at `map`'s certFile / keyFile values.
   void check_certificate(const Value& map, const TlsCertificate& certificate);
   void check_ca_file(const Value& v, const std::string& file);
+  void check_access_log(const Value& v, const std::string& path);
 
   void remember(const Value& v) { marks_[v.path] = v.mark; }
   /// Position of the value at `path`, or `fallback` when it was not in the file.

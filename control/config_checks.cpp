@@ -1,6 +1,7 @@
 #include "control/config_checks.hpp"
 
 #include "analysis/expression.hpp"
+#include "proxy/access_log.hpp"
 #include "proxy/net/tls_files.hpp"
 #include "rollout/regex.hpp"
 
@@ -15,6 +16,7 @@ config::ExternalChecks config_checks() {
     return proxy::private_key_error(cert, key);
   };
   checks.ca_file = [](const std::string& file) { return proxy::ca_file_error(file); };
+  checks.access_log = [](const std::string& path) { return proxy::access_log_error(path); };
   return checks;
 }
 

@@ -1,4 +1,5 @@
-// The config checks that need modules beyond config/ (RE2 patterns, analysis conditions, TLS files),
+// The config checks that need modules beyond config/ (RE2 patterns, analysis conditions, TLS files,
+// the access log),
 // handed to config::load_file by every caller: run, validate, reload. Control thread.
 #pragma once
 

@@ -2,12 +2,18 @@
 
 #include <map>
 
+#include <boost/json/value.hpp>
 #include <prometheus/text_serializer.h>
 
 #include "analysis/window.hpp"
 #include "control/health_monitor.hpp"
+#include "control/process_metrics.hpp"
 #include "proxy/worker.hpp"
 #include "rollout/controller.hpp"
+
+#ifndef VANE_VERSION
+#define VANE_VERSION "0.0.0"
+#endif
 
 namespace vane::control {
 namespace {
@@ -117,11 +123,59 @@ void worker_families(const MetricsSources& s, std::vector<MetricFamily>& out) {
       if (total > 0) skipped.metric.push_back(counter({{"reason", kReasons[k]}, {"rollout", s.config->rollouts[r].name}}, static_cast<double>(total)));
     }
   }
+  MetricFamily dropped{"vane_access_log_dropped_total",
+                       "Access-log lines dropped because the writer fell behind.", MetricType::Counter, {}};
+  uint64_t lines = 0;
+  for (const auto* w : s.worker_threads) lines += w->access_log_dropped();
+  dropped.metric.push_back(counter({}, static_cast<double>(lines)));
   add(out, std::move(failures));
   add(out, std::move(connections));
   add(out, std::move(streams));
   add(out, std::move(upgraded));
   add(out, std::move(skipped));
+  add(out, std::move(dropped));
+}
+
+/// One series per rollout, labelled as STATUS shows it: built anew each scrape, so a label that
+/// changed leaves no stale series behind.
+void rollout_info(const rollout::Controller& controller, std::vector<MetricFamily>& out) {
+  MetricFamily info{"vane_rollout_info", "1 per rollout, labelled with its strategy, phase and versions as STATUS shows them.", MetricType::Gauge, {}};
+  for (uint32_t r = 0; r < controller.config().rollouts.size(); ++r) {
+    const config::Rollout& spec = controller.config().rollouts[r];
+    const auto& state = controller.state(r);
+    info.metric.push_back(gauge({{"canary", state.canary}, {"desired", spec.upstream},
+                                 {"phase", std::string(rollout::to_string(state.phase))},
+                                 {"rollout", spec.name}, {"stable", state.stable},
+                                 {"strategy", spec.canary ? "canary" : "blueGreen"}},
+                                1));
+  }
+  add(out, std::move(info));
+}
+
+/// Argo's analysis_run_metric_phase: each metric of the latest run, 1 for its phase. Like Argo,
+/// a metric not measured yet is Pending.
+void run_metric_phases(const config::Config& config,
+                       const std::function<boost::json::array(uint32_t)>& runs,
+                       std::vector<MetricFamily>& out) {
+  static constexpr const char* kPhases[] = {"Pending", "Running", "Successful", "Failed", "Error", "Inconclusive"};
+  MetricFamily phases{"vane_analysis_run_metric_phase", "1 for the phase of each metric of the rollout's latest analysis run, 0 for the others.", MetricType::Gauge, {}};
+  for (uint32_t r = 0; r < config.rollouts.size(); ++r) {
+    const boost::json::array latest = runs(r);
+    if (latest.empty() || !latest.front().is_object()) continue;
+    const auto* metrics = latest.front().as_object().if_contains("metrics");
+    if (!metrics || !metrics->is_array()) continue;
+    for (const auto& m : metrics->as_array()) {
+      const auto& metric = m.as_object();
+      std::string phase(metric.at("phase").as_string());
+      const auto* measured = metric.if_contains("measurements");
+      if (phase == "Running" && (!measured || measured->as_array().empty())) phase = "Pending";
+      const std::string name(metric.at("name").as_string());
+      for (const char* p : kPhases) {
+        phases.metric.push_back(gauge({{"metric", name}, {"phase", p}, {"rollout", config.rollouts[r].name}}, phase == p ? 1 : 0));
+      }
+    }
+  }
+  add(out, std::move(phases));
 }
 
 void rollout_families(const MetricsSources& s, std::vector<MetricFamily>& out) {
@@ -144,6 +198,8 @@ void rollout_families(const MetricsSources& s, std::vector<MetricFamily>& out) {
   add(out, std::move(phase));
   add(out, std::move(weight));
   add(out, std::move(step));
+  rollout_info(controller, out);
+  if (s.analysis_runs) run_metric_phases(controller.config(), s.analysis_runs, out);
 }
 
 /// One sample per resolved address: 1 when it may take traffic (SPEC §3: not failing its health
@@ -172,6 +228,8 @@ void health_families(const MetricsSources& s, std::vector<MetricFamily>& out) {
 
 std::string render_metrics(const MetricsSources& s) {
   std::vector<MetricFamily> families;
+  families.push_back(MetricFamily{"vane_build_info", "1, labelled with the version vane was built as.", MetricType::Gauge, {gauge({{"version", VANE_VERSION}}, 1)}});
+  add_process_metrics(families);
   request_families(s, families);
   worker_families(s, families);
   rollout_families(s, families);

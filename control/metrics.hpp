@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <prometheus/metric_family.h>
 
 #include "analysis/outcome_shard.hpp"
@@ -30,6 +31,8 @@ struct MetricsSources {
   std::vector<const proxy::Worker*> worker_threads;  ///< for open connections
   const rollout::Controller* controller = nullptr;
   const HealthMonitor* health = nullptr;  ///< for vane_upstream_endpoint_healthy
+  /// RUN objects of a rollout's current attempt, newest first (vane_analysis_run_metric_phase).
+  std::function<boost::json::array(uint32_t rollout)> analysis_runs;
   uint64_t reloads_succeeded = 0;
   uint64_t reloads_failed = 0;
   /// Families other modules add (analysis runs and measurements).

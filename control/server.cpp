@@ -58,11 +58,7 @@ void Server::start() {
     workers_.push_back(std::make_unique<proxy::Worker>(i, count, config_->listeners.size(),
                                                 generations_[i], controller_->table()));
   }
-  if (!options_.access_log.empty()) {
-    access_log_ = std::make_unique<proxy::AccessLog>(options_.access_log);
-    if (!access_log_->start()) throw std::runtime_error("cannot open the access log " + options_.access_log);
-    for (auto& worker : workers_) worker->set_access_log(access_log_.get());
-  }
+  open_access_log();
   start_health_monitor();
   bind_listeners();
   connect_admin_sources();

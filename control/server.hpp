@@ -3,6 +3,7 @@
 // reloads and drain. `run()` is the control thread; the rest is called from it unless marked
 // thread-safe. (server.cpp: lifecycle; server_reload.cpp: generations and reload;
 // server_sources.cpp: what the admin API reads; server_health.cpp: health checks and ejection;
+// server_access_log.cpp: the access log's file across reloads;
 // server_cluster.cpp: one replica of a cluster, SPEC §9.)
 #pragma once
 
@@ -42,7 +43,7 @@ struct ServerOptions {
   std::string ready_file;      ///< written once bound: {"pid","admin","listeners":{name: addr}}
   bool handle_signals = true;  ///< SIGTERM/SIGINT drain, SIGHUP reload
   bool watch_config = false;   ///< reload when the file changes (inotify on its directory)
-  std::string access_log;      ///< a file, "-" for stderr, or empty: off
+  std::string access_log;      ///< a file, "-" for stderr; wins over the config's accessLog
 };
 
 class Server {
@@ -97,6 +98,10 @@ class Server {
   void make_health_monitor();
   void start_health_monitor();
   void publish_health(std::shared_ptr<const proxy::HealthSnapshot> snapshot);
+  // server_access_log.cpp
+  std::string access_log_path() const;
+  void open_access_log();
+  void reopen_access_log();
   // server_cluster.cpp
   void make_cluster();
   void start_serving();

@@ -182,6 +182,7 @@ std::vector<config::Error> Server::reload() {
   controller_->reconfigure(config_, rollout::WallClock::now());
   generations_ = build_generations(snapshot_);
   for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->reload(generations_[i], controller_->table());
+  reopen_access_log();
   if (cluster_) cluster_->set_digest(config_->digest);
   ++reloads_succeeded_;
   schedule_dns_refresh();  // the new names, at the new dnsRefresh (the old config may have had none)

@@ -49,6 +49,7 @@ std::string Server::metrics() const {
   for (const auto& worker : workers_) m.worker_threads.push_back(worker.get());
   m.controller = controller_.get();
   m.health = health_.get();
+  m.analysis_runs = [this](uint32_t rollout) { return runner_->runs(rollout); };
   m.reloads_succeeded = reloads_succeeded_;
   m.reloads_failed = reloads_failed_;
   m.extra = [this](std::vector<prometheus::MetricFamily>& out) {

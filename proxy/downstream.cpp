@@ -6,15 +6,20 @@ Downstream::Downstream(Worker& worker_ref, Socket socket_in, BufferPool& pool)
     : worker(worker_ref), stream(std::move(socket_in)), in(pool), deadline(&Downstream::expire, this) {
   boost::system::error_code ec;
   auto peer = stream.socket().remote_endpoint(ec);
-  if (!ec) address = peer.address().to_string();
+  if (!ec) {
+    address = peer.address().to_string();
+    port = peer.port();
+  }
 }
 
-Downstream::Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, std::string address_in)
+Downstream::Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, std::string address_in,
+                       uint16_t port_in)
     : worker(worker_ref),
       stream(std::move(stream_in)),
       in(pool),
       deadline(&Downstream::expire, this),
-      address(std::move(address_in)) {}
+      address(std::move(address_in)),
+      port(port_in) {}
 
 void Downstream::expire(void* self) {
   auto* client = static_cast<Downstream*>(self);

@@ -28,8 +28,9 @@ enum class Phase : uint8_t {
 
 struct Downstream {
   Downstream(Worker& worker_ref, Socket socket_in, BufferPool& pool);
-  /// An HTTP/2 stream's: `address` is its connection's peer.
-  Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, std::string address_in);
+  /// An HTTP/2 stream's: `address` and `port` are its connection's peer.
+  Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, std::string address_in,
+             uint16_t port_in);
 
   Worker& worker;
   Stream stream;
@@ -38,6 +39,7 @@ struct Downstream {
   Phase phase = Phase::Idle;
   Stream* upstream = nullptr;  ///< the upstream connection in use, cancelled with the client's
   std::string address;         ///< the peer's IP, for X-Forwarded-For
+  uint16_t port = 0;           ///< the peer's port, for the access log
   std::string request_head;    ///< scratch of the current Exchange, kept for its capacity
   std::string response_head;
 

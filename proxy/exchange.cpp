@@ -49,7 +49,10 @@ void Exchange::prepare(const http::RequestHead& head) {
   replay_ = replay_of(head.method, head.framing, head.content_length);
   if (client_.worker.access_log_enabled()) {
     access_method_.assign(head.method);
+    access_host_.assign(head.host);
     access_path_.assign(head.path);
+    std::string_view user_agent;
+    if (find_header(&head, "user-agent", user_agent)) access_user_agent_.assign(user_agent);
     access_protocol_ = client_.stream.pipe() ? "HTTP/2" : head.minor_version == 0 ? "HTTP/1.0" : "HTTP/1.1";
   }
   take_request_id(head);
@@ -231,12 +234,35 @@ void Exchange::report_endpoint(Failure failure) {
 
 void Exchange::log_access(int status) {
   if (!client_.worker.access_log_enabled()) return;
-  std::string address;
-  if (relay_.endpoint()) address = relay_.endpoint()->target->authority;
-  client_.worker.log_access(AccessRecord{
-      request_id_, access_method_, access_path_, access_protocol_, status,
-      decision_ ? analysis::to_string(decision_->target) : std::string_view{}, address,
-      relay_.bytes_sent(), std::chrono::duration<double>(Clock::now() - started_).count()});
+  AccessRecord r;
+  r.request_id = request_id_;
+  r.client_ip = client_.address;
+  r.client_port = client_.port;
+  r.method = access_method_;
+  r.host = access_host_;
+  r.path = access_path_;
+  r.protocol = access_protocol_;
+  r.status = status;
+  std::string endpoint;
+  if (decision_) {
+    const config::Config& config = generation_->config();  // pinned to the end
+    r.route = config.routes[decision_->route].name;
+    if (decision_->rollout >= 0) r.rollout = config.rollouts[static_cast<size_t>(decision_->rollout)].name;
+    r.target = analysis::to_string(decision_->target);
+    r.upstream = config.upstreams[decision_->upstream].name;
+  }
+  if (relay_.endpoint()) {  // the address that answered, as Envoy's %UPSTREAM_HOST%
+    const auto& address = relay_.endpoint()->target->address;
+    endpoint = address.address().is_v6() ? "[" + address.address().to_string() + "]"
+                                         : address.address().to_string();
+    endpoint += ":" + std::to_string(address.port());
+  }
+  r.endpoint = endpoint;
+  r.bytes_in = relay_.bytes_received();
+  r.bytes_out = relay_.bytes_sent();
+  r.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
+  r.user_agent = access_user_agent_;
+  client_.worker.log_access(r);
 }
 
 }  // namespace vane::proxy

@@ -60,7 +60,9 @@ class Exchange {
   Failure refusal_ = Failure::None;  ///< answered before any try: NoRoute or TooLarge
   Clock::time_point started_;
   std::string access_method_;  ///< kept for the access log only when it is on
+  std::string access_host_;
   std::string access_path_;
+  std::string access_user_agent_;
   std::string_view access_protocol_;
 };
 

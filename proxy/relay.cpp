@@ -119,6 +119,7 @@ Task<Failure> Relay::send_length_body() {
     }
     client_.in.consume(take);
     remaining -= take;
+    bytes_received_ += take;
   }
   body_ = RequestBody::Done;
   if (head_due_) co_return co_await write_upstream({});
@@ -140,6 +141,7 @@ Task<Failure> Relay::send_chunked_body() {
       auto size = http::chunk_size_line(step.data.size(), line);
       mirror_.append(size, step.data, "\r\n");
       if (Failure f = co_await write_upstream(size, step.data, "\r\n"); f != Failure::None) co_return f;
+      bytes_received_ += step.data.size();
     }
     client_.in.consume(step.consumed);  // NeedMore consumed it all: the decoder keeps partial lines
     if (step.status == http::ChunkedDecoder::Status::Done) {

@@ -92,6 +92,8 @@ class Relay {
   bool keep_alive() const;
   /// Response body bytes sent to the client.
   uint64_t bytes_sent() const { return bytes_sent_; }
+  /// Request body bytes read from the client (chunked: the data, without the framing).
+  uint64_t bytes_received() const { return bytes_received_; }
 
  private:
   /// The request body, read from the client once (no body: Done from the start).
@@ -157,6 +159,7 @@ class Relay {
   http::ClientFraming client_framing_ = http::ClientFraming::None;
   uint64_t response_length_ = 0;
   uint64_t bytes_sent_ = 0;
+  uint64_t bytes_received_ = 0;
 };
 
 }  // namespace vane::proxy

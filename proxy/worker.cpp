@@ -156,14 +156,26 @@ void Worker::release_generations() {
 
 void Worker::log_access(const AccessRecord& record) {
   append_access_line(access_batch_, record);
+  ++access_lines_;
   if (access_batch_.size() >= kAccessBatchBytes) flush_access_log();
 }
 
 void Worker::flush_access_log() {
   if (!access_log_ || access_batch_.empty()) return;
-  access_log_->submit(std::move(access_batch_));
+  if (!access_log_->submit(std::move(access_batch_))) {
+    access_dropped_.store(access_dropped_.load(std::memory_order_relaxed) + access_lines_,
+                          std::memory_order_relaxed);  // single writer: no RMW
+  }
+  access_lines_ = 0;
   access_batch_.clear();
   access_batch_.reserve(kAccessBatchBytes);
+}
+
+void Worker::switch_access_log(AccessLog* log) {
+  net::post(io_, [this, log] {
+    flush_access_log();  // what was logged so far goes where it was meant to
+    access_log_ = log;
+  });
 }
 
 void Worker::session_opened(size_t listener) {

@@ -111,6 +111,11 @@ class Worker {
   void log_access(const AccessRecord& record);
   /// Before start(): where access-log batches go (null: off).
   void set_access_log(AccessLog* log) { access_log_ = log; }
+  /// Thread-safe: the same from the next turn of the worker's loop, after handing over the
+  /// lines batched so far. `log` (and the one before) must outlive the worker.
+  void switch_access_log(AccessLog* log);
+  /// Thread-safe: access-log lines dropped because the writer fell behind.
+  uint64_t access_log_dropped() const { return access_dropped_.load(std::memory_order_relaxed); }
 
   void tunnel_opened(Tunnel& tunnel);
   void tunnel_closed(Tunnel& tunnel);
@@ -154,6 +159,8 @@ class Worker {
   http::ResponseHead mirror_response_;
   AccessLog* access_log_ = nullptr;
   std::string access_batch_;
+  uint64_t access_lines_ = 0;  ///< in access_batch_
+  std::atomic<uint64_t> access_dropped_{0};  ///< single writer
   boost::intrusive::list<Tunnel, boost::intrusive::constant_time_size<false>> tunnels_;
   std::map<std::string, int64_t, std::less<>> upgraded_;  ///< by route name; kept at 0 once seen
   bool upgraded_changed_ = false;

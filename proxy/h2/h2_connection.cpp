@@ -156,7 +156,7 @@ void H2Connection::start(H2Pipe& pipe) {
 Task<void> H2Connection::serve(std::shared_ptr<H2Pipe> pipe) {
   {
     Downstream stream(client_.worker, Stream(*pipe, client_.worker.executor(), client_.stream.secure()),
-                      client_.worker.buffers(), client_.address);
+                      client_.worker.buffers(), client_.address, client_.port);
     client_.worker.deadlines().add(stream.deadline);
     pipe->attach(&stream);
     // The head is whole before the exchange starts: parse it where the exchange reads it.

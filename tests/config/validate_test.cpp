@@ -80,6 +80,39 @@ upstreams:
   });
 }
 
+TEST(Validate, AccessLog) {
+  run({
+      {"format, path and keys",
+       std::string(base) + R"(accessLog: {path: "", format: text, rotate: true}
+)",
+       {"vane.yaml:3:19: accessLog.path: must not be empty",
+        "vane.yaml:3:31: accessLog.format: must be json",
+        "vane.yaml:3:37: accessLog.rotate: unknown key"}},
+      {"path required", std::string(base) + "accessLog: {format: json}\n",
+       {"vane.yaml:3:12: accessLog.path: is required"}},
+      {"not a map", std::string(base) + "accessLog: /dev/stdout\n",
+       {"vane.yaml:3:12: accessLog: must be a map"}},
+  });
+  const LoadResult ok = load_string(std::string(base) + "accessLog: {path: /dev/stdout, format: json}\n", "vane.yaml");
+  ASSERT_TRUE(ok.config) << (ok.errors.empty() ? "" : ok.errors[0].to_string());
+  ASSERT_TRUE(ok.config->access_log);
+  EXPECT_EQ(ok.config->access_log->path, "/dev/stdout");
+  EXPECT_EQ(ok.config->access_log->format, "json");
+  EXPECT_FALSE(load_string(base, "vane.yaml").config->access_log);
+}
+
+TEST(Validate, AnAccessLogThatCannotBeOpenedIsReportedAtItsPath) {
+  ExternalChecks checks;
+  checks.access_log = [](const std::string& path) {
+    return path == "/missing/a.log" ? "cannot open /missing/a.log: no such directory" : "";
+  };
+  const LoadResult result = load_string(std::string(base) + "accessLog:\n  path: /missing/a.log\n",
+                                        "vane.yaml", checks);
+  ASSERT_EQ(result.errors.size(), 1U);
+  EXPECT_EQ(result.errors[0].to_string(),
+            "vane.yaml:4:9: accessLog.path: cannot open /missing/a.log: no such directory");
+}
+
 TEST(Validate, UpstreamsAndRoutes) {
   run({
       {"endpoints, health check, retries",
