@@ -12,14 +12,6 @@
 namespace vane::it {
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) lines.push_back(line);
-  return lines;
-}
-
 /// The index of the first line holding `part` at or after `from`; -1 when none.
 int line_with(const std::vector<std::string>& lines, std::string_view part, int from = 0) {
   for (int i = from; i < static_cast<int>(lines.size()); ++i)

@@ -44,14 +44,6 @@ routes:
     upstream: a
 )yaml";
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) lines.push_back(line);
-  return lines;
-}
-
 CommandResult validate(const TempDir& dir, const std::string& file, std::string_view yaml) {
   write_file(dir.path() / file, std::string(yaml));
   return run_command({vane_binary(), "validate", "-c", file}, 20s, dir.path());

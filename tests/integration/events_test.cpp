@@ -4,7 +4,6 @@
 // that changes nothing is not.
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -150,8 +149,7 @@ TEST(EventsTest, JsonLogLinesCarryTheTrigger) {
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   ASSERT_TRUE(wait_until([&] { return rig.vane().log().find("on-rollout-paused") != std::string::npos; }, 5s));
   bool found = false;
-  std::istringstream lines(rig.vane().log());
-  for (std::string line; std::getline(lines, line);) {
+  for (const std::string& line : lines_of(rig.vane().log())) {
     const json::value v = parse_json(line);
     if (!v.is_object() || !v.get_object().contains("event")) continue;
     if (str(field(v, "event")) != "on-rollout-paused") continue;

@@ -80,6 +80,8 @@ std::string private_hosts_unsupported();
 CommandResult curl(std::vector<std::string> args);
 
 std::string read_file(const std::filesystem::path& path);
+/// The non-empty lines of `text`, without their newlines.
+std::vector<std::string> lines_of(const std::string& text);
 void write_file(const std::filesystem::path& path, const std::string& text);
 
 /// Replaces every `{{key}}` in `text` with its value.

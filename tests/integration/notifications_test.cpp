@@ -122,12 +122,7 @@ TEST(NotificationsTest, AFailingReceiverIsRetriedThenCountedFailed) {
 TEST(NotificationsTest, AHangingReceiverDelaysNeitherATimedPauseNorRequests) {
   ScriptServer hanging(VANE_WEBHOOK_RECEIVER, {"--hang"});
   RolloutSetup setup;
-  setup.canary = R"(        steps:
-          - setWeight: 20
-          - pause: {duration: 2s}
-          - setWeight: 50
-          - pause: {}
-)";
+  setup.canary = std::string(kTimedPauseSteps);
   setup.top_extra = "notifications:\n" + notifier("stuck", hanging, "/", ", timeoutSeconds: 30");
   RolloutRig rig(setup);
   ASSERT_EQ(rig.set_desired("v2").status, 200);

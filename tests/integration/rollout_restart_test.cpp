@@ -49,12 +49,7 @@ TEST(RolloutRestartTest, AbortSurvivesARestart) {
 
 TEST(RolloutRestartTest, TimedPauseKeepsItsDeadlineAcrossARestart) {
   RolloutSetup setup;
-  setup.canary = R"(        steps:
-          - setWeight: 20
-          - pause: {duration: 2s}
-          - setWeight: 50
-          - pause: {}
-)";
+  setup.canary = std::string(kTimedPauseSteps);
   RolloutRig rig(setup);
   ASSERT_NO_FATAL_FAILURE(start_first_pause(rig));
   const json::value before = rig.status();

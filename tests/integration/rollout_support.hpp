@@ -549,6 +549,14 @@ inline constexpr std::string_view four_steps = R"(        steps:
           - pause: {}
 )";
 
+/// Canary steps with a timed pause between two weights: it ends by itself after 2 s.
+inline constexpr std::string_view kTimedPauseSteps = R"(        steps:
+          - setWeight: 20
+          - pause: {duration: 2s}
+          - setWeight: 50
+          - pause: {}
+)";
+
 /// Canary steps: setWeight 50, an analysis step (template success-rate), then completion.
 constexpr std::string_view kAnalysisSteps = R"(        steps:
           - setWeight: 50
