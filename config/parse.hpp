@@ -25,6 +25,8 @@ void parse_cluster(Reader& r, const Value& v, Cluster& out);
 void parse_access_log(Reader& r, const Value& v, AccessLog& out);
 /// certFile and keyFile of `m`, checked by the plugged-in TLS checks (readable, PEM, matching).
 void read_certificate(Reader& r, MapReader& m, TlsCertificate& cert);
+/// `caFile` of `m` into `out`, checked by the plugged-in TLS checks (readable PEM certificates).
+void read_ca_file(Reader& r, MapReader& m, std::string& out);
 
 // parse_upstream.cpp
 void parse_upstreams(Reader& r, const Value& v, std::vector<Upstream>& out);

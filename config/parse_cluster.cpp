@@ -45,11 +45,7 @@ void read_endpoint(Reader& r, const Value& v, std::vector<std::string>& out) {
 void parse_etcd_tls(Reader& r, const Value& v, EtcdTls& out) {
   MapReader m(r, v);
   if (!m.valid()) return;
-  if (const auto ca = m.take("caFile")) {
-    const auto text = r.string(*ca);
-    if (text && !text->empty()) r.check_ca_file(*ca, *text);
-    if (text) out.ca_file = *text;
-  }
+  read_ca_file(r, m, out.ca_file);
   if (!m.has("certFile") && !m.has("keyFile")) return;
   TlsCertificate cert;
   read_certificate(r, m, cert);

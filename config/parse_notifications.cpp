@@ -84,11 +84,7 @@ bool parse_notifier(Reader& r, const Value& v, Notifier& out) {
   }
   uint32_t seconds = static_cast<uint32_t>(out.timeout.count());
   if (m.get("timeoutSeconds", seconds, Range{1, 300})) out.timeout = std::chrono::seconds{seconds};
-  if (const auto ca_file = m.take("caFile")) {
-    const auto text = r.string(*ca_file);
-    if (text && !text->empty()) r.check_ca_file(*ca_file, *text);
-    if (text) out.tls.ca_file = *text;
-  }
+  read_ca_file(r, m, out.tls.ca_file);
   return true;
 }
 

@@ -23,6 +23,14 @@ void read_address(Reader& r, const Value& v, std::string& text, std::string& hos
 
 }  // namespace
 
+void read_ca_file(Reader& r, MapReader& m, std::string& out) {
+  const auto ca_file = m.take("caFile");
+  if (!ca_file) return;
+  const auto text = r.string(*ca_file);
+  if (text && !text->empty()) r.check_ca_file(*ca_file, *text);
+  if (text) out = *text;
+}
+
 void read_certificate(Reader& r, MapReader& m, TlsCertificate& cert) {
   const bool has_cert = m.get("certFile", cert.cert_file, Presence::Required);
   m.get("keyFile", cert.key_file, Presence::Required);  // left empty when missing: not checked

@@ -58,11 +58,7 @@ std::optional<UpstreamTls> parse_upstream_tls(Reader& r, const Value& v) {
   MapReader m(r, v);
   if (!m.valid()) return std::nullopt;
   UpstreamTls tls;
-  if (const auto ca_file = m.take("caFile")) {
-    const auto text = r.string(*ca_file);
-    if (text && !text->empty()) r.check_ca_file(*ca_file, *text);
-    if (text) tls.ca_file = *text;
-  }
+  read_ca_file(r, m, tls.ca_file);
   m.get("insecureSkipVerify", tls.insecure_skip_verify);
   m.get("serverName", tls.server_name);
   return tls;

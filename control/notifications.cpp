@@ -23,6 +23,13 @@ void Notifications::configure(const std::vector<config::Notifier>& specs) {
   notifiers_ = std::move(next);  // the others stop
 }
 
+bool Notifications::wanted(const EventRecord& event) const {
+  for (const auto& [name, notifier] : notifiers_) {
+    if (notifier->wants(event)) return true;
+  }
+  return false;
+}
+
 void Notifications::notify(const EventRecord& event, const json::value& status) {
   std::string as_json;
   std::string as_slack;

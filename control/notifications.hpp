@@ -25,6 +25,8 @@ class Notifications {
   Notifications(boost::asio::io_context& io, HttpClient& http) : io_(io), http_(http) {}
 
   void configure(const std::vector<config::Notifier>& specs);
+  /// Whether a notifier wants `event` (only then is its STATUS worth building).
+  bool wanted(const EventRecord& event) const;
   /// `status`: the rollout's STATUS right after the event, null for events of no rollout.
   void notify(const EventRecord& event, const boost::json::value& status);
   /// vane_notifications_total{notifier,result}.

@@ -53,6 +53,7 @@ void Server::start_controller() {
   events_.listen([this](const EventRecord& event) {
     // In a cluster only the leader, which decides, notifies (SPEC §11).
     if (cluster_ && (!controller_ || controller_->role() != rollout::Controller::Role::Lead)) return;
+    if (!notifications_.wanted(event)) return;
     notifications_.notify(event, event.rollout ? api_.rollout_status(*event.rollout) : nullptr);
   });
   rollout::Controller::Hooks hooks;

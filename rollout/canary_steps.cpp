@@ -249,9 +249,7 @@ void emit_start(Context& c, AnalysisKind kind) {
 }
 
 std::string run_reason(const Context& c, const std::string& what) {
-  static constexpr std::array<const char*, 4> names{"Successful", "Failed", "Error",
-                                                    "Inconclusive"};
-  const auto phase = names[static_cast<std::size_t>(c.event.analysis_phase)];
+  const std::string phase(to_string(c.event.analysis_phase));
   return c.event.message.empty() ? what + " " + phase : what + " " + phase + ": " + c.event.message;
 }
 

@@ -1,7 +1,5 @@
 #include "rollout/fired.hpp"
 
-#include <array>
-#include <cstddef>
 #include <string>
 
 namespace vane::rollout {
@@ -51,10 +49,8 @@ std::vector<Fired> fired_by(const config::Rollout& spec, const RolloutState& bef
   if (event.kind == K::Retry) fire(Trigger::RolloutRetried, "retried");
   if (event.kind == K::AnalysisDone && !stale(before, event)) {
     const uint32_t step = event.step_index.value_or(before.step_index);
-    static constexpr std::array<const char*, 4> kPhases{"Successful", "Failed", "Error",
-                                                        "Inconclusive"};
-    std::string message = run_name(event.analysis, step) + " " +
-                          kPhases[static_cast<std::size_t>(event.analysis_phase)];
+    std::string message =
+        run_name(event.analysis, step) + " " + std::string(to_string(event.analysis_phase));
     if (!event.message.empty()) message += ": " + event.message;
     fire(result_trigger(event.analysis_phase), std::move(message));
   }

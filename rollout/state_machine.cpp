@@ -283,6 +283,12 @@ Transition canary_transition(const config::Rollout& spec, const RolloutState& st
 
 }  // namespace
 
+std::string_view to_string(Event::AnalysisPhase phase) {
+  static constexpr std::array<std::string_view, 4> kNames{"Successful", "Failed", "Error",
+                                                          "Inconclusive"};
+  return kNames[static_cast<std::size_t>(phase)];
+}
+
 Transition transition(const config::Rollout& spec, const RolloutState& state, const Event& event,
                       WallTime now, const Environment& env) {
   Transition out = spec.blue_green ? blue_green::transition(spec, state, event, now, env)

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
@@ -45,6 +46,9 @@ struct Event {
   /// When set, a result for another step than the current one is stale and ignored.
   std::optional<uint32_t> step_index;
 };
+
+/// "Successful", "Failed", "Error", "Inconclusive".
+std::string_view to_string(Event::AnalysisPhase phase);
 
 /// How many Event::Kind values there are: the columns of a transition table.
 inline constexpr std::size_t kEventKindCount = 8;
