@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 
 #include "analysis/outcome_shard.hpp"
@@ -90,6 +91,40 @@ void BM_DecideWeighted(benchmark::State& state) { decide_and_record(state, false
 void BM_DecideSticky(benchmark::State& state) { decide_and_record(state, true); }
 BENCHMARK(BM_DecideWeighted);
 BENCHMARK(BM_DecideSticky);
+
+/// N routes, each its own host with two prefixes (issue #19: the last of 10,000 hosts must cost
+/// what the only one does).
+config::Config many_hosts(int64_t hosts) {
+  config::Config config;
+  config::Upstream upstream;
+  upstream.name = "v1";
+  config.upstreams.push_back(upstream);
+  for (int64_t i = 0; i < hosts; ++i) {
+    for (const char* prefix : {"/", "/api"}) {
+      config::Route route;
+      route.name = "r" + std::to_string(config.routes.size());
+      route.upstream = "v1";
+      route.match.host = "host-" + std::to_string(i) + ".example.com";
+      route.match.path_prefix = prefix;
+      config.routes.push_back(route);
+    }
+  }
+  return config;
+}
+
+void BM_MatchLastHost(benchmark::State& state) {
+  const auto config = many_hosts(state.range(0));
+  const rollout::RouteIndex index(config);
+  const std::string host = "Host-" + std::to_string(state.range(0) - 1) + ".example.com:443";
+  for (auto _ : state) benchmark::DoNotOptimize(index.find(host, "/api/products/shoes?size=42"));
+}
+BENCHMARK(BM_MatchLastHost)->Arg(1)->Arg(10000)->Arg(100000);
+
+void BM_BuildRouteIndex(benchmark::State& state) {
+  const auto config = many_hosts(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(rollout::RouteIndex(config));
+}
+BENCHMARK(BM_BuildRouteIndex)->Arg(50000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -98,6 +98,11 @@ void parse_route_match(Reader& r, const Value& v, RouteMatch& out) {
     if (text && (text->empty() || text->find_first_of(" \t/") != std::string::npos)) {
       r.error(*host, "must be a host name without scheme or path");
     }
+    // SPEC §3: `*.example.com` takes exactly one more label; '*' nowhere else.
+    const auto star = text ? text->rfind('*') : std::string::npos;
+    if (star != std::string::npos && (star != 0 || !text->starts_with("*.") || text->size() < 3)) {
+      r.error(*host, "a wildcard host is *.DOMAIN: '*' only as the whole first label");
+    }
     if (text) {
       std::transform(text->begin(), text->end(), text->begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

@@ -89,6 +89,7 @@ void Controller::reconfigure(std::shared_ptr<const config::Config> config, WallT
                                        canary_healthy(rollouts_[i].state));
     }
     table_.reset();
+    routes_.reset();
     publish(false);
     return;
   }
@@ -114,6 +115,7 @@ void Controller::reconfigure(std::shared_ptr<const config::Config> config, WallT
     apply(i, changed, now);
   }
   table_.reset();  // indices changed with the config: always a new table
+  routes_.reset();
   publish(false);
 }
 
@@ -220,7 +222,8 @@ void Controller::publish(bool notify) {
   // Only a change of traffic makes a new table: workers swap it between requests.
   if (table_ && routing == published_) return;
   published_ = routing;
-  table_ = std::make_shared<const RoutingTable>(*config_, routing);
+  if (!routes_) routes_ = std::make_shared<const RouteIndex>(*config_);  // once per config
+  table_ = std::make_shared<const RoutingTable>(*config_, routing, routes_);
   if (notify && hooks_.publish) hooks_.publish(table_);
 }
 

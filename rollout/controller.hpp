@@ -104,6 +104,7 @@ class Controller {
   Role role_;
   std::vector<Entry> rollouts_;  ///< parallel to config_->rollouts
   std::vector<RolloutRouting> published_;
+  std::shared_ptr<const RouteIndex> routes_;  ///< of config_; shared by each table_ built from it
   std::shared_ptr<const RoutingTable> table_;
 };
 

@@ -5,16 +5,6 @@
 namespace vane::rollout {
 namespace {
 
-bool iequals_lower(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
 uint32_t upstream_index(const config::Config& config, std::string_view name) {
   for (size_t i = 0; i < config.upstreams.size(); ++i) {
     if (config.upstreams[i].name == name) return static_cast<uint32_t>(i);
@@ -41,15 +31,6 @@ uint32_t high_draw(uint64_t random) { return static_cast<uint32_t>((random >> 32
 
 }  // namespace
 
-std::string_view host_without_port(std::string_view host) {
-  if (!host.empty() && host.front() == '[') {
-    auto close = host.find(']');
-    return close == std::string_view::npos ? host : host.substr(0, close + 1);
-  }
-  auto colon = host.rfind(':');
-  return colon == std::string_view::npos ? host : host.substr(0, colon);
-}
-
 uint32_t sticky_bucket(std::string_view key) {
   uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a: stable across builds and restarts
   for (char c : key) {
@@ -69,7 +50,9 @@ std::string_view cookie_value(uint64_t random, char (&out)[16]) {
 RoutingTable::RoutingTable(const config::Config& config) : RoutingTable(config, {}) {}
 
 RoutingTable::RoutingTable(const config::Config& config,
-                           const std::vector<RolloutRouting>& rollouts) {
+                           const std::vector<RolloutRouting>& rollouts,
+                           std::shared_ptr<const RouteIndex> routes)
+    : routes_(routes ? std::move(routes) : std::make_shared<const RouteIndex>(config)) {
   for (size_t i = 0; i < config.rollouts.size(); ++i) {
     const auto& spec = config.rollouts[i];
     Rollout r;
@@ -93,59 +76,27 @@ RoutingTable::RoutingTable(const config::Config& config,
     r.shield = spec.canary && spec.canary->shield;
     rollouts_.push_back(std::move(r));
   }
-  routes_.reserve(config.routes.size());
-  for (size_t i = 0; i < config.routes.size(); ++i) {
-    const auto& route = config.routes[i];
-    Route entry{route.match.host, route.match.path_prefix, static_cast<uint32_t>(i), 0, -1, false};
-    if (route.rollout.empty()) {
-      entry.upstream = upstream_index(config, route.upstream);
-    } else {
-      for (size_t r = 0; r < config.rollouts.size(); ++r) {
-        if (config.rollouts[r].name == route.rollout) entry.rollout = static_cast<int32_t>(r);
-      }
-      if (entry.rollout >= 0) {
-        const auto index = static_cast<size_t>(entry.rollout);
-        const auto& blue_green = config.rollouts[index].blue_green;
-        entry.upstream = rollouts_[index].stable;
-        entry.preview = blue_green && blue_green->preview_route == route.name;
-      }
-    }
-    routes_.push_back(std::move(entry));
-  }
-  std::stable_sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {
-    if (a.host.empty() != b.host.empty()) return !a.host.empty();
-    return a.prefix.size() > b.prefix.size();
-  });
 }
 
-const RoutingTable::Route* RoutingTable::find_route(std::string_view host,
-                                                    std::string_view path) const {
-  const std::string_view bare = host_without_port(host);
-  for (const auto& route : routes_) {
-    if (!route.host.empty() && !iequals_lower(bare, route.host)) continue;
-    if (path.starts_with(route.prefix)) return &route;
-  }
-  return nullptr;
-}
-
-RoutingDecision RoutingTable::stable_decision(const Route& route) {
+RoutingDecision RoutingTable::stable_decision(const Route& route) const {
   RoutingDecision decision;
   decision.route = route.index;
-  decision.upstream = route.upstream;
+  decision.upstream =
+      route.rollout < 0 ? route.upstream : rollouts_[static_cast<size_t>(route.rollout)].stable;
   decision.rollout = route.rollout;
   return decision;
 }
 
 std::optional<RoutingDecision> RoutingTable::match(std::string_view host,
                                                    std::string_view path) const {
-  const Route* route = find_route(host, path);
+  const Route* route = routes_->find(host, path);
   if (route == nullptr) return std::nullopt;
   return stable_decision(*route);
 }
 
 std::optional<RoutingDecision> RoutingTable::decide(const RequestView& request,
                                                     uint64_t random) const {
-  const Route* route = find_route(request.host, request.path);
+  const Route* route = routes_->find(request.host, request.path);
   if (route == nullptr) return std::nullopt;
   RoutingDecision decision = stable_decision(*route);
   if (route->rollout < 0) return decision;

@@ -14,6 +14,7 @@
 #include "analysis/target.hpp"
 #include "config/config.hpp"
 #include "rollout/request_match.hpp"
+#include "rollout/route_index.hpp"
 #include "rollout/traffic_plan.hpp"
 
 namespace vane::rollout {
@@ -42,10 +43,13 @@ class RoutingTable {
  public:
   /// Every rollout as on a first start: all traffic to its desired upstream.
   explicit RoutingTable(const config::Config& config);
-  RoutingTable(const config::Config& config, const std::vector<RolloutRouting>& rollouts);
+  /// `routes`: the config's RouteIndex when the caller keeps one across traffic changes (a table
+  /// is rebuilt on every weight change; the routes only with the config); null: built here.
+  RoutingTable(const config::Config& config, const std::vector<RolloutRouting>& rollouts,
+               std::shared_ptr<const RouteIndex> routes = nullptr);
 
-  /// The route for a host and path, its traffic all on the stable side. A route with a host
-  /// beats one without; then the longest pathPrefix wins. nullopt when nothing matches.
+  /// The route for a host and path (RouteIndex), its traffic all on the stable side. nullopt
+  /// when nothing matches.
   std::optional<RoutingDecision> match(std::string_view host, std::string_view path) const;
 
   /// The full decision for a request: `random` is a fresh uniform 64-bit value per request.
@@ -58,17 +62,11 @@ class RoutingTable {
   /// The stickiness cookie's name for a rollout ("" without cookie stickiness).
   const std::string& cookie_name(int32_t rollout) const;
 
-  size_t size() const { return routes_.size(); }
+  size_t size() const { return routes_->size(); }
+  const std::shared_ptr<const RouteIndex>& routes() const { return routes_; }
 
  private:
-  struct Route {
-    std::string host;  ///< lower-case; empty matches any host
-    std::string prefix;
-    uint32_t index = 0;
-    uint32_t upstream = 0;  ///< without a rollout
-    int32_t rollout = -1;
-    bool preview = false;  ///< its rollout's blue-green previewRoute
-  };
+  using Route = RouteIndex::Route;
   struct NamedMatcher {
     RequestMatcher matcher;
     uint32_t percentage_centi = 10000;
@@ -86,17 +84,13 @@ class RoutingTable {
     bool shield = false;  ///< canary.shield: failed canary requests are retried on stable
   };
 
-  const Route* find_route(std::string_view host, std::string_view path) const;
-  static RoutingDecision stable_decision(const Route& route);
+  RoutingDecision stable_decision(const Route& route) const;
   bool to_canary(const Rollout& rollout, const RequestView& request, uint64_t random,
                  bool& set_cookie) const;
 
-  std::vector<Route> routes_;  ///< most specific first: host routes, then longer prefixes
+  std::shared_ptr<const RouteIndex> routes_;
   std::vector<Rollout> rollouts_;
 };
-
-/// The host part of a Host value, without port: "a.b:80" -> "a.b", "[::1]:80" -> "[::1]".
-std::string_view host_without_port(std::string_view host);
 
 /// The stickiness bucket of a key, 0..9999: canary iff bucket < weight in hundredths (SPEC §3).
 uint32_t sticky_bucket(std::string_view key);
