@@ -463,7 +463,7 @@ uint32_t Parser::parse_postfix(uint32_t node) {
   bool optional = false;  // after `?.`, the rest of the chain is nil-safe too (expr-lang)
   while (ok()) {
     if (at(Tok::Dot) || at(Tok::QuestionDot)) {
-      optional = optional || take().kind == Tok::QuestionDot;
+      if (take().kind == Tok::QuestionDot) optional = true;
       if (at(Tok::LBracket)) continue;  // `?.[i]`
       node = member(node, optional);
     } else if (at(Tok::LBracket)) {
