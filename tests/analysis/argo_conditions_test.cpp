@@ -192,5 +192,20 @@ TEST(ArgoConditions, WebMetricTest) {
   check("metricproviders/webmetric/webmetric_test.go", cases);
 }
 
+// argoproj/argo-rollouts metricproviders/datadog/datadog_test.go (the v1 API table): the last
+// point of the series, or nil when the series is empty.
+TEST(ArgoConditions, DatadogTest) {
+  const ArgoCase cases[] = {
+      {num(0.0003332881882246533), "result < 0.001", "result >= 0.001", "Successful"},
+      {num(0.006121378742186943), "result < 0.001", "result >= 0.001", "Failed"},
+      {num(0.006121378742186943), "default(result, 0) < 0.05", "", "Successful"},
+      {Value::nil(), "result < 0.05", "", "Error"},
+      {Value::nil(), "default(result, 0) < 0.05", "", "Successful"},
+      {Value::nil(), "default(result, 1) < 0.05", "", "Failed"},
+      {num(0.006121378742186943), "default(result, 1) < 0.05", "", "Successful"},
+  };
+  check("metricproviders/datadog/datadog_test.go", cases);
+}
+
 }  // namespace
 }  // namespace vane::analysis
