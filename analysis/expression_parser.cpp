@@ -345,40 +345,42 @@ uint32_t Parser::parse_expression(int min_precedence) {
 }
 
 bool Parser::check_types(const Binary& op, Static l, Static r, const Token& t) {
-  const std::string_view name = spelling(node_of(op.kind));
+  const std::string name(spelling(node_of(op.kind)));
   // nil's static type is unknown to expr-lang's checker: `nil > 1` fails only when run
   const auto known = [](Static s) { return s != Static::Unknown && s != Static::Nil; };
+  const auto clash = [&](const std::string& message) {
+    fail(t, message);
+    return false;
+  };
+  const auto got = [&] {
+    return std::string(static_name(l)) + " and " + std::string(static_name(r));
+  };
+  const auto each_side = [&](Static want, std::string_view needs) {
+    for (const Static side : {l, r}) {
+      if (known(side) && side != want) {
+        return clash(name + " needs " + std::string(needs) + ", got " +
+                     std::string(static_name(side)));
+      }
+    }
+    return true;
+  };
+  const bool both_known = known(l) && known(r);
   switch (op.kind) {
     case Kind::Or:
-    case Kind::And:
-      if (known(l) && l != Static::Bool) return refuse(t, name, "bools", l) != kNone;
-      if (known(r) && r != Static::Bool) return refuse(t, name, "bools", r) != kNone;
-      return true;
+    case Kind::And: return each_side(Static::Bool, "bools");
     case Kind::Eq:
     case Kind::Ne:
-      if (known(l) && known(r) && l != r) {
-        fail(t, "invalid operation: " + std::string(name) + " (mismatched types: " +
-                    std::string(static_name(l)) + " and " + std::string(static_name(r)) + ")");
-        return false;
+      if (both_known && l != r) {
+        return clash("invalid operation: " + name + " (mismatched types: " + got() + ")");
       }
       return true;
     case Kind::Lt:
     case Kind::Le:
     case Kind::Gt:
     case Kind::Ge:
-      if (known(l) && known(r) &&
-          !(l == r && (l == Static::Number || l == Static::String))) {
-        fail(t, std::string(name) + " needs two numbers or two strings, got " +
-                    std::string(static_name(l)) + " and " + std::string(static_name(r)));
-        return false;
-      }
-      return true;
     case Kind::Add:
-      if (known(l) && known(r) &&
-          !(l == r && (l == Static::Number || l == Static::String))) {
-        fail(t, "+ needs two numbers or two strings, got " + std::string(static_name(l)) +
-                    " and " + std::string(static_name(r)));
-        return false;
+      if (both_known && !(l == r && (l == Static::Number || l == Static::String))) {
+        return clash(name + " needs two numbers or two strings, got " + got());
       }
       return true;
     case Kind::Sub:
@@ -386,20 +388,15 @@ bool Parser::check_types(const Binary& op, Static l, Static r, const Token& t) {
     case Kind::Div:
     case Kind::Mod:
     case Kind::Pow:
-    case Kind::Range:
-      if (known(l) && l != Static::Number) return refuse(t, name, "numbers", l) != kNone;
-      if (known(r) && r != Static::Number) return refuse(t, name, "numbers", r) != kNone;
-      return true;
+    case Kind::Range: return each_side(Static::Number, "numbers");
     case Kind::Contains:
     case Kind::StartsWith:
     case Kind::EndsWith:
-    case Kind::Matches:
-      if (known(l) && l != Static::String) return refuse(t, name, "strings", l) != kNone;
-      if (known(r) && r != Static::String) return refuse(t, name, "strings", r) != kNone;
-      return true;
+    case Kind::Matches: return each_side(Static::String, "strings");
     case Kind::In:
-      if (known(r) && r != Static::List && r != Static::Object && r != Static::Nil) {
-        return refuse(t, "in", "a list or an object on the right", r) != kNone;
+      if (known(r) && r != Static::List && r != Static::Object) {
+        return clash("in needs a list or an object on the right, got " +
+                     std::string(static_name(r)));
       }
       return true;
     default: return true;
@@ -524,7 +521,9 @@ uint32_t Parser::parse_primary() {
     case Tok::LBracket: return parse_list(t);
     case Tok::LBrace: return parse_map(t);
     case Tok::Hash:
-      if (closures_ == 0) return fail(t, "# is only valid inside a closure" + std::string(kClosures));
+      if (closures_ == 0) {
+        return fail(t, "# is only valid inside a closure" + std::string(kClosures));
+      }
       if (t.text.empty()) return leaf(Kind::Element, t);
       if (t.text == "index") return leaf(Kind::Element, t, 1);
       return fail(t, "unknown closure variable #" + t.text + " (# and #index exist)");
@@ -589,7 +588,9 @@ uint32_t Parser::parse_call(const Function& f, const Token& name) {
     case Fn::Abs:
     case Fn::IsNaN:
     case Fn::IsInf:
-      if (known && arg != Static::Number) return refuse(name, std::string(f.name) + "()", "a number", arg);
+      if (known && arg != Static::Number) {
+        return refuse(name, std::string(f.name) + "()", "a number", arg);
+      }
       break;
     case Fn::Len:
       if (known && arg != Static::String && arg != Static::List && arg != Static::Object) {

@@ -36,7 +36,8 @@ struct ArgoCase {
 std::string phase_of(const ArgoCase& c) {
   std::optional<Expression> success;
   std::optional<Expression> failure;
-  for (const auto& [text, slot] : {std::pair{c.success, &success}, std::pair{c.failure, &failure}}) {
+  for (const auto& [text, slot] :
+       {std::pair{c.success, &success}, std::pair{c.failure, &failure}}) {
     if (text.empty()) continue;
     if (!condition_error(text).empty()) return "Error";
     std::string error;

@@ -15,7 +15,8 @@ namespace {
 
 const std::string kKnownNames =
     " (a condition can use result, baseline and the functions len, abs, max, min, int, float, "
-    "string, asInt, asFloat, isNaN, isInf, isNil, default, all, any, none, one, filter, map, count)";
+    "string, asInt, asFloat, isNaN, isInf, isNil, default, all, any, none, one, filter, map, "
+    "count)";
 
 const std::string kClosures = " (the {...} of all, any, none, one, filter, map, count)";
 
@@ -282,7 +283,8 @@ TEST(Expression, ShortCircuitSkipsTheOtherSide) {
   EXPECT_EQ(verdict_of("true && result", num(1)),
             "error: column 6: && needs bools, got number on the right");
   // Like expr-lang's checker, a side whose type is known to be wrong fails at load.
-  EXPECT_EQ(verdict_of("false and 1", nums({})), "parse error: column 7: && needs bools, got a number");
+  EXPECT_EQ(verdict_of("false and 1", nums({})),
+            "parse error: column 7: && needs bools, got a number");
 }
 
 TEST(Expression, EvaluationErrorsNameTheColumn) {
@@ -608,13 +610,15 @@ TEST(Expression, ExprLangErrors) {
   } cases[] = {
       {"asInt(result) > 0", Value::boolean(true),
        "error: column 1: asInt() needs a string or a number, got bool"},
-      {"asFloat(result) > 0", str(" 1"), "error: column 1: asFloat() cannot parse \" 1\" as a number"},
+      {"asFloat(result) > 0", str(" 1"),
+       "error: column 1: asFloat() cannot parse \" 1\" as a number"},
       {"asInt(result) > 0", str("9223372036854775808"),
        "error: column 1: asInt() cannot parse \"9223372036854775808\" as an integer"},
       {"result in 5", str("a"), "parse error: column 8: in needs a list or an object on the right, "
                                 "got a number"},
       {"1 in result", obj({}), "error: column 3: in needs a string key for an object, got number"},
-      {"result contains 'a'", num(1), "error: column 8: contains needs two strings, got number and string"},
+      {"result contains 'a'", num(1),
+       "error: column 8: contains needs two strings, got number and string"},
       {"result matches '('", str("a"),
        "parse error: column 16: invalid regular expression: missing ): ("},
       {"result matches result", str("("),

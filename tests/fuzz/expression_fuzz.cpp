@@ -1,6 +1,7 @@
 // libFuzzer target: the condition language (analysis/expression*: lexer, parser, evaluator) on
-// Argo's expr-lang syntax (operators, closures, ranges, slices, regexes), evaluated against `result` values of every kind a provider gives (number, NaN,
-// infinity, string, list, object, nil). Properties, beyond "no crash, no UB":
+// Argo's expr-lang syntax (operators, closures, ranges, slices, regexes), evaluated against
+// `result` values of every kind a provider gives (number, NaN, infinity, string, list, object,
+// nil). Properties, beyond "no crash, no UB":
 //  - parsing is deterministic, keeps the text, and an error says "column N: ..." (N >= 1);
 //  - condition_error() (the config check) agrees with parse() and non_boolean();
 //  - evaluating twice gives the same result; eval() is eval_value() read as a bool;
