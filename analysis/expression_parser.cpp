@@ -473,17 +473,15 @@ uint32_t Parser::parse_postfix(uint32_t node) {
         take();
         const uint32_t to = at(Tok::RBracket) ? kNone : parse_expression(0);
         expect(Tok::RBracket, "\"]\"");
-        std::vector<uint32_t> children{node};
-        if (from != kNone) children.push_back(from);
-        if (to != kNone) children.push_back(to);
+        if (!ok()) return kNone;
         const Static type = types_[node] == Static::String ? Static::String : Static::Unknown;
-        const uint32_t slice = add(node_of(Kind::Slice, node, from, to), open, {}, type);
-        if (slice != kNone) {
-          uint32_t depth = 1;
-          for (const uint32_t child : children) depth = std::max(depth, depths_[child] + 1);
-          depths_[slice] = depth;
+        const uint32_t bounds = std::max(from == kNone ? 0 : depths_[from] + 1,
+                                         to == kNone ? 0 : depths_[to] + 1);
+        node = add(node_of(Kind::Slice, node, from, to), open, {node}, type);
+        if (node != kNone && bounds > depths_[node]) {
+          if (bounds > kMaxDepth) return fail(open, "condition nested too deeply");
+          depths_[node] = bounds;
         }
-        node = slice;
         continue;
       }
       expect(Tok::RBracket, "\"]\"");
