@@ -309,9 +309,7 @@ uint32_t Parser::parse_expression(int min_precedence) {
     std::optional<Binary> op = binary_of(peek());
     if (!op && at_name("not")) {  // `not in`, `not matches`, ...
       op = binary_of(peek(1));
-      if (!op || op->precedence != kComparison || op->kind < Kind::In || op->kind > Kind::Matches) {
-        break;
-      }
+      if (!op || op->kind < Kind::In || op->kind > Kind::Matches) break;
       negate = true;
       take();
     }

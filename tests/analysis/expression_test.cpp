@@ -653,3 +653,18 @@ TEST(Expression, ExprLangErrors) {
 
 }  // namespace
 }  // namespace vane::analysis
+
+namespace vane::analysis {
+namespace {
+
+/// A chained comparison reads its middle operand twice; nested chains would double that at every
+/// level, and the step budget turns such a condition into an Error instead of a hang.
+TEST(Expression, NestedChainsStopAtTheStepBudget) {
+  std::string text = "result";
+  for (int i = 0; i < 40; ++i) text = "result == (" + text + ") == result";
+  const std::string verdict = verdict_of(text, Value::boolean(true));
+  EXPECT_NE(verdict.find("steps to evaluate"), std::string::npos) << verdict;
+}
+
+}  // namespace
+}  // namespace vane::analysis
