@@ -416,7 +416,8 @@ std::optional<Ref> Evaluator::range(const Node& n, const Value& a, const Value& 
   }
   const double from = a.as_number();
   const double to = b.as_number();
-  if (std::trunc(from) != from || std::trunc(to) != to) {
+  if (!std::isfinite(from) || !std::isfinite(to) || std::trunc(from) != from ||
+      std::trunc(to) != to) {
     return fail(n, ".. needs two integers, got " + to_text(a) + " and " + to_text(b));
   }
   if (to >= from && to - from >= static_cast<double>(kMaxBuiltItems)) {

@@ -626,6 +626,8 @@ TEST(Expression, ExprLangErrors) {
       {"result ? 1 : 2", num(1), "error: column 8: ?: needs a bool condition, got number"},
       {"max(result) > 0", nums({}), "error: column 1: max() of an empty list"},
       {"len(0..100000) > 0", {}, "error: column 6: .. would build 100001 items (limit 100000)"},
+      {"len(result..1) > 0", num(-std::numeric_limits<double>::infinity()),
+       "error: column 11: .. needs two integers, got -Inf and 1"},  // found by the fuzzer
       {"result.a.b > 0", obj({}), "error: column 10: cannot read field \"b\" of nil"},
       {"result[1:2] == nil", num(1), "error: column 7: cannot slice number"},
       {"count(result)", nums({1}), "error: column 1: count() of a list needs bools, got number"},
