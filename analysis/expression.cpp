@@ -2,13 +2,15 @@
 
 #include <algorithm>
 
+#include <re2/re2.h>
+
 #include "analysis/expression_program.hpp"
 
 namespace vane::analysis {
 namespace expression_detail {
 
-std::string_view spelling(Node::Kind kind) {
-  switch (kind) {
+std::string_view spelling(const Node& node) {
+  switch (node.kind) {
     case Node::Kind::Neg: return "-";
     case Node::Kind::Plus: return "+";
     case Node::Kind::Not: return "!";
@@ -17,22 +19,59 @@ std::string_view spelling(Node::Kind kind) {
     case Node::Kind::Mul: return "*";
     case Node::Kind::Div: return "/";
     case Node::Kind::Mod: return "%";
+    case Node::Kind::Pow: return "**";
     case Node::Kind::Eq: return "==";
     case Node::Kind::Ne: return "!=";
     case Node::Kind::Lt: return "<";
     case Node::Kind::Le: return "<=";
     case Node::Kind::Gt: return ">";
     case Node::Kind::Ge: return ">=";
+    case Node::Kind::In: return "in";
+    case Node::Kind::Contains: return "contains";
+    case Node::Kind::StartsWith: return "startsWith";
+    case Node::Kind::EndsWith: return "endsWith";
+    case Node::Kind::Matches: return "matches";
+    case Node::Kind::Range: return "..";
     case Node::Kind::And: return "&&";
     case Node::Kind::Or: return "||";
-    case Node::Kind::Len: return "len()";
-    case Node::Kind::IsNaN: return "isNaN()";
-    case Node::Kind::IsInf: return "isInf()";
-    case Node::Kind::Default: return "default()";
-    case Node::Kind::All: return "all()";
-    case Node::Kind::Any: return "any()";
+    case Node::Kind::Coalesce: return "??";
+    case Node::Kind::Conditional: return "?:";
+    case Node::Kind::Call: break;
     default: return "";
   }
+  switch (node.fn) {
+    case Fn::Len: return "len()";
+    case Fn::Abs: return "abs()";
+    case Fn::Max: return "max()";
+    case Fn::Min: return "min()";
+    case Fn::Int: return "int()";
+    case Fn::Float: return "float()";
+    case Fn::AsInt: return "asInt()";
+    case Fn::AsFloat: return "asFloat()";
+    case Fn::String: return "string()";
+    case Fn::IsNaN: return "isNaN()";
+    case Fn::IsInf: return "isInf()";
+    case Fn::IsNil: return "isNil()";
+    case Fn::Default: return "default()";
+    case Fn::All: return "all()";
+    case Fn::Any: return "any()";
+    case Fn::None: return "none()";
+    case Fn::One: return "one()";
+    case Fn::Filter: return "filter()";
+    case Fn::Map: return "map()";
+    case Fn::Count: return "count()";
+  }
+  return "";
+}
+
+std::shared_ptr<const re2::RE2> compile_regex(std::string_view pattern, std::string* error) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(1 << 20);  // bounds the compiled program of a hostile pattern
+  auto re = std::make_shared<const RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
+  if (re->ok()) return re;
+  *error = "invalid regular expression: " + re->error();
+  return nullptr;
 }
 
 uint32_t column_of(std::string_view text, size_t offset) {

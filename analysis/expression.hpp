@@ -1,14 +1,17 @@
-// The condition language of analysis metrics (SPEC §5): Argo's expr-lang syntax over `result`
-// and `baseline`. Parsed once (config load checks it; a run parses its conditions after
-// substituting {{args.NAME}}), then evaluated for every measurement. Control thread.
+// The condition language of analysis metrics (SPEC §5): Argo Rollouts' expr-lang over `result`
+// and `baseline`, with Argo's functions. Parsed once (config load checks it; a run parses its
+// conditions after substituting {{args.NAME}}), then evaluated for every measurement. Control
+// thread. docs/config.md lists every element with an example.
 //
-//   or  ||      <  and &&  <  == != < <= > >= (chained: a < b < c is a < b && b < c)
-//   <  + -      <  * / %   <  unary ! not - +  <  postfix x[i] x.name f(...)
+//   ?:  <  or ||  <  and &&  <  == != < <= > >= in contains startsWith endsWith matches (each
+//   negatable with `not`; comparisons chain: a < b < c is a < b && b < c)  <  ..  <  + -  <
+//   unary ! not  <  * / %  <  unary - +  <  ** ^ (right)  <  ??  <  postfix x[i] x[a:b] x.f x?.f
 //
 // Literals: numbers (1, 0.5, .5, 1e-3, 1_000, 0x1F), 'strings' and "strings" (\n \t \r \\ \'
-// \" \xHH \uHHHH escapes), true, false, nil. Functions: len(x), isNaN(x), isInf(x),
-// default(x, y), all(list, {pred}), any(list, {pred}) where `#` is the element (the braces may
-// be omitted; `.name` in a predicate is `#.name`).
+// \" \xHH \uHHHH escapes), true, false, nil, [lists], {maps: 1}. Functions: len abs max min int
+// float string asInt asFloat isNaN isInf isNil default, and the closures all any none one filter
+// map count, whose second argument `{...}` runs per item with `#` the item, `#index` its
+// position and `.name` meaning `#.name` (the braces may be omitted).
 #pragma once
 
 #include <memory>
@@ -48,13 +51,16 @@ class Expression {
  public:
   /// Parses `text`; on failure returns nullopt and sets *error to "column N: ..." (N 1-based,
   /// in characters). Unknown identifiers are parse errors: only `result`, `baseline`, the
-  /// functions above and `#` inside a predicate are known.
+  /// functions above and `#` inside a closure are known. Like expr-lang's checker, operands whose
+  /// types are known to clash are errors (`asFloat(result) == "1.1"`); a literal `matches`
+  /// pattern is compiled here.
   static std::optional<Expression> parse(std::string_view text, std::string* error);
 
   /// Evaluates the condition. NaN compares false with everything (`result >= 0.95` is false on
   /// NaN, `result != result` true); && and || short-circuit. Errors ("column N: ..."): a
   /// non-boolean result, a type error (`<` between a string and a number, arithmetic on nil),
-  /// an index out of range, a field of a non-object.
+  /// an index out of range, a field of a non-object, asFloat() of text that is no number, more
+  /// work than kMaxEvalSteps.
   EvalResult eval(const Value& result, const Value& baseline) const;
 
   /// Evaluates to any value (tests, diagnostics); nullopt and *error on failure.

@@ -1,8 +1,14 @@
 // Expression::eval: walks the Program over `result` and `baseline`. Values read from them are
 // referenced, not copied; only what an operator computes is owned. No exceptions: the first
-// error stops the walk.
+// error stops the walk. Every walk is bounded by kMaxEvalSteps (nodes visited, items and bytes
+// built), so nested closures over big ranges end with an error instead of hanging.
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <optional>
+#include <system_error>
 #include <utility>
 
 #include "analysis/expression.hpp"
@@ -41,6 +47,49 @@ bool needs_default(const Value& v) {
   return false;
 }
 
+std::string_view lower_ascii(std::string_view s, std::string& buf) {
+  buf.assign(s);
+  for (char& c : buf) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return buf;
+}
+
+/// Go's strconv.ParseFloat (what Argo's asFloat uses) for decimal text: a sign, digits with a
+/// fraction and exponent, or inf / infinity / nan in any case; no spaces. Out of range fails.
+bool parse_float(std::string_view s, double* out) {
+  bool negative = false;
+  if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+    negative = s.front() == '-';
+    s.remove_prefix(1);
+  }
+  std::string buf;
+  const std::string_view lower = lower_ascii(s, buf);
+  if (lower == "inf" || lower == "infinity") {
+    *out = negative ? -HUGE_VAL : HUGE_VAL;
+    return true;
+  }
+  if (lower == "nan") {
+    *out = std::nan("");
+    return true;
+  }
+  if (s.empty() || !(std::isdigit(static_cast<unsigned char>(s.front())) || s.front() == '.')) {
+    return false;
+  }
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  if (ec != std::errc() || end != s.data() + s.size()) return false;
+  if (negative) *out = -*out;
+  return true;
+}
+
+/// Go's strconv.ParseInt(s, 10, 64): a sign and decimal digits, in int64's range.
+bool parse_int(std::string_view s, double* out) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return false;
+  *out = static_cast<double>(v);
+  return true;
+}
+
 class Evaluator {
  public:
   Evaluator(const Program& program, const Value& result, const Value& baseline)
@@ -52,43 +101,112 @@ class Evaluator {
 
  private:
   std::optional<Ref> fail(const Node& n, std::string message) {
-    error_ = "column " + std::to_string(n.column) + ": " + std::move(message);
+    if (error_.empty()) error_ = "column " + std::to_string(n.column) + ": " + std::move(message);
     return std::nullopt;
   }
+  /// Counts `n` steps of work; false (with the error set) past kMaxEvalSteps.
+  bool charge(uint64_t n, const Node& at) {
+    steps_ += n;
+    if (steps_ <= kMaxEvalSteps) return true;
+    fail(at, "the condition needs more than " + std::to_string(kMaxEvalSteps) +
+                 " steps to evaluate");
+    return false;
+  }
+  /// Charges for copying `v` (one step per value inside it) and copies it.
+  std::optional<Value> copy(const Value& v, const Node& at);
+  bool charge_items(const Value& v, const Node& at);
+  std::optional<Ref> own_or_ref(Ref&& base, const Value& member, const Node& n);
+
   std::optional<Ref> index(const Node& n);
+  std::optional<Ref> slice(const Node& n);
   std::optional<Ref> arithmetic(const Node& n, const Value& a, const Value& b);
   std::optional<Ref> ordering(const Node& n, const Value& a, const Value& b);
+  std::optional<Ref> membership(const Node& n, const Value& a, const Value& b);
+  std::optional<Ref> text(const Node& n, const Value& a, const Value& b);
+  std::optional<Ref> range(const Node& n, const Value& a, const Value& b);
   std::optional<Ref> logic(const Node& n);
   std::optional<Ref> unary(const Node& n);
-  std::optional<Ref> function(const Node& n);
-  std::optional<Ref> quantifier(const Node& n);
+  std::optional<Ref> literal(const Node& n);
+  std::optional<Ref> call(const Node& n);
+  std::optional<Ref> extremum(const Node& n);
+  std::optional<Ref> convert(const Node& n, const Value& v);
+  std::optional<Ref> closure(const Node& n);
+
+  uint32_t arg(const Node& n, uint32_t i) const { return p_.args[n.a + i]; }
 
   const Program& p_;
   const Value& result_;
   const Value& baseline_;
-  std::vector<const Value*> elements_;  ///< `#` of each enclosing predicate, innermost last
+  struct Bound {
+    const Value* item;
+    size_t index;
+  };
+  std::vector<Bound> elements_;  ///< `#` of each enclosing closure, innermost last
+  uint64_t steps_ = 0;
   std::string error_;
 };
 
+bool Evaluator::charge_items(const Value& v, const Node& at) {
+  if (!charge(1 + (v.type() == Type::String ? v.as_string().size() / 16 : 0), at)) return false;
+  if (v.type() == Type::List) {
+    for (const Value& item : v.as_list()) {
+      if (!charge_items(item, at)) return false;
+    }
+  } else if (v.type() == Type::Object) {
+    for (const ObjectMember& m : v.as_object()) {
+      if (!charge_items(m.value, at)) return false;
+    }
+  }
+  return true;
+}
+
+std::optional<Value> Evaluator::copy(const Value& v, const Node& at) {
+  if (!charge_items(v, at)) return std::nullopt;
+  return v;
+}
+
+/// `member` lives inside `base`: refer to it when base is a reference, else copy it out of the
+/// temporary (never point into one).
+std::optional<Ref> Evaluator::own_or_ref(Ref&& base, const Value& member, const Node& n) {
+  if (base.ptr) return Ref::to(member);
+  auto v = copy(member, n);
+  if (!v) return std::nullopt;
+  return Ref::own(std::move(*v));
+}
+
 std::optional<Ref> Evaluator::eval(uint32_t i) {
   const Node& n = p_.nodes[i];
+  if (!charge(1, n)) return std::nullopt;
   switch (n.kind) {
     case Kind::Constant: return Ref::to(p_.constants[n.a]);
     case Kind::Result: return Ref::to(result_);
     case Kind::Baseline: return Ref::to(baseline_);
-    case Kind::Element: return Ref::to(*elements_.back());
+    case Kind::Element:
+      if (n.a == 1) return Ref::own(Value::number(static_cast<double>(elements_.back().index)));
+      return Ref::to(*elements_.back().item);
     case Kind::Index: return index(n);
+    case Kind::Slice: return slice(n);
     case Kind::Neg:
     case Kind::Plus:
     case Kind::Not: return unary(n);
     case Kind::And:
     case Kind::Or: return logic(n);
-    case Kind::Len:
-    case Kind::IsNaN:
-    case Kind::IsInf:
-    case Kind::Default: return function(n);
-    case Kind::All:
-    case Kind::Any: return quantifier(n);
+    case Kind::Coalesce: {
+      auto a = eval(n.a);
+      if (!a || !a->get().is_nil()) return a;
+      return eval(n.b);
+    }
+    case Kind::Conditional: {
+      const auto cond = eval(n.a);
+      if (!cond) return std::nullopt;
+      if (cond->type() != Type::Bool) {
+        return fail(n, "?: needs a bool condition, got " + name(cond->type()));
+      }
+      return eval(cond->get().as_bool() ? n.b : n.c);
+    }
+    case Kind::List:
+    case Kind::Map: return literal(n);
+    case Kind::Call: return call(n);
     default: break;
   }
   auto a = eval(n.a);
@@ -102,6 +220,12 @@ std::optional<Ref> Evaluator::eval(uint32_t i) {
     case Kind::Le:
     case Kind::Gt:
     case Kind::Ge: return ordering(n, a->get(), b->get());
+    case Kind::In: return membership(n, a->get(), b->get());
+    case Kind::Contains:
+    case Kind::StartsWith:
+    case Kind::EndsWith:
+    case Kind::Matches: return text(n, a->get(), b->get());
+    case Kind::Range: return range(n, a->get(), b->get());
     default: return arithmetic(n, a->get(), b->get());
   }
 }
@@ -113,9 +237,7 @@ std::optional<Ref> Evaluator::index(const Node& n) {
   if (!key) return key;
   const Value& v = base->get();
   const Value& k = key->get();
-  const auto pick = [&](const Value& member) {
-    return base->ptr ? Ref::to(member) : Ref::own(member);  // never point into a temporary
-  };
+  if (v.type() == Type::Nil && n.c == 1) return Ref::own(Value::nil());  // `?.`
   if (v.type() == Type::List) {
     if (k.type() != Type::Number || std::isnan(k.as_number())) {
       return fail(n, "a list index must be a number, got " +
@@ -128,14 +250,15 @@ std::optional<Ref> Evaluator::index(const Node& n) {
       return fail(n, "index " + to_text(k) + " out of range (list of " +
                          to_text(Value::number(size)) + ")");
     }
-    return pick(v.as_list()[static_cast<size_t>(i)]);
+    return own_or_ref(std::move(*base), v.as_list()[static_cast<size_t>(i)], n);
   }
   if (v.type() == Type::Object) {
     if (k.type() != Type::String) {
       return fail(n, "an object key must be a string, got " + name(k.type()));
     }
     const Value* member = v.find(k.as_string());
-    return member ? pick(*member) : Ref::own(Value::nil());  // a missing field is nil
+    if (!member) return Ref::own(Value::nil());  // a missing field is nil
+    return own_or_ref(std::move(*base), *member, n);
   }
   if (k.type() == Type::String) {
     return fail(n, "cannot read field \"" + k.as_string() + "\" of " + name(v.type()));
@@ -143,9 +266,54 @@ std::optional<Ref> Evaluator::index(const Node& n) {
   return fail(n, "cannot index " + name(v.type()));
 }
 
+/// x[a:b] of a list or a string: negative bounds count from the end, both are clamped.
+std::optional<Ref> Evaluator::slice(const Node& n) {
+  auto base = eval(n.a);
+  if (!base) return base;
+  const Value& v = base->get();
+  if (v.type() != Type::List && v.type() != Type::String) {
+    return fail(n, "cannot slice " + name(v.type()));
+  }
+  const size_t size = v.type() == Type::List ? v.as_list().size() : v.as_string().size();
+  const auto bound = [&](uint32_t node, size_t absent) -> std::optional<size_t> {
+    if (node == kNone) return absent;
+    const auto b = eval(node);
+    if (!b) return std::nullopt;
+    if (b->type() != Type::Number || !std::isfinite(b->get().as_number())) {
+      fail(n, "a slice bound must be a number, got " + to_short_text(b->get()));
+      return std::nullopt;
+    }
+    double i = std::trunc(b->get().as_number());
+    if (i < 0) i += static_cast<double>(size);
+    return static_cast<size_t>(std::clamp(i, 0.0, static_cast<double>(size)));
+  };
+  const auto from = bound(n.b, 0);
+  if (!from) return std::nullopt;
+  const auto to = bound(n.c, size);
+  if (!to) return std::nullopt;
+  const size_t end = std::max(*from, *to);
+  if (v.type() == Type::String) {
+    if (!charge((end - *from) / 16, n)) return std::nullopt;
+    return Ref::own(Value::string(v.as_string().substr(*from, end - *from)));
+  }
+  Value::List items;
+  for (size_t i = *from; i < end; ++i) {
+    auto item = copy(v.as_list()[i], n);
+    if (!item) return std::nullopt;
+    items.push_back(std::move(*item));
+  }
+  return Ref::own(Value::list(std::move(items)));
+}
+
 std::optional<Ref> Evaluator::arithmetic(const Node& n, const Value& a, const Value& b) {
-  const std::string op(spelling(n.kind));
+  const std::string op(spelling(n));
   if (n.kind == Kind::Add && a.type() == Type::String && b.type() == Type::String) {
+    const size_t size = a.as_string().size() + b.as_string().size();
+    if (size > kMaxBuiltString) {
+      return fail(n, "+ would build a string of " + std::to_string(size) + " bytes (limit " +
+                         std::to_string(kMaxBuiltString) + ")");
+    }
+    if (!charge(size / 16, n)) return std::nullopt;
     return Ref::own(Value::string(a.as_string() + b.as_string()));
   }
   if (a.type() != Type::Number || b.type() != Type::Number) {
@@ -161,6 +329,7 @@ std::optional<Ref> Evaluator::arithmetic(const Node& n, const Value& a, const Va
     case Kind::Sub: return Ref::own(Value::number(x - y));
     case Kind::Mul: return Ref::own(Value::number(x * y));
     case Kind::Div: return Ref::own(Value::number(x / y));  // IEEE: 1/0 is +Inf, 0/0 NaN
+    case Kind::Pow: return Ref::own(Value::number(std::pow(x, y)));
     default: break;
   }
   // %: integers only, as in expr-lang
@@ -185,7 +354,7 @@ std::optional<Ref> Evaluator::ordering(const Node& n, const Value& a, const Valu
     return Ref::own(Value::boolean(result));
   }
   if (a.type() != Type::String || b.type() != Type::String) {
-    return fail(n, std::string(spelling(n.kind)) + " needs two numbers or two strings, got " +
+    return fail(n, std::string(spelling(n)) + " needs two numbers or two strings, got " +
                        name(a.type()) + " and " + name(b.type()));
   }
   const int cmp = a.as_string().compare(b.as_string());
@@ -198,9 +367,74 @@ std::optional<Ref> Evaluator::ordering(const Node& n, const Value& a, const Valu
   return Ref::own(Value::boolean(result));
 }
 
+/// `x in list` (an equal element), `key in object` (a member), `x in nil` (false).
+std::optional<Ref> Evaluator::membership(const Node& n, const Value& a, const Value& b) {
+  switch (b.type()) {
+    case Type::Nil: return Ref::own(Value::boolean(false));
+    case Type::List:
+      if (!charge(b.as_list().size(), n)) return std::nullopt;
+      return Ref::own(Value::boolean(std::any_of(b.as_list().begin(), b.as_list().end(),
+                                                 [&](const Value& v) { return equal(v, a); })));
+    case Type::Object:
+      if (a.type() != Type::String) {
+        return fail(n, "in needs a string key for an object, got " + name(a.type()));
+      }
+      return Ref::own(Value::boolean(b.find(a.as_string()) != nullptr));
+    default: return fail(n, "in needs a list or an object on the right, got " + name(b.type()));
+  }
+}
+
+std::optional<Ref> Evaluator::text(const Node& n, const Value& a, const Value& b) {
+  if (a.type() != Type::String || b.type() != Type::String) {
+    return fail(n, std::string(spelling(n)) + " needs two strings, got " + name(a.type()) +
+                       " and " + name(b.type()));
+  }
+  const std::string& s = a.as_string();
+  const std::string& t = b.as_string();
+  if (!charge((s.size() + t.size()) / 16, n)) return std::nullopt;
+  switch (n.kind) {
+    case Kind::Contains: return Ref::own(Value::boolean(s.find(t) != std::string::npos));
+    case Kind::StartsWith: return Ref::own(Value::boolean(s.starts_with(t)));
+    case Kind::EndsWith: return Ref::own(Value::boolean(s.ends_with(t)));
+    default: break;
+  }
+  std::shared_ptr<const RE2> re;
+  if (n.c != kNone) {
+    re = p_.regexes[n.c];
+  } else {  // a pattern computed from the result: compiled for this evaluation only
+    std::string error;
+    re = compile_regex(t, &error);
+    if (!re) return fail(n, "matches: " + error);
+  }
+  return Ref::own(Value::boolean(RE2::PartialMatch(s, *re)));  // Go's MatchString: unanchored
+}
+
+/// a..b: the integers from a to b, empty when b < a.
+std::optional<Ref> Evaluator::range(const Node& n, const Value& a, const Value& b) {
+  if (a.type() != Type::Number || b.type() != Type::Number) {
+    return fail(n, ".. needs two integers, got " + name(a.type()) + " and " + name(b.type()));
+  }
+  const double from = a.as_number();
+  const double to = b.as_number();
+  if (!std::isfinite(from) || !std::isfinite(to) || std::trunc(from) != from ||
+      std::trunc(to) != to) {
+    return fail(n, ".. needs two integers, got " + to_text(a) + " and " + to_text(b));
+  }
+  if (to >= from && to - from >= static_cast<double>(kMaxBuiltItems)) {
+    return fail(n, ".. would build " + to_text(Value::number(to - from + 1)) + " items (limit " +
+                       std::to_string(kMaxBuiltItems) + ")");
+  }
+  const size_t size = to < from ? 0 : static_cast<size_t>(to - from) + 1;
+  if (!charge(size, n)) return std::nullopt;
+  Value::List items;
+  items.reserve(size);
+  for (size_t i = 0; i < size; ++i) items.push_back(Value::number(from + static_cast<double>(i)));
+  return Ref::own(Value::list(std::move(items)));
+}
+
 /// && and ||: both sides must be bools; the right one is only evaluated when it decides.
 std::optional<Ref> Evaluator::logic(const Node& n) {
-  const std::string op(spelling(n.kind));
+  const std::string op(spelling(n));
   auto a = eval(n.a);
   if (!a) return a;
   if (a->type() != Type::Bool) {
@@ -225,18 +459,40 @@ std::optional<Ref> Evaluator::unary(const Node& n) {
     return Ref::own(Value::boolean(!v.as_bool()));
   }
   if (v.type() != Type::Number) {
-    return fail(n, std::string(spelling(n.kind)) + " needs a number, got " + name(v.type()));
+    return fail(n, std::string(spelling(n)) + " needs a number, got " + name(v.type()));
   }
   return Ref::own(Value::number(n.kind == Kind::Neg ? -v.as_number() : v.as_number()));
 }
 
-std::optional<Ref> Evaluator::function(const Node& n) {
-  const std::string fn(spelling(n.kind));
-  auto a = eval(n.a);
+/// [a, b] and {key: value}
+std::optional<Ref> Evaluator::literal(const Node& n) {
+  Value::List items;
+  Value::Object members;
+  for (uint32_t i = 0; i < n.b; ++i) {
+    if (n.kind == Kind::Map && i % 2 == 0) continue;  // the key: read with its value
+    auto item = eval(arg(n, i));
+    if (!item) return item;
+    auto v = item->ptr ? copy(*item->ptr, n) : std::optional<Value>(std::move(item->owned));
+    if (!v) return std::nullopt;
+    if (n.kind == Kind::List) {
+      items.push_back(std::move(*v));
+    } else {
+      members.push_back({p_.constants[p_.nodes[arg(n, i - 1)].a].as_string(), std::move(*v)});
+    }
+  }
+  return Ref::own(n.kind == Kind::List ? Value::list(std::move(items))
+                                       : Value::object(std::move(members)));
+}
+
+std::optional<Ref> Evaluator::call(const Node& n) {
+  if (n.fn >= Fn::All) return closure(n);
+  if (n.fn == Fn::Max || n.fn == Fn::Min) return extremum(n);
+  const std::string fn(spelling(n));
+  auto a = eval(arg(n, 0));
   if (!a) return a;
   const Value& v = a->get();
-  switch (n.kind) {
-    case Kind::Len:
+  switch (n.fn) {
+    case Fn::Len:
       switch (v.type()) {
         case Type::List: return Ref::own(Value::number(static_cast<double>(v.as_list().size())));
         case Type::String:
@@ -245,34 +501,146 @@ std::optional<Ref> Evaluator::function(const Node& n) {
           return Ref::own(Value::number(static_cast<double>(v.as_object().size())));
         default: return fail(n, fn + " needs a list, string or object, got " + name(v.type()));
       }
-    case Kind::IsNaN:
-    case Kind::IsInf:
+    case Fn::Abs:
+    case Fn::IsNaN:
+    case Fn::IsInf: {
       if (v.type() != Type::Number) return fail(n, fn + " needs a number, got " + name(v.type()));
-      return Ref::own(Value::boolean(n.kind == Kind::IsNaN ? std::isnan(v.as_number())
-                                                           : std::isinf(v.as_number())));
-    default:  // default(x, y): y when x is nil, NaN or empty
+      const double x = v.as_number();
+      if (n.fn == Fn::Abs) return Ref::own(Value::number(std::fabs(x)));
+      return Ref::own(Value::boolean(n.fn == Fn::IsNaN ? std::isnan(x) : std::isinf(x)));
+    }
+    case Fn::IsNil: return Ref::own(Value::boolean(v.is_nil()));
+    case Fn::String: {
+      if (v.type() == Type::String) return a;
+      std::string s = v.is_nil() ? "<nil>" : to_text(v);  // Go's fmt prints nil as <nil>
+      if (s.size() > kMaxBuiltString) return fail(n, fn + " would build a string over the limit");
+      if (!charge(s.size() / 16, n)) return std::nullopt;
+      return Ref::own(Value::string(std::move(s)));
+    }
+    case Fn::Default:  // default(x, y): y when x is nil, NaN or empty
       if (!needs_default(v)) return a;
-      return eval(n.b);
+      return eval(arg(n, 1));
+    default: return convert(n, v);
   }
 }
 
-std::optional<Ref> Evaluator::quantifier(const Node& n) {
-  const std::string fn(spelling(n.kind));
-  const auto list = eval(n.a);  // stays put while `#` points into it
+/// int(), float() and Argo's asInt(), asFloat(): a number or its decimal text.
+std::optional<Ref> Evaluator::convert(const Node& n, const Value& v) {
+  const std::string fn(spelling(n));
+  const bool integer = n.fn == Fn::Int || n.fn == Fn::AsInt;
+  double x = 0;
+  if (v.type() == Type::Number) {
+    x = v.as_number();
+    if (integer) {
+      if (!std::isfinite(x)) return fail(n, fn + " of " + to_text(v) + ": not a finite number");
+      x = std::trunc(x);  // Go's int64(f)
+    }
+    return Ref::own(Value::number(x));
+  }
+  if (v.type() != Type::String) {
+    return fail(n, fn + " needs a string or a number, got " + name(v.type()));
+  }
+  if (!(integer ? parse_int(v.as_string(), &x) : parse_float(v.as_string(), &x))) {
+    return fail(n, fn + " cannot parse \"" + to_short_text(v) + "\" as " +
+                       (integer ? "an integer" : "a number"));
+  }
+  return Ref::own(Value::number(x));
+}
+
+/// max(a, b, ...) and min(...) over numbers, or over the numbers of one list.
+std::optional<Ref> Evaluator::extremum(const Node& n) {
+  const std::string fn(spelling(n));
+  std::vector<Ref> held;  // keeps a computed list alive while its items are compared
+  std::vector<const Value*> items;
+  for (uint32_t i = 0; i < n.b; ++i) {
+    auto v = eval(arg(n, i));
+    if (!v) return v;
+    held.push_back(std::move(*v));
+  }
+  for (const Ref& r : held) {
+    if (held.size() == 1 && r.type() == Type::List) {
+      for (const Value& item : r.get().as_list()) items.push_back(&item);
+    } else {
+      items.push_back(&r.get());
+    }
+  }
+  if (!charge(items.size(), n)) return std::nullopt;
+  if (items.empty()) return fail(n, fn + " of an empty list");
+  double best = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i]->type() != Type::Number) {
+      return fail(n, fn + " needs numbers, got " + name(items[i]->type()));
+    }
+    const double x = items[i]->as_number();
+    if (i == 0 || (n.fn == Fn::Max ? x > best : x < best)) best = x;
+  }
+  return Ref::own(Value::number(best));
+}
+
+/// all any none one filter map count: the closure runs once per item with `#` bound to it.
+std::optional<Ref> Evaluator::closure(const Node& n) {
+  const std::string fn(spelling(n));
+  const auto list = eval(arg(n, 0));  // stays put while `#` points into it
   if (!list) return list;
   if (list->type() != Type::List) return fail(n, fn + " needs a list, got " + name(list->type()));
-  const bool all = n.kind == Kind::All;
-  for (const Value& element : list->get().as_list()) {
-    elements_.push_back(&element);
-    auto verdict = eval(n.b);
-    elements_.pop_back();
-    if (!verdict) return verdict;
-    if (verdict->type() != Type::Bool) {
-      return fail(n, "the predicate of " + fn + " gave " + name(verdict->type()) + ", not a bool");
+  const Value::List& items = list->get().as_list();
+  if (!charge(items.size(), n)) return std::nullopt;
+  Value::List built;
+  size_t trues = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (n.b == 1) {  // count(list): its true items
+      if (items[i].type() != Type::Bool) {
+        return fail(n, fn + " of a list needs bools, got " + name(items[i].type()));
+      }
+      if (items[i].as_bool()) ++trues;
+      continue;
     }
-    if (verdict->get().as_bool() != all) return Ref::own(Value::boolean(!all));
+    elements_.push_back({&items[i], i});
+    auto out = eval(arg(n, 1));
+    elements_.pop_back();
+    if (!out) return out;
+    if (n.fn == Fn::Map) {
+      auto v = out->ptr ? copy(*out->ptr, n) : std::optional<Value>(std::move(out->owned));
+      if (!v) return std::nullopt;
+      built.push_back(std::move(*v));
+      continue;
+    }
+    if (out->type() != Type::Bool) {
+      return fail(n, "the predicate of " + fn + " gave " + name(out->type()) + ", not a bool");
+    }
+    const bool yes = out->get().as_bool();
+    if (yes) ++trues;
+    switch (n.fn) {  // stop as soon as the answer is known
+      case Fn::All:
+        if (!yes) return Ref::own(Value::boolean(false));
+        break;
+      case Fn::Any:
+        if (yes) return Ref::own(Value::boolean(true));
+        break;
+      case Fn::None:
+        if (yes) return Ref::own(Value::boolean(false));
+        break;
+      case Fn::One:
+        if (trues > 1) return Ref::own(Value::boolean(false));
+        break;
+      case Fn::Filter:
+        if (yes) {
+          auto v = copy(items[i], n);
+          if (!v) return std::nullopt;
+          built.push_back(std::move(*v));
+        }
+        break;
+      default: break;
+    }
   }
-  return Ref::own(Value::boolean(all));  // all() of [] is true, any() of [] false
+  switch (n.fn) {
+    case Fn::All: return Ref::own(Value::boolean(true));  // all() of [] is true
+    case Fn::Any: return Ref::own(Value::boolean(false));
+    case Fn::None: return Ref::own(Value::boolean(true));
+    case Fn::One: return Ref::own(Value::boolean(trues == 1));
+    case Fn::Count: return Ref::own(Value::number(static_cast<double>(trues)));
+    default: return Ref::own(Value::list(std::move(built)));
+  }
 }
 
 }  // namespace

@@ -89,7 +89,13 @@ class Lexer {
       return true;
     };
     switch (c) {
-      case '#': return one(Tok::Hash);
+      case '#':  // #index is one token
+        if (is_name_start(n)) {
+          for (pos_ += 1; is_name_char(at(pos_)); ++pos_) t.text += text_[pos_];
+          t.kind = Tok::Hash;
+          return true;
+        }
+        return one(Tok::Hash);
       case '(': return one(Tok::LParen);
       case ')': return one(Tok::RParen);
       case '[': return one(Tok::LBracket);
@@ -97,10 +103,17 @@ class Lexer {
       case '{': return one(Tok::LBrace);
       case '}': return one(Tok::RBrace);
       case ',': return one(Tok::Comma);
-      case '.': return one(Tok::Dot);
+      case '.': return n == '.' ? two(Tok::DotDot) : one(Tok::Dot);
+      case ':': return one(Tok::Colon);
+      case '^': return one(Tok::Caret);
+      case '?':
+        if (n == '?') return two(Tok::QuestionQuestion);
+        // `a ?.5 : 1` is a conditional, not `?.`
+        if (n == '.' && !is_digit(at(pos_ + 2))) return two(Tok::QuestionDot);
+        return one(Tok::Question);
       case '+': return one(Tok::Plus);
       case '-': return one(Tok::Minus);
-      case '*': return one(Tok::Star);
+      case '*': return n == '*' ? two(Tok::StarStar) : one(Tok::Star);
       case '/': return one(Tok::Slash);
       case '%': return one(Tok::Percent);
       case '!': return n == '=' ? two(Tok::NotEq) : one(Tok::Bang);

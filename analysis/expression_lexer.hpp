@@ -14,7 +14,7 @@ enum class Tok : uint8_t {
   Number,
   String,
   Name,  ///< identifiers and the keywords and, or, not, true, false, nil
-  Hash,  ///< #
+  Hash,  ///< # (text "index" for #index)
   LParen,
   RParen,
   LBracket,
@@ -23,9 +23,16 @@ enum class Tok : uint8_t {
   RBrace,
   Comma,
   Dot,
+  DotDot,
+  QuestionDot,  ///< ?.
+  Question,
+  QuestionQuestion,
+  Colon,
   Plus,
   Minus,
   Star,
+  StarStar,
+  Caret,
   Slash,
   Percent,
   Bang,

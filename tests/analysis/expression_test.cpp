@@ -14,8 +14,11 @@ namespace vane::analysis {
 namespace {
 
 const std::string kKnownNames =
-    " (a condition can use result, baseline and the functions len, isNaN, isInf, default, all, "
-    "any)";
+    " (a condition can use result, baseline and the functions len, abs, max, min, int, float, "
+    "string, asInt, asFloat, isNaN, isInf, isNil, default, all, any, none, one, filter, map, "
+    "count)";
+
+const std::string kClosures = " (the {...} of all, any, none, one, filter, map, count)";
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 const double kInf = std::numeric_limits<double>::infinity();
@@ -124,7 +127,8 @@ TEST(Expression, PrecedenceFollowsExprLang) {
       {"1 < 2 < 3", "true"},          // chained: 1 < 2 && 2 < 3
       {"3 > 2 > 1", "true"},
       {"1 < 3 < 2", "false"},
-      {"1 < 2 == true", "false"},  // chained as in expr-lang: 1 < 2 && 2 == true
+      {"1 < 2 == true", "parse error: column 7: invalid operation: == (mismatched types: a number "
+                        "and a bool)"},  // chained as in expr-lang: 1 < 2 && 2 == true
       {"0 <= result <= 1", "true"},
       {"result * 2 >= 1 and result - 0.5 == 0", "true"},
       {"-result[0]", "-0.5"},  // postfix before unary
@@ -138,8 +142,10 @@ TEST(Expression, PrecedenceFollowsExprLang) {
 TEST(Expression, EqualityAndOrdering) {
   const ValueCase cases[] = {
       {"1 == 1.0", "true"},          {"1 != 2", "true"},     {"'a' == 'a'", "true"},
-      {"'1' == 1", "false"},  // different types are unequal, never an error
-      {"true == 1", "false"},        {"nil == nil", "true"}, {"nil != false", "true"},
+      // expr-lang's checker refuses types it knows differ; at run time they are unequal
+      {"'1' == 1", "parse error: column 5: invalid operation: == (mismatched types: a string and "
+                   "a number)"},
+      {"result == 1", "false"},        {"nil == nil", "true"}, {"nil != false", "true"},
       {"'abc' < 'abd'", "true"},     {"'b' >= 'a'", "true"}, {"'B' < 'a'", "true"},  // bytewise
       {"0.1 + 0.2 == 0.3", "false"},  // doubles, honestly
   };
@@ -188,7 +194,7 @@ TEST(Expression, NaNInfAndEmptyIdioms) {
       {"default(result, 2) > 1", num(kNaN), {}, "true"},
       {"default(result, 0) > 1", num(1.5), {}, "true"},
       {"default(result, 0) == 0", num(0), {}, "true"},  // 0 is not empty
-      {"default(result, [0])", nums({}), {}, "parse error: column 17: unexpected \"[\""},
+      {"default(result, [0])", nums({}), {}, "[0]"},
       {"len(default(result, 'x'))", str(""), {}, "1"},
       {"default(result, 7)", nums({}), {}, "7"},
       {"default(result.missing, 'none')", sample_object(), {}, "none"},
@@ -272,10 +278,13 @@ TEST(Expression, AllAndAnyWithClosures) {
 TEST(Expression, ShortCircuitSkipsTheOtherSide) {
   EXPECT_EQ(verdict_of("false && result[5] > 0", nums({})), "false");
   EXPECT_EQ(verdict_of("true || nil > 1", nums({})), "true");
-  EXPECT_EQ(verdict_of("false and 1", nums({})), "false");
-  EXPECT_EQ(verdict_of("true or 'x'", nums({})), "true");
-  EXPECT_EQ(verdict_of("true && 1", nums({})),
+  EXPECT_EQ(verdict_of("false and result", num(1)), "false");
+  EXPECT_EQ(verdict_of("true or result", str("x")), "true");
+  EXPECT_EQ(verdict_of("true && result", num(1)),
             "error: column 6: && needs bools, got number on the right");
+  // Like expr-lang's checker, a side whose type is known to be wrong fails at load.
+  EXPECT_EQ(verdict_of("false and 1", nums({})),
+            "parse error: column 7: && needs bools, got a number");
 }
 
 TEST(Expression, EvaluationErrorsNameTheColumn) {
@@ -343,9 +352,7 @@ TEST(Expression, ParseErrorsNameTheColumn) {
       {"result > 1 and", "column 15: unexpected end of condition"},
       {"not", "column 4: unexpected end of condition"},
       {"and true", "column 1: unexpected \"and\""},
-      {"result in [1]", "column 8: unexpected \"in\""},
-      {"result ** 2 > 1", "column 9: unexpected \"*\""},
-      {"{# > 1}", "column 1: unexpected \"{\""},
+      {"{# > 1}", "column 2: expected a key (a name or a string)"},
       {"'abc", "column 1: unterminated string"},
       {"'abc\\", "column 5: unterminated string"},
       {R"('\q')", "column 2: unknown escape \\q"},
@@ -366,15 +373,16 @@ TEST(Expression, OnlyKnownNamesParse) {
   const ValueCase cases[] = {
       {"foo > 1", "column 1: unknown name foo" + kKnownNames},
       {"result > threshold", "column 10: unknown name threshold" + kKnownNames},
-      {"asInt(result) > 1",
-       "column 1: unknown function asInt (functions: len, isNaN, isInf, default, all, any)"},
+      {"asInteger(result) > 1",
+       "column 1: unknown function asInteger (functions: len, abs, max, min, int, float, string, "
+       "asInt, asFloat, isNaN, isInf, isNil, default, all, any, none, one, filter, map, count)"},
       {"len > 1", "column 1: len is a function: call it as len(...)"},
       {"result(1)", "column 1: result is not a function"},
-      {"# > 1", "column 1: # is only valid inside the predicate of all() or any()"},
+      {"# > 1", "column 1: # is only valid inside a closure" + kClosures},
       {".ok",
-       "column 1: a field of # (\".name\") is only valid inside the predicate of all() or any()"},
+       "column 1: a field of # (\".name\") is only valid inside a closure" + kClosures},
       {"all(result, {# > 1}) && # > 1",
-       "column 25: # is only valid inside the predicate of all() or any()"},
+       "column 25: # is only valid inside a closure" + kClosures},
       {"all(result, {x > 1})", "column 14: unknown name x" + kKnownNames},
       {"len(result, 1) > 0", "column 1: len() takes 1 argument, got 2"},
       {"len() > 0", "column 1: len() takes 1 argument, got 0"},
@@ -508,6 +516,156 @@ TEST(ConditionError, AcceptsPlaceholdersAndKeepsColumns) {
       {"   ", "column 4: empty condition"},
   };
   for (const auto& c : cases) EXPECT_EQ(condition_error(c.text), c.expected) << c.text;
+}
+
+}  // namespace
+}  // namespace vane::analysis
+
+namespace vane::analysis {
+namespace {
+
+/// The rest of expr-lang's language (its Language Definition), as vane evaluates it.
+TEST(Expression, ExprLangOperators) {
+  const ValueCase cases[] = {
+      {"2 ** 10", "1024"},
+      {"2 ^ 3 ^ 2", "512"},  // right-associative
+      {"-2 ** 2", "-4"},     // unary minus binds looser than **
+      {"7 / 2", "3.5"},
+      {"1..3", "[1,2,3]"},
+      {"3..1", "[]"},
+      {"'John' in ['John', 'Jane']", "true"},
+      {"'Bob' not in ['John', 'Jane']", "true"},
+      {"'name' in {name: 'John', age: 30}", "true"},
+      {"'x' in nil", "false"},
+      {"'abc' contains 'b'", "true"},
+      {"'abc' not contains 'z'", "true"},
+      {"'abc' startsWith 'ab' and 'abc' endsWith 'bc'", "true"},
+      {"'v2.1.0' matches '^v2\\\\.'", "true"},
+      {"'v3' not matches '^v2'", "true"},
+      {"true ? 1 : 2", "1"},
+      {"false ? 1 : true ? 2 : 3", "2"},
+      {"nil ?? 5", "5"},
+      {"0 ?? 5", "0"},
+      {"1 + nil ?? 2", "3"},  // ?? binds tighter than +
+      {"[1, 2, 3][1:]", "[2,3]"},
+      {"[1, 2, 3, 4, 5][1:-1]", "[2,3,4]"},
+      {"[1, 2, 3][:2]", "[1,2]"},
+      {"'hello'[1:3]", "el"},
+      {"{a: 1, 'b.c': 2}['b.c']", "2"},
+      {"[1, 2, 3][-1]", "3"},
+      {"not ('a' in ['b'])", "true"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(value_of(c.text), c.expected) << c.text;
+}
+
+TEST(Expression, ExprLangFunctions) {
+  const Value list = nums({1, 5, 3});
+  const Value people = Value::list({obj({{"name", str("ann")}, {"age", num(31)}}),
+                                    obj({{"name", str("bob")}, {"age", num(17)}})});
+  const struct {
+    std::string_view text;
+    Value result;
+    std::string expected;
+  } cases[] = {
+      {"abs(-5)", {}, "5"},
+      {"max(5, 7)", {}, "7"},
+      {"min(5, 7, 2)", {}, "2"},
+      {"max(result)", list, "5"},
+      {"min(result)", list, "1"},
+      {"int(1.9)", {}, "1"},
+      {"int('-12')", {}, "-12"},
+      {"float('1.5e3')", {}, "1500"},
+      {"asFloat('+Inf')", {}, "+Inf"},
+      {"asFloat('nan') != asFloat('nan')", {}, "true"},
+      {"asInt(result)", str("42"), "42"},
+      {"string(1.5) + '!'", {}, "1.5!"},
+      {"string(result)", list, "[1,5,3]"},
+      {"len(string(nil))", {}, "5"},  // Go prints nil as <nil>
+      {"isNil(result)", Value::nil(), "true"},
+      {"isNil(result.missing)", obj({}), "true"},
+      {"none(result, {# > 5})", list, "true"},
+      {"one(result, {# > 4})", list, "true"},
+      {"one(result, {# > 0})", list, "false"},
+      {"filter(result, {# > 1})", list, "[5,3]"},
+      {"map(result, {# * 2})", list, "[2,10,6]"},
+      {"map(result, {#index})", list, "[0,1,2]"},
+      {"count(result, {# >= 3})", list, "2"},
+      {"count([true, false, true])", {}, "2"},
+      {"map(filter(result, {.age >= 18}), {.name})", people, "[\"ann\"]"},
+      {"all(result, .age > 10)", people, "true"},
+      {"filter(0..9, {# % 2 == 0})", {}, "[0,2,4,6,8]"},
+      {"result?.a?.b", Value::nil(), "nil"},
+      {"result?.a.b ?? 'none'", Value::nil(), "none"},
+      {"result.name matches result.pattern",
+       obj({{"name", str("canary-7")}, {"pattern", str("^canary-[0-9]+$")}}), "true"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(value_of(c.text, c.result), c.expected) << c.text;
+}
+
+TEST(Expression, ExprLangErrors) {
+  const struct {
+    std::string_view text;
+    Value result;
+    std::string expected;
+  } cases[] = {
+      {"asInt(result) > 0", Value::boolean(true),
+       "error: column 1: asInt() needs a string or a number, got bool"},
+      {"asFloat(result) > 0", str(" 1"),
+       "error: column 1: asFloat() cannot parse \" 1\" as a number"},
+      {"asInt(result) > 0", str("9223372036854775808"),
+       "error: column 1: asInt() cannot parse \"9223372036854775808\" as an integer"},
+      {"result in 5", str("a"), "parse error: column 8: in needs a list or an object on the right, "
+                                "got a number"},
+      {"1 in result", obj({}), "error: column 3: in needs a string key for an object, got number"},
+      {"result contains 'a'", num(1),
+       "error: column 8: contains needs two strings, got number and string"},
+      {"result matches '('", str("a"),
+       "parse error: column 16: invalid regular expression: missing ): ("},
+      {"result matches result", str("("),
+       "error: column 8: matches: invalid regular expression: missing ): ("},
+      {"result ? 1 : 2", num(1), "error: column 8: ?: needs a bool condition, got number"},
+      {"max(result) > 0", nums({}), "error: column 1: max() of an empty list"},
+      {"len(0..100000) > 0", {}, "error: column 6: .. would build 100001 items (limit 100000)"},
+      {"len(result..1) > 0", num(-std::numeric_limits<double>::infinity()),
+       "error: column 11: .. needs two integers, got -Inf and 1"},  // found by the fuzzer
+      {"result.a.b > 0", obj({}), "error: column 10: cannot read field \"b\" of nil"},
+      {"result[1:2] == nil", num(1), "error: column 7: cannot slice number"},
+      {"count(result)", nums({1}), "error: column 1: count() of a list needs bools, got number"},
+      // Nested closures over big ranges stop at the step budget instead of running for minutes.
+      {"any(0..99999, {any(0..99999, {# < 0})})", {}, "error: column 35: the condition needs "
+                                                       "more than 2000000 steps to evaluate"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(verdict_of(c.text, c.result), c.expected) << c.text;
+  const ValueCase parse_errors[] = {
+      {"'a' + 1 > 0", "column 5: + needs two numbers or two strings, got a string and a number"},
+      {"!'a'", "column 1: ! needs a bool, got a string"},
+      {"abs('a') > 0", "column 1: abs() needs a number, got a string"},
+      {"true ? 1", "column 9: expected \":\", got end of condition"},
+      {"#foo > 1", "column 1: # is only valid inside a closure" + kClosures},
+      {"all(result, {#foo > 1})", "column 14: unknown closure variable #foo (# and #index exist)"},
+      {"max() > 1", "column 1: max() takes 1 or more arguments, got 0"},
+      {"count(result, {#}, 1)", "column 1: count() takes 1 or 2 arguments, got 3"},
+      {"result.size() > 1", "column 8: methods are not supported: size()"},
+  };
+  for (const auto& c : parse_errors) EXPECT_EQ(parse_error(c.text), c.expected) << c.text;
+  EXPECT_EQ(condition_error("1 ?? 2"), "column 3: the condition gives a number, not a bool");
+  EXPECT_EQ(condition_error("map(result, {# > 1})"),
+            "column 1: the condition gives a list, not a bool");
+}
+
+}  // namespace
+}  // namespace vane::analysis
+
+namespace vane::analysis {
+namespace {
+
+/// A chained comparison reads its middle operand twice; nested chains would double that at every
+/// level, and the step budget turns such a condition into an Error instead of a hang.
+TEST(Expression, NestedChainsStopAtTheStepBudget) {
+  std::string text = "result";
+  for (int i = 0; i < 40; ++i) text = "result == (" + text + ") == result";
+  const std::string verdict = verdict_of(text, Value::boolean(true));
+  EXPECT_NE(verdict.find("steps to evaluate"), std::string::npos) << verdict;
 }
 
 }  // namespace

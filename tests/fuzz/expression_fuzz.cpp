@@ -1,6 +1,7 @@
 // libFuzzer target: the condition language (analysis/expression*: lexer, parser, evaluator) on
-// Argo syntax, evaluated against `result` values of every kind a provider gives (number, NaN,
-// infinity, string, list, object, nil). Properties, beyond "no crash, no UB":
+// Argo's expr-lang syntax (operators, closures, ranges, slices, regexes), evaluated against
+// `result` values of every kind a provider gives (number, NaN, infinity, string, list, object,
+// nil). Properties, beyond "no crash, no UB":
 //  - parsing is deterministic, keeps the text, and an error says "column N: ..." (N >= 1);
 //  - condition_error() (the config check) agrees with parse() and non_boolean();
 //  - evaluating twice gives the same result; eval() is eval_value() read as a bool;
@@ -35,6 +36,7 @@ std::vector<Value> results() {
           Value::number(nan),
           Value::number(-inf),
           Value::string("ok"),
+          Value::string("1.5"),  // asFloat() / asInt() paths
           Value::list({Value::number(1), Value::number(2.5), Value::number(nan),
                        Value::string("x"), Value::nil()}),
           Value::object(std::move(object)),
@@ -103,6 +105,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   if (!expr) return 0;
   const Value baseline = Value::number(0.9);
   for (const Value& result : kResults) check_eval(*expr, result, baseline);
-  check_eval(*expr, kResults[1], kResults[5]);  // NaN result, object baseline
+  check_eval(*expr, kResults[1], kResults[6]);  // NaN result, object baseline
   return 0;
 }
