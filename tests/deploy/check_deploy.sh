@@ -2,8 +2,8 @@
 # Offline checks of deploy/ (CTest: lint.deploy). Usage: check_deploy.sh ROOT VANE_BINARY
 #   1. yamllint (deploy/.yamllint) on every YAML file under deploy/ and on the vane.yaml files that
 #      the Kubernetes ConfigMaps carry;
-#   2. `kubectl kustomize` renders both Kubernetes variants, deploy/kubernetes (one replica) and
-#      deploy/kubernetes/cluster (three replicas and etcd), offline; $KUBECTL picks the kubectl
+#   2. `kubectl kustomize` renders both Kubernetes overlays, deploy/kubernetes/overlays/single (one
+#      replica) and overlays/cluster (three replicas and etcd), offline; $KUBECTL picks the kubectl
 #      (default: the one on PATH; Debian 12's kubernetes-client, kubectl 1.20, is the oldest the
 #      kustomizations are written for);
 #   3. tests/deploy/check_manifests.py: each render agrees with itself and with its vane.yaml
@@ -56,8 +56,8 @@ if ! command -v "$kubectl" >/dev/null; then
   fail "$kubectl not found (apt-get install kubernetes-client): deploy/kubernetes not rendered"
 else
   "$kubectl" version --client 2>/dev/null
-  render "$deploy/kubernetes" "$tmp/render-single.yaml"
-  render "$deploy/kubernetes/cluster" "$tmp/render-cluster.yaml"
+  render "$deploy/kubernetes/overlays/single" "$tmp/render-single.yaml"
+  render "$deploy/kubernetes/overlays/cluster" "$tmp/render-cluster.yaml"
 fi
 
 echo "== Kubernetes manifests"
