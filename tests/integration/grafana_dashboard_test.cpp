@@ -1,8 +1,8 @@
 // deploy/grafana/vane.json and deploy/prometheus/vane-alerts.yaml against a real vane and a real
 // Prometheus: vane runs a canary (v1 -> v2 at 50%, a builtin analysis, then a pause) under steady
-// traffic, with an upstream that refuses connections (route /gone) and one that fails its health
-// checks; Prometheus scrapes it every second and evaluates the alert rules. Every panel query of
-// the dashboard must return data and every alert rule must load and evaluate without error.
+// traffic, with a few requests the upstream resets and an upstream that fails its health checks;
+// Prometheus scrapes it every second and evaluates the alert rules. Every panel query of the
+// dashboard must return data and every alert rule must load and evaluate without error.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -46,37 +46,21 @@ std::vector<PanelQuery> panel_queries(const json::value& dashboard, const std::s
   return queries;
 }
 
-std::string config(const TestUpstream& v1, const TestUpstream& v2, uint16_t dead_port,
-                   const std::filesystem::path& state, std::string_view desired) {
-  return render(R"(listeners:
-  - {name: public, address: "127.0.0.1:0"}
-admin: {address: "127.0.0.1:0"}
-state: {dir: "{{state}}"}
-workers: 2
-upstreams:
-  - {name: v1, endpoints: ["{{v1}}"]}
-  - {name: v2, endpoints: ["{{v2}}"]}
-  - {name: gone, endpoints: ["127.0.0.1:{{dead}}"], connectTimeout: 1s}
-  - name: down
-    endpoints: ["127.0.0.1:{{dead}}"]
-    healthCheck: {interval: 1s, timeout: 500ms, unhealthyThreshold: 1}
-routes:
-  - {name: gone, match: {pathPrefix: /gone}, upstream: gone}
-  - {name: web, match: {pathPrefix: /}, rollout: web}
-rollouts:
-  - name: web
-    upstream: {{desired}}
-    strategy:
-      canary:
-        steps:
+/// Rollout web: 50% on the canary, a builtin success-rate analysis, then a pause that holds the
+/// split. v3 is no version but an upstream whose one address refuses connections and is health
+/// checked: it has no healthy endpoint.
+RolloutSetup dashboard_setup(uint16_t dead_port) {
+  RolloutSetup setup;
+  setup.top_extra = std::string(kSuccessRateTemplate);
+  setup.canary = R"(        steps:
           - setWeight: 50
           - analysis:
               templates: [{templateName: success-rate}]
           - pause: {}
-{{templates}})",
-                {{"state", state.string()}, {"v1", v1.address()}, {"v2", v2.address()},
-                 {"dead", std::to_string(dead_port)}, {"desired", std::string(desired)},
-                 {"templates", std::string(kSuccessRateTemplate)}});
+)";
+  setup.endpoints["v3"] = "127.0.0.1:" + std::to_string(dead_port);
+  setup.upstream_options["v3"] = "healthCheck: {interval: 1s, timeout: 500ms, unhealthyThreshold: 1}";
+  return setup;
 }
 
 TEST(GrafanaDashboardTest, EveryPanelQueryReturnsDataAndTheAlertRulesLoad) {
@@ -86,21 +70,16 @@ TEST(GrafanaDashboardTest, EveryPanelQueryReturnsDataAndTheAlertRulesLoad) {
   ASSERT_GE(queries.size(), 10u);
   for (const auto& q : queries) ASSERT_EQ(q.expr.find('$'), std::string::npos) << q.panel << ": " << q.expr;
 
-  TestUpstream v1("v1"), v2("v2");
-  TempDir state;
-  const uint16_t dead_port = free_port();  // nothing listens there
-  VaneRun vane(config(v1, v2, dead_port, state.path(), "v1"), {"--no-watch-config"});
-  const uint16_t prometheus_port = free_port();
-  Prometheus prometheus(prometheus_port, vane.admin_port(), {VANE_ALERT_RULES});
+  RolloutRig rig(dashboard_setup(free_port()));  // nothing listens on v3's port
+  Prometheus prometheus(free_port(), rig.admin(), {VANE_ALERT_RULES});
   ASSERT_TRUE(prometheus.wait_scraping(30s)) << prometheus.log();
 
-  LoadLoop load(vane.port());
-  write_file(vane.config_path(), config(v1, v2, dead_port, state.path(), "v2"));
-  ASSERT_EQ(admin_call(vane.admin_port(), "POST", "/api/v1/reload").status, 200);
-  // After the reload, which starts the counters afresh: connect failures of upstream gone.
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(get_with(vane.port(), "/gone/x", "").status, 502);
+  LoadLoop load(rig.port());
+  ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
-  ASSERT_TRUE(wait_phase(vane.admin_port(), "Paused", 2, 50, s, 30s)) << summary(s);
+  ASSERT_TRUE(wait_phase(rig.admin(), "Paused", 2, 50, s, 30s)) << summary(s);
+  // Upstream failures (the upstream resets), after the reload that started the counters afresh.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get_with(rig.port(), "/x?reset=1", "").status, 502);
 
   // Until every query has data (rates need a few scrapes of the canary at 50%), bounded.
   std::vector<std::string> empty;
@@ -145,8 +124,8 @@ TEST(GrafanaDashboardTest, EveryPanelQueryReturnsDataAndTheAlertRulesLoad) {
   EXPECT_EQ(loaded, expected) << prometheus.log();
   for (const auto& e : not_ok) ADD_FAILURE() << "rule not ok: " << e;
 
-  // The rules see vane's metrics: `down` has no healthy endpoint (pending for its `for:`), and
-  // the healthy rollout is not Degraded.
+  // The rules see vane's metrics: v3 has no healthy endpoint (pending for its `for:`), and the
+  // rollout is not Degraded.
   std::set<std::string> active;
   wait_until([&] {
     active.clear();
@@ -156,10 +135,10 @@ TEST(GrafanaDashboardTest, EveryPanelQueryReturnsDataAndTheAlertRulesLoad) {
         const json::value labels = field(a, "labels");
         active.insert(str(field(labels, "alertname")) + "/" + str(field(labels, "upstream")));
       }
-    return active.count("VaneUpstreamNoHealthyEndpoint/down") > 0;
+    return active.count("VaneUpstreamNoHealthyEndpoint/v3") > 0;
   }, 20s);
-  EXPECT_EQ(active.count("VaneUpstreamNoHealthyEndpoint/down"), 1u);
-  EXPECT_EQ(active.count("VaneUpstreamNoHealthyEndpoint/gone"), 0u);
+  EXPECT_EQ(active.count("VaneUpstreamNoHealthyEndpoint/v3"), 1u);
+  EXPECT_EQ(active.count("VaneUpstreamNoHealthyEndpoint/v1"), 0u);
   EXPECT_EQ(active.count("VaneRolloutDegraded/(not a string: null)"), 0u);
   const SideCounts counts = load.counts();
   EXPECT_GT(counts.count("v2"), 0) << counts.describe();
