@@ -1,4 +1,4 @@
-"""Checks of the cluster variant (deploy/kubernetes/cluster, SPEC §9): vane's `cluster:` section
+"""Checks of the cluster variant (deploy/kubernetes/overlays/cluster, SPEC §9): vane's `cluster:` section
 against the etcd StatefulSet and its Service, the etcd members' own URLs, etcd's budget, the
 rolling update of vane, and that the NetworkPolicy still lets the right pods through.
 """
