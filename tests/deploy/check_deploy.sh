@@ -2,8 +2,8 @@
 # Offline checks of deploy/ (CTest: lint.deploy). Usage: check_deploy.sh ROOT VANE_BINARY
 #   1. yamllint (deploy/.yamllint) on every YAML file under deploy/ and on the vane.yaml files that
 #      the Kubernetes ConfigMaps carry;
-#   2. `kubectl kustomize` renders both Kubernetes variants, deploy/kubernetes (one replica) and
-#      deploy/kubernetes/cluster (three replicas and etcd), offline; $KUBECTL picks the kubectl
+#   2. `kubectl kustomize` renders both Kubernetes overlays, deploy/kubernetes/overlays/single (one
+#      replica) and overlays/cluster (three replicas and etcd), offline; $KUBECTL picks the kubectl
 #      (default: the one on PATH; Debian 12's kubernetes-client, kubectl 1.20, is the oldest the
 #      kustomizations are written for);
 #   3. tests/deploy/check_manifests.py: each render agrees with itself and with its vane.yaml
@@ -11,10 +11,14 @@
 #      budgets, and for the cluster the etcd members its `cluster:` section names);
 #   4. `vane validate` on deploy/vane.yaml, on each ConfigMap's vane.yaml, on each after the rollout
 #      edit README.md describes, and on a broken copy, which must be rejected;
-#   5. deploy/systemd/vane.service: the directives it must carry, `systemd-analyze verify`, and an
+#   5. deploy/prometheus/vane-alerts.yaml: `promtool check rules`, and `promtool test rules` on
+#      tests/deploy/vane-alerts.test.yaml;
+#   6. deploy/grafana/vane.json and the alert rules: tests/deploy/check_dashboard.py (variables,
+#      datasources, and only metric names docs/metrics.md lists);
+#   7. deploy/systemd/vane.service: the directives it must carry, `systemd-analyze verify`, and an
 #      exposure level of at most 2.0 from `systemd-analyze security` (skipped without systemd-analyze).
 # Every check runs; the script prints what failed and exits 1 if anything did. A missing yamllint,
-# kubectl or PyYAML is a failure, not a skip: CI must not pass without having looked.
+# kubectl, promtool or PyYAML is a failure, not a skip: CI must not pass without having looked.
 set -uo pipefail
 
 root=${1:?usage: check_deploy.sh ROOT VANE_BINARY}
@@ -56,8 +60,8 @@ if ! command -v "$kubectl" >/dev/null; then
   fail "$kubectl not found (apt-get install kubernetes-client): deploy/kubernetes not rendered"
 else
   "$kubectl" version --client 2>/dev/null
-  render "$deploy/kubernetes" "$tmp/render-single.yaml"
-  render "$deploy/kubernetes/cluster" "$tmp/render-cluster.yaml"
+  render "$deploy/kubernetes/overlays/single" "$tmp/render-single.yaml"
+  render "$deploy/kubernetes/overlays/cluster" "$tmp/render-cluster.yaml"
 fi
 
 echo "== Kubernetes manifests"
@@ -103,6 +107,21 @@ if [ -f "$tmp/cluster-vane.yaml" ]; then
   elif "$vane" validate -c "$tmp/broken-cluster.yaml" 2>/dev/null; then
     fail "vane validate accepted cluster.leaseTTL: 1s"
   fi
+fi
+
+echo "== Prometheus rules"
+if ! command -v promtool >/dev/null; then
+  fail "promtool is not installed (apt-get install prometheus): alert rules not checked"
+else
+  promtool check rules "$deploy/prometheus/vane-alerts.yaml" || fail "promtool check rules rejected vane-alerts.yaml"
+  promtool test rules "$here/vane-alerts.test.yaml" || fail "promtool test rules: vane-alerts.test.yaml failed"
+fi
+
+echo "== Grafana dashboard"
+if [ -z "$python" ]; then
+  fail "no python3 with PyYAML: deploy/grafana/vane.json not checked"
+elif ! "$python" -B "$here/check_dashboard.py" "$root"; then
+  fail "deploy/grafana/vane.json or the alert rules use unknown variables or metrics (see above)"
 fi
 
 echo "== systemd unit"

@@ -5,8 +5,8 @@ Usage: check_manifests.py ROOT OUTDIR
 
 OUTDIR holds what tests/deploy/check_deploy.sh rendered with `kubectl kustomize`, i.e. exactly
 what `kubectl apply -k` sends:
-  OUTDIR/render-single.yaml   deploy/kubernetes          one replica, rollout progress on a volume
-  OUTDIR/render-cluster.yaml  deploy/kubernetes/cluster  three replicas and etcd (SPEC §9)
+  OUTDIR/render-single.yaml   deploy/kubernetes/overlays/single   one replica, progress on a volume
+  OUTDIR/render-cluster.yaml  deploy/kubernetes/overlays/cluster  three replicas and etcd (SPEC §9)
 Checks that every kustomization lists its directory's files, that each render agrees with itself
 and with the vane config in its ConfigMap (vane_checks.py, plus cluster_checks.py for the cluster),
 and that the two configs differ only in `state:` / `cluster:`. Writes for `vane validate`:
@@ -72,10 +72,13 @@ def check_single(r, v):
     elif claim is None:
         r.error(f"Deployment vane: state.dir {state_dir} is not on a PersistentVolumeClaim: rollouts would restart from scratch")
     else:
-        pvc = r.one("PersistentVolumeClaim", claim, "vane")
-        modes = dig(pvc, "spec", "accessModes", default=[]) or []
-        if pvc and "ReadWriteMany" not in modes and dig(v.dep, "spec", "strategy", "type") != "Recreate":
-            r.error("Deployment vane: a ReadWriteOnce state claim needs strategy Recreate")
+        r.one("PersistentVolumeClaim", claim, "vane")
+    # The old pod goes before the new one comes: two vane processes must never share the state.
+    strategy = dig(v.dep, "spec", "strategy", default={}) or {}
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate" or \
+            dig(strategy, "rollingUpdate", "maxSurge") not in (0, "0%"):
+        r.error("Deployment vane: strategy is not a RollingUpdate with maxSurge 0: a surge pod "
+                "would walk the rollout beside the old one on the same state")
 
 
 def write_configs(r, v, prefix):
@@ -101,17 +104,17 @@ def check_same_config(single, cluster):
     if single.config and cluster.config and rest(single.config) != rest(cluster.config):
         keys = sorted(k for k in set(rest(single.config)) | set(rest(cluster.config))
                       if single.config.get(k) != cluster.config.get(k))
-        errors.append(f"deploy/kubernetes/cluster: vane.yaml differs from the single-node one in {keys}, "
+        errors.append(f"deploy/kubernetes/overlays/cluster: vane.yaml differs from the single-node one in {keys}, "
                       "not only in state/cluster")
 
 
 check_kustomizations()
-single_render = Render("deploy/kubernetes", os.path.join(OUTDIR, "render-single.yaml"), errors)
+single_render = Render("deploy/kubernetes/overlays/single", os.path.join(OUTDIR, "render-single.yaml"), errors)
 single = check_common(single_render)
 check_single(single_render, single)
 write_configs(single_render, single, "configmap-vane")
 
-cluster_render = Render("deploy/kubernetes/cluster", os.path.join(OUTDIR, "render-cluster.yaml"), errors)
+cluster_render = Render("deploy/kubernetes/overlays/cluster", os.path.join(OUTDIR, "render-cluster.yaml"), errors)
 cluster = check_common(cluster_render)
 check_cluster(cluster_render, cluster)
 write_configs(cluster_render, cluster, "cluster-vane")

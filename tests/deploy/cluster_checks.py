@@ -1,16 +1,16 @@
-"""Checks of the cluster variant (deploy/kubernetes/cluster, SPEC §9): vane's `cluster:` section
-against the etcd StatefulSet and its Service, the etcd members' own URLs, the budgets, spreading,
-the rolling update of vane, and that the NetworkPolicy still lets the right pods through.
+"""Checks of the cluster variant (deploy/kubernetes/overlays/cluster, SPEC §9): vane's `cluster:` section
+against the etcd StatefulSet and its Service, the etcd members' own URLs, etcd's budget, the
+rolling update of vane, and that the NetworkPolicy still lets the right pods through.
 """
 
 import re
 from collections import namedtuple
 from urllib.parse import urlsplit
 
-from manifests import (container, describe, dig, flags, label_selector_selects, named_port,
-                       pod_labels, pod_spec)
+from manifests import (allows, container, describe, dig, flags, label_selector_selects, named_port,
+                       pod_labels)
 
-VANE_REPLICAS, VANE_MIN_AVAILABLE = 3, 2
+VANE_REPLICAS = 3
 ETCD_MEMBERS = 3
 ETCD_IMAGE = re.compile(r"quay\.io/coreos/etcd:v3\.[45]\.\d+|registry\.k8s\.io/etcd:3\.[45]\.\d+-\d+")
 # A member by its stable name under the headless Service: STS-ORDINAL.SERVICE.NAMESPACE.svc...
@@ -135,22 +135,6 @@ def check_etcd_pod(r, sts):
         r.error(f"{describe(sts)}: expected one PodDisruptionBudget with minAvailable {quorum} (the quorum)")
 
 
-def allows(policy, source_labels, port, target):
-    """Whether an ingress NetworkPolicy lets pods with source_labels (None: anything outside
-    the namespace, e.g. the kubelet) reach port on the target container."""
-    for rule in dig(policy, "spec", "ingress", default=[]) or []:
-        ports = rule.get("ports") or []
-        if ports and not any(named_port(target, p.get("port")) == port for p in ports):
-            continue
-        sources = rule.get("from") or []
-        if not sources or (source_labels is not None and any(
-                set(s) == {"podSelector"} and (s["podSelector"] == {} or
-                                               label_selector_selects(s["podSelector"], source_labels))
-                for s in sources)):
-            return True
-    return False
-
-
 def check_network_policy(r, v, sts):
     """Where policies select etcd, vane must reach the client port, members each other's peer
     port, and the probes the port they use."""
@@ -184,15 +168,6 @@ def check_vane_cluster(r, v):
         r.error("a PersistentVolumeClaim for vane: in a cluster its state lives in etcd")
     if not v.prestop_sleep():
         r.error(f"{name}: no preStop sleep: a replaced replica would refuse connections still sent to it")
-    terms = dig(v.pod, "affinity", "podAntiAffinity", default={}) or {}
-    candidates = [t.get("podAffinityTerm") for t in terms.get("preferredDuringSchedulingIgnoredDuringExecution") or []]
-    candidates += terms.get("requiredDuringSchedulingIgnoredDuringExecution") or []
-    if not any(t and t.get("topologyKey") == "kubernetes.io/hostname"
-               and label_selector_selects(t.get("labelSelector"), v.labels) for t in candidates):
-        r.error(f"{name}: no pod anti-affinity on kubernetes.io/hostname against its own pods")
-    budgets = r.selecting("PodDisruptionBudget", v.labels, "vane")
-    if len(budgets) != 1 or dig(budgets[0], "spec", "minAvailable") != VANE_MIN_AVAILABLE:
-        r.error(f"{name}: expected one PodDisruptionBudget with minAvailable {VANE_MIN_AVAILABLE}")
 
 
 def check_cluster(r, v):

@@ -76,6 +76,22 @@ def flags(c):
     return result
 
 
+def allows(policy, source_labels, port, target):
+    """Whether an ingress NetworkPolicy lets pods with source_labels (None: anything outside
+    the namespace, e.g. the kubelet) reach port on the target container."""
+    for rule in dig(policy, "spec", "ingress", default=[]) or []:
+        ports = rule.get("ports") or []
+        if ports and not any(named_port(target, p.get("port")) == port for p in ports):
+            continue
+        sources = rule.get("from") or []
+        if not sources or (source_labels is not None and any(
+                set(s) == {"podSelector"} and (s["podSelector"] == {} or
+                                               label_selector_selects(s["podSelector"], source_labels))
+                for s in sources)):
+            return True
+    return False
+
+
 def describe(obj):
     return f"{obj.get('kind')} {dig(obj, 'metadata', 'namespace')}/{dig(obj, 'metadata', 'name')}"
 

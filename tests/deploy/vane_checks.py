@@ -1,6 +1,7 @@
-"""Checks every rendered variant of deploy/kubernetes/ must pass: the vane config in the ConfigMap,
-the vane pod (hardening, ports, probes, mounts), its Services, the headless Services the upstreams
-name, selectors and the "restricted" Pod Security Standard.
+"""Checks every rendered overlay of deploy/kubernetes/ must pass: the vane config in the ConfigMap,
+the vane pod (hardening, ports, probes, mounts, spreading), its Services, budget, ServiceMonitor
+and NetworkPolicy, the headless Services the upstreams name, selectors and the "restricted" Pod
+Security Standard.
 """
 
 import os
@@ -8,7 +9,7 @@ import re
 
 import yaml
 
-from manifests import (container, cpu_cores, describe, dig, label_selector_selects, named_port,
+from manifests import (allows, container, cpu_cores, describe, dig, label_selector_selects, named_port,
                        pod_labels, pod_spec, port_of, selects)
 
 DRAIN_SECONDS = 30  # how long vane lets in-flight requests finish after SIGTERM
@@ -78,6 +79,8 @@ def check_pod(r, v):
     args = c.get("args") or []
     if args[:2] != ["run", "-c"] or len(args) < 3:
         r.error(f"Deployment vane: args {args}, expected ['run', '-c', FILE]")
+    if "--no-watch-config" in args:
+        r.error("Deployment vane: --no-watch-config: vane would not follow ConfigMap updates")
     sleep = v.prestop_sleep()
     grace = pod.get("terminationGracePeriodSeconds", 30)
     if sleep is None:
@@ -180,6 +183,83 @@ def check_services(r, v):
             r.error(f"{describe(svc)}: no prometheus.io annotations for :{v.admin_port}/metrics")
 
 
+def check_spread(r, v):
+    """Replicas spread over nodes, softly (a hard rule would stall a surge on a small cluster)."""
+    for c in v.pod.get("topologySpreadConstraints") or []:
+        if c.get("topologyKey") == "kubernetes.io/hostname" and \
+                label_selector_selects(c.get("labelSelector"), v.labels):
+            if c.get("whenUnsatisfiable") != "ScheduleAnyway":
+                r.error("Deployment vane: the spread over nodes is not ScheduleAnyway: a rolling "
+                        "update's surge pod could stay Pending on a small cluster")
+            return
+    r.error("Deployment vane: no topologySpreadConstraints on kubernetes.io/hostname for its own pods")
+
+
+def check_budget(r, v):
+    """One PodDisruptionBudget lets exactly one vane pod be evicted at a time: none would block
+    every node drain (one replica), more would risk the cluster's serving capacity."""
+    budgets = r.selecting("PodDisruptionBudget", v.labels, "vane")
+    if len(budgets) != 1:
+        r.error(f"expected one PodDisruptionBudget of the vane pods, found {len(budgets)}")
+        return
+    spec = dig(budgets[0], "spec", default={}) or {}
+    replicas = dig(v.dep, "spec", "replicas", default=1)
+    allowed = spec.get("maxUnavailable") if "maxUnavailable" in spec else replicas - spec.get("minAvailable", 0)
+    if allowed != 1:
+        r.error(f"{describe(budgets[0])}: allows {allowed} of {replicas} vane pods to be evicted at once, expected 1")
+
+
+def check_service_monitor(r, v):
+    """A ServiceMonitor that selects the admin Service (by its labels) and scrapes its /metrics."""
+    admin = [s for s in r.selecting("Service", v.labels, "vane")
+             if v.admin_port in [named_port(v.container, p.get("targetPort", p.get("port")))
+                                 for p in dig(s, "spec", "ports", default=[]) or []]]
+    monitors = r.find("ServiceMonitor", namespace="vane")
+    if len(monitors) != 1 or monitors[0].get("apiVersion") != "monitoring.coreos.com/v1":
+        r.error(f"expected one ServiceMonitor (monitoring.coreos.com/v1) in vane, found {len(monitors)}")
+        return
+    sm = monitors[0]
+    if dig(sm, "spec", "namespaceSelector") not in (None, {}):
+        r.error(f"{describe(sm)}: a namespaceSelector: the admin Service is in its own namespace")
+    selected = [s for s in r.find("Service", namespace="vane")
+                if label_selector_selects(dig(sm, "spec", "selector"), dig(s, "metadata", "labels", default={}) or {})]
+    if selected != admin or len(admin) != 1:
+        r.error(f"{describe(sm)}: selects Services {[describe(s) for s in selected]}, expected the admin Service")
+        return
+    ports = {p.get("name"): named_port(v.container, p.get("targetPort", p.get("port")))
+             for p in dig(admin[0], "spec", "ports", default=[]) or []}
+    endpoints = dig(sm, "spec", "endpoints", default=[]) or []
+    if not endpoints:
+        r.error(f"{describe(sm)}: no endpoints")
+    for e in endpoints:
+        if ports.get(e.get("port")) != v.admin_port or e.get("path", "/metrics") != "/metrics":
+            r.error(f"{describe(sm)}: endpoint {e} is not /metrics on a port of {describe(admin[0])} "
+                    f"reaching the admin port {v.admin_port}")
+
+
+def check_network_policy(r, v):
+    """The listener open to all, the admin port only to named sources: the other vane pods (a
+    follower hands commands to the leader) and Prometheus from its own namespace."""
+    policies = [p for p in r.find("NetworkPolicy", namespace="vane")
+                if label_selector_selects(dig(p, "spec", "podSelector"), v.labels)
+                and "Ingress" in (dig(p, "spec", "policyTypes") or ["Ingress"])]
+    if not policies:
+        r.error("no NetworkPolicy selects the vane pods: anyone in the cluster reaches the admin port")
+        return
+    for port in v.listener_ports:
+        if not any(allows(p, None, port, v.container) for p in policies):
+            r.error(f"NetworkPolicy vane: the listener port {port} is not open to every client")
+    if any(allows(p, None, v.admin_port, v.container) for p in policies):
+        r.error(f"NetworkPolicy vane: the admin port {v.admin_port} is open to everyone")
+    if not any(allows(p, v.labels, v.admin_port, v.container) for p in policies):
+        r.error(f"NetworkPolicy vane: the vane pods cannot reach each other's admin port {v.admin_port}")
+    from_elsewhere = [s for p in policies for rule in dig(p, "spec", "ingress", default=[]) or []
+                      if any(named_port(v.container, q.get("port")) == v.admin_port for q in rule.get("ports") or [])
+                      for s in rule.get("from") or [] if "namespaceSelector" in s]
+    if not from_elsewhere:
+        r.error(f"NetworkPolicy vane: nothing from another namespace (Prometheus) reaches the admin port {v.admin_port}")
+
+
 def check_upstreams(r, v):
     """Upstream endpoints that name a Service -> a headless Service -> pods with that port."""
     for upstream in v.config.get("upstreams") or []:
@@ -240,7 +320,7 @@ def check_restricted(r, w):
 
 
 def check_common(r):
-    """Every check both variants share; returns the Vane for the variant's own checks."""
+    """Every check both overlays share; returns the Vane for the overlay's own checks."""
     v = Vane(r)
     check_config(r, v)
     if v.dep:
@@ -249,6 +329,10 @@ def check_common(r):
         check_security(r, v)
         check_mounts(r, v)
         check_services(r, v)
+        check_spread(r, v)
+        check_budget(r, v)
+        check_service_monitor(r, v)
+        check_network_policy(r, v)
     check_upstreams(r, v)
     check_workloads(r)
     return v
