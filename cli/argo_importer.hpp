@@ -1,0 +1,86 @@
+// The state of one `vane import argo` run, shared by the files that convert each kind of object
+// (argo_import.cpp: documents, Services, routes; argo_rollout.cpp; argo_template.cpp). Main thread.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cli/argo_import.hpp"
+#include "cli/argo_source.hpp"
+#include "cli/config_writer.hpp"
+
+namespace vane::cli::argo {
+
+/// One Kubernetes object of the input.
+struct Document {
+  std::string kind;
+  std::string name;
+  std::string ns = "default";
+  Node root;
+
+  std::string title() const;  ///< "Rollout/shop (rollouts.yaml:12)", for comments
+};
+
+/// An imported analysis template, as analysis specs need to know it.
+struct TemplateInfo {
+  std::string name;  ///< its vane name
+  std::set<std::string> args;
+  std::set<std::string> required_args;  ///< args without a value
+  std::vector<std::string> metrics;
+  std::vector<std::string> indefinite_metrics;  ///< interval without count: background only
+};
+
+/// What a Service is to a rollout, so that Ingress backends find their rollout.
+struct ServiceRole {
+  std::string rollout;
+  enum class Kind { Stable, Canary, Preview } kind = Kind::Stable;
+};
+
+class Importer {
+ public:
+  explicit Importer(const config::ExternalChecks& checks) : checks_(checks) {}
+  ImportResult run(const std::vector<SourceFile>& files);
+
+ private:
+  // argo_import.cpp
+  void read_file(const SourceFile& file);
+  void read_document(const Node& root);
+  std::string upstream_for(const Node& at, const std::string& service, const std::string& ns);
+  void ingress(const Document& doc);
+  void add_route(const Node& at, config::Route route, const std::string& comment);
+  void default_routes();
+
+  // argo_rollout.cpp
+  void rollout(const Document& doc);
+  void canary(const Document& doc, const Node& node, config::Rollout& out);
+  void steps(const Node& node, config::CanaryStrategy& out, std::vector<std::size_t>& first_step);
+  std::vector<config::Step> step(const Node& node);
+  std::optional<config::Step> route_step(const Node& node, bool mirror);
+  void blue_green(const Document& doc, const Node& node, config::Rollout& out);
+  std::optional<config::AnalysisSpec> analysis_spec(const Node& node, bool background);
+
+  // argo_template.cpp
+  void analysis_template(const Document& doc, bool cluster);
+  std::optional<config::Metric> metric(const Node& node, const std::set<std::string>& args);
+  bool provider(const Node& node, const std::set<std::string>& args, config::Metric& out);
+  bool text_ok(const Node& at, const std::string& text, const std::set<std::string>& args);
+
+  const config::ExternalChecks& checks_;
+  Notes notes_;
+  CommentedConfig out_;
+  std::vector<Document> documents_;
+  std::map<std::string, const Document*> services_;        ///< "ns/name"
+  std::map<std::string, const Document*> virtual_services_;  ///< "ns/name"
+  std::map<std::string, TemplateInfo> templates_;         ///< "AnalysisTemplate/name", "ClusterAnalysisTemplate/name"
+  std::map<std::string, ServiceRole> roles_;               ///< "ns/name" of a Service
+  std::set<std::string> used_services_;                    ///< "ns/name"
+  std::set<std::string> route_matches_;                    ///< "host pathPrefix"
+  std::map<std::string, std::vector<std::string>> rollout_hosts_;  ///< VirtualService hosts
+  std::map<std::string, std::string> preview_services_;  ///< rollout → its preview Service
+  std::map<std::string, Node> rollout_nodes_;  ///< each imported rollout's document, for notes
+};
+
+}  // namespace vane::cli::argo
