@@ -198,6 +198,7 @@ void Importer::ingress(const Document& doc) {
       const auto prefix = path_prefix(path && path->text() ? *path->text() : "/");
       if (!prefix) {
         notes_.add(*path, "a regular-expression path: vane routes by path prefix");
+        p.ignore("backend");
         continue;
       }
       if (type && type->text() == "Exact") notes_.add(*type, "an Exact path is imported as a prefix");
@@ -232,7 +233,8 @@ void Importer::ingress(const Document& doc) {
       const bool preview = role != roles_.end() && role->second.kind == ServiceRole::Kind::Preview;
       if (preview) route.name = doc.name + "-preview";
       const std::size_t before = out_.config.routes.size();
-      add_route(item, route, doc.title() + (preview ? ", to the preview Service" : ""));
+      const std::string source = doc.kind + "/" + doc.name + " (" + item.file + ":" + std::to_string(item.line) + ")";
+      add_route(item, route, source + (preview ? ", to the preview Service" : ""));
       if (!preview || out_.config.routes.size() == before) continue;
       for (auto& rollout : out_.config.rollouts) {
         if (rollout.name == route.rollout && rollout.blue_green && rollout.blue_green->preview_route.empty())
@@ -255,16 +257,17 @@ void Importer::default_routes() {
       return r.rollout == name && r.name != preview;
     });
     if (!routed) {
-      std::vector<std::string> hosts = rollout_hosts_[name];
-      const bool from_virtual_service = !hosts.empty();
-      if (hosts.empty()) hosts.push_back(route_matches_.contains(" /") ? name : "");
-      for (const std::string& host : hosts) {
+      auto hosts = rollout_hosts_[name];  // (host, the VirtualService it comes from)
+      if (hosts.empty()) {
+        hosts.emplace_back(route_matches_.contains(" /") ? name : "",
+                           "Rollout/" + name + ": no Ingress in the files routes to it");
+      }
+      for (const auto& [host, source] : hosts) {
         config::Route route;
         route.name = name;
         route.rollout = name;
         route.match.host = host == "*" ? "" : host;
-        add_route(at, route, from_virtual_service ? "a host of the Rollout's VirtualService"
-                                                  : "Rollout/" + name + ": no Ingress in the files routes to it");
+        add_route(at, route, source);
       }
     }
     const auto service = preview_services_.find(name);

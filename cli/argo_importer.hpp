@@ -78,7 +78,8 @@ class Importer {
   std::map<std::string, ServiceRole> roles_;               ///< "ns/name" of a Service
   std::set<std::string> used_services_;                    ///< "ns/name"
   std::set<std::string> route_matches_;                    ///< "host pathPrefix"
-  std::map<std::string, std::vector<std::string>> rollout_hosts_;  ///< VirtualService hosts
+  /// A rollout's VirtualService hosts, each with the title of its VirtualService.
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> rollout_hosts_;
   std::map<std::string, std::string> preview_services_;  ///< rollout → its preview Service
   std::map<std::string, Node> rollout_nodes_;  ///< each imported rollout's document, for notes
 };

@@ -113,7 +113,7 @@ void Importer::canary(const Document& doc, const Node& node, config::Rollout& ou
       used_services_.insert("VirtualService/" + doc.ns + "/" + name);
       const YAML::Node hosts = member(member(found->second->root.yaml, "spec"), "hosts");
       for (std::size_t i = 0; hosts.IsSequence() && i < hosts.size(); ++i) {
-        if (hosts[i].IsScalar()) rollout_hosts_[out.name].push_back(hosts[i].Scalar());
+        if (hosts[i].IsScalar()) rollout_hosts_[out.name].emplace_back(hosts[i].Scalar(), "a host of " + found->second->title());
       }
     }
   }

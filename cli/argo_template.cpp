@@ -221,10 +221,16 @@ bool Importer::provider(const Node& node, const std::set<std::string>& args, con
     if (const auto t = w.take("timeoutSeconds")) {
       if (const auto n = integer(notes_, *t, 1, kMaxI32)) web.timeout_seconds = static_cast<uint32_t>(*n);
     }
-    if (text(w, "jsonPath", web.json_path)) {  // Argo's braced form {$.x} is vane's $.x
-      if (web.json_path.starts_with("{") && web.json_path.ends_with("}"))
-        web.json_path = web.json_path.substr(1, web.json_path.size() - 2);
-      if (!web.json_path.starts_with('$')) web.json_path = "$";
+    if (const auto path = w.take("jsonPath"); path && path->text()) {
+      std::string json_path = *path->text();  // Argo's braced form {$.x} is vane's $.x
+      if (json_path.starts_with("{") && json_path.ends_with("}")) json_path = json_path.substr(1, json_path.size() - 2);
+      if (!json_path.starts_with('$')) {
+        notes_.add(*path, "a jsonPath must start with $: the whole body ($) is the result");
+      } else if (text_ok(*path, json_path, args)) {
+        web.json_path = json_path;
+      } else {
+        ok = false;
+      }
     }
     return ok;
   }
