@@ -172,13 +172,16 @@ void Importer::add_route(const Node& at, config::Route route, const std::string&
   out_.config.routes.push_back(std::move(route));
 }
 
-void Importer::ingress(const Document& doc) {
+std::optional<Node> Importer::spec_of(const Document& doc) {
   Fields top(notes_, doc.root);
-  top.ignore("apiVersion");
-  top.ignore("kind");
-  top.ignore("metadata");
-  top.ignore("status");
-  const auto spec_node = top.take("spec");
+  for (const char* key : {"apiVersion", "kind", "metadata", "status"}) top.ignore(key);
+  auto spec = top.take("spec");
+  if (!spec) notes_.add(doc.root, "an object without spec");
+  return spec;
+}
+
+void Importer::ingress(const Document& doc) {
+  const auto spec_node = spec_of(doc);
   if (!spec_node) return;
   Fields spec(notes_, *spec_node);
   spec.ignore("ingressClassName");

@@ -39,6 +39,15 @@ struct ServiceRole {
   enum class Kind { Stable, Canary, Preview } kind = Kind::Stable;
 };
 
+/// A rollout's two Services: `current` (stable/active) is the desired upstream, `next`
+/// (canary/preview) is declared for the next release.
+struct ServiceKeys {
+  const char* current;
+  const char* next;
+  ServiceRole::Kind next_kind;
+  const char* what;  ///< "stable", "active": for the comment
+};
+
 class Importer {
  public:
   explicit Importer(const config::ExternalChecks& checks) : checks_(checks) {}
@@ -48,6 +57,8 @@ class Importer {
   // argo_import.cpp
   void read_file(const SourceFile& file);
   void read_document(const Node& root);
+  /// The object's `spec` (apiVersion, kind, metadata and status are not noted); nullopt, noted, when absent.
+  std::optional<Node> spec_of(const Document& doc);
   std::string upstream_for(const Node& at, const std::string& service, const std::string& ns);
   void ingress(const Document& doc);
   void add_route(const Node& at, config::Route route, const std::string& comment);
@@ -55,6 +66,7 @@ class Importer {
 
   // argo_rollout.cpp
   void rollout(const Document& doc);
+  std::string services(const Document& doc, Fields& f, const ServiceKeys& keys, config::Rollout& out);
   void canary(const Document& doc, const Node& node, config::Rollout& out);
   void steps(const Node& node, config::CanaryStrategy& out, std::vector<std::size_t>& first_step);
   std::vector<config::Step> step(const Node& node);

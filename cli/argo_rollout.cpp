@@ -50,10 +50,8 @@ std::string join(const std::vector<std::string>& parts) {
 }  // namespace
 
 void Importer::rollout(const Document& doc) {
-  Fields top(notes_, doc.root);
-  for (const char* key : {"apiVersion", "kind", "metadata", "status"}) top.ignore(key);
-  const auto spec_node = top.take("spec");
-  if (!spec_node) return notes_.add(doc.root, "a Rollout without spec");
+  const auto spec_node = spec_of(doc);
+  if (!spec_node) return;
   Fields spec(notes_, *spec_node);
   config::Rollout r;
   r.name = doc.name;
@@ -82,22 +80,25 @@ void Importer::rollout(const Document& doc) {
   out_.config.rollouts.push_back(std::move(r));
 }
 
+std::string Importer::services(const Document& doc, Fields& f, const ServiceKeys& keys, config::Rollout& out) {
+  const auto next_node = f.take(keys.next);
+  const std::string next = next_node ? next_node->text().value_or("") : "";
+  if (const auto v = f.take(keys.current); v && v->text()) {
+    out.upstream = upstream_for(*v, *v->text(), doc.ns);
+    roles_[doc.ns + "/" + *v->text()] = {out.name, ServiceRole::Kind::Stable};
+    out_.comments[config::item_path("rollouts", out_.config.rollouts.size(), "upstream")] =
+        "the " + std::string(keys.what) + " Service" + (next.empty() ? "" : "; set " + next + " to release it");
+  }
+  if (next.empty()) return next;
+  upstream_for(*next_node, next, doc.ns);
+  roles_[doc.ns + "/" + next] = {out.name, keys.next_kind};
+  return next;
+}
+
 void Importer::canary(const Document& doc, const Node& node, config::Rollout& out) {
   Fields c(notes_, node);
   config::CanaryStrategy& canary = out.canary.emplace();
-  const std::string upstream_path = config::item_path("rollouts", out_.config.rollouts.size(), "upstream");
-  const auto canary_node = c.take("canaryService");
-  const std::string canary_service = canary_node ? canary_node->text().value_or("") : "";
-  if (const auto v = c.take("stableService"); v && v->text()) {
-    out.upstream = upstream_for(*v, *v->text(), doc.ns);
-    roles_[doc.ns + "/" + *v->text()] = {out.name, ServiceRole::Kind::Stable};
-    out_.comments[upstream_path] =
-        "the stable Service" + (canary_service.empty() ? "" : "; set " + canary_service + " to roll it out");
-  }
-  if (!canary_service.empty()) {
-    upstream_for(*canary_node, canary_service, doc.ns);
-    roles_[doc.ns + "/" + canary_service] = {out.name, ServiceRole::Kind::Canary};
-  }
+  services(doc, c, {"stableService", "canaryService", ServiceRole::Kind::Canary, "stable"}, out);
   if (const auto routing = c.take("trafficRouting")) {
     // vane is the traffic router: of the mesh or ingress settings only Istio's hosts matter.
     const YAML::Node istio = member(routing->yaml, "istio");
@@ -247,20 +248,9 @@ std::optional<config::Step> Importer::route_step(const Node& node, bool mirror) 
 void Importer::blue_green(const Document& doc, const Node& node, config::Rollout& out) {
   Fields b(notes_, node);
   config::BlueGreenStrategy& bg = out.blue_green.emplace();
-  const std::string upstream_path = config::item_path("rollouts", out_.config.rollouts.size(), "upstream");
-  const auto preview_node = b.take("previewService");
-  const std::string preview = preview_node ? preview_node->text().value_or("") : "";
-  if (const auto v = b.take("activeService"); v && v->text()) {
-    out.upstream = upstream_for(*v, *v->text(), doc.ns);
-    roles_[doc.ns + "/" + *v->text()] = {out.name, ServiceRole::Kind::Stable};
-    out_.comments[upstream_path] =
-        "the active Service" + (preview.empty() ? "" : "; set " + preview + " to release it");
-  }
-  if (!preview.empty()) {
-    upstream_for(*preview_node, preview, doc.ns);
-    roles_[doc.ns + "/" + preview] = {out.name, ServiceRole::Kind::Preview};
-    preview_services_[out.name] = preview;
-  }
+  const std::string preview =
+      services(doc, b, {"activeService", "previewService", ServiceRole::Kind::Preview, "active"}, out);
+  if (!preview.empty()) preview_services_[out.name] = preview;
   if (const auto v = b.take("autoPromotionEnabled")) bg.auto_promotion_enabled = boolean(notes_, *v).value_or(true);
   if (const auto v = b.take("autoPromotionSeconds")) {
     if (const auto n = integer(notes_, *v, 0, kMaxU32)) bg.auto_promotion_seconds = static_cast<uint32_t>(*n);

@@ -50,10 +50,8 @@ bool Importer::text_ok(const Node& at, const std::string& text, const std::set<s
 }
 
 void Importer::analysis_template(const Document& doc, bool cluster) {
-  Fields top(notes_, doc.root);
-  for (const char* key : {"apiVersion", "kind", "metadata", "status"}) top.ignore(key);
-  const auto spec_node = top.take("spec");
-  if (!spec_node) return notes_.add(doc.root, "a template without spec");
+  const auto spec_node = spec_of(doc);
+  if (!spec_node) return;
   Fields spec(notes_, *spec_node);
   config::AnalysisTemplate t;
   t.name = doc.name;

@@ -85,7 +85,7 @@ INSTANTIATE_TEST_SUITE_P(
              {"match: {host: istio-host-split.com, pathPrefix: /}",
               "          - setMirrorRoute:\n              name: mirror-route\n              percentage: 50\n              match:\n"
               "                - method: {exact: POST}\n                  path: {prefix: /color}\n          - pause: {}\n",
-              "upstream: istio-host-split-stable  # the stable Service; set istio-host-split-canary to roll it out"}},
+              "upstream: istio-host-split-stable  # the stable Service; set istio-host-split-canary to release it"}},
         Case{{"examples/apisix-rollout.yaml"},
              {std::string("examples/apisix-rollout.yaml:20: Rollout/rollout-apisix-canary.spec.strategy.canary.steps[0].setCanaryScale: not imported: ") + kPods,
               "examples/apisix-rollout.yaml:10: Rollout/rollout-apisix-canary.spec.strategy.canary.stableService: not imported: "

@@ -20,8 +20,7 @@ apiVersion: v1
 kind: Service
 metadata: {name: web-canary}
 spec:
-  selector: {app: web}
-  ports: [{port: 8080, targetPort: http}]
+  ports: [{name: http, port: 8081}]
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -76,7 +75,7 @@ TEST(ImportArgoTest, TheImportedCanaryRunsItsStepsToHealthy) {
   const auto out = dir.path() / "vane.yaml";
   const CommandResult imported = vane_import({"-f", (dir.path() / "web.yaml").string(), "-o", out.string()});
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
-  EXPECT_NE(imported.err.find("web.yaml:32: Rollout/web.spec.replicas: not imported: "), std::string::npos)
+  EXPECT_NE(imported.err.find("web.yaml:31: Rollout/web.spec.replicas: not imported: "), std::string::npos)
       << imported.err;
 
   // The Services' cluster addresses become the loopback upstreams; vane listens on port 0.
@@ -87,7 +86,7 @@ TEST(ImportArgoTest, TheImportedCanaryRunsItsStepsToHealthy) {
     yaml.replace(at, from.size(), to);
   };
   replace("web-stable.default.svc:8080", stable.address());
-  replace("web-canary.default.svc:8080", canary.address());
+  replace("web-canary.default.svc:8081", canary.address());
   replace("0.0.0.0:8080", "127.0.0.1:0");
   yaml += "admin: {address: \"127.0.0.1:0\"}\nstate: {dir: \"" + (dir.path() / "state").string() + "\"}\n";
   VaneRun vane(yaml, {"--no-watch-config"});
