@@ -120,7 +120,7 @@ void Importer::read_document(const Node& root) {
   const YAML::Node metadata = member(root.yaml, "metadata");
   doc.name = field_text(metadata, "name").value_or("");
   doc.ns = field_text(metadata, "namespace").value_or("default");
-  doc.root.path = doc.kind + "/" + doc.name;
+  doc.root.path = doc.kind.empty() ? "document" : doc.kind + "/" + doc.name;
   static const std::set<std::string> kKinds = {"Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate",
                                                "Service", "Ingress", "VirtualService"};
   if (!root.yaml.IsMap() || doc.kind.empty()) {

@@ -76,7 +76,8 @@ class Importer {
 
   // argo_template.cpp
   void analysis_template(const Document& doc, bool cluster);
-  std::optional<config::Metric> metric(const Node& node, const std::set<std::string>& args);
+  std::optional<config::Metric> metric(const Node& node, const std::set<std::string>& args,
+                                       const std::vector<config::Arg>& values);
   bool provider(const Node& node, const std::set<std::string>& args, config::Metric& out);
   bool text_ok(const Node& at, const std::string& text, const std::set<std::string>& args);
 

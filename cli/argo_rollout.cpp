@@ -1,6 +1,7 @@
 // A Rollout → a vane rollout: its Services become upstreams, its canary steps and analyses become
 // vane's (steps vane cannot take are left out and noted), blue/green keeps its promotion settings.
 #include <algorithm>
+#include <cctype>
 #include <limits>
 
 #include "cli/argo_importer.hpp"
@@ -161,7 +162,7 @@ std::vector<config::Step> Importer::step(const Node& node) {
     bool ok = true;
     if (const auto d = p.take("duration")) {
       const std::string text = d->text().value_or("");
-      const bool seconds = !text.empty() && std::all_of(text.begin(), text.end(), ::isdigit);
+      const bool seconds = !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char ch) { return std::isdigit(ch); });
       s.pause.duration = config::parse_duration(seconds ? text + "s" : text);
       ok = s.pause.duration.has_value();
       if (!ok) notes_.add(*d, "not a duration vane reads ('" + text + "'): the pause is left out");
@@ -191,6 +192,7 @@ std::optional<config::Step> Importer::route_step(const Node& node, bool mirror) 
   const auto name = f.take("name");
   if (!name || !name->text()) {
     notes_.add(node, "a route step without a name is left out");
+    f.ignore_rest();
     return std::nullopt;
   }
   std::vector<config::RouteCondition> match;
@@ -303,6 +305,7 @@ std::optional<config::AnalysisSpec> Importer::analysis_spec(const Node& node, bo
     }
     spec.args.push_back(config::Arg{*name->text(), *value->text()});
   }
+  f.drop("name", "vane names analysis runs itself");
   f.drop("dryRun", "set dryRun in the analysis template instead");
   f.drop("measurementRetention", "set measurementRetention in the analysis template instead");
   if (const auto v = background ? f.take("startingStep") : std::nullopt) {

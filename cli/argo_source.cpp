@@ -122,6 +122,10 @@ std::optional<Node> Fields::take(std::string_view key) {
   return std::nullopt;
 }
 
+void Fields::ignore_rest() {
+  for (Entry& e : entries_) e.taken = true;
+}
+
 void Fields::drop(std::string_view key, std::string reason) {
   if (const auto node = take(key)) notes_.add(*node, std::move(reason));
 }

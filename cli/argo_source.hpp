@@ -59,6 +59,8 @@ class Fields {
   std::optional<Node> take(std::string_view key);
   /// Marks a key as handled without reading it (nothing of it needs carrying over).
   void ignore(std::string_view key) { (void)take(key); }
+  /// Marks every entry as handled: the map was noted as a whole (e.g. left out for a missing name).
+  void ignore_rest();
   /// Notes `key` (when present) with `reason`.
   void drop(std::string_view key, std::string reason);
 

@@ -32,6 +32,25 @@ std::vector<config::KeyValue> headers(Notes& notes, const Node& node) {
   return out;
 }
 
+/// `text` with each `{{args.NAME}}` replaced by the value the template gives NAME; nullopt when
+/// one has none. Argo substitutes when a run starts; vane reads count and interval at load.
+std::optional<std::string> with_arg_values(const std::string& text, const std::vector<config::Arg>& args) {
+  std::string out;
+  std::size_t pos = 0;
+  for (std::size_t open = text.find("{{"); open != std::string::npos; open = text.find("{{", pos)) {
+    const std::size_t close = text.find("}}", open);
+    if (close == std::string::npos) return std::nullopt;
+    std::string inner = text.substr(open + 2, close - open - 2);
+    inner.erase(0, inner.find_first_not_of(' '));
+    inner.erase(inner.find_last_not_of(' ') + 1);
+    const auto arg = std::find_if(args.begin(), args.end(), [&](const config::Arg& a) { return "args." + a.name == inner; });
+    if (arg == args.end() || !arg->value) return std::nullopt;
+    out += text.substr(pos, open - pos) + *arg->value;
+    pos = close + 2;
+  }
+  return out + text.substr(pos);
+}
+
 }  // namespace
 
 /// Whether every `{{…}}` of `text` is `{{args.NAME}}` of an arg of the template (noted when not).
@@ -73,7 +92,7 @@ void Importer::analysis_template(const Document& doc, bool cluster) {
   }
   const auto metrics = spec.take("metrics");
   for (const Node& item : metrics ? metrics->items() : std::vector<Node>{}) {
-    auto m = metric(item, info.args);
+    auto m = metric(item, info.args, t.args);
     if (!m) continue;
     info.metrics.push_back(m->name);
     if (m->interval && !m->count) info.indefinite_metrics.push_back(m->name);
@@ -117,18 +136,30 @@ void Importer::analysis_template(const Document& doc, bool cluster) {
   out_.config.analysis_templates.push_back(std::move(t));
 }
 
-std::optional<config::Metric> Importer::metric(const Node& node, const std::set<std::string>& args) {
+std::optional<config::Metric> Importer::metric(const Node& node, const std::set<std::string>& args,
+                                              const std::vector<config::Arg>& values) {
   Fields f(notes_, node);
+  // A field vane reads at load, with the template's arg values in place of `{{args.X}}`.
+  const auto take = [&](const char* key) -> std::optional<Node> {
+    auto v = f.take(key);
+    if (!v || !v->text() || v->text()->find("{{") == std::string::npos) return v;
+    const auto text = with_arg_values(*v->text(), values);
+    if (!text) notes_.add(*v, "uses an arg without a value in the template: left at its default");
+    if (!text) return std::nullopt;
+    v->yaml = YAML::Node(*text);
+    return v;
+  };
   config::Metric m;
   const auto name = f.take("name");
   if (!name || !name->text()) {
     notes_.add(node, "a metric without a name is left out");
+    f.ignore_rest();
     return std::nullopt;
   }
   m.name = *name->text();
-  if (const auto v = f.take("interval")) m.interval = duration(notes_, *v);
-  if (const auto v = f.take("initialDelay")) m.initial_delay = duration(notes_, *v).value_or(config::Duration{0});
-  if (const auto v = f.take("count")) {
+  if (const auto v = take("interval")) m.interval = duration(notes_, *v);
+  if (const auto v = take("initialDelay")) m.initial_delay = duration(notes_, *v).value_or(config::Duration{0});
+  if (const auto v = take("count")) {
     if (const auto n = integer(notes_, *v, 1, kMaxI32)) m.count = static_cast<uint32_t>(*n);
   }
   if (m.count > 1u && !m.interval) {
@@ -149,7 +180,8 @@ std::optional<config::Metric> Importer::metric(const Node& node, const std::set<
                                  std::pair{"inconclusiveLimit", &m.inconclusive_limit},
                                  std::pair{"consecutiveErrorLimit", &m.consecutive_error_limit},
                                  std::pair{"consecutiveSuccessLimit", &m.consecutive_success_limit}}) {
-    const auto v = f.take(key);
+    auto v = take(key);
+    if (!v && std::string_view(key) == "failureLimit") v = take("maxFailures");  // its old name
     const long long min = std::string_view(key) == "failureLimit" ? -1 : 0;
     if (const auto n = v ? integer(notes_, *v, min, kMaxI32) : std::nullopt) *out = static_cast<int32_t>(*n);
   }

@@ -147,7 +147,21 @@ INSTANTIATE_TEST_SUITE_P(
              {"match: {host: \"*.reviews.example.com\", pathPrefix: /}",
               "                - headerName: User-Agent\n                  headerValue: {regex: .*Android.*}\n",
               "                  headers:\n                    X-Region: {prefix: eu-}\n",
-              "          - setHeaderRoute:\n              name: beta\n          - setMirrorRoute:\n              name: shadow\n"}}));
+              "          - setHeaderRoute:\n              name: beta\n          - setMirrorRoute:\n              name: shadow\n"}},
+        Case{{"secret-web.yaml"},
+             {"secret-web.yaml:13: Rollout/catalog.spec.strategy.canary.analysis: not imported: left out: template status-page "
+              "needs arg samples, which has no imported value",
+              "secret-web.yaml:14: Rollout/catalog.spec.strategy.canary.analysis.name: not imported: vane names analysis runs itself",
+              "secret-web.yaml:19: Rollout/catalog.spec.strategy.canary.steps[1].analysis: not imported: left out: template "
+              "remote-check needs arg check-url, which has no imported value",
+              "secret-web.yaml:24: Secret/check-endpoint: not imported: kind Secret has no counterpart in vane",
+              "secret-web.yaml:68: AnalysisTemplate/status-page.spec.metrics[0].count: not imported: uses an arg without a value "
+              "in the template: left at its default"},
+             {"          - setWeight: 40\n          - pause: {duration: 30s}\n\n",
+              // count and interval take the template's arg values; maxFailures is Argo's old failureLimit
+              "      - name: remote\n        interval: 10s\n        count: 3\n",
+              "            url: \"{{args.check-url}}\"\n            jsonPath: $.state\n",
+              "      - name: status\n        interval: 20s\n        successCondition: result.up\n        failureLimit: 2\n"}}));
 
 TEST(ArgoImport, SeveralFilesMakeOneConfig) {
   const ImportResult r = import_files({"canary-ingress.yaml", "bluegreen-ingress.yaml", "examples/rollout-bluegreen.yaml"});
@@ -205,6 +219,52 @@ spec:
   ASSERT_EQ(config->analysis_templates.size(), 1u);
   ASSERT_EQ(config->analysis_templates[0].metrics.size(), 1u);
   EXPECT_EQ(config->analysis_templates[0].metrics[0].name, "good");
+}
+
+// Documents of the wrong shape anywhere: noted, never a crash, and what can be imported still is.
+TEST(ArgoImport, HostileShapesAreNotedNotFatal) {
+  const ImportResult r = import_argo({SourceFile{"h.yaml", R"(kind: Rollout
+metadata: {name: a}
+spec: [1, 2]
+---
+kind: Rollout
+metadata: {name: b}
+spec:
+  strategy:
+    canary:
+      stableService: {x: 1}
+      steps: {setWeight: 5}
+      analysis: [1]
+---
+kind: Rollout
+metadata: {name: c}
+spec:
+  strategy:
+    canary:
+      steps:
+        - setWeight: 250
+        - setWeight: ten
+        - pause: {duration: [1]}
+        - [nested]
+        - setHeaderRoute: {match: [{headerName: X}]}
+        - setMirrorRoute: {name: m, match: [{}, {method: {glob: x}}]}
+---
+kind: [Rollout]
+---
+"just text"
+---
+kind: Ingress
+metadata: {name: i}
+spec: {rules: [{http: {paths: [{path: [1], backend: {service: {name: {}}}}]}}, 7]}
+---
+kind: AnalysisTemplate
+metadata: {name: t}
+spec: {metrics: [{name: [x], provider: {web: {}}}, {provider: {}}, 3]}
+)"}}, control::config_checks());
+  EXPECT_FALSE(r.notes.empty());
+  const auto config = expect_valid(r);
+  ASSERT_TRUE(config) << r.config;
+  EXPECT_EQ(config->rollouts.size(), 2u);  // b and c; a has no strategy
 }
 
 TEST(ArgoImport, StringsThatNeedQuotingReadBackTheSame) {
