@@ -103,6 +103,11 @@ void Importer::canary(const Document& doc, const Node& node, config::Rollout& ou
   if (const auto routing = c.take("trafficRouting")) {
     // vane is the traffic router: of the mesh or ingress settings only Istio's hosts matter.
     const YAML::Node istio = member(routing->yaml, "istio");
+    for (const auto& entry : istio.IsMap() ? istio : YAML::Node()) {
+      if (entry.first.Scalar() != "destinationRule") continue;
+      notes_.add(routing->child(entry.second, "istio.destinationRule", entry.first.Mark().line + 1),
+                 "stable and canary as subsets of one Service: vane needs a Service (an upstream) per version");
+    }
     std::vector<YAML::Node> services;
     if (const YAML::Node vs = member(istio, "virtualService"); vs.IsMap()) services.push_back(vs);
     const YAML::Node list = member(istio, "virtualServices");

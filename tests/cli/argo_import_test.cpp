@@ -161,7 +161,15 @@ INSTANTIATE_TEST_SUITE_P(
               // count and interval take the template's arg values; maxFailures is Argo's old failureLimit
               "      - name: remote\n        interval: 10s\n        count: 3\n",
               "            url: \"{{args.check-url}}\"\n            jsonPath: $.state\n",
-              "      - name: status\n        interval: 20s\n        successCondition: result.up\n        failureLimit: 2\n"}}));
+              "      - name: status\n        interval: 20s\n        successCondition: result.up\n        failureLimit: 2\n"}},
+        Case{{"subset-split.yaml"},
+             {"subset-split.yaml:26: DestinationRule/ratings-versions: not imported: kind DestinationRule has no counterpart in vane",
+              "subset-split.yaml:50: Rollout/ratings.spec.strategy.canary.trafficRouting.istio.destinationRule: not imported: stable "
+              "and canary as subsets of one Service: vane needs a Service (an upstream) per version",
+              std::string("subset-split.yaml:73: Rollout/details.spec.workloadRef: not imported: ") + kPods},
+             {"  - name: ratings\n    endpoints: [\"ratings.default.svc:9080\"]\n",
+              "    match: {host: ratings, pathPrefix: /}\n    rollout: ratings\n",
+              "    match: {pathPrefix: /}\n    rollout: details\n"}}));
 
 TEST(ArgoImport, SeveralFilesMakeOneConfig) {
   const ImportResult r = import_files({"canary-ingress.yaml", "bluegreen-ingress.yaml", "examples/rollout-bluegreen.yaml"});
