@@ -42,6 +42,20 @@ std::optional<std::string> field_text(const YAML::Node& map, const char* key) {
   return value.Scalar();
 }
 
+/// The Service an Ingress backend names (v1 `service.name`, v1beta1 `serviceName`).
+std::optional<std::string> backend_service(Notes& notes, const Node& backend) {
+  Fields b(notes, backend);
+  if (const auto v1 = b.take("service")) {
+    Fields s(notes, *v1);
+    s.ignore("port");  // the upstream's port is the Service's own first port
+    const auto name = s.take("name");
+    return name ? name->text() : std::nullopt;
+  }
+  b.ignore("servicePort");
+  const auto beta = b.take("serviceName");
+  return beta ? beta->text() : std::nullopt;
+}
+
 }  // namespace
 
 std::string Document::title() const {
@@ -160,16 +174,16 @@ std::string Importer::upstream_for(const Node& at, const std::string& service, c
   return service;
 }
 
-void Importer::add_route(const Node& at, config::Route route, const std::string& comment) {
+const config::Route* Importer::add_route(const Node& at, config::Route route, const std::string& comment) {
   const std::string match = route.match.host + " " + route.match.path_prefix;
   if (!route_matches_.insert(match).second) {
     notes_.add(at, "another route already has host '" + route.match.host + "' and path " +
                        route.match.path_prefix);
-    return;
+    return nullptr;
   }
   route.name = unique_route_name(out_.config.routes, route.name);
   out_.comments[config::item_path("routes", out_.config.routes.size())] = comment;
-  out_.config.routes.push_back(std::move(route));
+  return &out_.config.routes.emplace_back(std::move(route));
 }
 
 std::optional<Node> Importer::spec_of(const Document& doc) {
@@ -186,8 +200,7 @@ void Importer::ingress(const Document& doc) {
   Fields spec(notes_, *spec_node);
   spec.ignore("ingressClassName");
   const auto rules = spec.take("rules");
-  if (!rules) return;
-  for (const Node& rule : rules->items()) {
+  for (const Node& rule : rules ? rules->items() : std::vector<Node>{}) {
     Fields r(notes_, rule);
     const auto host = r.take("host");
     const auto http = r.take("http");
@@ -195,55 +208,44 @@ void Importer::ingress(const Document& doc) {
     Fields h(notes_, *http);
     const auto paths = h.take("paths");
     for (const Node& item : paths ? paths->items() : std::vector<Node>{}) {
-      Fields p(notes_, item);
-      const auto path = p.take("path");
-      const auto type = p.take("pathType");
-      const auto prefix = path_prefix(path && path->text() ? *path->text() : "/");
-      if (!prefix) {
-        notes_.add(*path, "a regular-expression path: vane routes by path prefix");
-        p.ignore("backend");
-        continue;
-      }
-      if (type && type->text() == "Exact") notes_.add(*type, "an Exact path is imported as a prefix");
-      const auto backend = p.take("backend");
-      if (!backend) continue;
-      Fields b(notes_, *backend);
-      std::optional<std::string> service;
-      if (const auto v1 = b.take("service")) {
-        Fields s(notes_, *v1);
-        s.ignore("port");  // the upstream's port is the Service's own first port
-        if (const auto name = s.take("name")) service = name->text();
-      } else if (const auto beta = b.take("serviceName")) {
-        b.ignore("servicePort");
-        service = beta->text();
-      }
-      if (!service) continue;
-      config::Route route;
-      route.match.host = host && host->text() ? *host->text() : "";
-      route.match.path_prefix = *prefix;
-      route.name = doc.name;
-      const auto role = roles_.find(key_of(doc.ns, *service));
-      if (role == roles_.end()) {
-        route.upstream = upstream_for(*backend, *service, doc.ns);
-      } else if (role->second.kind == ServiceRole::Kind::Canary) {
-        notes_.add(*backend, "the canary Service: vane sends the canary's share of the stable route there");
-        used_services_.insert(key_of(doc.ns, *service));
-        continue;
-      } else {
-        route.rollout = role->second.rollout;
-        used_services_.insert(key_of(doc.ns, *service));
-      }
-      const bool preview = role != roles_.end() && role->second.kind == ServiceRole::Kind::Preview;
-      if (preview) route.name = doc.name + "-preview";
-      const std::size_t before = out_.config.routes.size();
-      const std::string source = doc.kind + "/" + doc.name + " (" + item.file + ":" + std::to_string(item.line) + ")";
-      add_route(item, route, source + (preview ? ", to the preview Service" : ""));
-      if (!preview || out_.config.routes.size() == before) continue;
-      for (auto& rollout : out_.config.rollouts) {
-        if (rollout.name == route.rollout && rollout.blue_green && rollout.blue_green->preview_route.empty())
-          rollout.blue_green->preview_route = out_.config.routes.back().name;
-      }
+      ingress_path(doc, host && host->text() ? *host->text() : "", item);
     }
+  }
+}
+
+void Importer::ingress_path(const Document& doc, const std::string& host, const Node& item) {
+  Fields p(notes_, item);
+  const auto path = p.take("path");
+  const auto type = p.take("pathType");
+  const auto backend = p.take("backend");
+  const auto prefix = path_prefix(path && path->text() ? *path->text() : "/");
+  if (!prefix) return notes_.add(*path, "a regular-expression path: vane routes by path prefix");
+  if (type && type->text() == "Exact") notes_.add(*type, "an Exact path is imported as a prefix");
+  const auto service = backend ? backend_service(notes_, *backend) : std::nullopt;
+  if (!service) return;
+  config::Route route;
+  route.match.host = host;
+  route.match.path_prefix = *prefix;
+  route.name = doc.name;
+  const auto role = roles_.find(key_of(doc.ns, *service));
+  const bool preview = role != roles_.end() && role->second.kind == ServiceRole::Kind::Preview;
+  if (role == roles_.end()) {
+    route.upstream = upstream_for(*backend, *service, doc.ns);
+  } else {
+    used_services_.insert(key_of(doc.ns, *service));
+    if (role->second.kind == ServiceRole::Kind::Canary)
+      return notes_.add(*backend, "the canary Service: vane sends the canary's share of the stable route there");
+    route.rollout = role->second.rollout;
+    if (preview) route.name += "-preview";
+  }
+  const std::string source = doc.kind + "/" + doc.name + " (" + item.file + ":" + std::to_string(item.line) + ")";
+  const config::Route* added = add_route(item, route, source + (preview ? ", to the preview Service" : ""));
+  if (preview && added) set_preview_route(route.rollout, added->name);
+}
+
+void Importer::set_preview_route(const std::string& rollout, const std::string& route) {
+  for (auto& r : out_.config.rollouts) {
+    if (r.name == rollout && r.blue_green && r.blue_green->preview_route.empty()) r.blue_green->preview_route = route;
   }
 }
 
@@ -279,9 +281,8 @@ void Importer::default_routes() {
     route.name = name + "-preview";
     route.rollout = name;
     route.match.host = service->second;
-    const std::size_t before = routes.size();
-    add_route(at, route, "the preview Service, by its name as host: point that name at vane");
-    if (routes.size() > before) bg->preview_route = routes.back().name;
+    if (const auto* added = add_route(at, route, "the preview Service, by its name as host: point that name at vane"))
+      bg->preview_route = added->name;
   }
 }
 

@@ -61,7 +61,10 @@ class Importer {
   std::optional<Node> spec_of(const Document& doc);
   std::string upstream_for(const Node& at, const std::string& service, const std::string& ns);
   void ingress(const Document& doc);
-  void add_route(const Node& at, config::Route route, const std::string& comment);
+  void ingress_path(const Document& doc, const std::string& host, const Node& item);
+  void set_preview_route(const std::string& rollout, const std::string& route);
+  /// The route as added (its name made unique); null, noted, when another has its host and path.
+  const config::Route* add_route(const Node& at, config::Route route, const std::string& comment);
   void default_routes();
 
   // argo_rollout.cpp
@@ -71,15 +74,21 @@ class Importer {
   void steps(const Node& node, config::CanaryStrategy& out, std::vector<std::size_t>& first_step);
   std::vector<config::Step> step(const Node& node);
   std::optional<config::Step> route_step(const Node& node, bool mirror);
+  /// One entry of a route step's `match`; nullopt, noted, when any of its conditions is not imported.
+  std::optional<config::RouteCondition> match_entry(const Node& entry, bool mirror);
   void blue_green(const Document& doc, const Node& node, config::Rollout& out);
+  /// An analysis step, background analysis or (pre|post)PromotionAnalysis; nullopt, noted, when
+  /// `vane validate` would refuse it (a template or a required arg's value not imported, …).
   std::optional<config::AnalysisSpec> analysis_spec(const Node& node, bool background);
+  std::vector<config::Arg> analysis_args(const Node& node, const std::vector<const TemplateInfo*>& used);
+  void check_use(const config::AnalysisSpec& spec, const std::vector<const TemplateInfo*>& used, bool background,
+                 std::vector<std::string>& problems);
 
   // argo_template.cpp
   void analysis_template(const Document& doc, bool cluster);
   std::optional<config::Metric> metric(const Node& node, const std::set<std::string>& args,
                                        const std::vector<config::Arg>& values);
   bool provider(const Node& node, const std::set<std::string>& args, config::Metric& out);
-  bool text_ok(const Node& at, const std::string& text, const std::set<std::string>& args);
 
   const config::ExternalChecks& checks_;
   Notes notes_;

@@ -208,38 +208,7 @@ std::optional<config::Step> Importer::route_step(const Node& node, bool mirror) 
   }
   const auto match_node = f.take("match");
   for (const Node& entry : match_node ? match_node->items() : std::vector<Node>{}) {
-    Fields e(notes_, entry);
-    config::RouteCondition condition;
-    bool ok = true;
-    auto read = [&](const char* key) -> std::optional<config::StringMatch> {
-      const auto v = e.take(key);
-      if (!v) return std::nullopt;
-      auto m = string_match(notes_, checks_, *v);
-      ok = ok && m.has_value();
-      return m;
-    };
-    if (mirror) {
-      condition.method = read("method");
-      condition.path = read("path");
-      if (const auto headers = e.take("headers")) {
-        for (const auto& header : headers->yaml) {
-          const std::string key = header.first.Scalar();
-          auto m = string_match(notes_, checks_, headers->child(header.second, key, header.first.Mark().line + 1));
-          ok = ok && m.has_value();
-          if (m) condition.headers.push_back({key, *m});
-        }
-      }
-    } else {
-      const auto header = e.take("headerName");
-      const auto value = read("headerValue");
-      if (header && header->text() && value) condition.headers.push_back({*header->text(), *value});
-    }
-    if (!ok) continue;  // a dropped condition would widen the entry: leave the whole entry out
-    if (condition == config::RouteCondition{}) {
-      notes_.add(entry, "a match entry without a condition");
-      continue;
-    }
-    match.push_back(std::move(condition));
+    if (auto condition = match_entry(entry, mirror)) match.push_back(std::move(*condition));
   }
   if (match_node && match.empty()) {
     notes_.add(node, "no match entry could be imported: the step is left out");
@@ -250,6 +219,39 @@ std::optional<config::Step> Importer::route_step(const Node& node, bool mirror) 
   route_name = *name->text();
   route_match = std::move(match);
   return s;
+}
+
+std::optional<config::RouteCondition> Importer::match_entry(const Node& entry, bool mirror) {
+  Fields e(notes_, entry);
+  config::RouteCondition condition;
+  bool ok = true;
+  const auto read = [&](const Node& node) {
+    auto m = string_match(notes_, checks_, node);
+    ok = ok && m.has_value();
+    return m;
+  };
+  if (mirror) {
+    if (const auto v = e.take("method")) condition.method = read(*v);
+    if (const auto v = e.take("path")) condition.path = read(*v);
+    if (const auto headers = e.take("headers")) {
+      for (const auto& header : headers->yaml.IsMap() ? headers->yaml : YAML::Node()) {
+        const std::string key = header.first.Scalar();
+        auto m = read(headers->child(header.second, key, header.first.Mark().line + 1));
+        if (m) condition.headers.push_back({key, *m});
+      }
+    }
+  } else {
+    const auto header = e.take("headerName");
+    const auto value = e.take("headerValue");
+    const auto m = value ? read(*value) : std::nullopt;
+    if (header && header->text() && m) condition.headers.push_back({*header->text(), *m});
+  }
+  if (!ok) return std::nullopt;  // a dropped condition would widen the entry: leave it all out
+  if (condition == config::RouteCondition{}) {
+    notes_.add(entry, "a match entry without a condition");
+    return std::nullopt;
+  }
+  return condition;
 }
 
 void Importer::blue_green(const Document& doc, const Node& node, config::Rollout& out) {
@@ -287,35 +289,47 @@ std::optional<config::AnalysisSpec> Importer::analysis_spec(const Node& node, bo
     const auto found = templates_.find(kind + "/" + text);
     if (found == templates_.end()) {
       problems.push_back(kind + " " + text + " is not among the imported templates");
-      continue;
-    }
-    if (std::find(used.begin(), used.end(), &found->second) != used.end()) {
+    } else if (std::find(used.begin(), used.end(), &found->second) != used.end()) {
       problems.push_back("template " + text + " is listed twice");
-      continue;
+    } else {
+      used.push_back(&found->second);
+      spec.templates.push_back({found->second.name});
     }
-    used.push_back(&found->second);
-    spec.templates.push_back({found->second.name});
   }
   if (used.empty() && problems.empty()) problems.push_back("no template");
-  const auto args = f.take("args");
-  for (const Node& item : args ? args->items() : std::vector<Node>{}) {
-    Fields a(notes_, item);
-    const auto name = a.take("name");
-    const auto value = a.take("value");
-    if (!name || !name->text() || !value || !value->text()) continue;  // valueFrom: noted by `a`
-    const bool known = std::any_of(used.begin(), used.end(), [&](const TemplateInfo* t) { return t->args.contains(*name->text()); });
-    if (!known && !used.empty()) {
-      notes_.add(item, "no template of this analysis has this arg");
-      continue;
-    }
-    spec.args.push_back(config::Arg{*name->text(), *value->text()});
-  }
+  if (const auto args = f.take("args")) spec.args = analysis_args(*args, used);
   f.drop("name", "vane names analysis runs itself");
   f.drop("dryRun", "set dryRun in the analysis template instead");
   f.drop("measurementRetention", "set measurementRetention in the analysis template instead");
   if (const auto v = background ? f.take("startingStep") : std::nullopt) {
     if (const auto n = integer(notes_, *v, 0, kMaxU32)) spec.starting_step = static_cast<uint32_t>(*n);
   }
+  check_use(spec, used, background, problems);
+  if (problems.empty()) return spec;
+  notes_.add(node, "left out: " + join(problems));
+  return std::nullopt;
+}
+
+std::vector<config::Arg> Importer::analysis_args(const Node& node, const std::vector<const TemplateInfo*>& used) {
+  std::vector<config::Arg> out;
+  for (const Node& item : node.items()) {
+    Fields a(notes_, item);
+    const auto name = a.take("name");
+    const auto value = a.take("value");
+    if (!name || !name->text() || !value || !value->text()) continue;  // valueFrom: noted by `a`
+    const bool known = std::any_of(used.begin(), used.end(), [&](const TemplateInfo* t) { return t->args.contains(*name->text()); });
+    if (known || used.empty()) {
+      out.push_back(config::Arg{*name->text(), *value->text()});
+    } else {
+      notes_.add(item, "no template of this analysis has this arg");
+    }
+  }
+  return out;
+}
+
+/// What `vane validate` would refuse in this use of the templates (SPEC §2, validate_analysis).
+void Importer::check_use(const config::AnalysisSpec& spec, const std::vector<const TemplateInfo*>& used,
+                         bool background, std::vector<std::string>& problems) {
   std::set<std::string> metric_names;
   for (const TemplateInfo* t : used) {
     for (const std::string& arg : t->required_args) {
@@ -329,9 +343,6 @@ std::optional<config::AnalysisSpec> Importer::analysis_spec(const Node& node, bo
       if (!metric_names.insert(m).second) problems.push_back("two templates have a metric " + m);
     }
   }
-  if (problems.empty()) return spec;
-  notes_.add(node, "left out: " + join(problems));
-  return std::nullopt;
 }
 
 }  // namespace vane::cli::argo

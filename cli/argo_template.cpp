@@ -20,17 +20,105 @@ std::optional<config::Duration> duration(Notes& notes, const Node& at) {
   return d;
 }
 
-/// `[{key, value}]` headers; an entry without a value is noted and left out.
-std::vector<config::KeyValue> headers(Notes& notes, const Node& node) {
-  std::vector<config::KeyValue> out;
-  for (const Node& item : node.items()) {
-    Fields h(notes, item);
-    const auto key = h.take("key");
-    const auto value = h.take("value");
-    if (key && key->text() && value && value->text()) out.push_back({*key->text(), *value->text()});
+/// Whether every `{{…}}` of `text` is `{{args.NAME}}` of an arg of the template (noted when not).
+bool placeholders_ok(Notes& notes, const Node& at, const std::string& text, const std::set<std::string>& args) {
+  for (std::size_t pos = text.find("{{"); pos != std::string::npos; pos = text.find("{{", pos + 2)) {
+    const std::size_t close = text.find("}}", pos);
+    std::string inner = close == std::string::npos ? "" : text.substr(pos + 2, close - pos - 2);
+    inner.erase(0, inner.find_first_not_of(' '));
+    inner.erase(inner.find_last_not_of(' ') + 1);
+    if (!inner.starts_with("args.") || !args.contains(inner.substr(5))) {
+      notes.add(at, "the placeholder {{" + inner + "}} is not an arg of the template: the metric is left out");
+      return false;
+    }
   }
-  return out;
+  return true;
 }
+
+/// Reads a prometheus or web provider; false (noted) when the metric must be left out.
+class ProviderReader {
+ public:
+  ProviderReader(Notes& notes, const std::set<std::string>& args) : notes_(notes), args_(args) {}
+
+  bool prometheus(const Node& node, config::PrometheusProvider& out) {
+    Fields p(notes_, node);
+    const bool has_address = text(p, "address", out.address);
+    if (!text(p, "query", out.query) || !has_address) {
+      notes_.add(node, "a prometheus provider needs address and query: the metric is left out");
+      return false;
+    }
+    if (const auto t = p.take("timeout")) {
+      if (const auto n = integer(notes_, *t, 1, kMaxI32)) out.timeout_seconds = static_cast<uint32_t>(*n);
+    }
+    headers(p, out.headers);
+    return ok_;
+  }
+
+  bool web(const Node& node, config::WebProvider& out) {
+    Fields w(notes_, node);
+    if (!text(w, "url", out.url)) {
+      notes_.add(node, "a web provider needs a url: the metric is left out");
+      return false;
+    }
+    if (const auto method = w.take("method")) {
+      const std::string m = method->text().value_or("");
+      if (m != "GET" && m != "POST" && m != "PUT") {
+        notes_.add(*method, "vane's web provider sends GET, POST or PUT: the metric is left out");
+        return false;
+      }
+      out.method = m;
+    }
+    headers(w, out.headers);
+    if (const auto body = w.take("body"); body && out.method == "GET") {
+      notes_.add(*body, "a GET request has no body");
+    } else if (body && body->text()) {
+      out.body = *body->text();
+      ok_ = ok_ && placeholders_ok(notes_, *body, out.body, args_);
+    }
+    w.drop("jsonBody", "write it as `body` (a JSON string) by hand");
+    if (const auto t = w.take("timeoutSeconds")) {
+      if (const auto n = integer(notes_, *t, 1, kMaxI32)) out.timeout_seconds = static_cast<uint32_t>(*n);
+    }
+    if (const auto path = w.take("jsonPath"); path && path->text()) json_path(*path, out.json_path);
+    return ok_;
+  }
+
+ private:
+  /// A string field whose placeholders must be args of the template; false when absent.
+  bool text(Fields& fields, const char* key, std::string& into) {
+    const auto v = fields.take(key);
+    if (!v || !v->text()) return false;
+    into = *v->text();
+    ok_ = ok_ && placeholders_ok(notes_, *v, into, args_);
+    return true;
+  }
+
+  void headers(Fields& fields, std::vector<config::KeyValue>& into) {
+    const auto v = fields.take("headers");
+    if (!v) return;
+    for (const Node& item : v->items()) {
+      Fields h(notes_, item);
+      const auto key = h.take("key");
+      const auto value = h.take("value");
+      if (!key || !key->text() || !value || !value->text()) continue;
+      into.push_back({*key->text(), *value->text()});
+      ok_ = ok_ && placeholders_ok(notes_, *value, *value->text(), args_);
+    }
+  }
+
+  /// Argo's braced form `{$.x}` is vane's `$.x`.
+  void json_path(const Node& at, std::string& into) {
+    std::string path = *at.text();
+    if (path.starts_with("{") && path.ends_with("}")) path = path.substr(1, path.size() - 2);
+    if (!path.starts_with('$')) return notes_.add(at, "a jsonPath must start with $: the whole body ($) is the result");
+    ok_ = ok_ && placeholders_ok(notes_, at, path, args_);
+    into = std::move(path);
+  }
+
+  Notes& notes_;
+  const std::set<std::string>& args_;
+  bool ok_ = true;
+};
 
 /// `text` with each `{{args.NAME}}` replaced by the value the template gives NAME; nullopt when
 /// one has none. Argo substitutes when a run starts; vane reads count and interval at load.
@@ -52,21 +140,6 @@ std::optional<std::string> with_arg_values(const std::string& text, const std::v
 }
 
 }  // namespace
-
-/// Whether every `{{…}}` of `text` is `{{args.NAME}}` of an arg of the template (noted when not).
-bool Importer::text_ok(const Node& at, const std::string& text, const std::set<std::string>& args) {
-  for (std::size_t pos = text.find("{{"); pos != std::string::npos; pos = text.find("{{", pos + 2)) {
-    const std::size_t close = text.find("}}", pos);
-    std::string inner = close == std::string::npos ? "" : text.substr(pos + 2, close - pos - 2);
-    inner.erase(0, inner.find_first_not_of(' '));
-    inner.erase(inner.find_last_not_of(' ') + 1);
-    if (!inner.starts_with("args.") || !args.contains(inner.substr(5))) {
-      notes_.add(at, "the placeholder {{" + inner + "}} is not an arg of the template: the metric is left out");
-      return false;
-    }
-  }
-  return true;
-}
 
 void Importer::analysis_template(const Document& doc, bool cluster) {
   const auto spec_node = spec_of(doc);
@@ -174,7 +247,7 @@ std::optional<config::Metric> Importer::metric(const Node& node, const std::set<
     *out = *v->text();
     const std::string why = checks_.condition ? checks_.condition(*out) : "";
     if (!why.empty()) notes_.add(*v, "a condition vane cannot read (" + why + "): the metric is left out");
-    ok = ok && why.empty() && text_ok(*v, *out, args);
+    ok = ok && why.empty() && placeholders_ok(notes_, *v, *out, args);
   }
   for (const auto& [key, out] : {std::pair{"failureLimit", &m.failure_limit},
                                  std::pair{"inconclusiveLimit", &m.inconclusive_limit},
@@ -197,73 +270,9 @@ std::optional<config::Metric> Importer::metric(const Node& node, const std::set<
 
 bool Importer::provider(const Node& node, const std::set<std::string>& args, config::Metric& out) {
   Fields f(notes_, node);
-  bool ok = true;
-  const auto text = [&](Fields& fields, const char* key, std::string& into) {
-    const auto v = fields.take(key);
-    if (!v || !v->text()) return false;
-    into = *v->text();
-    ok = ok && text_ok(*v, into, args);
-    return true;
-  };
-  const auto header_list = [&](Fields& fields, std::vector<config::KeyValue>& into) {
-    const auto v = fields.take("headers");
-    if (!v) return;
-    into = headers(notes_, *v);
-    for (const auto& h : into) ok = ok && text_ok(*v, h.value, args);
-  };
-  if (const auto v = f.take("prometheus")) {
-    Fields p(notes_, *v);
-    auto& prom = out.prometheus.emplace();
-    const bool has_address = text(p, "address", prom.address);
-    if (!text(p, "query", prom.query) || !has_address) {
-      notes_.add(*v, "a prometheus provider needs address and query: the metric is left out");
-      return false;
-    }
-    if (const auto t = p.take("timeout")) {
-      if (const auto n = integer(notes_, *t, 1, kMaxI32)) prom.timeout_seconds = static_cast<uint32_t>(*n);
-    }
-    header_list(p, prom.headers);
-    return ok;
-  }
-  if (const auto v = f.take("web")) {
-    Fields w(notes_, *v);
-    auto& web = out.web.emplace();
-    if (!text(w, "url", web.url)) {
-      notes_.add(*v, "a web provider needs a url: the metric is left out");
-      return false;
-    }
-    if (const auto method = w.take("method")) {
-      const std::string m = method->text().value_or("");
-      if (m != "GET" && m != "POST" && m != "PUT") {
-        notes_.add(*method, "vane's web provider sends GET, POST or PUT: the metric is left out");
-        return false;
-      }
-      web.method = m;
-    }
-    header_list(w, web.headers);
-    if (const auto body = w.take("body"); body && web.method == "GET") {
-      notes_.add(*body, "a GET request has no body");
-    } else if (body && body->text()) {
-      web.body = *body->text();
-      ok = ok && text_ok(*body, web.body, args);
-    }
-    w.drop("jsonBody", "write it as `body` (a JSON string) by hand");
-    if (const auto t = w.take("timeoutSeconds")) {
-      if (const auto n = integer(notes_, *t, 1, kMaxI32)) web.timeout_seconds = static_cast<uint32_t>(*n);
-    }
-    if (const auto path = w.take("jsonPath"); path && path->text()) {
-      std::string json_path = *path->text();  // Argo's braced form {$.x} is vane's $.x
-      if (json_path.starts_with("{") && json_path.ends_with("}")) json_path = json_path.substr(1, json_path.size() - 2);
-      if (!json_path.starts_with('$')) {
-        notes_.add(*path, "a jsonPath must start with $: the whole body ($) is the result");
-      } else if (text_ok(*path, json_path, args)) {
-        web.json_path = json_path;
-      } else {
-        ok = false;
-      }
-    }
-    return ok;
-  }
+  ProviderReader reader(notes_, args);
+  if (const auto v = f.take("prometheus")) return reader.prometheus(*v, out.prometheus.emplace());
+  if (const auto v = f.take("web")) return reader.web(*v, out.web.emplace());
   notes_.add(node, "no provider vane reads (builtin, prometheus, web): the metric is left out");
   return false;
 }

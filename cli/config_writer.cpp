@@ -194,17 +194,16 @@ class Writer {
     if (r.scale_down_delay_seconds != 30)
       field(4, "scaleDownDelaySeconds", std::to_string(r.scale_down_delay_seconds));
     field(4, "strategy", "");
-    if (r.canary) canary(*r.canary, path + ".strategy.canary");
+    if (r.canary) canary(*r.canary);
     if (r.blue_green) blue_green(*r.blue_green);
   }
 
-  void canary(const CanaryStrategy& c, const std::string& path) {
+  void canary(const CanaryStrategy& c) {
     field(6, "canary", "");
     field(8, "steps", c.steps.empty() ? "[]" : "");
-    for (std::size_t i = 0; i < c.steps.size(); ++i) {
-      comment_above(item_path(path + ".steps", i), 10);
+    for (const Step& s : c.steps) {
       start_item();
-      step(c.steps[i]);
+      step(s);
     }
     if (c.analysis) {
       field(8, "analysis", "");

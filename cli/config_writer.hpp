@@ -13,8 +13,8 @@
 namespace vane::cli {
 
 /// A config to write, with comments: `header` lines open the file; `comments` go above the item
-/// at a path ("upstreams[0]", "rollouts[1]", "rollouts[1].strategy.canary.steps[2]") or, for a
-/// scalar field ("rollouts[1].upstream"), after it on its line.
+/// of a section at a path ("upstreams[0]", "rollouts[1]") or, for a rollout's `upstream`
+/// ("rollouts[1].upstream"), after it on its line.
 struct CommentedConfig {
   config::Config config;
   std::vector<std::string> header;
