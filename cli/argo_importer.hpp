@@ -71,6 +71,7 @@ class Importer {
   void rollout(const Document& doc);
   std::string services(const Document& doc, Fields& f, const ServiceKeys& keys, config::Rollout& out);
   void canary(const Document& doc, const Node& node, config::Rollout& out);
+  void istio_routing(const Document& doc, const Node& routing, const std::string& rollout);
   void steps(const Node& node, config::CanaryStrategy& out, std::vector<std::size_t>& first_step);
   std::vector<config::Step> step(const Node& node);
   std::optional<config::Step> route_step(const Node& node, bool mirror);

@@ -100,31 +100,8 @@ void Importer::canary(const Document& doc, const Node& node, config::Rollout& ou
   Fields c(notes_, node);
   config::CanaryStrategy& canary = out.canary.emplace();
   services(doc, c, {"stableService", "canaryService", ServiceRole::Kind::Canary, "stable"}, out);
-  if (const auto routing = c.take("trafficRouting")) {
-    // vane is the traffic router: of the mesh or ingress settings only Istio's hosts matter.
-    const YAML::Node istio = member(routing->yaml, "istio");
-    for (const auto& entry : istio.IsMap() ? istio : YAML::Node()) {
-      if (entry.first.Scalar() != "destinationRule") continue;
-      notes_.add(routing->child(entry.second, "istio.destinationRule", entry.first.Mark().line + 1),
-                 "stable and canary as subsets of one Service: vane needs a Service (an upstream) per version");
-    }
-    std::vector<YAML::Node> services;
-    if (const YAML::Node vs = member(istio, "virtualService"); vs.IsMap()) services.push_back(vs);
-    const YAML::Node list = member(istio, "virtualServices");
-    for (std::size_t i = 0; list.IsSequence() && i < list.size(); ++i) services.push_back(list[i]);
-    for (const YAML::Node& vs : services) {
-      const YAML::Node name_node = member(vs, "name");
-      const std::string name = name_node.IsScalar() ? name_node.Scalar() : "";
-      const auto found = virtual_services_.find(doc.ns + "/" + name);
-      if (found == virtual_services_.end()) continue;
-      used_services_.insert("VirtualService/" + doc.ns + "/" + name);
-      const YAML::Node hosts = member(member(found->second->root.yaml, "spec"), "hosts");
-      for (std::size_t i = 0; hosts.IsSequence() && i < hosts.size(); ++i) {
-        if (hosts[i].IsScalar()) rollout_hosts_[out.name].emplace_back(hosts[i].Scalar(), "a host of " + found->second->title());
-      }
-    }
-  }
-  std::vector<std::size_t> first_step;  // Argo step index → the index of its first vane step
+  if (const auto routing = c.take("trafficRouting")) istio_routing(doc, *routing, out.name);
+  std::vector<std::size_t> first_step{0};  // Argo step index → the index of its first vane step
   if (const auto v = c.take("steps")) steps(*v, canary, first_step);
   if (const auto v = c.take("analysis")) {
     canary.analysis = analysis_spec(*v, true);
@@ -144,10 +121,35 @@ void Importer::canary(const Document& doc, const Node& node, config::Rollout& ou
 
 void Importer::steps(const Node& node, config::CanaryStrategy& out, std::vector<std::size_t>& first_step) {
   for (const Node& item : node.items()) {
-    first_step.push_back(out.steps.size());
     for (config::Step& s : step(item)) out.steps.push_back(std::move(s));
+    first_step.push_back(out.steps.size());  // where the next Argo step starts
   }
-  first_step.push_back(out.steps.size());
+}
+
+// vane is the traffic router: of the mesh or ingress settings only Istio's matter, for the
+// VirtualService's hosts (routes) and a DestinationRule's subsets (versions vane cannot tell apart).
+void Importer::istio_routing(const Document& doc, const Node& routing, const std::string& rollout) {
+  const YAML::Node istio = member(routing.yaml, "istio");
+  for (const auto& entry : istio.IsMap() ? istio : YAML::Node()) {
+    if (entry.first.Scalar() != "destinationRule") continue;
+    notes_.add(routing.child(entry.second, "istio.destinationRule", entry.first.Mark().line + 1),
+               "stable and canary as subsets of one Service: vane needs a Service (an upstream) per version");
+  }
+  std::vector<YAML::Node> services;
+  if (const YAML::Node vs = member(istio, "virtualService"); vs.IsMap()) services.push_back(vs);
+  const YAML::Node list = member(istio, "virtualServices");
+  for (std::size_t i = 0; list.IsSequence() && i < list.size(); ++i) services.push_back(list[i]);
+  for (const YAML::Node& vs : services) {
+    const YAML::Node name = member(vs, "name");
+    const std::string key = doc.ns + "/" + (name.IsScalar() ? name.Scalar() : "");
+    const auto found = virtual_services_.find(key);
+    if (found == virtual_services_.end()) continue;
+    used_services_.insert("VirtualService/" + key);
+    const YAML::Node hosts = member(member(found->second->root.yaml, "spec"), "hosts");
+    for (std::size_t i = 0; hosts.IsSequence() && i < hosts.size(); ++i) {
+      if (hosts[i].IsScalar()) rollout_hosts_[rollout].emplace_back(hosts[i].Scalar(), "a host of " + found->second->title());
+    }
+  }
 }
 
 std::vector<config::Step> Importer::step(const Node& node) {

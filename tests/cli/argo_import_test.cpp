@@ -257,6 +257,14 @@ spec:
         - setHeaderRoute: {match: [{headerName: X}]}
         - setMirrorRoute: {name: m, match: [{}, {method: {glob: x}}]}
 ---
+kind: Rollout
+metadata: {name: d}
+spec: {strategy: {canary: {analysis: {templates: [{templateName: bg}], startingStep: 3}}}}
+---
+kind: AnalysisTemplate
+metadata: {name: bg}
+spec: {metrics: [{name: up, interval: 5s, provider: {prometheus: {address: "http://p:9090", query: up}}}]}
+---
 kind: [Rollout]
 ---
 "just text"
@@ -272,7 +280,8 @@ spec: {metrics: [{name: [x], provider: {web: {}}}, {provider: {}}, 3]}
   EXPECT_FALSE(r.notes.empty());
   const auto config = expect_valid(r);
   ASSERT_TRUE(config) << r.config;
-  EXPECT_EQ(config->rollouts.size(), 2u);  // b and c; a has no strategy
+  EXPECT_EQ(config->rollouts.size(), 3u);  // b, c and d; a has no strategy
+  EXPECT_FALSE(config->rollouts[2].canary->analysis);  // startingStep 3 of no steps: left out, noted
 }
 
 TEST(ArgoImport, StringsThatNeedQuotingReadBackTheSame) {
