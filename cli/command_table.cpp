@@ -3,6 +3,7 @@
 #include <array>
 #include <stdexcept>
 
+#include "cli/argo_import.hpp"
 #include "cli/command_line.hpp"
 #include "cli/events_command.hpp"
 #include "cli/remote_commands.hpp"
@@ -19,6 +20,8 @@ constexpr OptionSpec kRunOptions[] = {
     {"--no-watch-config", ""},         {"--log-json", ""},              {"--access-log", "", V::Path},
     {"--log-level", "", V::LogLevel}};
 constexpr OptionSpec kValidateOptions[] = {{"--config", "-c", V::Path, true}};
+constexpr OptionSpec kImportOptions[] = {{"--filename", "-f", V::Path, true},
+                                         {"--output", "-o", V::Path}};
 constexpr OptionSpec kDemoOptions[] = {{"--duration", "", V::Seconds}};
 
 // Every client command ends with --admin URL and --token-file PATH.
@@ -159,6 +162,20 @@ Options:
   --duration SECONDS   seconds of the pause step (default 2, at most 20)
 )";
 
+constexpr std::string_view kImportUsage =
+    R"(usage: vane import argo -f FILE [-f FILE...] [-o OUT]
+
+Converts Argo Rollouts objects (Rollout, AnalysisTemplate, ClusterAnalysisTemplate, Service,
+Ingress, and the hosts of a Rollout's Istio VirtualService) in Kubernetes YAML files, one or many
+documents each, into a vane config that 'vane validate' accepts. Every field that cannot be
+carried over is listed on stderr as FILE:LINE: PATH: not imported: REASON. Exits 0 when a config
+was written, 1 when none could be.
+
+Options:
+  -f, --filename FILE    a YAML file to read (required; repeat for more files)
+  -o, --output OUT       where to write the config (default: stdout)
+)";
+
 constexpr std::string_view kVersionUsage = "usage: vane version\n\nPrints vane's version.\n";
 
 // ---- the table -------------------------------------------------------------------------------
@@ -173,6 +190,7 @@ const std::array kCommands = {
     Command{{"pause", kActionOptions, "NAME", 1, 1, kPauseUsage}, cmd_pause},
     Command{{"events", kEventsOptions, "NAME", 0, 1, kEventsUsage}, cmd_events},
     Command{{"cluster", kClusterOptions, "", 0, 0, kClusterUsage}, cmd_cluster},
+    Command{{"import", kImportOptions, "argo", 1, 1, kImportUsage}, argo::cmd_import},
     Command{{"demo", kDemoOptions, "", 0, 0, kDemoUsage}, run_demo},
     Command{{"version", {}, "", 0, 0, kVersionUsage}, cmd_version},
 };
@@ -193,6 +211,7 @@ Commands:
   pause NAME         pause a rollout at its current step
   events [NAME]      print the event trail (--follow, --json)
   cluster            show the replicas of a cluster and its leader (--json)
+  import argo -f F   convert Argo Rollouts YAML (Rollout, AnalysisTemplate, Service, ...) to a config
   demo               run a live demo on loopback with built-in upstreams (no config needed)
   version            print the version
 

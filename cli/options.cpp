@@ -65,6 +65,7 @@ class Parser {
       return fail("option " + quoted(name) + ": " + quoted(*value) + " is " + *why);
     }
     result_.args.options[std::string(spec->name)] = std::string(*value);
+    result_.args.values[std::string(spec->name)].emplace_back(*value);
   }
 
   void check_required() {
@@ -94,6 +95,11 @@ class Parser {
 std::string Args::get(const std::string& name, const std::string& fallback) const {
   auto it = options.find(name);
   return it == options.end() ? fallback : it->second;
+}
+
+std::vector<std::string> Args::all(const std::string& name) const {
+  auto it = values.find(name);
+  return it == values.end() ? std::vector<std::string>{} : it->second;
 }
 
 ParseResult parse_args(const CommandSpec& spec, std::span<const std::string_view> words) {

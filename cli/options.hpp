@@ -35,11 +35,14 @@ struct CommandSpec {
 /// Parsed arguments: options by their long name (flags map to ""), and positionals in order.
 struct Args {
   std::vector<std::string> positional;
-  std::map<std::string, std::string> options;
+  std::map<std::string, std::string> options;  ///< the last value of each option given
+  std::map<std::string, std::vector<std::string>> values;  ///< every value, for repeated options
   bool help = false;  ///< --help or -h: print the usage, check nothing else
 
   bool has(const std::string& name) const { return options.count(name) > 0; }
   std::string get(const std::string& name, const std::string& fallback = "") const;
+  /// Every value given to an option, in order (`-f a -f b`).
+  std::vector<std::string> all(const std::string& name) const;
 };
 
 /// Parses the words after the command against `spec`. `--name value`, `--name=value`, an alias

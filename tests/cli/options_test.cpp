@@ -34,6 +34,16 @@ TEST(Options, EverySpellingOfAnOption) {
   EXPECT_EQ(parse("promote", {"--", "-odd-name"}).args.positional, std::vector<std::string>{"-odd-name"});
 }
 
+TEST(Options, ARepeatedOptionKeepsEveryValue) {
+  const ParseResult r = parse("import", {"argo", "-f", "a.yaml", "--filename=b.yaml", "-o", "out.yaml", "-f", "c.yaml"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.args.all("--filename"), (std::vector<std::string>{"a.yaml", "b.yaml", "c.yaml"}));
+  EXPECT_EQ(r.args.get("--output"), "out.yaml");
+  EXPECT_TRUE(r.args.all("--admin").empty());
+  EXPECT_EQ(parse("import", {"argo"}).error, "missing option '-f'");
+  EXPECT_EQ(parse("import", {"-f", "a.yaml"}).error, "missing argument argo");
+}
+
 TEST(Options, HelpNeedsNothingElse) {
   for (std::string_view command : {"run", "promote", "status", "events", "version"}) {
     const ParseResult r = parse(command, {"--help"});
