@@ -222,7 +222,6 @@ class RolloutView {
   }
 
   update(status) {
-    this.status = status;
     for (const node of [this.phase, this.listItem.querySelector('.phase')]) {
       node.textContent = status.phase;
       node.className = `phase phase-${status.phase}`;
@@ -364,6 +363,12 @@ function showEvents(events) {
   while (list.children.length > 200) list.lastChild.remove();
 }
 
+/// Sets a live region's text only when it changes, so a screen reader hears each change once.
+function say(node, text, className) {
+  if (node.textContent !== text) node.textContent = text;
+  node.className = className;
+}
+
 async function poll() {
   const connection = document.getElementById('connection');
   try {
@@ -378,11 +383,9 @@ async function poll() {
         view.updateSeries(series.points);
       }));
     }
-    connection.textContent = `live, updated ${new Date().toLocaleTimeString()}`;
-    connection.className = 'live';
+    say(connection, 'live', 'live');
   } catch (e) {
-    connection.textContent = `admin API unreachable (${e.message}); retrying`;
-    connection.className = 'error';
+    say(connection, `admin API unreachable (${e.message}); retrying`, 'error');
   }
   setTimeout(poll, POLL_MS);
 }
