@@ -63,6 +63,8 @@ class Browser {
   void click(const std::string& selector) { command("/click", {{"selector", selector}}); }
   /// Types `text` into the focused element.
   void type(const std::string& text) { command("/type", {{"text", text}}); }
+  /// Presses a key ("Enter", "Escape", "Tab") in the focused element.
+  void press(const std::string& key) { command("/key", {{"key", key}}); }
   /// A PNG of the whole page, as artifact_dir()/NAME.png.
   void screenshot(const std::string& name) {
     command("/screenshot", {{"path", (artifact_dir() / (name + ".png")).string()}});

@@ -7,6 +7,7 @@ POST /cdp        {"method", "params"}  -> the DevTools answer ({"result"} or {"e
 POST /eval       {"expression"}        -> {"value"} or {"exception"} (promises awaited)
 POST /click      {"selector"}          -> {"ok"}: a real mouse click at the element's centre
 POST /type       {"text"}              -> {"ok"}: text typed into the focused element
+POST /key        {"key"}               -> {"ok"}: a key ("Enter", "Escape", "Tab") pressed there
 POST /screenshot {"path"}              -> {"ok"}: a PNG of the viewport written to path
 GET  /log                              -> {"console", "network", "requests"}: every console error,
      uncaught exception and log error so far; apart, failed loads (an answer 401 is one); and
@@ -59,8 +60,12 @@ class Browser:
                 raise RuntimeError("chromium exited: " + open("chromium.log").read()[-2000:])
             await asyncio.sleep(0.1)
         port = open(port_file).read().split()[0]
-        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
-        page = next(t for t in targets if t["type"] == "page")
+        for _ in range(100):  # its first tab may come a moment after the port (10 s at most)
+            targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
+            page = next((t for t in targets if t["type"] == "page"), None)
+            if page:
+                break
+            await asyncio.sleep(0.1)
         self.socket = await websockets.connect(page["webSocketDebuggerUrl"], max_size=None,
                                                open_timeout=10)
         asyncio.get_running_loop().create_task(self.read())
@@ -136,6 +141,12 @@ class Browser:
             return await self.click(args["selector"])
         if path == "/type":
             await self.call("Input.insertText", {"text": args["text"]})
+            return {"ok": True}
+        if path == "/key":
+            code = {"Enter": 13, "Escape": 27, "Tab": 9}[args["key"]]
+            for kind in ("keyDown", "keyUp"):
+                await self.call("Input.dispatchKeyEvent", {"type": kind, "key": args["key"], "code": args["key"],
+                                                           "windowsVirtualKeyCode": code})
             return {"ok": True}
         if path == "/screenshot":
             shot = await self.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})

@@ -141,7 +141,8 @@ TEST(DashboardTest, AbortAsksForConfirmationThenShowsDegraded) {
   ASSERT_TRUE(dialog_open(browser, "confirm-dialog"));
   EXPECT_TRUE(browser.wait_for("document.querySelector('#confirm-text').textContent.includes('Abort rollout web')"));
   browser.screenshot("dashboard-confirm-abort");
-  browser.click("#confirm-cancel");
+  EXPECT_EQ(browser.eval("document.activeElement.id"), json::value("confirm-cancel")) << "the safe choice first";
+  browser.press("Escape");  // the keyboard's way out of a dialog
   EXPECT_TRUE(browser.wait_for("!document.querySelector('#confirm-dialog').open"));
   EXPECT_TRUE(browser.wait_for(has_text(".action-result", "cancelled")));
   EXPECT_EQ(str(field(rig.status(), "phase")), "Paused") << "cancelled: nothing sent";
@@ -186,7 +187,7 @@ TEST(DashboardTest, AsksForTheTokenAndAgainAfterAWrongOne) {
   EXPECT_EQ(num(field(rig.status(), "currentStepIndex")), 1) << "a wrong token acts on nothing";
 
   browser.type("right-t0ken");
-  browser.click("#token-ok");
+  browser.press("Enter");
   json::value s;
   ASSERT_TRUE(wait_phase(rig.admin(), "Paused", 3, 50, s)) << summary(s);
   EXPECT_TRUE(browser.wait_for(has_text("[aria-current=step]", "pause 1h"), 1500ms));
