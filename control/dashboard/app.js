@@ -157,11 +157,12 @@ function chart(spec, points) {
       const value = p[side][spec.field];
       if (value === null) { pen = 'M'; continue; }
       const x = W * (1 - (now - Date.parse(p.time)) / (reach * 1000));
-      d += `${pen}${x.toFixed(1)},${(H - ((H - 4) * value) / (max || 1)).toFixed(1)}`;  // room for the stroke
+      // H - 4: room for the stroke at the top; "h1" after a move: a lone second shows as a dot.
+      d += `${pen}${x.toFixed(1)},${(H - ((H - 4) * value) / (max || 1)).toFixed(1)}${pen === 'M' ? 'h1' : ''}`;
       pen = 'L';
       last = value;
     }
-    if (d) figure.append(svg('path', {d, class: `line ${side}`}));
+    if (d) figure.append(svg('path', {d, class: `line ${side}`, 'stroke-linecap': 'round'}));
     latest.push(`${side} ${last === null ? 'no traffic' : spec.format(last)}`);
   }
   const top = max ? spec.format(max) : '–';
