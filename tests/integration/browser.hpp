@@ -32,7 +32,7 @@ class Browser {
   json::value command(std::string_view path, const json::object& args = {}, Millis timeout = 20s) {
     const std::string body = json::serialize(args);
     RawClient client(server_.port());
-    const std::string head = std::string(args.empty() && path == "/log" ? "GET " : "POST ") +
+    const std::string head = std::string(path == "/log" ? "GET " : "POST ") +
                              std::string(path) + " HTTP/1.1\r\nHost: browser\r\nContent-Length: " +
                              std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
     if (!client.send(head + body)) return nullptr;
