@@ -90,8 +90,8 @@ class Server {
   std::optional<MeasuredWeights> measured_weights(uint32_t rollout) const;
   /// The series ids of one side of a rollout, over every upstream it may send to.
   std::vector<uint32_t> side_series(uint32_t rollout, analysis::Target target) const;
-  /// Once a second (from the tick): the last two seconds of every rollout into its ring (the
-  /// older one again, now that requests that read the clock in it have landed).
+  /// Once a second (from the tick): the last few seconds of every rollout into its ring, read
+  /// again each time until they can no longer change (kSeriesRereadSeconds).
   void sample_series();
   boost::json::object series_json(uint32_t rollout) const;
   analysis::WindowStats builtin_window(uint32_t rollout, const std::string& upstream,

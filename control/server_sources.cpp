@@ -10,6 +10,9 @@ namespace vane::control {
 namespace {
 
 constexpr int64_t kMeasuredWindowSeconds = 60;
+/// How many past seconds each sample reads again: requests land a moment after the second they
+/// read the clock in, and a cluster's replicas publish theirs up to a publishInterval late.
+constexpr int64_t kSeriesRereadSeconds = 5;
 
 }  // namespace
 
@@ -111,7 +114,7 @@ void Server::sample_series() {
     SeriesRing& ring = series_[rollouts[r].name];
     const auto stable = side_series(r, analysis::Target::Stable);
     const auto canary = side_series(r, analysis::Target::Canary);
-    for (const int64_t second : {now - 2, now - 1}) {
+    for (int64_t second = now - kSeriesRereadSeconds; second < now; ++second) {
       SeriesPoint point;
       point.second = second;
       point.time = wall_now - std::chrono::seconds(now - second);

@@ -63,6 +63,27 @@ void click_confirmed(Browser& browser, const std::string& button) {
   browser.click("#confirm-ok");
 }
 
+TEST(DashboardTest, ThePageIsServedWithAStrictPolicyAndNoGetActs) {
+  RolloutRig rig(two_pauses());
+  const Response page = admin_call(rig.admin(), "GET", "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("Content-Type").value_or(""), "text/html; charset=utf-8");
+  const std::string policy = page.header("Content-Security-Policy").value_or("");
+  EXPECT_NE(policy.find("default-src 'self'"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("frame-ancestors 'none'"), std::string::npos) << policy;
+  EXPECT_EQ(page.header("X-Content-Type-Options").value_or(""), "nosniff");
+  EXPECT_EQ(admin_call(rig.admin(), "GET", "/api/v1/rollouts/web").header("X-Content-Type-Options").value_or(""),
+            "nosniff");
+  ASSERT_EQ(rig.set_desired("v2").status, 200);
+  json::value s;
+  ASSERT_TRUE(wait_phase(rig.admin(), "Paused", 1, 20, s)) << summary(s);
+  for (const char* verb : {"promote", "promote?full=true", "abort", "pause"}) {
+    EXPECT_EQ(admin_call(rig.admin(), "GET", std::string("/api/v1/rollouts/web/") + verb).status, 404) << verb;
+  }
+  EXPECT_EQ(num(field(rig.status(), "currentStepIndex")), 1) << "no action by GET";
+  EXPECT_EQ(str(field(rig.status(), "phase")), "Paused");
+}
+
 TEST(DashboardTest, FollowsTheRolloutLiveAndItsButtonsAct) {
   RolloutRig rig(two_pauses());
   Browser browser;
