@@ -227,6 +227,7 @@ int run_demo(const Args& args) {
   const std::string address = server.listener_addresses().at("demo");
   AdminClient admin("http://" + server.admin_address(), "");
   std::cout << "vane demo: proxy on http://" << address << ", admin http://" << server.admin_address()
+            << "\n  dashboard: http://" << server.admin_address() << "/   (open it to watch live)"
             << "\n  try: curl -i http://" << address << "/products   or   vane status shop --admin http://"
             << server.admin_address() << "\n\n";
 

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse_query.hpp>
 
+#include "control/dashboard.hpp"
 #include "control/event_log.hpp"
 #include "control/json_text.hpp"
 #include "rollout/controller.hpp"
@@ -15,12 +16,12 @@ namespace {
 namespace json = boost::json;
 
 AdminResponse json_answer(int status, const json::value& body) {
-  return AdminResponse{status, "application/json", to_text(body) + "\n"};
+  return AdminResponse{status, "application/json", to_text(body) + "\n", {}};
 }
 
 
 AdminResponse text(int status, std::string body) {
-  return AdminResponse{status, "text/plain; charset=utf-8", std::move(body)};
+  return AdminResponse{status, "text/plain; charset=utf-8", std::move(body), {}};
 }
 
 /// The value of `name` in a query string ("a=1&b=2"), percent-decoded.
@@ -47,6 +48,14 @@ bool same_secret(std::string_view given, std::string_view token) {
   return diff == 0;
 }
 
+/// Whether a browser's Origin names the host it sent the request to (scheme aside).
+bool same_origin(std::string_view origin, std::string_view host) {
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    if (origin.starts_with(scheme) && origin.substr(scheme.size()) == host && !host.empty()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 AdminResponse error_response(int status, std::string message) {
@@ -66,15 +75,15 @@ AdminResponse AdminApi::handle(const AdminRequest& request) const {
   }
   if (path == "/metrics" && sources_.metrics) {
     if (!get) return error_response(405, "method not allowed");
-    return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", sources_.metrics()};
+    return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", sources_.metrics(), {}};
   }
   constexpr std::string_view kRollouts = "/api/v1/rollouts";
   if (sources_.controller && path.starts_with(kRollouts)) {
     std::string_view rest = path.substr(kRollouts.size());
     if (rest.empty() || rest.front() == '/') {
       if (!rest.empty()) rest.remove_prefix(1);
-      if (request.method == "POST" && !authorized(request)) return error_response(401, "missing or wrong bearer token");
       if (request.method == "POST") {
+        if (auto refused = refuse_post(request)) return std::move(*refused);
         const auto slash = rest.find('/');
         if (slash == std::string_view::npos) return error_response(405, "method not allowed");
         const auto full = query_param(query, "full");
@@ -85,7 +94,7 @@ AdminResponse AdminApi::handle(const AdminRequest& request) const {
   }
   if (path == "/api/v1/reload" && sources_.reload) {
     if (request.method != "POST") return error_response(405, "method not allowed");
-    if (!authorized(request)) return error_response(401, "missing or wrong bearer token");
+    if (auto refused = refuse_post(request)) return std::move(*refused);
     const auto errors = sources_.reload();
     if (errors.empty()) return json_answer(200, json::object{{"result", "success"}});
     json::array list;
@@ -101,11 +110,23 @@ AdminResponse AdminApi::handle(const AdminRequest& request) const {
   if (path == "/api/v1/analysisruns" && sources_.controller) {
     return get ? analysis_runs(query) : error_response(405, "method not allowed");
   }
+  if (auto file = dashboard_file(path, request.if_none_match)) {
+    return get ? std::move(*file) : error_response(405, "method not allowed");
+  }
   return error_response(404, "not found");
 }
 
-AdminResponse AdminApi::rollouts(const AdminRequest&, std::string_view name) const {
+AdminResponse AdminApi::rollouts(const AdminRequest&, std::string_view rest) const {
   const auto& controller = *sources_.controller;
+  const auto slash = rest.find('/');
+  const std::string_view name = rest.substr(0, slash);
+  if (slash != std::string_view::npos) {  // NAME/series, the only sub-resource a GET reads
+    const auto index = controller.find(name);
+    if (!index || rest.substr(slash + 1) != "series" || !sources_.series) {
+      return error_response(404, "not found");
+    }
+    return json_answer(200, sources_.series(*index));
+  }
   if (name.empty()) {
     json::array list;
     for (uint32_t i = 0; i < controller.config().rollouts.size(); ++i) list.push_back(status(i));
@@ -185,6 +206,17 @@ json::object AdminApi::status(uint32_t index) const {
                     sources_.measured ? sources_.measured(index) : std::nullopt,
                     sources_.analysis_runs ? sources_.analysis_runs(index) : json::array{}};
   return status_json(input);
+}
+
+std::optional<AdminResponse> AdminApi::cross_origin(const AdminRequest& request) {
+  if (request.origin.empty() || same_origin(request.origin, request.host)) return std::nullopt;
+  return error_response(403, "cross-origin request refused (Origin " + std::string(request.origin) + ")");
+}
+
+std::optional<AdminResponse> AdminApi::refuse_post(const AdminRequest& request) const {
+  if (auto refused = cross_origin(request)) return refused;
+  if (!authorized(request)) return error_response(401, "missing or wrong bearer token");
+  return std::nullopt;
 }
 
 bool AdminApi::authorized(const AdminRequest& request) const {

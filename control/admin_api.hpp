@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "config/loader.hpp"
 #include "control/status_json.hpp"
@@ -24,6 +26,9 @@ struct AdminRequest {
   std::string_view body;
   std::string_view authorization;  ///< the Authorization header, if any
   bool forwarded = false;  ///< came from another replica of the cluster (kForwardedBy)
+  std::string_view origin = {};         ///< the Origin header a browser sends, if any
+  std::string_view host = {};           ///< the Host header
+  std::string_view if_none_match = {};  ///< the If-None-Match header, if any
 };
 
 /// The header a cluster's follower adds when it hands a request on to the leader; such a
@@ -34,6 +39,7 @@ struct AdminResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< more fields (the dashboard's)
 };
 
 /// `{"error": message}` with `status`: how the API refuses.
@@ -50,9 +56,16 @@ class AdminApi {
     std::function<std::vector<config::Error>()> reload;  ///< errors; empty when applied
     std::function<boost::json::object()> cluster;  ///< GET /api/v1/cluster (SPEC §9)
     const EventLog* events = nullptr;               ///< GET /api/v1/events (SPEC §11)
+    /// GET /api/v1/rollouts/NAME/series (SPEC §12)
+    std::function<boost::json::object(uint32_t rollout)> series;
   };
 
   AdminResponse handle(const AdminRequest& request) const;
+  /// The refusal of a POST that may not act: cross_origin's, or 401 without the token.
+  std::optional<AdminResponse> refuse_post(const AdminRequest& request) const;
+  /// 403 when a browser sent the request from a page of another origin: a page elsewhere must
+  /// not drive the admin API, token or not.
+  static std::optional<AdminResponse> cross_origin(const AdminRequest& request);
   /// STATUS of the rollout `name`; null when there is none (or no controller yet).
   boost::json::value rollout_status(std::string_view name) const;
 

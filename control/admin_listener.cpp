@@ -25,14 +25,22 @@ Task<void> serve(Socket socket, const AdminListener::Handler& handler) {
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
     if (ec) break;
     auto& request = parser.get();
-    const AdminRequest question{request.method_string(), request.target(), request.body(),
-                                request[http::field::authorization],
-                                request.count(kForwardedBy) > 0};
+    AdminRequest question;
+    question.method = request.method_string();
+    question.target = request.target();
+    question.body = request.body();
+    question.authorization = request[http::field::authorization];
+    question.forwarded = request.count(kForwardedBy) > 0;
+    question.origin = request[http::field::origin];
+    question.host = request[http::field::host];
+    question.if_none_match = request[http::field::if_none_match];
     AdminResponse answer = co_await handler(question);
     http::response<http::string_body> response{static_cast<http::status>(answer.status),
                                                request.version()};
     response.set(http::field::server, "vane");
     response.set(http::field::content_type, answer.content_type);
+    response.set("X-Content-Type-Options", "nosniff");  // each answer is what it says
+    for (const auto& [name, value] : answer.headers) response.set(name, value);
     response.keep_alive(request.keep_alive());
     response.body() = std::move(answer.body);
     response.prepare_payload();

@@ -138,6 +138,7 @@ void Server::schedule_tick() {
     if (ec || draining_) return;
     if (cluster_) cluster_->tick(std::chrono::steady_clock::now());
     controller_->tick(rollout::WallClock::now());
+    sample_series();
     schedule_tick();
   });
 }

@@ -26,6 +26,7 @@
 #include "control/config_watcher.hpp"
 #include "control/event_log.hpp"
 #include "control/notifications.hpp"
+#include "control/series_ring.hpp"
 #include "proxy/generation.hpp"
 #include "control/clock.hpp"
 #include "control/health_monitor.hpp"
@@ -87,6 +88,12 @@ class Server {
   // server_sources.cpp
   void connect_admin_sources();
   std::optional<MeasuredWeights> measured_weights(uint32_t rollout) const;
+  /// The series ids of one side of a rollout, over every upstream it may send to.
+  std::vector<uint32_t> side_series(uint32_t rollout, analysis::Target target) const;
+  /// Once a second (from the tick): the last few seconds of every rollout into its ring, read
+  /// again each time until they can no longer change (kSeriesRereadSeconds).
+  void sample_series();
+  boost::json::object series_json(uint32_t rollout) const;
   analysis::WindowStats builtin_window(uint32_t rollout, const std::string& upstream,
                                        analysis::Target target, int64_t window_seconds,
                                        bool histogram) const;
@@ -133,6 +140,8 @@ class Server {
   std::unique_ptr<ClusterMeasurements> measurements_;  ///< with cluster_
   std::unique_ptr<rollout::Controller> controller_;
   std::unique_ptr<proxy::AccessLog> access_log_;  ///< outlives the workers (declared before them)
+  std::map<std::string, SeriesRing> series_;  ///< by rollout name: kept across reloads
+  int64_t series_second_ = 0;                 ///< the steady second sampled last
   std::shared_ptr<const proxy::ConfigSnapshot> snapshot_;
   std::shared_ptr<const proxy::StatsLayout> layout_;
   std::vector<proxy::GenerationParts> generations_;  ///< the current one of each worker

@@ -117,6 +117,9 @@ Task<AdminResponse> Server::answer(const AdminRequest& request) {
   if (!cluster_ || !clusterwide(request)) co_return api_.handle(request);
   const auto deadline = steady_clock::now() + kLeaderAnswer;
   const bool post = request.method == "POST";
+  if (post) {  // checked here: the leader does not see the browser's Origin
+    if (auto refused = AdminApi::cross_origin(request)) co_return std::move(*refused);
+  }
   if (!cluster_->leading() && !request.forwarded) {
     if (auto answered = co_await ask_leader(request, deadline)) co_return std::move(*answered);
     if (!cluster_->leading()) {  // else it came to lead meanwhile: answer here
@@ -169,7 +172,7 @@ Task<std::optional<AdminResponse>> Server::ask_leader(const AdminRequest& reques
       HttpReply reply = co_await http_.fetch(leader_call(request, leader, cluster_->self(), deadline));
       // 421: that replica did not apply it (no longer the leader); ask whoever leads next.
       if (reply.answered() && reply.status != 421) {
-        answer = AdminResponse{static_cast<int>(reply.status), "application/json", std::move(reply.body)};
+        answer = AdminResponse{static_cast<int>(reply.status), "application/json", std::move(reply.body), {}};
         break;
       }
     }

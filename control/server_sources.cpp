@@ -1,4 +1,5 @@
-// Server: what the admin API reads — rollout status, measured weights, metrics, reload.
+// Server: what the admin API reads — rollout status, measured weights, the dashboard's series,
+// metrics, reload.
 #include <algorithm>
 
 #include "analysis/window.hpp"
@@ -9,6 +10,9 @@ namespace vane::control {
 namespace {
 
 constexpr int64_t kMeasuredWindowSeconds = 60;
+/// How many past seconds each sample reads again: requests land a moment after the second they
+/// read the clock in, and a cluster's replicas publish theirs up to a publishInterval late.
+constexpr int64_t kSeriesRereadSeconds = 5;
 
 }  // namespace
 
@@ -26,6 +30,7 @@ void Server::connect_admin_sources() {
   sources.reload = [this] { return reload(); };
   sources.analysis_runs = [this](uint32_t rollout) { return runner_->runs(rollout); };
   sources.events = &events_;
+  sources.series = [this](uint32_t rollout) { return series_json(rollout); };
   if (cluster_) sources.cluster = [this] { return cluster_json(); };
   api_.set_sources(std::move(sources));
 }
@@ -76,21 +81,55 @@ analysis::WindowStats Server::builtin_window(uint32_t rollout, const std::string
   return stats;
 }
 
+std::vector<uint32_t> Server::side_series(uint32_t rollout, analysis::Target target) const {
+  std::vector<uint32_t> out;
+  for (uint32_t u = 0; u < layout_->upstreams(); ++u) out.push_back(layout_->rollout_series(rollout, u, target));
+  return out;
+}
+
 std::optional<MeasuredWeights> Server::measured_weights(uint32_t rollout) const {
-  std::vector<uint32_t> stable;
-  std::vector<uint32_t> canary;
-  for (uint32_t u = 0; u < layout_->upstreams(); ++u) {
-    stable.push_back(layout_->rollout_series(rollout, u, analysis::Target::Stable));
-    canary.push_back(layout_->rollout_series(rollout, u, analysis::Target::Canary));
-  }
   const auto all = analysis_shards();
   const int64_t now = steady_seconds();
-  const auto s = analysis::sum_window_counts(all, stable, now, kMeasuredWindowSeconds).requests;
-  const auto c = analysis::sum_window_counts(all, canary, now, kMeasuredWindowSeconds).requests;
+  const auto s = analysis::sum_window_counts(all, side_series(rollout, analysis::Target::Stable), now,
+                                             kMeasuredWindowSeconds).requests;
+  const auto c = analysis::sum_window_counts(all, side_series(rollout, analysis::Target::Canary), now,
+                                             kMeasuredWindowSeconds).requests;
   if (s + c == 0) return std::nullopt;
   const double total = static_cast<double>(s + c);
   return MeasuredWeights{100.0 * static_cast<double>(s) / total,
                          100.0 * static_cast<double>(c) / total};
+}
+
+void Server::sample_series() {
+  const int64_t now = steady_seconds();
+  if (now == series_second_ || !layout_) return;
+  series_second_ = now;
+  const auto wall_now = std::chrono::floor<std::chrono::seconds>(rollout::WallClock::now());
+  const auto all = analysis_shards();
+  const auto& rollouts = controller_->config().rollouts;
+  std::erase_if(series_, [&](const auto& entry) {
+    return std::none_of(rollouts.begin(), rollouts.end(), [&](const auto& r) { return r.name == entry.first; });
+  });
+  for (uint32_t r = 0; r < rollouts.size() && r < layout_->rollouts(); ++r) {
+    SeriesRing& ring = series_[rollouts[r].name];
+    const auto stable = side_series(r, analysis::Target::Stable);
+    const auto canary = side_series(r, analysis::Target::Canary);
+    for (int64_t second = now - kSeriesRereadSeconds; second < now; ++second) {
+      SeriesPoint point;
+      point.second = second;
+      point.time = wall_now - std::chrono::seconds(now - second);
+      point.stable = measure_second(all, stable, second);
+      point.canary = measure_second(all, canary, second);
+      ring.put(point);
+    }
+  }
+}
+
+boost::json::object Server::series_json(uint32_t rollout) const {
+  const auto it = series_.find(controller_->config().rollouts.at(rollout).name);
+  if (it == series_.end()) return control::series_json({});
+  const auto points = it->second.points(steady_seconds());
+  return control::series_json(points);
 }
 
 }  // namespace vane::control

@@ -200,6 +200,41 @@ std::string describe_step(const config::Step& step) {
   return "";
 }
 
+json::object step_json(const config::Step& step) {
+  using Kind = config::Step::Kind;
+  switch (step.kind) {
+    case Kind::SetWeight:
+      return json::object{{"setWeight", percent(step.weight_centi)}};
+    case Kind::Pause: {
+      json::object pause;
+      if (step.pause.duration) pause["duration"] = config::format_duration(*step.pause.duration);
+      return json::object{{"pause", std::move(pause)}};
+    }
+    case Kind::Analysis: {
+      json::array templates;
+      for (const auto& t : step.analysis.templates) templates.push_back(json::object{{"templateName", t.template_name}});
+      json::array args;  // names only: a value may be a secret read from a file
+      for (const auto& a : step.analysis.args) args.push_back(json::object{{"name", a.name}});
+      json::object analysis{{"templates", std::move(templates)}};
+      if (!args.empty()) analysis["args"] = std::move(args);
+      return json::object{{"analysis", std::move(analysis)}};
+    }
+    case Kind::SetHeaderRoute: {
+      json::array match;
+      for (const auto& c : step.header_route.match) match.push_back(header_condition(c));
+      return json::object{{"setHeaderRoute", json::object{{"name", step.header_route.name}, {"match", std::move(match)}}}};
+    }
+    case Kind::SetMirrorRoute: {
+      json::array match;
+      for (const auto& c : step.mirror_route.match) match.push_back(mirror_condition(c));
+      return json::object{{"setMirrorRoute", json::object{{"name", step.mirror_route.name},
+                                                          {"percentage", percent(step.mirror_route.percentage)},
+                                                          {"match", std::move(match)}}}};
+    }
+  }
+  return {};
+}
+
 boost::json::object status_json(const StatusInput& in) {
   const auto& spec = in.spec;
   const auto& state = in.state;
@@ -216,6 +251,11 @@ boost::json::object status_json(const StatusInput& in) {
   o["desired"] = spec.upstream;
   o["currentStepIndex"] = canary_strategy ? state.step_index : 0;
   o["stepCount"] = step_count;
+  json::array steps;
+  if (canary_strategy) {
+    for (const auto& step : spec.canary->steps) steps.push_back(step_json(step));
+  }
+  o["steps"] = std::move(steps);
   o["currentStep"] = canary_strategy && state.step_index < step_count && !state.canary.empty()
                          ? json::value(describe_step(spec.canary->steps[state.step_index]))
                          : json::value(nullptr);

@@ -33,6 +33,10 @@ boost::json::object status_json(const StatusInput& input);
 /// The RUN object of SPEC §6: the run, its metrics and their kept measurements.
 boost::json::object run_json(const analysis::AnalysisRun& run);
 
+/// A canary step as its config object: {"setWeight":20}, {"pause":{"duration":"1m"}}, {"pause":{}},
+/// {"analysis":{"templates":[{"templateName":"x"}]}}, {"setHeaderRoute":{"name","match"}}, …
+boost::json::object step_json(const config::Step& step);
+
 /// "setWeight: 50", "pause: 1m", "pause: (until promoted)", "analysis: success-rate", …
 std::string describe_step(const config::Step& step);
 

@@ -17,6 +17,9 @@ pkgs=(
 extra=(prometheus nginx-light haproxy wrk yamllint gnuplot-nox etcd-server etcd-client)
 # WebSocket peers for the protocol tests (a real client and server, tests/integration/ws_peer.py).
 extra+=(python3-websockets)
+# The dashboard's tests (tests/integration/dashboard_test.cpp) load the page in a real browser:
+# headless Chromium, driven through the DevTools protocol by tests/integration/browser.py.
+extra+=(chromium)
 # HTTP/2 peers: curl speaks it already; h2load and nghttp (nghttp2-client), python3-h2 for raw frames
 # and an HTTP/2 upstream (tests/integration/h2_upstream.py), python3-grpcio for a real gRPC client
 # and server (tests/integration/grpc_peer.py).

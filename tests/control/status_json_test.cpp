@@ -147,5 +147,33 @@ TEST_F(StatusJsonTest, CompletionKeepsTheOldVersionWarm) {
   EXPECT_EQ(blue_green("scaleDownAt"), R"("2024-05-01T12:00:31.000Z")");
 }
 
+TEST(StepJson, EachStepIsItsConfigObjectWithoutArgValues) {
+  auto loaded = config::load_string(R"(listeners: [{name: l, address: "127.0.0.1:0"}]
+upstreams: [{name: v1, endpoints: ["127.0.0.1:1"]}]
+routes: [{name: shop, rollout: shop, match: {pathPrefix: /}}]
+analysisTemplates:
+  - name: smoke
+    args: [{name: secret}]
+    metrics: [{name: smoke, provider: {builtin: {metric: success-rate}}}]
+rollouts:
+  - name: shop
+    upstream: v1
+    strategy:
+      canary:
+        steps:
+          - setWeight: 12.5
+          - pause: {duration: 90s}
+          - pause: {}
+          - analysis: {templates: [{templateName: smoke}], args: [{name: secret, value: hunter2}]}
+)", "test.yaml");
+  ASSERT_NE(loaded.config, nullptr);
+  const auto& steps = loaded.config->rollouts.at(0).canary->steps;
+  std::vector<std::string> got;
+  for (const auto& step : steps) got.push_back(json::serialize(step_json(step)));
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     R"({"setWeight":1.25E1})", R"({"pause":{"duration":"1m30s"}})", R"({"pause":{}})",
+                     R"({"analysis":{"templates":[{"templateName":"smoke"}],"args":[{"name":"secret"}]}})"}));
+}
+
 }  // namespace
 }  // namespace vane::control

@@ -268,6 +268,18 @@ TEST(ClusterTest, AFollowersPromoteTakesEffectEverywhere) {
     const SideCounts counts = traffic(rig, i, 20);
     EXPECT_EQ(counts.count("v2"), 20) << "replica " << i << ": " << counts.describe();
   }
+  // The dashboard's series, asked of a follower, holds every replica's requests.
+  double requests = 0;
+  EXPECT_TRUE(wait_until([&] {
+    const json::value series = parse_json(admin_call(rig.replica(follower).admin_port(), "GET",
+                                                     "/api/v1/rollouts/web/series").body);
+    const json::value points = field(series, "points");
+    if (!points.is_array()) return false;
+    requests = 0;
+    for (const auto& point : points.as_array())
+      requests += num(field(field(point, "stable"), "rps")) + num(field(field(point, "canary"), "rps"));
+    return requests >= 60;
+  }, 8s)) << requests << " requests in the series";
 }
 
 TEST(ClusterTest, KillingTheLeaderMidPauseKeepsTheStepAndItsDeadline) {

@@ -169,6 +169,7 @@ void expect_status_shape(const json::value& s) {
   has("desired", is_string, "a string");
   has("currentStepIndex", is_number, "a number");
   has("stepCount", is_number, "a number");
+  has("steps", is_array, "an array");
   has("weights", weights, "{stable: number, canary: number}");
   has("headerRoutes", is_array, "an array");
   has("mirrorRoutes", is_array, "an array");
@@ -194,6 +195,10 @@ TEST(RolloutApiTest, StatusShapeBeforeDuringAndMeasuredAfterTraffic) {
   EXPECT_EQ(str(field(s, "desired")), "v1");
   EXPECT_TRUE(field(s, "canary").is_null());
   EXPECT_EQ(num(field(s, "stepCount")), 4);
+  EXPECT_EQ(field(s, "steps"), json::parse(R"([{"setWeight": 20},
+      {"setHeaderRoute": {"name": "beta", "match": [{"headerName": "X-Beta", "headerValue": {"exact": "yes"}}]}},
+      {"setMirrorRoute": {"name": "shadow", "percentage": 25, "match": [{"method": {"exact": "GET"}}]}},
+      {"pause": {}}])")) << "each step as its config object";
   EXPECT_EQ(num(field(s, "currentStepIndex")), 4) << "stepCount whenever Healthy";
   EXPECT_EQ(num(field(field(s, "weights"), "stable")), 100);
   EXPECT_TRUE(field(s, "measuredWeights").is_null()) << "no traffic yet";
