@@ -26,8 +26,10 @@ size_t slot_of(int64_t second) {
   return static_cast<size_t>(second - analysis::floor_div(second, SeriesRing::kCapacity) * SeriesRing::kCapacity);
 }
 
+/// SPEC §12: a side without traffic in that second has null values, its rate included.
 json::object side_json(const SidePoint& side) {
-  return json::object{{"rps", rounded(side.rps, 1)},
+  const double rps = side.rps > 0 ? side.rps : std::nan("");
+  return json::object{{"rps", rounded(rps, 1)},
                       {"successRate", rounded(side.success_rate, 1e4)},
                       {"p50", rounded(side.p50, 1e6)},
                       {"p99", rounded(side.p99, 1e6)}};

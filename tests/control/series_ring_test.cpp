@@ -104,7 +104,7 @@ TEST(SeriesJson, HasTheShapeOfTheSpec) {
   EXPECT_EQ(to_text(series_json(points)),
             R"({"points":[{"time":"2023-11-14T22:13:20.000Z",)"
             R"("stable":{"rps":12,"successRate":0.9877,"p50":0.001234,"p99":0.25},)"
-            R"("canary":{"rps":0,"successRate":null,"p50":null,"p99":null}}]})");
+            R"("canary":{"rps":null,"successRate":null,"p50":null,"p99":null}}]})");
   EXPECT_EQ(to_text(series_json({})), R"({"points":[]})");
 }
 
