@@ -10,12 +10,6 @@
 namespace vane::it {
 namespace {
 
-json::array runs_of(const RolloutRig& rig) {
-  const Response r = admin_call(rig.admin(), "GET", "/api/v1/analysisruns?rollout=web");
-  const json::value runs = field(parse_json(r.body), "analysisRuns");
-  return runs.is_array() ? runs.get_array() : json::array{};
-}
-
 /// The first measurement of the run's first metric.
 json::value first_measurement(const json::value& run) {
   const json::value metrics = field(run, "metrics");
