@@ -57,8 +57,8 @@ struct AnalysisRun {
 /// Builds the run of `spec` on `config`: every metric of every listed template, each template's
 /// args resolved (the spec's args override the template's defaults), placeholders substituted in
 /// conditions, prometheus address/query/headers, web url/headers/body/jsonPath and exec
-/// command/jsonPath, conditions parsed. Any problem (an unknown template, a missing required arg, a bad condition) returns
-/// the run already finished as Error with the reason in `message`.
+/// command/jsonPath, conditions parsed. Any problem (an unknown template, a missing required
+/// arg, a bad condition) returns the run already finished as Error with the reason in `message`.
 AnalysisRun prepare_run(const config::Config& config, const config::AnalysisSpec& spec,
                         bool background, WallTime now);
 

@@ -2,6 +2,7 @@
 // args. `valueFrom: {file: PATH}` is read while loading, so a reload rereads it.
 #include <array>
 #include <fstream>
+#include <utility>
 
 #include "config/parse.hpp"
 
@@ -13,7 +14,8 @@ constexpr std::size_t kValueFileLimit = 64 * 1024;
 
 /// Argo's other sources of a value, each refused with what to write instead.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kArgoSources{{
-    {"secretKeyRef", "a Kubernetes Secret reaches vane as a mounted file: use valueFrom: {file: PATH}"},
+    {"secretKeyRef",
+     "a Kubernetes Secret reaches vane as a mounted file: use valueFrom: {file: PATH}"},
     {"podTemplateHashValue", "vane runs no pods: give the value, or valueFrom: {file: PATH}"},
     {"fieldRef", "vane runs no pods: give the value, or valueFrom: {file: PATH}"},
 }};

@@ -43,9 +43,10 @@ HttpCall web_call(const config::WebProvider& w);
 /// A web answer: non-2xx → error; else output_result() of the body.
 ProviderResult web_result(const HttpReply& reply, std::string_view json_path);
 
-/// What an exec provider's program did (run_command() of `x.command`): could not start, timed out or said too much → error; a non-zero exit
-/// → failed (naming the code and stderr's first line); exit 0 → output_result() of its stdout,
-/// surrounding whitespace dropped, with `x.json_path`.
+/// What an exec provider's program did (run_command() of `x.command`): could not start, timed
+/// out or said too much → error; a non-zero exit → failed (naming the code and stderr's first
+/// line); exit 0 → output_result() of its stdout, surrounding whitespace dropped, with
+/// `x.json_path`.
 ProviderResult exec_result(const ExecResult& run, const config::ExecProvider& x);
 
 /// A provider's output: JSON → the value `json_path` selects (error when it selects nothing);
