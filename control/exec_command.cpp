@@ -58,6 +58,7 @@ class Child {
 
   /// Its exit code, or 128 + N when signal N ended it (as a shell says); -1 when unknown.
   int exit_code() const {
+    if (status_ == -1) return -1;  // another waiter took it (SIGCHLD ignored)
     if (WIFEXITED(status_)) return WEXITSTATUS(status_);
     if (WIFSIGNALED(status_)) return 128 + WTERMSIG(status_);
     return -1;
