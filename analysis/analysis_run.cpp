@@ -175,9 +175,9 @@ Measurement judge_sample(const RunMetric& metric, const Sample& sample) {
     return m;
   }
   m.value = to_text(sample.value);
-  if (!sample.failed.empty()) {
-    m.phase = MeasurementPhase::Failed;
-    m.message = sample.failed;
+  if (!sample.failed.empty() || !sample.successful.empty()) {
+    m.phase = sample.failed.empty() ? MeasurementPhase::Successful : MeasurementPhase::Failed;
+    m.message = sample.failed.empty() ? sample.successful : sample.failed;
     return m;
   }
   if (!sample.inconclusive.empty()) {

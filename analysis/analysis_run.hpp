@@ -74,6 +74,7 @@ struct Sample {
   std::string error;         ///< an Error measurement
   std::string inconclusive;  ///< an Inconclusive measurement (fewer than minRequests)
   std::string failed;        ///< a Failed measurement, not judged (an exec program's exit code)
+  std::string successful;    ///< a Successful one, not judged (a web answer that is not JSON)
 };
 
 /// The measurement `sample` makes for `metric` (its times left to the caller): Error with the

@@ -44,6 +44,11 @@ Task<void> serve(Socket socket, const AdminListener::Handler& handler) {
     response.keep_alive(request.keep_alive());
     response.body() = std::move(answer.body);
     response.prepare_payload();
+    if (request.method() == http::verb::head) {  // the length a GET would get, and no body
+      const auto length = response.body().size();
+      response.body().clear();
+      response.content_length(length);
+    }
     stream.expires_after(kTimeout);
     auto [wec, wn] = co_await http::async_write(stream, response, use_tuple);
     if (wec || !response.keep_alive()) break;

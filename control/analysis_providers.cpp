@@ -226,7 +226,11 @@ HttpCall web_call(const config::WebProvider& w) {
 ProviderResult web_result(const HttpReply& reply, std::string_view json_path) {
   if (!reply.answered()) return {{}, reply.error};
   if (!reply.success()) return {{}, "answered " + status_text(reply)};
-  return output_result(reply.body, json_path);
+  const auto parsed = parse_json_value(reply.body);
+  // Argo's web provider calls such an answer Successful without evaluating the conditions; SPEC
+  // §5 takes Argo's own tests as the reference.
+  if (!parsed) return {Value::string(reply.body), {}, {}, "the answer is not JSON: Successful, as in Argo"};
+  return json_path_result(*parsed, json_path);
 }
 
 ProviderResult exec_result(const ExecResult& run, const config::ExecProvider& x) {
@@ -237,14 +241,15 @@ ProviderResult exec_result(const ExecResult& run, const config::ExecProvider& x)
     if (!line.empty()) failed += ": " + std::string(line);
     return {{}, {}, std::move(failed)};
   }
-  return output_result(trim(run.out), x.json_path);
+  const std::string_view out = trim(run.out);
+  const auto parsed = parse_json_value(out);
+  if (!parsed) return {Value::string(std::string(out))};  // whatever the jsonPath
+  return json_path_result(*parsed, x.json_path);
 }
 
-ProviderResult output_result(std::string_view output, std::string_view json_path) {
-  auto parsed = parse_json_value(output);
-  if (!parsed) return {Value::string(std::string(output)), {}};  // whatever the jsonPath, as Argo
+ProviderResult json_path_result(const Value& output, std::string_view json_path) {
   std::string error;
-  auto selected = select_json_path(*parsed, json_path, &error);
+  auto selected = select_json_path(output, json_path, &error);
   if (!selected) return {{}, std::move(error)};
   return {std::move(*selected), {}};
 }

@@ -19,12 +19,14 @@ namespace vane::control {
 
 /// What a provider measured: a value, or why it could not (an Error measurement).
 struct ProviderResult {
-  ProviderResult(analysis::Value v = {}, std::string e = {}, std::string f = {})
-      : value(std::move(v)), error(std::move(e)), failed(std::move(f)) {}
+  ProviderResult(analysis::Value v = {}, std::string e = {}, std::string f = {},
+                 std::string s = {})
+      : value(std::move(v)), error(std::move(e)), failed(std::move(f)), successful(std::move(s)) {}
 
   analysis::Value value;
   std::string error;   ///< not empty: the measurement is an Error with this message
   std::string failed;  ///< not empty: a Failed measurement, whatever the conditions (exec's exit)
+  std::string successful;  ///< not empty: Successful, whatever the conditions (a web body not JSON)
 
   bool ok() const { return error.empty(); }
 };
@@ -40,18 +42,18 @@ ProviderResult prometheus_result(const HttpReply& reply);
 /// The web provider's request: url, method, headers, body and timeoutSeconds of `w`, headers
 /// after the providers' User-Agent and Accept.
 HttpCall web_call(const config::WebProvider& w);
-/// A web answer: non-2xx → error; else output_result() of the body.
+/// A web answer: non-2xx → error; a body that is not JSON → the body as a string result,
+/// Successful without the conditions (as Argo's web provider); else json_path_result().
 ProviderResult web_result(const HttpReply& reply, std::string_view json_path);
 
 /// What an exec provider's program did (run_command() of `x.command`): could not start, timed
 /// out or said too much → error; a non-zero exit → failed (naming the code and stderr's first
-/// line); exit 0 → output_result() of its stdout, surrounding whitespace dropped, with
-/// `x.json_path`.
+/// line); exit 0 → its stdout, surrounding whitespace dropped: json_path_result() with
+/// `x.json_path` when it is JSON, else the text as a string result (judged by the conditions).
 ProviderResult exec_result(const ExecResult& run, const config::ExecProvider& x);
 
-/// A provider's output: JSON → the value `json_path` selects (error when it selects nothing);
-/// anything else → the text as a string result, whatever the jsonPath (as Argo's web provider).
-ProviderResult output_result(std::string_view output, std::string_view json_path);
+/// The value `json_path` selects in a provider's JSON output (error when it selects nothing).
+ProviderResult json_path_result(const analysis::Value& output, std::string_view json_path);
 
 /// Parses `text` as JSON into a Value (numbers as doubles); nullopt when it is not JSON.
 std::optional<analysis::Value> parse_json_value(std::string_view text);

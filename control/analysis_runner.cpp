@@ -113,10 +113,10 @@ Sample AnalysisRunner::Driver::builtin(const RunMetric& metric) const {
   const auto kind = analysis::parse_builtin_metric(b.metric);
   const auto target = parse_target(b.target);
   if (!index || !runner.hooks_.builtin) {
-    return {{}, {}, "builtin measurements are unavailable", {}, {}};
+    return {{}, {}, "builtin measurements are unavailable", {}, {}, {}};
   }
-  if (!kind) return {{}, {}, "unknown builtin metric \"" + b.metric + "\"", {}, {}};
-  if (!target) return {{}, {}, "unknown builtin target \"" + b.target + "\"", {}, {}};
+  if (!kind) return {{}, {}, "unknown builtin metric \"" + b.metric + "\"", {}, {}, {}};
+  if (!target) return {{}, {}, "unknown builtin target \"" + b.target + "\"", {}, {}, {}};
   const int64_t window = std::max<int64_t>(1, (b.window.count() + 999) / 1000);
   const bool histogram = analysis::needs_histogram(*kind);
   const std::string& upstream = *target == analysis::Target::Stable ? run.stable : run.measured;
@@ -168,6 +168,7 @@ Task<Sample> AnalysisRunner::Driver::fetch(const RunMetric& metric) {
   sample.value = std::move(result.value);
   sample.error = std::move(result.error);
   sample.failed = std::move(result.failed);
+  sample.successful = std::move(result.successful);
   co_return sample;
 }
 
@@ -389,7 +390,13 @@ void AnalysisRunner::add_metrics(std::vector<prometheus::MetricFamily>& out) con
   using prometheus::ClientMetric;
   prometheus::MetricFamily runs{"vane_analysis_runs_total", "Analysis runs ended, by phase.",
                                 prometheus::MetricType::Counter, {}};
-  for (const auto& [rollout, counts] : finished_) {
+  // Every configured rollout from the start, at 0: an alert's increase() needs the series to
+  // exist before its first Failed run.
+  auto finished = finished_;
+  if (config_) {
+    for (const auto& spec : config_->rollouts) finished.try_emplace(spec.name);
+  }
+  for (const auto& [rollout, counts] : finished) {
     for (size_t i = 0; i < kFinishedPhases.size(); ++i) {
       ClientMetric sample;
       sample.label = {{"phase", std::string(analysis::to_string(kFinishedPhases[i]))},

@@ -235,8 +235,9 @@ std::string render_metrics(const MetricsSources& s) {
   rollout_families(s, families);
   health_families(s, families);
   MetricFamily reloads{"vane_config_reloads_total", "Config reloads, by result.", MetricType::Counter, {}};
-  if (s.reloads_succeeded > 0) reloads.metric.push_back(counter({{"result", "success"}}, static_cast<double>(s.reloads_succeeded)));
-  if (s.reloads_failed > 0) reloads.metric.push_back(counter({{"result", "failure"}}, static_cast<double>(s.reloads_failed)));
+  // Both from the start, at 0: an alert's increase() needs the series before the first failure.
+  reloads.metric.push_back(counter({{"result", "success"}}, static_cast<double>(s.reloads_succeeded)));
+  reloads.metric.push_back(counter({{"result", "failure"}}, static_cast<double>(s.reloads_failed)));
   add(families, std::move(reloads));
   if (s.extra) s.extra(families);
   return prometheus::TextSerializer().Serialize(families);

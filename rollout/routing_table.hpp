@@ -63,7 +63,6 @@ class RoutingTable {
   const std::string& cookie_name(int32_t rollout) const;
 
   size_t size() const { return routes_->size(); }
-  const std::shared_ptr<const RouteIndex>& routes() const { return routes_; }
 
  private:
   using Route = RouteIndex::Route;

@@ -564,12 +564,17 @@ TEST_F(AnalysisRunnerTest, RunsOfTheCurrentAttemptNewestFirst) {
   EXPECT_TRUE(runner->runs(7).empty());  // no such rollout
 }
 
-TEST_F(AnalysisRunnerTest, AddsMetricsOnceTheyHaveSamples) {
+TEST_F(AnalysisRunnerTest, CountsRunsFromZeroAndAddsValuesOnceMeasured) {
   use(config_text(kStepT, success_rate_template(R"(        successCondition: result >= 0.95
 )")));
   std::vector<prometheus::MetricFamily> families;
   runner->add_metrics(families);
-  EXPECT_TRUE(families.empty());
+  // Each configured rollout's four phases at 0 before any run ends (alerts take increase()).
+  ASSERT_EQ(families.size(), 1u);
+  EXPECT_EQ(families[0].name, "vane_analysis_runs_total");
+  ASSERT_EQ(families[0].metric.size(), 4u);
+  for (const auto& sample : families[0].metric) EXPECT_EQ(sample.counter.value, 0);
+  families.clear();
   start();
   settle();
   ASSERT_EQ(done.size(), 1u);

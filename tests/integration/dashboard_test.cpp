@@ -74,6 +74,16 @@ TEST(DashboardTest, ThePageIsServedWithAStrictPolicyAndNoGetActs) {
   EXPECT_EQ(page.header("X-Content-Type-Options").value_or(""), "nosniff");
   EXPECT_EQ(admin_call(rig.admin(), "GET", "/api/v1/rollouts/web").header("X-Content-Type-Options").value_or(""),
             "nosniff");
+  // HEAD: GET's length and no body, so the next answer on the connection reads right.
+  RawClient client(rig.admin());
+  ASSERT_TRUE(client.send("HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                          "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  const Response head = client.read_response(5s, true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("Content-Length").value_or(""), std::to_string(page.body.size()));
+  const Response next = client.read_response();
+  EXPECT_EQ(next.status, 200);
+  EXPECT_EQ(next.body, "ok\n");
   ASSERT_EQ(rig.set_desired("v2").status, 200);
   json::value s;
   ASSERT_TRUE(wait_phase(rig.admin(), "Paused", 1, 20, s)) << summary(s);
