@@ -180,9 +180,9 @@ TEST(Validate, CanarySteps) {
           - 42
 )"),
        {"vane.yaml:10:36: rollouts[0].strategy.canary.steps[0].pause: a step has exactly one of "
-        "setWeight, pause, analysis, setHeaderRoute, setMirrorRoute",
+        "setWeight, pause, analysis, setHeaderRoute, setMirrorRoute, gate",
         "vane.yaml:11:13: rollouts[0].strategy.canary.steps[1]: needs one of setWeight, pause, "
-        "analysis, setHeaderRoute, setMirrorRoute",
+        "analysis, setHeaderRoute, setMirrorRoute, gate",
         "vane.yaml:12:13: rollouts[0].strategy.canary.steps[2].setweight: unknown key (did you "
         "mean \"setWeight\"?)",
         "vane.yaml:13:31: rollouts[0].strategy.canary.steps[3].pause.duration: must be a duration "
@@ -215,6 +215,21 @@ TEST(Validate, CanarySteps) {
         ".exakt: unknown key (did you mean \"exact\"?)",
         "vane.yaml:19:63: rollouts[0].strategy.canary.steps[1].setMirrorRoute.match[1].headers"
         ".X-A: needs one of exact, prefix or regex"}},
+      {"gate steps", canary(R"(        steps:
+          - gate: {name: board}
+          - gate: {url: ftp://gates.example.com/shop, intervalSeconds: 0, timeoutSeconds: -1}
+          - gate: {url: https://gates.example.com/shop, headers: {}}
+          - gate: []
+)"),
+       {"vane.yaml:10:19: rollouts[0].strategy.canary.steps[0].gate.url: is required",
+        "vane.yaml:11:25: rollouts[0].strategy.canary.steps[1].gate.url: must be an http:// or "
+        "https:// URL",
+        "vane.yaml:11:72: rollouts[0].strategy.canary.steps[1].gate.intervalSeconds: must be "
+        "between 1 and 86400",
+        "vane.yaml:11:91: rollouts[0].strategy.canary.steps[1].gate.timeoutSeconds: must be "
+        "between 1 and 31536000",
+        "vane.yaml:12:57: rollouts[0].strategy.canary.steps[2].gate.headers: unknown key",
+        "vane.yaml:13:19: rollouts[0].strategy.canary.steps[3].gate: must be a map"}},
       {"stickiness, shield, background startingStep", canary(R"(        stickiness: {cookie: a, header: b}
         shield: {on: []}
         steps: [{setWeight: 5}]
