@@ -52,6 +52,8 @@ void parse_notifications(Reader& r, const Value& v, std::vector<Notifier>& out);
 /// (`valueFrom: {file: PATH}`, surrounding whitespace dropped): how a Kubernetes Secret reaches
 /// vane while the config stays a ConfigMap.
 void parse_headers(Reader& r, MapReader& m, std::vector<KeyValue>& out);
+/// The required `url` of `m` (a notifier's, a gate step's): http:// or https://.
+void read_webhook_url(Reader& r, MapReader& m, std::string& out);
 
 // ---- shared helpers (parse_server.cpp) --------------------------------------------------------
 

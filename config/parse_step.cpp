@@ -160,15 +160,7 @@ void parse_gate(Reader& r, const Value& v, GateStep& out) {
   MapReader m(r, v);
   if (!m.valid()) return;
   m.get("name", out.name);
-  if (const auto url = m.require("url")) {
-    if (const auto text = r.string(*url)) {
-      if (!text->starts_with("http://") && !text->starts_with("https://")) {
-        r.error(*url, "must be an http:// or https:// URL");
-      } else {
-        out.url = *text;
-      }
-    }
-  }
+  read_webhook_url(r, m, out.url);
   m.get("intervalSeconds", out.interval_seconds, Range{1, 86400});
   m.get("timeoutSeconds", out.timeout_seconds, Range{1, 31536000});
 }

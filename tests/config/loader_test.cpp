@@ -300,33 +300,6 @@ TEST(Loader, FullFileCanarySteps) {
   EXPECT_EQ(r->canary->analysis->starting_step, 1u);
 }
 
-TEST(Loader, GateStepsWithTheirDefaults) {
-  const auto c = load_ok(R"(listeners: [{name: l, address: "127.0.0.1:0"}]
-upstreams: [{name: u, endpoints: ["127.0.0.1:1"]}]
-routes: [{name: r, rollout: ro}]
-rollouts:
-  - name: ro
-    upstream: u
-    strategy:
-      canary:
-        steps:
-          - setWeight: 10
-          - gate: {name: change-board, url: https://gates.example.com/shop, intervalSeconds: 7, timeoutSeconds: 3600}
-          - gate: {url: "http://127.0.0.1:9/gate"}
-)");
-  ASSERT_TRUE(c);
-  const auto& steps = c->rollouts.at(0).canary->steps;
-  ASSERT_EQ(steps.size(), 3u);
-  EXPECT_EQ(steps[1].kind, Step::Kind::Gate);
-  EXPECT_EQ(steps[1].gate.name, "change-board");
-  EXPECT_EQ(steps[1].gate.url, "https://gates.example.com/shop");
-  EXPECT_EQ(steps[1].gate.interval_seconds, 7u);
-  EXPECT_EQ(steps[1].gate.timeout_seconds, 3600u);
-  EXPECT_EQ(steps[2].gate.name, "gate-2");  // named after its step index
-  EXPECT_EQ(steps[2].gate.interval_seconds, 5u);
-  EXPECT_FALSE(steps[2].gate.timeout_seconds);  // waits until answered or promoted
-}
-
 TEST(Loader, FullFileBlueGreen) {
   const auto c = load_ok(full_yaml);
   ASSERT_TRUE(c);

@@ -344,5 +344,23 @@ limits: {maxRequestHeaders: 0}
                    }));
 }
 
+TEST(Validate, GateStepsWithTheirDefaults) {
+  const LoadResult loaded = load_string(with_steps(R"(          - setWeight: 10
+          - gate: {name: change-board, url: https://gates.example.com/shop, intervalSeconds: 7, timeoutSeconds: 3600}
+          - gate: {url: "http://127.0.0.1:9/gate"}
+)"), "vane.yaml");
+  ASSERT_TRUE(loaded.config) << (loaded.errors.empty() ? "" : loaded.errors[0].to_string());
+  const auto& steps = loaded.config->rollouts.at(0).canary->steps;
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[1].kind, Step::Kind::Gate);
+  EXPECT_EQ(steps[1].gate.name, "change-board");
+  EXPECT_EQ(steps[1].gate.url, "https://gates.example.com/shop");
+  EXPECT_EQ(steps[1].gate.interval_seconds, 7u);
+  EXPECT_EQ(steps[1].gate.timeout_seconds, 3600u);
+  EXPECT_EQ(steps[2].gate.name, "gate-2");  // named after its step index
+  EXPECT_EQ(steps[2].gate.interval_seconds, 5u);
+  EXPECT_FALSE(steps[2].gate.timeout_seconds);  // waits until answered or promoted
+}
+
 }  // namespace
 }  // namespace vane::config::test

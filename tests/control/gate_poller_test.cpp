@@ -23,83 +23,69 @@ struct Decision {
   std::string reason;
 };
 
-PolledGate gate_for(const TestServer& server, uint32_t step = 2) {
-  PolledGate gate;
-  gate.rollout = "shop";
-  gate.step = step;
-  gate.gate.name = "board";
-  gate.gate.url = server.url("/gate");
-  gate.gate.interval_seconds = 1;
-  return gate;
-}
+/// A poller and a loopback gate server answering as `handler` says; the decisions it reports.
+struct Rig {
+  explicit Rig(TestServer::Handler handler) : server(io, std::move(handler)) {}
 
-GatePoller::Answered record(std::vector<Decision>& out) {
-  return [&out](const PolledGate& gate, Verdict verdict, std::string reason) {
-    out.push_back(Decision{gate.rollout, gate.step, verdict, std::move(reason)});
-  };
-}
+  PolledGate gate(uint32_t step = 2) const {
+    PolledGate polled;
+    polled.rollout = "shop";
+    polled.step = step;
+    polled.gate.name = "board";
+    polled.gate.url = server.url("/gate");
+    polled.gate.interval_seconds = 1;
+    return polled;
+  }
+
+  net::io_context io;
+  TestServer server;
+  HttpClient http{io};
+  std::vector<Decision> decided;
+  GatePoller poller{io, http, [this](const PolledGate& gate, Verdict verdict, std::string reason) {
+                      decided.push_back(Decision{gate.rollout, gate.step, verdict, std::move(reason)});
+                    }};
+};
 
 TEST(GatePollerTest, OtherAnswersKeepWaitingUntilA2xxOpens) {
-  net::io_context io;
-  TestServer server(io, [](const Seen& seen) {
-    Reply reply;
-    reply.status = seen.connection_id == 1 && seen.nth == 1 ? 503 : 200;
-    return reply;
-  });
-  HttpClient http(io);
-  std::vector<Decision> decided;
-  GatePoller poller(io, http, record(decided));
-  poller.sync({gate_for(server)});
-  ASSERT_TRUE(run_until(io, [&] { return !decided.empty(); }));
-  ASSERT_EQ(server.seen().size(), 2u);  // 503, then a second later 200
-  EXPECT_EQ(server.seen()[0].method, "GET");
-  EXPECT_EQ(server.seen()[0].target, "/gate");
-  EXPECT_EQ(decided[0].rollout, "shop");
-  EXPECT_EQ(decided[0].step, 2u);
-  EXPECT_EQ(decided[0].verdict, Verdict::Open);
+  Rig rig([](const Seen& seen) { return answer(seen.connection_id == 1 && seen.nth == 1 ? 503 : 200); });
+  rig.poller.sync({rig.gate()});
+  ASSERT_TRUE(run_until(rig.io, [&] { return !rig.decided.empty(); }));
+  const auto& seen = rig.server.seen();
+  ASSERT_EQ(seen.size(), 2u);  // 503, then a second later 200
+  EXPECT_EQ(seen[0].method, "GET");
+  EXPECT_EQ(seen[0].target, "/gate");
+  EXPECT_EQ(rig.decided[0].rollout, "shop");
+  EXPECT_EQ(rig.decided[0].step, 2u);
+  EXPECT_EQ(rig.decided[0].verdict, Verdict::Open);
   // Decided: the poll asks no more (the rollout moves on before the next sync).
-  EXPECT_FALSE(run_until(io, [&] { return server.seen().size() > 2; }, std::chrono::milliseconds(1500)));
-  ASSERT_EQ(decided.size(), 1u);
+  EXPECT_FALSE(run_until(rig.io, [&] { return seen.size() > 2; }, std::chrono::milliseconds(1500)));
+  ASSERT_EQ(rig.decided.size(), 1u);
 }
 
 TEST(GatePollerTest, A403RejectsWithItsBodyAsPrintableText) {
-  net::io_context io;
-  TestServer server(io, [](const Seen&) {
-    Reply reply;
-    reply.status = 403;
-    reply.body = "\n frozen\tuntil\r\nmonday \xc3\xa9 " + std::string(2000, 'x');
-    return reply;
+  Rig rig([](const Seen&) {
+    return answer(403, "\n frozen\tuntil\r\nmonday \xc3\xa9 " + std::string(2000, 'x'));
   });
-  HttpClient http(io);
-  std::vector<Decision> decided;
-  GatePoller poller(io, http, record(decided));
-  poller.sync({gate_for(server)});
-  ASSERT_TRUE(run_until(io, [&] { return !decided.empty(); }));
-  EXPECT_EQ(decided[0].verdict, Verdict::Reject);
+  rig.poller.sync({rig.gate()});
+  ASSERT_TRUE(run_until(rig.io, [&] { return !rig.decided.empty(); }));
+  EXPECT_EQ(rig.decided[0].verdict, Verdict::Reject);
   const std::string start = "frozen until  monday ?? x";
-  EXPECT_EQ(decided[0].reason.substr(0, start.size()), start);
-  EXPECT_EQ(decided[0].reason.size(), GatePoller::kReasonLimit - 2);  // the leading "\n " trimmed
+  EXPECT_EQ(rig.decided[0].reason.substr(0, start.size()), start);
+  EXPECT_EQ(rig.decided[0].reason.size(), GatePoller::kReasonLimit - 2);  // the leading "\n " trimmed
 }
 
 TEST(GatePollerTest, SyncStopsAPollNoLongerWantedEvenMidCall) {
-  net::io_context io;
-  TestServer server(io, [](const Seen&) {
-    Reply reply;
-    reply.then = Reply::Then::Hang;
-    return reply;
-  });
-  HttpClient http(io);
-  std::vector<Decision> decided;
-  GatePoller poller(io, http, record(decided));
-  poller.sync({gate_for(server)});
-  ASSERT_TRUE(run_until(io, [&] { return server.seen().size() == 1; }));
-  EXPECT_EQ(poller.size(), 1u);
-  poller.sync({gate_for(server)});  // still wanted as it was: the same poll goes on
-  poller.sync({gate_for(server, 3)});  // another step: a new poll, the old call cancelled
-  ASSERT_TRUE(run_until(io, [&] { return server.seen().size() == 2; }));
-  poller.sync({});
-  EXPECT_EQ(poller.size(), 0u);
-  EXPECT_FALSE(run_until(io, [&] { return !decided.empty() || server.seen().size() > 2; },
+  Rig rig([](const Seen&) { return answer(200, "{}", Reply::Then::Hang); });
+  const auto& seen = rig.server.seen();
+  rig.poller.sync({rig.gate()});
+  ASSERT_TRUE(run_until(rig.io, [&] { return seen.size() == 1; }));
+  EXPECT_EQ(rig.poller.size(), 1u);
+  rig.poller.sync({rig.gate()});   // still wanted as it was: the same poll goes on
+  rig.poller.sync({rig.gate(3)});  // another step: a new poll, the old call cancelled
+  ASSERT_TRUE(run_until(rig.io, [&] { return seen.size() == 2; }));
+  rig.poller.sync({});
+  EXPECT_EQ(rig.poller.size(), 0u);
+  EXPECT_FALSE(run_until(rig.io, [&] { return !rig.decided.empty() || seen.size() > 2; },
                          std::chrono::milliseconds(1500)));
 }
 
