@@ -88,6 +88,13 @@ bool prepare_metric(RunMetric& m, const Args& args, std::string* error) {
       return false;
     }
   }
+  if (auto& x = s.exec) {
+    const std::string at = what + "exec ";
+    for (std::string& word : x->command) {
+      if (!substitute(word, args, at + "command", error)) return false;
+    }
+    if (!substitute(x->json_path, args, at + "jsonPath", error)) return false;
+  }
   return parse_condition(s.success_condition, m.success, what + "successCondition", error) &&
          parse_condition(s.failure_condition, m.failure, what + "failureCondition", error);
 }
@@ -168,6 +175,11 @@ Measurement judge_sample(const RunMetric& metric, const Sample& sample) {
     return m;
   }
   m.value = to_text(sample.value);
+  if (!sample.failed.empty()) {
+    m.phase = MeasurementPhase::Failed;
+    m.message = sample.failed;
+    return m;
+  }
   if (!sample.inconclusive.empty()) {
     m.phase = MeasurementPhase::Inconclusive;
     m.message = "result " + to_short_text(sample.value) + ": " + sample.inconclusive;

@@ -56,9 +56,9 @@ struct AnalysisRun {
 
 /// Builds the run of `spec` on `config`: every metric of every listed template, each template's
 /// args resolved (the spec's args override the template's defaults), placeholders substituted in
-/// conditions, prometheus address/query/headers and web url/headers/body/jsonPath, conditions
-/// parsed. Any problem (an unknown template, a missing required arg, a bad condition) returns
-/// the run already finished as Error with the reason in `message`.
+/// conditions, prometheus address/query/headers, web url/headers/body/jsonPath and exec
+/// command/jsonPath, conditions parsed. Any problem (an unknown template, a missing required
+/// arg, a bad condition) returns the run already finished as Error with the reason in `message`.
 AnalysisRun prepare_run(const config::Config& config, const config::AnalysisSpec& spec,
                         bool background, WallTime now);
 
@@ -73,10 +73,12 @@ struct Sample {
   Value baseline;
   std::string error;         ///< an Error measurement
   std::string inconclusive;  ///< an Inconclusive measurement (fewer than minRequests)
+  std::string failed;        ///< a Failed measurement, not judged (an exec program's exit code)
 };
 
 /// The measurement `sample` makes for `metric` (its times left to the caller): Error with the
-/// provider's error, Inconclusive with the reason, else judged by the metric's conditions.
+/// provider's error, Failed or Inconclusive with the reason, else judged by the metric's
+/// conditions.
 Measurement judge_sample(const RunMetric& metric, const Sample& sample);
 
 /// Records a measurement of `metric`: counts, retention, the metric's phase and message.

@@ -182,7 +182,7 @@ struct MirrorRouteStep {
 
 struct Arg {
   std::string name;
-  std::optional<std::string> value;  ///< unset: required
+  std::optional<std::string> value;  ///< unset: required; `valueFrom: {file}` already read
 };
 
 struct AnalysisTemplateRef {
@@ -289,6 +289,13 @@ struct WebProvider {
   std::string json_path = "$";
 };
 
+/// A local program whose exit code and stdout are the measurement (Argo's `job`, without a pod).
+struct ExecProvider {
+  std::vector<std::string> command;  ///< the program (looked up on PATH) and its arguments
+  uint32_t timeout_seconds = 10;
+  std::string json_path = "$";
+};
+
 struct Metric {
   std::string name;
   std::optional<Duration> interval;
@@ -305,6 +312,7 @@ struct Metric {
   std::optional<BuiltinProvider> builtin;  ///< exactly one provider
   std::optional<PrometheusProvider> prometheus;
   std::optional<WebProvider> web;
+  std::optional<ExecProvider> exec;
   Mark mark;
 };
 

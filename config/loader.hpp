@@ -35,6 +35,8 @@ struct ExternalChecks {
   std::function<std::string(std::string_view pattern)> regex;
   /// `expression` is a successCondition/failureCondition as written: `{{args.X}}` not substituted.
   std::function<std::string(std::string_view expression)> condition;
+  /// A web or exec provider's `jsonPath` (without `{{args.X}}`): its syntax.
+  std::function<std::string(std::string_view json_path)> json_path;
   /// A listener's `certFile`: a readable certificate.
   std::function<std::string(const std::string& cert_file)> certificate;
   /// Its `keyFile`, checked when the certificate is fine: a readable key matching it.

@@ -48,12 +48,17 @@ void parse_analysis_templates(Reader& r, const Value& v, std::vector<AnalysisTem
 
 // parse_notifications.cpp
 void parse_notifications(Reader& r, const Value& v, std::vector<Notifier>& out);
-/// `headers: [{key, value}]` of `m`; a value may come from a file instead, read now
-/// (`valueFrom: {file: PATH}`, surrounding whitespace dropped): how a Kubernetes Secret reaches
-/// vane while the config stays a ConfigMap.
-void parse_headers(Reader& r, MapReader& m, std::vector<KeyValue>& out);
 /// The required `url` of `m` (a notifier's, a gate step's): http:// or https://.
 void read_webhook_url(Reader& r, MapReader& m, std::string& out);
+
+// parse_value.cpp: values that may come from a file, read now, surrounding whitespace dropped
+// (how a Kubernetes Secret reaches vane while the config stays a ConfigMap).
+/// `valueFrom: {file: PATH}`: the file's content; Argo's other sources are refused.
+std::optional<std::string> value_from(Reader& r, const Value& v);
+/// `headers: [{key, value | valueFrom}]` of `m` (providers and notifiers).
+void parse_headers(Reader& r, MapReader& m, std::vector<KeyValue>& out);
+/// An analysis arg `{name, value | valueFrom}`; `value` Required: one of them must be given.
+void parse_arg(Reader& r, const Value& v, Presence value, std::vector<Arg>& out);
 
 // ---- shared helpers (parse_server.cpp) --------------------------------------------------------
 

@@ -120,16 +120,6 @@ void parse_template_ref(Reader& r, const Value& v, std::vector<AnalysisTemplateR
   if (m.get("templateName", ref.template_name, Presence::Required)) out.push_back(ref);
 }
 
-void parse_spec_arg(Reader& r, const Value& v, std::vector<Arg>& out) {
-  MapReader m(r, v);
-  if (!m.valid()) return;
-  Arg arg;
-  m.get("name", arg.name, Presence::Required);
-  const auto at = m.require("value");
-  if (at && r.string(*at)) arg.value = at->node.Scalar();
-  out.push_back(std::move(arg));
-}
-
 }  // namespace
 
 void parse_analysis_spec(Reader& r, const Value& v, AnalysisSpec& out, bool background) {
@@ -142,7 +132,7 @@ void parse_analysis_spec(Reader& r, const Value& v, AnalysisSpec& out, bool back
     }
   }
   if (const auto args = m.take("args")) {
-    for (const Value& item : r.list(*args)) parse_spec_arg(r, item, out.args);
+    for (const Value& item : r.list(*args)) parse_arg(r, item, Presence::Required, out.args);
   }
   if (background) m.get("startingStep", out.starting_step, Range::at_least(0));
 }

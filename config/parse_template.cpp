@@ -1,4 +1,4 @@
-// Analysis templates: args, metrics and their providers (builtin, prometheus, web).
+// Analysis templates: args, metrics and their providers (builtin, prometheus, web, exec).
 #include <algorithm>
 #include <array>
 
@@ -51,6 +51,19 @@ void get_http_url(Reader& r, MapReader& m, std::string_view key, std::string& ou
   out = *text;
 }
 
+/// `jsonPath` (web, exec): `$...` or Argo's `{$...}`; its syntax is checked unless it holds an arg.
+void get_json_path(Reader& r, MapReader& m, std::string& out) {
+  const auto v = m.take("jsonPath");
+  const auto text = v ? r.string(*v) : std::nullopt;
+  if (!text) return;
+  if (!text->starts_with('$') && !text->starts_with("{$") && !text->starts_with("{{")) {
+    r.error(*v, "must start with '$' (or Argo's '{$')");
+    return;
+  }
+  if (text->find("{{") == std::string::npos) r.check_json_path(*v, *text);
+  out = *text;
+}
+
 BuiltinProvider parse_builtin(Reader& r, const Value& v) {
   MapReader m(r, v);
   BuiltinProvider p;
@@ -85,10 +98,23 @@ WebProvider parse_web(Reader& r, const Value& v) {
     r.error(*body, "a GET request has no body; use POST or PUT");
   }
   m.get("timeoutSeconds", p.timeout_seconds, Range::at_least(1));
-  const auto json_path = m.take("jsonPath");
-  const auto text = json_path ? r.string(*json_path) : std::nullopt;
-  if (text && !text->starts_with('$')) r.error(*json_path, "must start with '$'");
-  if (text && text->starts_with('$')) p.json_path = *text;
+  get_json_path(r, m, p.json_path);
+  return p;
+}
+
+ExecProvider parse_exec(Reader& r, const Value& v) {
+  MapReader m(r, v);
+  ExecProvider p;
+  if (const auto command = m.require("command")) {
+    for (const Value& item : r.list(*command, Presence::Required)) {
+      if (const auto word = r.string(item)) p.command.push_back(*word);
+    }
+    if (!p.command.empty() && p.command.front().empty()) {
+      r.error_at(index_path(command->path, 0), command->mark, "the program must not be empty");
+    }
+  }
+  m.get("timeoutSeconds", p.timeout_seconds, Range::at_least(1));
+  get_json_path(r, m, p.json_path);
   return p;
 }
 
@@ -98,14 +124,17 @@ void parse_provider(Reader& r, const Value& v, Metric& out) {
   const auto builtin = m.take("builtin");
   const auto prometheus = m.take("prometheus");
   const auto web = m.take("web");
-  const int count = int{builtin.has_value()} + int{prometheus.has_value()} + int{web.has_value()};
+  const auto exec = m.take("exec");
+  const int count = int{builtin.has_value()} + int{prometheus.has_value()} +
+                    int{web.has_value()} + int{exec.has_value()};
   if (count != 1) {
-    r.error(v, "needs exactly one of builtin, prometheus or web");
+    r.error(v, "needs exactly one of builtin, prometheus, web or exec");
     return;
   }
   if (builtin) out.builtin = parse_builtin(r, *builtin);
   if (prometheus) out.prometheus = parse_prometheus(r, *prometheus);
   if (web) out.web = parse_web(r, *web);
+  if (exec) out.exec = parse_exec(r, *exec);
 }
 
 void get_condition(Reader& r, MapReader& m, std::string_view key, std::string& out, Mark& mark) {
@@ -142,16 +171,6 @@ bool parse_metric(Reader& r, const Value& v, Metric& out) {
   return true;
 }
 
-void parse_template_arg(Reader& r, const Value& v, std::vector<Arg>& out) {
-  MapReader m(r, v);
-  if (!m.valid()) return;
-  Arg arg;
-  m.get("name", arg.name, Presence::Required);
-  const auto value = m.take("value");
-  if (value && r.string(*value)) arg.value = value->node.Scalar();
-  out.push_back(std::move(arg));
-}
-
 /// A `[{metricName: X, ...}]` entry; returns the metric name (empty when missing).
 std::string take_metric_name(MapReader& m) {
   std::string name;
@@ -165,7 +184,7 @@ bool parse_template(Reader& r, const Value& v, AnalysisTemplate& out) {
   out.mark = v.mark;
   m.get("name", out.name, Presence::Required);
   if (const auto args = m.take("args")) {
-    for (const Value& item : r.list(*args)) parse_template_arg(r, item, out.args);
+    for (const Value& item : r.list(*args)) parse_arg(r, item, Presence::Optional, out.args);
   }
   if (const auto metrics = m.require("metrics")) {
     for (const Value& item : r.list(*metrics, Presence::Required)) {

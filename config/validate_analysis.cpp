@@ -67,6 +67,13 @@ void check_metric_placeholders(Reader& r, const AnalysisTemplate& t, const Metri
     check_placeholders(r, t, base + ".jsonPath", m.web->json_path);
     headers(base, m.web->headers);
   }
+  if (m.exec) {
+    const std::string base = path + ".provider.exec";
+    for (std::size_t k = 0; k < m.exec->command.size(); ++k) {
+      check_placeholders(r, t, index_path(base + ".command", k), m.exec->command[k]);
+    }
+    check_placeholders(r, t, base + ".jsonPath", m.exec->json_path);
+  }
 }
 
 /// `[{metricName: X}]` lists (dryRun, measurementRetention) must name metrics of the template.

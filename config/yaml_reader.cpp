@@ -134,6 +134,13 @@ void Reader::check_condition(const Value& v, std::string_view expression) {
   }
 }
 
+void Reader::check_json_path(const Value& v, std::string_view json_path) {
+  if (!checks_.json_path) return;
+  if (std::string message = checks_.json_path(json_path); !message.empty()) {
+    error(v, std::move(message));
+  }
+}
+
 void Reader::check_certificate(const Value& map, const TlsCertificate& certificate) {
   if (!checks_.certificate || certificate.cert_file.empty()) return;
   const std::string cert_path = join_path(map.path, "certFile");

@@ -62,6 +62,7 @@ class Reader {
   /// Runs the checks plugged in by other modules (RE2, expressions), reporting at `v`.
   void check_regex(const Value& v, std::string_view pattern);
   void check_condition(const Value& v, std::string_view expression);
+  void check_json_path(const Value& v, std::string_view json_path);
   /// The TLS file checks (see ExternalChecks), reported at `map`'s certFile / keyFile values.
   void check_certificate(const Value& map, const TlsCertificate& certificate);
   void check_ca_file(const Value& v, const std::string& file);

@@ -118,15 +118,18 @@ ProviderResult prometheus_data(const json::object& data) {
   return {Value::numbers(numbers), {}};
 }
 
-/// Reads `[N]` or `['key']` / `["key"]` at `pos` (just after '[').
-struct Bracket {
-  bool is_key = false;
-  std::string key;
-  long long index = 0;
-};
+/// `{$.x}` (Argo's and kubectl's form) as `$.x`; surrounding whitespace dropped.
+std::string_view unbraced(std::string_view path) {
+  path = trim(path);
+  if (path.size() >= 2 && path.front() == '{' && path.back() == '}') {
+    path = trim(path.substr(1, path.size() - 2));
+  }
+  return path;
+}
 
-std::optional<Bracket> read_bracket(std::string_view path, size_t& pos) {
-  Bracket b;
+/// Reads `[N]` or `['key']` / `["key"]` at `pos` (just after '[').
+std::optional<JsonPath::Step> read_bracket(std::string_view path, size_t& pos) {
+  JsonPath::Step b;
   if (pos < path.size() && (path[pos] == '\'' || path[pos] == '"')) {
     const char quote = path[pos];
     const size_t close = path.find(quote, pos + 1);
@@ -223,17 +226,25 @@ HttpCall web_call(const config::WebProvider& w) {
 ProviderResult web_result(const HttpReply& reply, std::string_view json_path) {
   if (!reply.answered()) return {{}, reply.error};
   if (!reply.success()) return {{}, "answered " + status_text(reply)};
-  auto body = parse_json_value(reply.body);
-  std::string_view path = trim(json_path);
-  if (path.size() >= 2 && path.front() == '{' && path.back() == '}') {
-    path = trim(path.substr(1, path.size() - 2));
+  return output_result(reply.body, json_path);
+}
+
+ProviderResult exec_result(const ExecResult& run, const config::ExecProvider& x) {
+  if (!run.exited) return {{}, run.error};
+  if (run.exit_code != 0) {
+    std::string failed = x.command.front() + " exited with code " + std::to_string(run.exit_code);
+    const std::string_view line = trim(std::string_view(run.err).substr(0, run.err.find('\n')));
+    if (!line.empty()) failed += ": " + std::string(line);
+    return {{}, {}, std::move(failed)};
   }
-  if (!body) {
-    if (path.empty() || path == "$") return {Value::string(reply.body), {}};
-    return {{}, "the answer is not JSON: cannot select " + std::string(json_path)};
-  }
+  return output_result(trim(run.out), x.json_path);
+}
+
+ProviderResult output_result(std::string_view output, std::string_view json_path) {
+  auto parsed = parse_json_value(output);
+  if (!parsed) return {Value::string(std::string(output)), {}};  // whatever the jsonPath, as Argo
   std::string error;
-  auto selected = select_json_path(*body, json_path, &error);
+  auto selected = select_json_path(*parsed, json_path, &error);
   if (!selected) return {{}, std::move(error)};
   return {std::move(*selected), {}};
 }
@@ -245,41 +256,62 @@ std::optional<Value> parse_json_value(std::string_view text) {
   return to_value(v);
 }
 
-std::optional<Value> select_json_path(const Value& root, std::string_view path,
-                                      std::string* error) {
-  const std::string_view whole = path;
-  path = trim(path);
-  if (path.size() >= 2 && path.front() == '{' && path.back() == '}') {
-    path = trim(path.substr(1, path.size() - 2));
-  }
-  if (path.empty()) return root;
+std::optional<JsonPath> JsonPath::parse(std::string_view text, std::string* error) {
+  JsonPath out;
+  out.text_ = std::string(text);
+  std::string_view path = unbraced(text);
+  if (path.empty()) return out;
   const auto fail = [&](std::string why) {
-    *error = "jsonPath " + quoted(whole) + ": " + why;
+    *error = "jsonPath " + quoted(text) + ": " + why;
     return std::nullopt;
   };
   if (path.front() != '$') return fail("must start with $");
-  const Value* at = &root;
   size_t pos = 1;
-  std::string why;
   while (pos < path.size()) {
     if (path[pos] == '.') {
       const size_t end = std::min(path.find_first_of(".[", pos + 1), path.size());
-      const std::string name(path.substr(pos + 1, end - pos - 1));
-      if (name.empty()) return fail("empty member name at column " + std::to_string(pos + 1));
+      Step step;
+      step.is_key = true;
+      step.key = std::string(path.substr(pos + 1, end - pos - 1));
+      if (step.key.empty()) return fail("empty member name at column " + std::to_string(pos + 1));
+      out.steps_.push_back(std::move(step));
       pos = end;
-      at = member(*at, name, &why);
     } else if (path[pos] == '[') {
       ++pos;
-      const auto bracket = read_bracket(path, pos);
-      if (!bracket) return fail("malformed [...]");
-      at = bracket->is_key ? member(*at, bracket->key, &why) : element(*at, bracket->index, &why);
+      auto step = read_bracket(path, pos);
+      if (!step) return fail("malformed [...]");
+      out.steps_.push_back(std::move(*step));
     } else {
       return fail("unexpected " + quoted(path.substr(pos, 1)) + " at column " +
                   std::to_string(pos + 1));
     }
-    if (!at) return fail(why);
+  }
+  return out;
+}
+
+std::optional<Value> JsonPath::select(const Value& root, std::string* error) const {
+  const Value* at = &root;
+  std::string why;
+  for (const Step& step : steps_) {
+    at = step.is_key ? member(*at, step.key, &why) : element(*at, step.index, &why);
+    if (!at) {
+      *error = "jsonPath " + quoted(text_) + ": " + why;
+      return std::nullopt;
+    }
   }
   return *at;
+}
+
+std::optional<Value> select_json_path(const Value& root, std::string_view path,
+                                      std::string* error) {
+  const auto parsed = JsonPath::parse(path, error);
+  if (!parsed) return std::nullopt;
+  return parsed->select(root, error);
+}
+
+std::string json_path_error(std::string_view path) {
+  std::string error;
+  return JsonPath::parse(path, &error) ? std::string() : error;
 }
 
 }  // namespace vane::control

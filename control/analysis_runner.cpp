@@ -64,7 +64,7 @@ struct AnalysisRunner::Link {
 
 /// A run and what drives it: its alarm (the next due time, by the runner's clock), the timer
 /// drive() waits on until woken (by the alarm, the end of a batch, or stop()) and the HTTP
-/// exchanges in flight.
+/// exchanges and exec programs in flight.
 struct AnalysisRunner::Driver {
   Driver(Executor executor, Clock& c, std::shared_ptr<Link> l, std::string r, AnalysisKind k,
          AnalysisRun a)
@@ -82,6 +82,11 @@ struct AnalysisRunner::Driver {
   }
 
   Sample builtin(const RunMetric& metric) const;
+  /// A prometheus or web measurement's answer.
+  Task<ProviderResult> ask(const config::Metric& spec, std::shared_ptr<HttpCancel> cancel);
+  /// An exec measurement's outcome.
+  Task<ProviderResult> execute(const config::ExecProvider& x, std::shared_ptr<HttpCancel> cancel);
+  /// A measurement of a provider that answers later (all but builtin).
   Task<Sample> fetch(const RunMetric& metric);
   /// Waits until woken: timer.cancel() (a batch ended, the alarm rang, or stop()).
   Task<void> wait_woken();
@@ -107,9 +112,11 @@ Sample AnalysisRunner::Driver::builtin(const RunMetric& metric) const {
   const auto index = runner.index_of(rollout);
   const auto kind = analysis::parse_builtin_metric(b.metric);
   const auto target = parse_target(b.target);
-  if (!index || !runner.hooks_.builtin) return {{}, {}, "builtin measurements are unavailable", {}};
-  if (!kind) return {{}, {}, "unknown builtin metric \"" + b.metric + "\"", {}};
-  if (!target) return {{}, {}, "unknown builtin target \"" + b.target + "\"", {}};
+  if (!index || !runner.hooks_.builtin) {
+    return {{}, {}, "builtin measurements are unavailable", {}, {}};
+  }
+  if (!kind) return {{}, {}, "unknown builtin metric \"" + b.metric + "\"", {}, {}};
+  if (!target) return {{}, {}, "unknown builtin target \"" + b.target + "\"", {}, {}};
   const int64_t window = std::max<int64_t>(1, (b.window.count() + 999) / 1000);
   const bool histogram = analysis::needs_histogram(*kind);
   const std::string& upstream = *target == analysis::Target::Stable ? run.stable : run.measured;
@@ -132,17 +139,36 @@ Sample AnalysisRunner::Driver::builtin(const RunMetric& metric) const {
   return s;
 }
 
+Task<ProviderResult> AnalysisRunner::Driver::ask(const config::Metric& spec,
+                                                 std::shared_ptr<HttpCancel> cancel) {
+  const bool prometheus = spec.prometheus.has_value();
+  HttpCall call = prometheus ? prometheus_call(*spec.prometheus) : web_call(*spec.web);
+  const HttpReply reply = co_await link->runner->http_.fetch(std::move(call), std::move(cancel));
+  co_return prometheus ? prometheus_result(reply) : web_result(reply, spec.web->json_path);
+}
+
+Task<ProviderResult> AnalysisRunner::Driver::execute(const config::ExecProvider& x,
+                                                     std::shared_ptr<HttpCancel> cancel) {
+  const std::chrono::seconds timeout{x.timeout_seconds};
+  const ExecResult outcome = co_await run_command(x.command, timeout, std::move(cancel));
+  co_return exec_result(outcome, x);
+}
+
 Task<Sample> AnalysisRunner::Driver::fetch(const RunMetric& metric) {
-  const bool prometheus = metric.spec.prometheus.has_value();
-  HttpCall call =
-      prometheus ? prometheus_call(*metric.spec.prometheus) : web_call(*metric.spec.web);
   auto cancel = std::make_shared<HttpCancel>();
   inflight.push_back(cancel);
-  const HttpReply reply = co_await link->runner->http_.fetch(std::move(call), cancel);
+  ProviderResult result;  // GCC 12: no co_await inside a conditional expression
+  if (metric.spec.exec) {
+    result = co_await execute(*metric.spec.exec, cancel);
+  } else {
+    result = co_await ask(metric.spec, cancel);
+  }
   std::erase(inflight, cancel);
-  const ProviderResult result =
-      prometheus ? prometheus_result(reply) : web_result(reply, metric.spec.web->json_path);
-  co_return Sample{result.value, Value::nil(), result.error, {}};
+  Sample sample;
+  sample.value = std::move(result.value);
+  sample.error = std::move(result.error);
+  sample.failed = std::move(result.failed);
+  co_return sample;
 }
 
 Task<void> AnalysisRunner::Driver::wait_woken() {
@@ -163,7 +189,7 @@ Task<void> AnalysisRunner::measure(std::shared_ptr<Driver> d, size_t index) {
   Sample sample;
   if (metric.spec.builtin) {
     sample = d->builtin(metric);
-  } else if (metric.spec.prometheus || metric.spec.web) {
+  } else if (metric.spec.prometheus || metric.spec.web || metric.spec.exec) {
     sample = co_await d->fetch(metric);
   } else {
     sample.error = "the metric has no provider";

@@ -1,5 +1,5 @@
 // The analysis run engine (SPEC §5): starts and stops the runs the rollout state machine asks
-// for, takes their measurements on schedule (builtin, prometheus, web), judges them, reports
+// for, takes their measurements on schedule (builtin, prometheus, web, exec), judges them, reports
 // each run's end, and shows the runs of the current attempt (RUN JSON) and their metrics.
 // One per process, on the control thread's io_context; nothing here blocks it.
 #pragma once

@@ -160,18 +160,18 @@ TEST(RunSchedule, ErrorIsRetriedAfterTenSecondsWhateverTheInterval) {
 TEST(JudgeSample, ErrorInconclusiveOrJudgedByTheConditions) {
   const AnalysisRun run = run_of_two();
   const RunMetric& metric = run.metrics[0];  // result >= 0.9
-  Measurement m = judge_sample(metric, Sample{Value::nil(), Value::nil(), "HTTP 503", {}});
+  Measurement m = judge_sample(metric, Sample{Value::nil(), Value::nil(), "HTTP 503", {}, {}});
   EXPECT_EQ(m.phase, MeasurementPhase::Error);
   EXPECT_EQ(m.message, "HTTP 503");
   EXPECT_EQ(m.value, "");
-  m = judge_sample(metric, Sample{Value::number(0.8), Value::nil(), {}, "too few requests"});
+  m = judge_sample(metric, Sample{Value::number(0.8), Value::nil(), {}, "too few requests", {}});
   EXPECT_EQ(m.phase, MeasurementPhase::Inconclusive);
   EXPECT_EQ(m.value, "0.8");
   EXPECT_EQ(m.message, "result 0.8: too few requests");
-  m = judge_sample(metric, Sample{Value::number(0.8), Value::nil(), {}, {}});
+  m = judge_sample(metric, Sample{Value::number(0.8), Value::nil(), {}, {}, {}});
   EXPECT_EQ(m.phase, MeasurementPhase::Failed);
   EXPECT_NE(m.message.find("did not meet \"result >= 0.9\""), std::string::npos) << m.message;
-  m = judge_sample(metric, Sample{Value::number(0.95), Value::nil(), {}, {}});
+  m = judge_sample(metric, Sample{Value::number(0.95), Value::nil(), {}, {}, {}});
   EXPECT_EQ(m.phase, MeasurementPhase::Successful);
 }
 

@@ -44,15 +44,15 @@ analysisTemplates:
         "at least 1",
         "vane.yaml:13:15: analysisTemplates[0].metrics[1].name: duplicate metric name \"m1\"",
         "vane.yaml:14:19: analysisTemplates[0].metrics[1].provider: needs exactly one of builtin, "
-        "prometheus or web",
+        "prometheus, web or exec",
         "vane.yaml:16:31: analysisTemplates[0].metrics[2].provider.web.url: must be an http:// or "
         "https:// URL",
         "vane.yaml:16:50: analysisTemplates[0].metrics[2].provider.web.method: must be one of GET, "
         "POST, PUT",
         "vane.yaml:16:68: analysisTemplates[0].metrics[2].provider.web.jsonPath: must start with "
-        "'$'",
+        "'$' (or Argo's '{$')",
         "vane.yaml:19:11: analysisTemplates[0].metrics[3].provider: needs exactly one of builtin, "
-        "prometheus or web",
+        "prometheus, web or exec",
         "vane.yaml:22:49: analysisTemplates[0].metrics[4].provider.web.body: a GET request has no "
         "body; use POST or PUT",
         "vane.yaml:22:55: analysisTemplates[0].metrics[4].provider.bogus: unknown key",

@@ -104,12 +104,21 @@ TEST(AnalysisProviders, JsonPath) {
   EXPECT_EQ(select("data"), "error: jsonPath \"data\": must start with $");
 }
 
+TEST(AnalysisProviders, JsonPathSyntax) {
+  EXPECT_EQ(json_path_error("$.a[0]['b.c']"), "");
+  EXPECT_EQ(json_path_error("{$.data.ok}"), "");
+  EXPECT_EQ(json_path_error("$.a..b"), "jsonPath \"$.a..b\": empty member name at column 4");
+  EXPECT_EQ(json_path_error("$.a[x]"), "jsonPath \"$.a[x]\": malformed [...]");
+  EXPECT_EQ(json_path_error("$x"), "jsonPath \"$x\": unexpected \"x\" at column 2");
+}
+
 TEST(AnalysisProviders, WebResults) {
   const auto web = [](unsigned status, std::string body, std::string_view path) {
     return web_result(HttpReply{status, std::move(body), {}, true}, path);
   };
   EXPECT_EQ(analysis::to_text(web(200, "plain text", "$").value), "plain text");
-  EXPECT_FALSE(web(200, "plain text", "$.a").ok());
+  // Not JSON: the body is the result whatever the jsonPath, as Argo does.
+  EXPECT_EQ(analysis::to_text(web(200, "plain text", "{$.a}").value), "plain text");
   EXPECT_EQ(analysis::to_text(web(204, R"({"v": 0.5})", "$.v").value), "0.5");
   EXPECT_EQ(web(404, "", "$").error, "answered HTTP 404");
 }

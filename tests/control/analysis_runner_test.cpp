@@ -1,8 +1,8 @@
 // AnalysisRunner on a manual clock: builtin metrics over a fake window (count, failureLimit,
 // minRequests, baseline, dryRun, args, error retry), terminate, attempts, RUN JSON, metrics,
 // reload, each moved through time explicitly (no real-time wait); the web and prometheus
-// providers against tiny loopback servers, awaiting their socket I/O (bounded). The HTTP
-// client's own tests are in http_client_test.cpp.
+// providers against tiny loopback servers, awaiting their socket I/O (bounded); exec with
+// /bin/sh. The HTTP client's own tests are in http_client_test.cpp.
 #include "control/analysis_runner.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +17,9 @@
 #include <boost/url/url_view.hpp>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
 #include <set>
 
 #include "config/loader.hpp"
@@ -779,6 +782,62 @@ TEST_F(AnalysisRunnerTest, TerminateCancelsAnExchangeInFlight) {
   advance(1min);
   EXPECT_TRUE(done.empty());
   EXPECT_TRUE(measurements(run()).empty());
+}
+
+// ---- exec ---------------------------------------------------------------------------------------
+
+/// A template whose metric runs `/bin/sh -c SCRIPT shop-v2` (the rev arg is `$1`).
+std::string exec_template(std::string_view script, std::string_view condition) {
+  return R"(  - name: t
+    args: [{name: rev}]
+    metrics:
+      - name: probe
+        successCondition: )" +
+         std::string(condition) + R"(
+        provider:
+          exec: {command: [/bin/sh, -c, ')" +
+         std::string(script) + R"(', sh, "{{args.rev}}"], timeoutSeconds: 5, jsonPath: $.rev}
+)";
+}
+
+TEST_F(AnalysisRunnerTest, ExecStdoutIsJudgedWithItsArgsSubstituted) {
+  use(config_text(kStepRev, exec_template(R"(printf "{\"rev\": \"%s\"}" "$1")",
+                                          R"(result == "shop-v2")")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Successful) << done[0].message;
+  EXPECT_EQ(text(measurements(run()).at(0).at("value")), "shop-v2");
+}
+
+TEST_F(AnalysisRunnerTest, ExecNonZeroExitIsAFailedMeasurement) {
+  use(config_text(kStepRev, exec_template("echo \"$1 is sick\" >&2; exit 2", "true")));
+  start();
+  ASSERT_TRUE(run_until_done());
+  EXPECT_EQ(done[0].phase, Phase::Failed) << done[0].message;
+  const json::object r = run();
+  const auto& m = measurements(r).at(0).as_object();
+  EXPECT_EQ(text(m.at("phase")), "Failed");
+  EXPECT_EQ(text(m.at("message")), "/bin/sh exited with code 2: shop-v2 is sick");
+}
+
+TEST_F(AnalysisRunnerTest, ReloadDroppingTheRolloutKillsItsProgram) {
+  // The program writes its pid, then waits; dropping the rollout stops the run and kills it.
+  const std::string pid_file = ::testing::TempDir() + "vane-exec-runner-pid";
+  std::remove(pid_file.c_str());
+  use(config_text(kStepRev, exec_template("echo $$ > " + pid_file + "; sleep 30", "true")));
+  start();
+  int pid = 0;
+  ASSERT_TRUE(run_until(io, [&] {
+    std::ifstream in(pid_file);
+    return static_cast<bool>(in >> pid);
+  }));
+  auto other = std::make_shared<config::Config>(*config);
+  other->rollouts[0].name = "cart";
+  runner->set_config(other);
+  // Killed and reaped: its /proc entry goes.
+  EXPECT_TRUE(run_until(io, [&] { return ::kill(pid, 0) != 0; }, 2s));
+  EXPECT_TRUE(done.empty());
+  std::remove(pid_file.c_str());
 }
 
 }  // namespace

@@ -160,6 +160,10 @@ void dump_provider(Dumper& d, const Metric& m) {
     d("json_path", w->json_path);
     for (const KeyValue& kv : w->headers) d("h", kv.key)("v", kv.value);
   }
+  if (const auto& x = m.exec) {
+    d("exec", x->timeout_seconds)("json_path", x->json_path);
+    for (const std::string& word : x->command) d("arg", word);
+  }
 }
 
 void dump_templates(Dumper& d, const Config& c) {

@@ -17,13 +17,6 @@ RolloutSetup success_rate_setup() {
   return setup;
 }
 
-json::array runs_of(const RolloutRig& rig) {
-  const Response r = admin_call(rig.admin(), "GET", "/api/v1/analysisruns?rollout=web");
-  const json::value v = parse_json(r.body);
-  const json::value runs = field(v, "analysisRuns");
-  return runs.is_array() ? runs.get_array() : json::array{};
-}
-
 /// The first (newest) run's metric named `name`; null when absent.
 json::value metric_of(const json::value& run, std::string_view name) {
   const json::value metrics = field(run, "metrics");

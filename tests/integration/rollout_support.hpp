@@ -540,6 +540,13 @@ rollouts:
   std::unique_ptr<VaneRun> vane_;
 };
 
+/// The rollout "web"'s analysis runs (SPEC §6 RUN objects), newest first.
+inline json::array runs_of(const RolloutRig& rig) {
+  const Response r = admin_call(rig.admin(), "GET", "/api/v1/analysisruns?rollout=web");
+  const json::value runs = field(parse_json(r.body), "analysisRuns");
+  return runs.is_array() ? runs.get_array() : json::array{};
+}
+
 // ---- lifecycle steps -----------------------------------------------------------------------
 
 inline constexpr std::string_view four_steps = R"(        steps:
