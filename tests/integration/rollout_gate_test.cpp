@@ -77,7 +77,9 @@ TEST(RolloutGateTest, A2xxOpensTheGateAskedWithTheRolloutAndStep) {
   ASSERT_TRUE(wait_phase(rig.admin(), "Paused", 3, 50, last)) << summary(last);
   const json::value trail = parse_json(admin_call(rig.admin(), "GET", "/api/v1/events?rollout=web").body);
   bool completed = false;
-  for (const auto& e : field(trail, "events").get_array()) {
+  const json::value events = field(trail, "events");
+  ASSERT_TRUE(events.is_array()) << json::serialize(trail);
+  for (const auto& e : events.get_array()) {
     completed = completed || (str(field(e, "event")) == "on-rollout-step-completed" &&
                               str(field(e, "message")) == "step 1 of 4 completed");
   }
