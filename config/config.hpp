@@ -200,14 +200,23 @@ struct PauseStep {
   std::optional<Duration> duration;  ///< unset: wait for promote
 };
 
+/// A gate step (SPEC §14): waits until an outside system's URL answers 2xx (403 aborts).
+struct GateStep {
+  std::string name;                ///< default gate-<step index>
+  std::string url;                 ///< http:// or https:// (the system's trust store)
+  uint32_t interval_seconds = 5;   ///< between polls
+  std::optional<uint32_t> timeout_seconds;  ///< unset: waits until answered or promoted
+};
+
 struct Step {
-  enum class Kind { SetWeight, Pause, Analysis, SetHeaderRoute, SetMirrorRoute };
+  enum class Kind { SetWeight, Pause, Analysis, SetHeaderRoute, SetMirrorRoute, Gate };
   Kind kind = Kind::SetWeight;
   uint32_t weight_centi = 0;  ///< setWeight in hundredths of a percent: 0..10000
   PauseStep pause;
   AnalysisSpec analysis;
   HeaderRouteStep header_route;
   MirrorRouteStep mirror_route;
+  GateStep gate;
   Mark mark;
 };
 

@@ -48,6 +48,8 @@ void parse_analysis_templates(Reader& r, const Value& v, std::vector<AnalysisTem
 
 // parse_notifications.cpp
 void parse_notifications(Reader& r, const Value& v, std::vector<Notifier>& out);
+/// The required `url` of `m` (a notifier's, a gate step's): http:// or https://.
+void read_webhook_url(Reader& r, MapReader& m, std::string& out);
 
 // parse_value.cpp: values that may come from a file, read now, surrounding whitespace dropped
 // (how a Kubernetes Secret reaches vane while the config stays a ConfigMap).

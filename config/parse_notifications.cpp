@@ -11,15 +11,7 @@ bool parse_notifier(Reader& r, const Value& v, Notifier& out) {
   if (!m.valid()) return false;
   out.mark = v.mark;
   m.get("name", out.name, Presence::Required);
-  if (const auto url = m.require("url")) {
-    if (const auto text = r.string(*url)) {
-      if (!text->starts_with("http://") && !text->starts_with("https://")) {
-        r.error(*url, "must be an http:// or https:// URL");
-      } else {
-        out.url = *text;
-      }
-    }
-  }
+  read_webhook_url(r, m, out.url);
   if (const auto events = m.take("events")) {
     for (const Value& item : r.list(*events)) {
       const auto name = r.string(item);
@@ -55,6 +47,16 @@ bool parse_notifier(Reader& r, const Value& v, Notifier& out) {
 }
 
 }  // namespace
+
+void read_webhook_url(Reader& r, MapReader& m, std::string& out) {
+  const auto url = m.require("url");
+  const auto text = url ? r.string(*url) : std::nullopt;
+  if (!text) return;
+  if (!text->starts_with("http://") && !text->starts_with("https://")) {
+    return r.error(*url, "must be an http:// or https:// URL");
+  }
+  out = *text;
+}
 
 void parse_notifications(Reader& r, const Value& v, std::vector<Notifier>& out) {
   for (const Value& item : r.list(v)) {

@@ -49,7 +49,11 @@ std::optional<CanaryStrategy> parse_canary(Reader& r, const Value& v) {
   if (const auto steps = m.take("steps")) {
     for (const Value& item : r.list(*steps)) {
       Step step;
-      if (parse_step(r, item, step)) canary.steps.push_back(std::move(step));
+      if (!parse_step(r, item, step)) continue;
+      if (step.kind == Step::Kind::Gate && step.gate.name.empty()) {
+        step.gate.name = "gate-" + std::to_string(canary.steps.size());
+      }
+      canary.steps.push_back(std::move(step));
     }
   }
   if (const auto s = m.take("stickiness")) canary.stickiness = parse_stickiness(r, *s);

@@ -1,4 +1,4 @@
-// Canary steps: setWeight, pause, analysis, setHeaderRoute and setMirrorRoute.
+// Canary steps: setWeight, pause, analysis, setHeaderRoute, setMirrorRoute and gate.
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -156,6 +156,15 @@ void parse_mirror_route(Reader& r, const Value& v, MirrorRouteStep& out) {
   }
 }
 
+void parse_gate(Reader& r, const Value& v, GateStep& out) {
+  MapReader m(r, v);
+  if (!m.valid()) return;
+  m.get("name", out.name);
+  read_webhook_url(r, m, out.url);
+  m.get("intervalSeconds", out.interval_seconds, Range{1, 86400});
+  m.get("timeoutSeconds", out.timeout_seconds, Range{1, 31536000});
+}
+
 void parse_step_body(Reader& r, const Value& v, Step& out) {
   switch (out.kind) {
     case Step::Kind::SetWeight:
@@ -165,6 +174,7 @@ void parse_step_body(Reader& r, const Value& v, Step& out) {
     case Step::Kind::Analysis: return parse_analysis_spec(r, v, out.analysis, false);
     case Step::Kind::SetHeaderRoute: return parse_header_route(r, v, out.header_route);
     case Step::Kind::SetMirrorRoute: return parse_mirror_route(r, v, out.mirror_route);
+    case Step::Kind::Gate: return parse_gate(r, v, out.gate);
   }
 }
 
@@ -175,26 +185,27 @@ bool parse_step(Reader& r, const Value& v, Step& out) {
   if (!m.valid()) return false;
   out.mark = v.mark;
   using Kind = Step::Kind;
-  constexpr std::array<std::pair<std::string_view, Kind>, 5> kinds{
+  constexpr std::array<std::pair<std::string_view, Kind>, 6> kinds{
       {{"setWeight", Kind::SetWeight},
        {"pause", Kind::Pause},
        {"analysis", Kind::Analysis},
        {"setHeaderRoute", Kind::SetHeaderRoute},
-       {"setMirrorRoute", Kind::SetMirrorRoute}}};
+       {"setMirrorRoute", Kind::SetMirrorRoute},
+       {"gate", Kind::Gate}}};
   int found = 0;
   for (const auto& [key, kind] : kinds) {
     const auto body = m.take(key);
     if (!body) continue;
     if (++found > 1) {
       r.error(*body, "a step has exactly one of setWeight, pause, analysis, setHeaderRoute, "
-                     "setMirrorRoute");
+                     "setMirrorRoute, gate");
       continue;
     }
     out.kind = kind;
     parse_step_body(r, *body, out);
   }
   if (found == 0 && m.size() == 0) {
-    r.error(v, "needs one of setWeight, pause, analysis, setHeaderRoute, setMirrorRoute");
+    r.error(v, "needs one of setWeight, pause, analysis, setHeaderRoute, setMirrorRoute, gate");
   }
   return true;
 }

@@ -138,14 +138,28 @@ void Server::schedule_tick() {
     if (ec || draining_) return;
     if (cluster_) cluster_->tick(std::chrono::steady_clock::now());
     controller_->tick(rollout::WallClock::now());
+    sync_gates();
     sample_series();
     schedule_tick();
   });
 }
 
+void Server::sync_gates() {
+  std::vector<PolledGate> wanted;
+  const bool leading = controller_->role() == rollout::Controller::Role::Lead;
+  for (uint32_t i = 0; leading && !draining_ && i < config_->rollouts.size(); ++i) {
+    const auto& spec = config_->rollouts[i];
+    if (const auto step = rollout::polled_gate(spec, controller_->state(i))) {
+      wanted.push_back(PolledGate{spec.name, *step, spec.canary->steps[*step].gate});
+    }
+  }
+  gates_->sync(wanted);
+}
+
 void Server::drain() {
   if (draining_) return;
   draining_ = true;
+  sync_gates();  // no gate is polled from now on
   api_.set_ready(false);
   if (cluster_) cluster_->stop();  // another replica leads at once
   for (auto& worker : workers_) worker->drain();

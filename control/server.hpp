@@ -1,6 +1,6 @@
 // The running process: builds the data plane from a Config, binds listeners and the admin API,
 // starts the workers, and runs the control thread: signals, admin API, rollout controller ticks,
-// reloads and drain. `run()` is the control thread; the rest is called from it unless marked
+// gate polls, reloads and drain. `run()` is the control thread; the rest is called from it unless marked
 // thread-safe. (server.cpp: lifecycle; server_reload.cpp: generations and reload;
 // server_sources.cpp: what the admin API reads; server_health.cpp: health checks and ejection;
 // server_access_log.cpp: the access log's file across reloads;
@@ -25,6 +25,7 @@
 #include "control/cluster_measurements.hpp"
 #include "control/config_watcher.hpp"
 #include "control/event_log.hpp"
+#include "control/gate_poller.hpp"
 #include "control/notifications.hpp"
 #include "control/series_ring.hpp"
 #include "proxy/generation.hpp"
@@ -75,6 +76,8 @@ class Server {
   void write_ready_file() const;
   void watch_signals();
   void schedule_tick();
+  /// Polls the gate steps the rollouts wait on now (none when not leading or draining).
+  void sync_gates();
   void bind_listeners();
   void schedule_dns_refresh();
   void refresh_dns();
@@ -139,6 +142,7 @@ class Server {
   std::unique_ptr<Cluster> cluster_;
   std::unique_ptr<ClusterMeasurements> measurements_;  ///< with cluster_
   std::unique_ptr<rollout::Controller> controller_;
+  std::unique_ptr<GatePoller> gates_;  ///< reports to the controller; stopped before it goes
   std::unique_ptr<proxy::AccessLog> access_log_;  ///< outlives the workers (declared before them)
   std::map<std::string, SeriesRing> series_;  ///< by rollout name: kept across reloads
   int64_t series_second_ = 0;                 ///< the steady second sampled last

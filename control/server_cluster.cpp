@@ -95,6 +95,7 @@ void Server::lead(bool leading) {
     return;
   }
   controller_->step_down();
+  sync_gates();  // only the leader polls gates
   // What it decided and did not commit is taken back: the cluster goes on from etcd's states.
   follow_committed();
   // Runs of a replica that no longer leads end without a verdict; the next leader starts its own.

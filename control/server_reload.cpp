@@ -88,6 +88,12 @@ void Server::start_controller() {
   controller_ = std::make_unique<rollout::Controller>(
       config_, *backend, std::move(hooks), rollout::WallClock::now(),
       cluster_ ? rollout::Controller::Role::Follow : rollout::Controller::Role::Lead);
+  gates_ = std::make_unique<GatePoller>(
+      control_, http_,
+      [this](const PolledGate& gate, rollout::Event::GateVerdict verdict, std::string reason) {
+        controller_->gate_answered(gate.rollout, gate.step, verdict, std::move(reason),
+                                   rollout::WallClock::now());
+      });
 }
 
 std::vector<std::vector<bool>> Server::used_upstreams() const {
@@ -181,6 +187,7 @@ std::vector<config::Error> Server::reload() {
   // learns the new indices before the controller's effects use them.
   runner_->set_config(config_);
   controller_->reconfigure(config_, rollout::WallClock::now());
+  sync_gates();
   generations_ = build_generations(snapshot_);
   for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->reload(generations_[i], controller_->table());
   reopen_access_log();

@@ -196,6 +196,7 @@ std::string describe_step(const config::Step& step) {
     }
     case Kind::SetHeaderRoute: return "setHeaderRoute: " + step.header_route.name;
     case Kind::SetMirrorRoute: return "setMirrorRoute: " + step.mirror_route.name;
+    case Kind::Gate: return "gate: " + step.gate.name;
   }
   return "";
 }
@@ -230,6 +231,15 @@ json::object step_json(const config::Step& step) {
       return json::object{{"setMirrorRoute", json::object{{"name", step.mirror_route.name},
                                                           {"percentage", percent(step.mirror_route.percentage)},
                                                           {"match", std::move(match)}}}};
+    }
+    case Kind::Gate: {
+      // Without its query, which may carry a token (as analysis args show names only).
+      const std::string url = step.gate.url.substr(0, step.gate.url.find('?'));
+      json::object gate{{"name", step.gate.name},
+                        {"url", url},
+                        {"intervalSeconds", step.gate.interval_seconds}};
+      if (step.gate.timeout_seconds) gate["timeoutSeconds"] = *step.gate.timeout_seconds;
+      return json::object{{"gate", std::move(gate)}};
     }
   }
   return {};

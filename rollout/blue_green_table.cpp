@@ -199,6 +199,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::Healthy,      K::Retry,           conflict},
   {State::Healthy,      K::Pause,           conflict},
   {State::Healthy,      K::AnalysisDone,    ignore},
+  {State::Healthy,      K::GateAnswered,    ignore},
 
   {State::Preview,      K::Tick,            on_tick_preview},
   {State::Preview,      K::DesiredChanged,  on_desired},
@@ -208,6 +209,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::Preview,      K::Retry,           conflict},
   {State::Preview,      K::Pause,           on_pause_running},
   {State::Preview,      K::AnalysisDone,    on_analysis_done},
+  {State::Preview,      K::GateAnswered,    ignore},
 
   {State::PreAnalysis,  K::Tick,            on_tick_idle},
   {State::PreAnalysis,  K::DesiredChanged,  on_desired},
@@ -217,6 +219,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::PreAnalysis,  K::Retry,           conflict},
   {State::PreAnalysis,  K::Pause,           on_pause_running},
   {State::PreAnalysis,  K::AnalysisDone,    on_analysis_done},
+  {State::PreAnalysis,  K::GateAnswered,    ignore},
 
   {State::Paused,       K::Tick,            on_tick_paused},
   {State::Paused,       K::DesiredChanged,  on_desired},
@@ -226,6 +229,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::Paused,       K::Retry,           conflict},
   {State::Paused,       K::Pause,           on_pause_paused},
   {State::Paused,       K::AnalysisDone,    on_analysis_done},
+  {State::Paused,       K::GateAnswered,    ignore},
 
   {State::Switching,    K::Tick,            on_tick_switching},
   {State::Switching,    K::DesiredChanged,  on_desired},
@@ -235,6 +239,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::Switching,    K::Retry,           conflict},
   {State::Switching,    K::Pause,           on_pause_running},
   {State::Switching,    K::AnalysisDone,    on_analysis_done},
+  {State::Switching,    K::GateAnswered,    ignore},
 
   {State::PostAnalysis, K::Tick,            on_tick_idle},
   {State::PostAnalysis, K::DesiredChanged,  on_desired},
@@ -244,6 +249,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::PostAnalysis, K::Retry,           conflict},
   {State::PostAnalysis, K::Pause,           on_pause_running},
   {State::PostAnalysis, K::AnalysisDone,    on_analysis_done},
+  {State::PostAnalysis, K::GateAnswered,    ignore},
 
   {State::Aborted,      K::Tick,            on_tick_idle},
   {State::Aborted,      K::DesiredChanged,  on_desired},
@@ -253,6 +259,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::Aborted,      K::Retry,           on_retry},
   {State::Aborted,      K::Pause,           conflict},
   {State::Aborted,      K::AnalysisDone,    ignore},
+  {State::Aborted,      K::GateAnswered,    ignore},
 });
 // clang-format on
 

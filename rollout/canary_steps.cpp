@@ -74,6 +74,26 @@ void enter_pause(Context& c, const config::PauseStep& pause) {
   }
 }
 
+/// A gate step waits Progressing while it is polled; past its timeout (kept from the first time
+/// it was entered, across restarts) it is Paused and still polled (SPEC §14).
+void enter_gate(Context& c, const config::GateStep& gate) {
+  RolloutState& s = c.s;
+  if (!s.gate_step_deadline && gate.timeout_seconds) {
+    s.gate_step_deadline = c.now + std::chrono::seconds{*gate.timeout_seconds};
+  }
+  const std::string where = " (step " + std::to_string(s.step_index) + ")";
+  if (!s.gate_step_deadline || c.now < *s.gate_step_deadline) {
+    return set(c, Phase::Progressing, "waiting on gate " + gate.name + where);
+  }
+  if (s.pause_reason == PauseReason::GateStep) return;  // already timed out
+  s.pause_reason = PauseReason::GateStep;
+  s.paused_since = c.now;
+  s.pause_until.reset();
+  set(c, Phase::Paused, "paused: gate " + gate.name + where + " timed out after " +
+                            std::to_string(*gate.timeout_seconds) +
+                            "s; still polled: a 2xx answer or promote opens it");
+}
+
 /// Enters the current step; true when it is done at once.
 bool enter_step(Context& c, const config::Step& step) {
   switch (step.kind) {
@@ -89,6 +109,9 @@ bool enter_step(Context& c, const config::Step& step) {
       c.s.step_analysis = AnalysisStatus::Running;
       emit_start(c, AnalysisKind::Step);
       set(c, Phase::Progressing, analysis_running(c));
+      return false;
+    case Kind::Gate:
+      enter_gate(c, step.gate);
       return false;
     case Kind::SetHeaderRoute:
     case Kind::SetMirrorRoute:
@@ -123,6 +146,8 @@ std::string describe_step(const config::Step& step) {
       return "setHeaderRoute " + step.header_route.name;
     case Kind::SetMirrorRoute:
       return "setMirrorRoute " + step.mirror_route.name;
+    case Kind::Gate:
+      return "gate " + step.gate.name;
   }
   return "step";
 }
@@ -144,10 +169,11 @@ void clear_wait(RolloutState& s) {
   s.deadline_exceeded = false;
 }
 
-/// Nothing of the attempt in progress survives: no pause, no wait, no analysis.
+/// Nothing of the attempt in progress survives: no pause, no wait, no analysis, no gate.
 void reset_attempt(RolloutState& s) {
   clear_pause(s);
   clear_wait(s);
+  s.gate_step_deadline.reset();
   s.step_analysis = AnalysisStatus::None;
   s.background_analysis = AnalysisStatus::None;
 }
@@ -155,6 +181,7 @@ void reset_attempt(RolloutState& s) {
 void finish_step(Context& c) {
   clear_pause(c.s);
   clear_wait(c.s);
+  c.s.gate_step_deadline.reset();
   c.s.step_analysis = AnalysisStatus::None;
   ++c.s.step_index;
 }

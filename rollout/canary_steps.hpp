@@ -18,7 +18,7 @@ uint32_t step_count(const Context& c);
 const config::Step* current_step(const Context& c);
 bool at_step_of_kind(const Context& c, config::Step::Kind kind);
 
-/// "setWeight 12.5", "pause 1m", "pause", "analysis", "setHeaderRoute beta".
+/// "setWeight 12.5", "pause 1m", "pause", "analysis", "setHeaderRoute beta", "gate board".
 std::string describe_step(const config::Step& step);
 /// "step 2 (pause 1m)".
 std::string describe_current(const Context& c);

@@ -160,6 +160,19 @@ void Controller::analysis_done(uint32_t rollout, AnalysisKind kind, Event::Analy
   publish();
 }
 
+void Controller::gate_answered(std::string_view rollout, uint32_t step, Event::GateVerdict verdict,
+                               std::string message, WallTime now) {
+  const auto index = find(rollout);
+  if (!index || role_ == Role::Follow) return;
+  Event event;
+  event.kind = Event::Kind::GateAnswered;
+  event.gate_verdict = verdict;
+  event.message = std::move(message);
+  event.step_index = step;
+  apply(*index, event, now);
+  publish();
+}
+
 std::optional<uint32_t> Controller::find(std::string_view rollout) const {
   for (uint32_t i = 0; i < config_->rollouts.size(); ++i) {
     if (config_->rollouts[i].name == rollout) return i;

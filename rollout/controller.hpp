@@ -77,6 +77,10 @@ class Controller {
   void analysis_done(uint32_t rollout, AnalysisKind kind, Event::AnalysisPhase phase,
                      std::string message, WallTime now);
 
+  /// The gate step `step` of `rollout` answered (a stale answer changes nothing).
+  void gate_answered(std::string_view rollout, uint32_t step, Event::GateVerdict verdict,
+                     std::string message, WallTime now);
+
   const config::Config& config() const { return *config_; }
   std::optional<uint32_t> find(std::string_view rollout) const;
   const RolloutState& state(uint32_t rollout) const { return rollouts_[rollout].state; }

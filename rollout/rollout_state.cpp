@@ -34,12 +34,13 @@ constexpr std::array<std::pair<Phase, std::string_view>, 4> phase_names{{
     {Phase::Degraded, "Degraded"},
 }};
 
-constexpr std::array<std::pair<PauseReason, std::string_view>, 5> pause_reason_names{{
+constexpr std::array<std::pair<PauseReason, std::string_view>, 6> pause_reason_names{{
     {PauseReason::None, "None"},
     {PauseReason::Step, "Step"},
     {PauseReason::Manual, "Manual"},
     {PauseReason::Inconclusive, "Inconclusive"},
     {PauseReason::BlueGreen, "BlueGreen"},
+    {PauseReason::GateStep, "GateStep"},
 }};
 
 constexpr std::array<std::pair<AnalysisStatus, std::string_view>, 4> analysis_status_names{{

@@ -23,6 +23,7 @@ enum class PauseReason : uint8_t {
   Manual,        ///< `vane pause`
   Inconclusive,  ///< an analysis ended Inconclusive: waits for promote or abort
   BlueGreen,     ///< blue-green waiting for promotion (issue #6)
+  GateStep,      ///< a gate step past its timeoutSeconds: still polled; a 2xx or promote opens it
 };
 
 /// Where a blue-green rollout in progress stands (SPEC §4); None for canary rollouts and when no
@@ -60,6 +61,8 @@ struct RolloutState {
   std::optional<WallTime> paused_since;
   std::optional<WallTime> pause_until;     ///< a timed pause step's deadline (kept across restarts)
   std::optional<WallTime> waiting_since;   ///< a setWeight step waiting for a healthy canary
+  std::optional<WallTime> gate_step_deadline;  ///< the current gate step's timeoutSeconds end
+                                               ///< (kept across restarts)
   bool deadline_exceeded = false;          ///< progressDeadlineSeconds passed while waiting
   std::optional<WallTime> scale_down_at;   ///< the previous stable stays warm until then
   std::string previous_stable;             ///< that previous stable ("" when none)

@@ -19,7 +19,9 @@
 //                                                      +---------+
 //                        Retry, DesiredChanged(new): --> Progressing (steps from 0)
 //
-// "Progressing" means: a setWeight step waiting for a healthy canary, or a step run awaited.
+// "Progressing" means: a setWeight step waiting for a healthy canary, a step run awaited, or a
+// gate step polled (GateAnswered: 2xx -> next step, 403 -> Aborted; past its timeout -> Paused,
+// still polled).
 // Steps that complete at once (setWeight with a healthy canary, route steps) are run through in
 // the same transition; the rollout completes (-> Healthy) after the last step.
 // DesiredChanged(another new upstream) from any state with a canary drops it and starts over.
@@ -65,7 +67,8 @@ State situation(const RolloutState& s) {
 
 void on_tick_idle(Context& c) { expire_scale_down(c); }
 
-/// A setWeight step re-checks the canary's health and the progress deadline; a step run waits.
+/// A setWeight step re-checks the canary's health and the progress deadline, a gate step its
+/// timeout; a step run waits.
 void on_tick_waiting(Context& c) {
   expire_scale_down(c);
   if (at_step_of_kind(c, StepKind::Analysis) && c.s.step_analysis == AnalysisStatus::Running) {
@@ -104,8 +107,8 @@ void on_desired(Context& c) {
   start_attempt(c);
 }
 
-/// Promote on a pause: restarts an Inconclusive background run; moves past a pause step or a
-/// step run that ended while paused; otherwise resumes the current step.
+/// Promote on a pause: restarts an Inconclusive background run; moves past a pause step, a
+/// timed-out gate or a step run that ended while paused; otherwise resumes the current step.
 void on_promote_paused(Context& c) {
   RolloutState& s = c.s;
   if (s.background_analysis == AnalysisStatus::Inconclusive) {
@@ -114,8 +117,9 @@ void on_promote_paused(Context& c) {
   }
   const bool step_run_over = s.step_analysis == AnalysisStatus::Successful ||
                              s.step_analysis == AnalysisStatus::Inconclusive;
+  const bool gate_timed_out = s.pause_reason == PauseReason::GateStep;
   if (at_step_of_kind(c, StepKind::Pause) ||
-      (at_step_of_kind(c, StepKind::Analysis) && step_run_over)) {
+      (at_step_of_kind(c, StepKind::Analysis) && step_run_over) || gate_timed_out) {
     finish_step(c);
     return run_steps(c);
   }
@@ -145,9 +149,11 @@ void on_retry(Context& c) {
 
 void on_pause_running(Context& c) { pause_by_user(c, describe_current(c)); }
 
-/// Already paused: a timed pause step now waits for promote; any other pause already does.
+/// Already paused: a timed pause step now waits for promote, a timed-out gate is no longer
+/// polled; any other pause already waits for promote.
 void on_pause_paused(Context& c) {
   RolloutState& s = c.s;
+  if (s.pause_reason == PauseReason::GateStep) return pause_by_user(c, describe_current(c));
   if (s.pause_reason != PauseReason::Step || !s.pause_until) return;
   s.pause_until.reset();
   s.message = "paused by user at " + describe_current(c) + "; promote to resume";
@@ -201,6 +207,19 @@ void on_analysis_done(Context& c) {
   // PrePromotion / PostPromotion belong to blue-green: nothing to do for a canary.
 }
 
+/// The answer of the gate being polled: 2xx opens it (next step), 403 aborts with its body.
+/// An answer for a gate no longer polled (another step, paused by hand, aborted) is stale.
+void on_gate_answered(Context& c) {
+  const auto polled = polled_gate(c.spec, c.s);
+  if (!polled || (c.event.step_index && *c.event.step_index != *polled)) return;
+  if (c.event.gate_verdict == Event::GateVerdict::Reject) {
+    const std::string gate = "gate " + current_step(c)->gate.name + " rejected";
+    return abort_with(c, c.event.message.empty() ? gate : gate + ": " + c.event.message);
+  }
+  finish_step(c);
+  run_steps(c);
+}
+
 // ---- the table ---------------------------------------------------------------------------------
 
 using K = Event::Kind;
@@ -216,6 +235,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::Healthy,     K::Retry,           conflict},
   {State::Healthy,     K::Pause,           conflict},
   {State::Healthy,     K::AnalysisDone,    ignore},
+  {State::Healthy,     K::GateAnswered,    ignore},
 
   {State::Progressing, K::Tick,            on_tick_waiting},
   {State::Progressing, K::DesiredChanged,  on_desired},
@@ -225,6 +245,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::Progressing, K::Retry,           conflict},
   {State::Progressing, K::Pause,           on_pause_running},
   {State::Progressing, K::AnalysisDone,    on_analysis_done},
+  {State::Progressing, K::GateAnswered,    on_gate_answered},
 
   {State::Paused,      K::Tick,            on_tick_paused},
   {State::Paused,      K::DesiredChanged,  on_desired},
@@ -234,6 +255,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::Paused,      K::Retry,           conflict},
   {State::Paused,      K::Pause,           on_pause_paused},
   {State::Paused,      K::AnalysisDone,    on_analysis_done},
+  {State::Paused,      K::GateAnswered,    on_gate_answered},
 
   {State::Stalled,     K::Tick,            on_tick_waiting},
   {State::Stalled,     K::DesiredChanged,  on_desired},
@@ -243,6 +265,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::Stalled,     K::Retry,           conflict},
   {State::Stalled,     K::Pause,           on_pause_running},
   {State::Stalled,     K::AnalysisDone,    on_analysis_done},
+  {State::Stalled,     K::GateAnswered,    on_gate_answered},
 
   {State::Aborted,     K::Tick,            on_tick_idle},
   {State::Aborted,     K::DesiredChanged,  on_desired},
@@ -252,6 +275,7 @@ constexpr auto rows = std::to_array<Row<State>>({
   {State::Aborted,     K::Retry,           on_retry},
   {State::Aborted,     K::Pause,           conflict},
   {State::Aborted,     K::AnalysisDone,    ignore},
+  {State::Aborted,     K::GateAnswered,    ignore},
 });
 // clang-format on
 
@@ -312,6 +336,17 @@ std::vector<Effect> resume_effects(const config::Rollout& spec, const RolloutSta
                              false});
   }
   return effects;
+}
+
+std::optional<uint32_t> polled_gate(const config::Rollout& spec, const RolloutState& state) {
+  if (!spec.canary || state.canary.empty() || state.aborted) return std::nullopt;
+  const auto& steps = spec.canary->steps;
+  if (state.step_index >= steps.size() || steps[state.step_index].kind != StepKind::Gate) {
+    return std::nullopt;
+  }
+  const bool waiting = state.phase == Phase::Progressing ||
+                       (state.phase == Phase::Paused && state.pause_reason == PauseReason::GateStep);
+  return waiting ? std::optional<uint32_t>(state.step_index) : std::nullopt;
 }
 
 RolloutState adapt_strategy(const config::Rollout& spec, const RolloutState& state) {

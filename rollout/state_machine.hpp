@@ -34,16 +34,21 @@ struct Event {
     Retry,            ///< `vane retry`
     Pause,            ///< `vane pause`
     AnalysisDone,     ///< a run of `analysis` kind ended with `analysis_phase`
+    GateAnswered,     ///< the gate step `step_index`'s URL answered `gate_verdict`
   };
   enum class AnalysisPhase : uint8_t { Successful, Failed, Error, Inconclusive };
+  /// A gate's answer (SPEC §14): 2xx opens it, 403 rejects it (reason: `message`).
+  enum class GateVerdict : uint8_t { Open, Reject };
 
   Kind kind = Kind::Tick;
   std::string upstream;  ///< DesiredChanged
-  std::string message;   ///< Abort reason; AnalysisDone: the run's message
+  std::string message;   ///< Abort reason; AnalysisDone: the run's message; a gate's Reject body
   AnalysisKind analysis = AnalysisKind::Step;
   AnalysisPhase analysis_phase = AnalysisPhase::Successful;
-  /// AnalysisDone of a Step run: the step it ran for (Effect::step_index of its StartAnalysis).
-  /// When set, a result for another step than the current one is stale and ignored.
+  GateVerdict gate_verdict = GateVerdict::Open;
+  /// AnalysisDone of a Step run: the step it ran for (Effect::step_index of its StartAnalysis);
+  /// GateAnswered: the gate step polled. When set, a result for another step than the current
+  /// one is stale and ignored.
   std::optional<uint32_t> step_index;
 };
 
@@ -51,8 +56,8 @@ struct Event {
 std::string_view to_string(Event::AnalysisPhase phase);
 
 /// How many Event::Kind values there are: the columns of a transition table.
-inline constexpr std::size_t kEventKindCount = 8;
-static_assert(static_cast<std::size_t>(Event::Kind::AnalysisDone) + 1 == kEventKindCount,
+inline constexpr std::size_t kEventKindCount = 9;
+static_assert(static_cast<std::size_t>(Event::Kind::GateAnswered) + 1 == kEventKindCount,
               "kEventKindCount counts Event::Kind up to its last enumerator");
 
 /// What the driver must do after a transition.
@@ -96,6 +101,11 @@ Transition transition(const config::Rollout& spec, const RolloutState& state, co
 /// a fresh run"): StartAnalysis for the background run and for the current analysis step when
 /// they were Running. Nothing for an aborted or finished rollout.
 std::vector<Effect> resume_effects(const config::Rollout& spec, const RolloutState& state);
+
+/// The gate step a rollout waits on, to be polled now (SPEC §14): the current step of a canary
+/// in progress while it waits (Progressing) or is Paused past the gate's timeout; nullopt
+/// otherwise (no gate step, aborted, paused by hand or by an Inconclusive run).
+std::optional<uint32_t> polled_gate(const config::Rollout& spec, const RolloutState& state);
 
 /// A state kept or persisted under the other strategy (the config switched a rollout in progress
 /// between canary and blueGreen): the rollout restarts from its last stable version, and the

@@ -71,6 +71,10 @@ class FieldReader {
     if (!parsed) return fail(std::string("\"") + name + "\" must be an RFC 3339 time or null");
     out = parsed;
   }
+  /// Like time(), but an absent field keeps `out` (fields added after version 1 was written).
+  void optional_time(const char* name, std::optional<WallTime>& out) {
+    if (object_.if_contains(name) != nullptr) time(name, out);
+  }
   /// Like name(), but an absent field keeps `out` (fields added after version 1 was written).
   template <typename E>
   void optional_name(const char* key, E& out, std::optional<E> (*from)(std::string_view)) {
@@ -112,6 +116,7 @@ void read_fields(FieldReader& r, RolloutState& s) {
   r.name("stepAnalysis", s.step_analysis, &analysis_status_from_string);
   r.name("backgroundAnalysis", s.background_analysis, &analysis_status_from_string);
   r.optional_name("gate", s.gate, &gate_from_string);
+  r.optional_time("gateStepDeadline", s.gate_step_deadline);
 }
 
 enum class ReadStatus : uint8_t { Ok, Missing, Failed };
@@ -272,6 +277,7 @@ std::string state_to_json(const RolloutState& s) {
   o["stepAnalysis"] = to_string(s.step_analysis);
   o["backgroundAnalysis"] = to_string(s.background_analysis);
   o["gate"] = to_string(s.gate);
+  o["gateStepDeadline"] = time_value(s.gate_step_deadline);
   return json::serialize(o) + "\n";
 }
 

@@ -54,6 +54,7 @@ TrafficPlan plan_traffic(const config::Rollout& spec, const RolloutState& state,
         break;
       case config::Step::Kind::Pause:
       case config::Step::Kind::Analysis:
+      case config::Step::Kind::Gate:
         break;
     }
   }

@@ -180,9 +180,9 @@ TEST(Validate, CanarySteps) {
           - 42
 )"),
        {"vane.yaml:10:36: rollouts[0].strategy.canary.steps[0].pause: a step has exactly one of "
-        "setWeight, pause, analysis, setHeaderRoute, setMirrorRoute",
+        "setWeight, pause, analysis, setHeaderRoute, setMirrorRoute, gate",
         "vane.yaml:11:13: rollouts[0].strategy.canary.steps[1]: needs one of setWeight, pause, "
-        "analysis, setHeaderRoute, setMirrorRoute",
+        "analysis, setHeaderRoute, setMirrorRoute, gate",
         "vane.yaml:12:13: rollouts[0].strategy.canary.steps[2].setweight: unknown key (did you "
         "mean \"setWeight\"?)",
         "vane.yaml:13:31: rollouts[0].strategy.canary.steps[3].pause.duration: must be a duration "
@@ -215,6 +215,21 @@ TEST(Validate, CanarySteps) {
         ".exakt: unknown key (did you mean \"exact\"?)",
         "vane.yaml:19:63: rollouts[0].strategy.canary.steps[1].setMirrorRoute.match[1].headers"
         ".X-A: needs one of exact, prefix or regex"}},
+      {"gate steps", canary(R"(        steps:
+          - gate: {name: board}
+          - gate: {url: ftp://gates.example.com/shop, intervalSeconds: 0, timeoutSeconds: -1}
+          - gate: {url: https://gates.example.com/shop, headers: {}}
+          - gate: []
+)"),
+       {"vane.yaml:10:19: rollouts[0].strategy.canary.steps[0].gate.url: is required",
+        "vane.yaml:11:25: rollouts[0].strategy.canary.steps[1].gate.url: must be an http:// or "
+        "https:// URL",
+        "vane.yaml:11:72: rollouts[0].strategy.canary.steps[1].gate.intervalSeconds: must be "
+        "between 1 and 86400",
+        "vane.yaml:11:91: rollouts[0].strategy.canary.steps[1].gate.timeoutSeconds: must be "
+        "between 1 and 31536000",
+        "vane.yaml:12:57: rollouts[0].strategy.canary.steps[2].gate.headers: unknown key",
+        "vane.yaml:13:19: rollouts[0].strategy.canary.steps[3].gate: must be a map"}},
       {"stickiness, shield, background startingStep", canary(R"(        stickiness: {cookie: a, header: b}
         shield: {on: []}
         steps: [{setWeight: 5}]
@@ -327,6 +342,24 @@ limits: {maxRequestHeaders: 0}
                        "30s, 5m or 1h30m",
                        "vane.yaml:7:29: limits.maxRequestHeaders: must be at least 1",
                    }));
+}
+
+TEST(Validate, GateStepsWithTheirDefaults) {
+  const LoadResult loaded = load_string(with_steps(R"(          - setWeight: 10
+          - gate: {name: change-board, url: https://gates.example.com/shop, intervalSeconds: 7, timeoutSeconds: 3600}
+          - gate: {url: "http://127.0.0.1:9/gate"}
+)"), "vane.yaml");
+  ASSERT_TRUE(loaded.config) << (loaded.errors.empty() ? "" : loaded.errors[0].to_string());
+  const auto& steps = loaded.config->rollouts.at(0).canary->steps;
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[1].kind, Step::Kind::Gate);
+  EXPECT_EQ(steps[1].gate.name, "change-board");
+  EXPECT_EQ(steps[1].gate.url, "https://gates.example.com/shop");
+  EXPECT_EQ(steps[1].gate.interval_seconds, 7u);
+  EXPECT_EQ(steps[1].gate.timeout_seconds, 3600u);
+  EXPECT_EQ(steps[2].gate.name, "gate-2");  // named after its step index
+  EXPECT_EQ(steps[2].gate.interval_seconds, 5u);
+  EXPECT_FALSE(steps[2].gate.timeout_seconds);  // waits until answered or promoted
 }
 
 }  // namespace

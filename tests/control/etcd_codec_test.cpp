@@ -15,16 +15,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using namespace etcd_codec;
+using test::answer;
 using test::Reply;
 using test::Seen;
 using test::TestServer;
-
-Reply answer(unsigned status, std::string body) {
-  Reply reply;
-  reply.status = status;
-  reply.body = std::move(body);
-  return reply;
-}
 
 TEST(EtcdCodecTest, Base64RoundTripsEveryByte) {
   std::string bytes;

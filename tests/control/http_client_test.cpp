@@ -17,6 +17,7 @@ namespace {
 using test::run_until;
 
 using namespace std::chrono_literals;
+using test::answer;
 using test::Reply;
 using test::Seen;
 using test::TestServer;
@@ -29,14 +30,6 @@ HttpCall make_call(std::string url, std::chrono::milliseconds timeout = 3s,
   call.url = std::move(url);
   call.timeout = timeout;
   return call;
-}
-
-Reply answer(unsigned status, std::string body = "{}", Reply::Then then = Reply::Then::KeepAlive) {
-  Reply reply;
-  reply.status = status;
-  reply.body = std::move(body);
-  reply.then = then;
-  return reply;
 }
 
 Reply delayed(std::chrono::milliseconds delay) {

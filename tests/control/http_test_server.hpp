@@ -55,6 +55,16 @@ struct Reply {
   bool endless = false;  ///< with chunks: the last chunk never comes; the connection stays open
 };
 
+/// A reply of `status` with `body`, then `then`.
+inline Reply answer(unsigned status, std::string body = "{}",
+                    Reply::Then then = Reply::Then::KeepAlive) {
+  Reply reply;
+  reply.status = status;
+  reply.body = std::move(body);
+  reply.then = then;
+  return reply;
+}
+
 class TestServer {
  public:
   using Handler = std::function<Reply(const Seen&)>;

@@ -116,6 +116,8 @@ void dump_steps(Dumper& d, const std::vector<Step>& steps) {
     dump_conditions(d, s.header_route.match);
     d("mirror_route", s.mirror_route.name)("percentage", s.mirror_route.percentage);
     dump_conditions(d, s.mirror_route.match);
+    d("gate", s.gate.name)("url", s.gate.url)("interval", s.gate.interval_seconds)
+        .opt("timeout", s.gate.timeout_seconds);
   }
 }
 

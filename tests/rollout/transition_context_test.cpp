@@ -26,9 +26,11 @@ constexpr auto rows = std::to_array<Row<Toy>>({
   {Toy::Idle, K::Retry,          conflict},
   {Toy::Idle, K::Pause,          conflict},
   {Toy::Idle, K::AnalysisDone,   ignore},
+  {Toy::Idle, K::GateAnswered,   ignore},
 
   // Busy's rows out of enum order: the table is indexed by the row's labels, not its place.
   {Toy::Busy, K::AnalysisDone,   ignore},
+  {Toy::Busy, K::GateAnswered,   ignore},
   {Toy::Busy, K::Tick,           on_busy_tick},
   {Toy::Busy, K::DesiredChanged, ignore},
   {Toy::Busy, K::Promote,        ignore},
@@ -55,10 +57,12 @@ constexpr auto missing = std::to_array<Row<Toy>>({
     {Toy::Idle, K::Promote, ignore},     {Toy::Idle, K::PromoteFull, ignore},
     {Toy::Idle, K::Abort, ignore},       {Toy::Idle, K::Retry, ignore},
     {Toy::Idle, K::Pause, ignore},       {Toy::Idle, K::AnalysisDone, ignore},
+    {Toy::Idle, K::GateAnswered, ignore},
     {Toy::Busy, K::Tick, ignore},        {Toy::Busy, K::DesiredChanged, ignore},
     {Toy::Busy, K::Promote, ignore},     {Toy::Busy, K::PromoteFull, ignore},
     {Toy::Busy, K::Abort, ignore},       {Toy::Busy, K::Retry, ignore},
     {Toy::Busy, K::AnalysisDone, ignore},
+    {Toy::Busy, K::GateAnswered, ignore},
 });
 static_assert(first_fault<kToyCount>(missing).state == Toy::Busy);
 static_assert(first_fault<kToyCount>(missing).event == K::Pause);
@@ -70,10 +74,12 @@ constexpr auto repeated = std::to_array<Row<Toy>>({
     {Toy::Idle, K::Promote, ignore},     {Toy::Idle, K::PromoteFull, ignore},
     {Toy::Idle, K::Abort, ignore},       {Toy::Idle, K::Abort, conflict},
     {Toy::Idle, K::Pause, ignore},       {Toy::Idle, K::AnalysisDone, ignore},
+    {Toy::Idle, K::GateAnswered, ignore},
     {Toy::Busy, K::Tick, ignore},        {Toy::Busy, K::DesiredChanged, ignore},
     {Toy::Busy, K::Promote, ignore},     {Toy::Busy, K::PromoteFull, ignore},
     {Toy::Busy, K::Abort, ignore},       {Toy::Busy, K::Retry, ignore},
     {Toy::Busy, K::Pause, ignore},       {Toy::Busy, K::AnalysisDone, ignore},
+    {Toy::Busy, K::GateAnswered, ignore},
 });
 static_assert(first_fault<kToyCount>(repeated).state == Toy::Idle);
 static_assert(first_fault<kToyCount>(repeated).event == K::Abort);
