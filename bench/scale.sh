@@ -38,10 +38,7 @@ bin=$(find_vane "$vane_arg") || die "vane binary not found (build the 'vane' tar
 
 largest=$(tr , '\n' <<<"$sizes" | sort -n | tail -1)
 need=$((largest + 2048))  # the client holds N; vane raises its own limit to the hard one
-if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$need" ]; then
-  ulimit -Hn "$need" 2>/dev/null || log "cannot raise the hard open-files limit to $need (container limit?)"
-fi
-ulimit -Sn "$(( need < $(ulimit -Hn) ? need : $(ulimit -Hn) ))"
+raise_nofile "$need"
 [ "$(ulimit -n)" -ge $((largest + 1024)) ] || die "open files limit $(ulimit -n) too low for $largest connections"
 
 bench_mkworkdir
@@ -75,10 +72,7 @@ for n in ${sizes//,/ }; do
   t0=$(cpu_ticks "$pid")
   sleep "$seconds"
   t1=$(cpu_ticks "$pid")
-  exec {helper_in}>&-   # closing its stdin ends the hold
-  for _ in $(seq 100); do kill -0 "$helper_pid" 2>/dev/null || break; sleep 0.1; done
-  kill "$helper_pid" 2>/dev/null || true
-  wait "$helper_pid" 2>/dev/null || true
+  end_helper "$helper_pid" "$helper_in"  # closing its stdin ends the hold
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   per=$(awk -v a="$after" -v b="$before" -v n="$ok" 'BEGIN { printf "%.2f", n ? (a - b) / n : 0 }')
