@@ -206,7 +206,7 @@ TEST(IdleConnections, TwentyThousandAreServedThenClosedOnIdleTimeout) {
   TestUpstream single{"single"};
   Vane vane{render(std::string(idle_yaml), {{"single", single.address()}, {"pool", "256"}})};
 
-  const auto clients = run_fleet(vane.port(), kConnections, 200, 120s);
+  const auto clients = run_fleet(vane.port(), kConnections, 200, 60s);
 
   size_t served = 0, closed = 0, early = 0, late = 0;
   Millis earliest = Millis::max(), latest = Millis::zero();
