@@ -101,12 +101,20 @@ def response_done(c):
     return len(c.buf) >= c.need
 
 
-def run_wave(sel, count, addr, request, deadline, h2=False):
-    """Opens `count` connections and finishes their exchanges; returns (open sockets, failures)."""
+IP_BIND_ADDRESS_NO_PORT = 24  # linux/in.h: the port is picked at connect, per destination
+
+
+def run_wave(sel, count, addr, request, deadline, h2=False, sources=0, first=0):
+    """Opens `count` connections and finishes their exchanges; returns (open sockets, failures).
+    sources > 0: the i-th connection comes from 127.0.0.(2 + i % sources), so more than one
+    address's ephemeral ports (about 28,000) can reach one port."""
     pending, done, failed = {}, [], 0
-    for _ in range(count):
+    for i in range(first, first + count):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setblocking(False)
+        if sources:
+            s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+            s.bind(("127.0.0.%d" % (2 + i % sources), 0))
         s.connect_ex(addr)
         c = Conn(s, request)
         pending[s.fileno()] = c
@@ -161,6 +169,7 @@ def main():
     ap.add_argument("--hold", type=float, default=60, help="seconds to hold them at most")
     ap.add_argument("--connect-only", action="store_true", help="send no request")
     ap.add_argument("--h2", action="store_true", help="HTTP/2 with prior knowledge (preface, SETTINGS, one GET)")
+    ap.add_argument("--sources", type=int, default=0, help="client addresses 127.0.0.2.. to spread over")
     a = ap.parse_args()
 
     limit = raise_nofile(a.connections + 64)
@@ -173,7 +182,8 @@ def main():
     deadline = time.monotonic() + a.timeout
     held, failed = [], 0
     while len(held) + failed < n and time.monotonic() < deadline:
-        done, bad = run_wave(sel, min(a.wave, n - len(held) - failed), (a.host, a.port), request, deadline, a.h2)
+        done, bad = run_wave(sel, min(a.wave, n - len(held) - failed), (a.host, a.port), request, deadline, a.h2,
+                             a.sources, len(held) + failed)
         held += done
         failed += bad
     print("READY ok=%d failed=%d" % (len(held), n - len(held)), flush=True)

@@ -43,10 +43,7 @@ fi
 
 # File descriptors: the client holds N, each proxy N plus its upstream connections.
 need=$((conns + 2048))
-if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$need" ]; then
-  ulimit -Hn "$need" 2>/dev/null || log "cannot raise the hard open-files limit to $need (container limit?)"
-fi
-ulimit -Sn "$(( need < $(ulimit -Hn) ? need : $(ulimit -Hn) ))"
+raise_nofile "$need"
 [ "$(ulimit -n)" -ge $((conns + 1024)) ] || die "open files limit $(ulimit -n) too low for $conns connections"
 
 bench_mkworkdir
@@ -101,10 +98,7 @@ for p in "${order[@]}"; do
   sleep 2
   after=$(rss_kib "${pid[$p]}")
   held=$(ss -Htn state established "( sport = :${addr[$p]##*:} )" | wc -l)
-  exec {helper_in}>&-   # closing its stdin ends the hold
-  for _ in $(seq 100); do kill -0 "$helper_pid" 2>/dev/null || break; sleep 0.1; done
-  kill "$helper_pid" 2>/dev/null || true
-  wait "$helper_pid" 2>/dev/null || true
+  end_helper "$helper_pid" "$helper_in"  # closing its stdin ends the hold
   per=$(awk -v a="$after" -v b="$before" -v n="$ok" 'BEGIN { printf "%.2f", n ? (a - b) / n : 0 }')
   log "$p: RSS $before -> $after KiB with $ok connections open ($held established at the proxy): $per KiB/connection"
   results+=("$p $before $after $ok $held $per")

@@ -97,6 +97,25 @@ nginx_worker_of() {
 # The open-files limit a process may have here (containers may cap the hard limit, e.g. 20000).
 nofile_cap() { local h; h=$(ulimit -Hn); [ "$h" = unlimited ] && echo 1048576 || echo "$h"; }
 
+# raise_nofile NEED: this shell's open-files limit up to NEED (the hard one too, where allowed).
+raise_nofile() {
+  local need=$1
+  if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$need" ]; then
+    ulimit -Hn "$need" 2>/dev/null || log "cannot raise the hard open-files limit to $need (container limit?)"
+  fi
+  ulimit -Sn "$(( need < $(ulimit -Hn) ? need : $(ulimit -Hn) ))"
+}
+
+# end_helper PID FD: closes the helper's stdin (FD, which ends its hold), waits up to 10 s for
+# it to exit, then kills it.
+end_helper() {
+  local pid=$1 fd=$2
+  exec {fd}>&-
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
 nginx_common_conf() {  # $1 = name, $2 = worker_connections
   local nofile=$(( $2 * 2 + 1024 )) cap
   cap=$(nofile_cap); [ "$nofile" -gt "$cap" ] && nofile=$cap

@@ -63,10 +63,7 @@ bench_need nginx haproxy taskset curl ss pgrep "$PY"
 
 # File descriptors: each idle tunnel is 2 at the proxy, 1 at the client, 1 at an upstream.
 need=$((2 * idle + 2048))
-if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$need" ]; then
-  ulimit -Hn "$need" 2>/dev/null || log "cannot raise the hard open-files limit to $need (container limit?)"
-fi
-ulimit -Sn "$(( need < $(ulimit -Hn) ? need : $(ulimit -Hn) ))"
+raise_nofile "$need"
 [ "$(ulimit -n)" -ge $((2 * idle + 1024)) ] || die "open files limit $(ulimit -n) too low for $idle idle tunnels (2 each at the proxy)"
 
 load1=$(cut -d' ' -f1 /proc/loadavg)
@@ -248,10 +245,7 @@ if [ "$idle" -gt 0 ]; then
     after=$(rss_kib "${cpu_pid[$p]}")
     held=$(ss -Htn state established "( sport = :${port[$p]} )" | wc -l)
     upstream=$(ss -Htn state established "( sport = :$up1 or sport = :$up2 )" | wc -l)
-    exec {helper_in}>&-   # closing its stdin ends the hold
-    for _ in $(seq 100); do kill -0 "$helper_pid" 2>/dev/null || break; sleep 0.1; done
-    kill "$helper_pid" 2>/dev/null || true
-    wait "$helper_pid" 2>/dev/null || true
+    end_helper "$helper_pid" "$helper_in"  # closing its stdin ends the hold
     per=$(awk -v a="$after" -v b="$before" -v n="$ok" 'BEGIN { printf "%.2f", n ? (a - b) / n : 0 }')
     log "$p: RSS $before -> $after KiB with $ok upgraded connections open ($held at the proxy, $upstream at the upstreams): $per KiB/connection"
     idle_rows+=("| $p | $before | $after | $ok | $held | $upstream | $per |")

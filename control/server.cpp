@@ -10,6 +10,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "control/fd_limit.hpp"
 #include "proxy/log.hpp"
 #include "proxy/config_snapshot.hpp"
 
@@ -54,6 +55,7 @@ void Server::start() {
   start_controller();
   generations_ = build_generations(snapshot_);
   uint32_t count = static_cast<uint32_t>(generations_.size());
+  raise_fd_limit(*config_, count);
   for (uint32_t i = 0; i < count; ++i) {
     workers_.push_back(std::make_unique<proxy::Worker>(i, count, config_->listeners.size(),
                                                 generations_[i], controller_->table()));

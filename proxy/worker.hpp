@@ -91,7 +91,7 @@ class Worker {
   void report_outcome(const Generation& generation, uint32_t upstream,
                       UpstreamPool::Endpoint& endpoint, bool failure);
   BufferPool& buffers() { return buffers_; }
-  DeadlineList& deadlines() { return deadlines_; }
+  DeadlineWheel& deadlines() { return deadlines_; }
   http::Random& random() { return random_; }
   /// Scratch heads: valid only between a parse and the next suspension.
   http::RequestHead& request_scratch() { return request_; }
@@ -152,7 +152,7 @@ class Worker {
   std::unique_ptr<std::atomic<int64_t>[]> connections_;  ///< per listener; single writer
   std::unique_ptr<std::atomic<int64_t>[]> h2_streams_;   ///< likewise
   BufferPool buffers_;
-  DeadlineList deadlines_;
+  DeadlineWheel deadlines_;
   http::Random random_;
   http::RequestHead request_;
   http::ResponseHead response_;
