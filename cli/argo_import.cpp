@@ -26,11 +26,12 @@ std::optional<std::string> path_prefix(std::string path) {
   return path;
 }
 
-/// A route name not yet taken: `base`, `base-2`, …
-std::string unique_route_name(const std::vector<config::Route>& routes, const std::string& base) {
+/// A name no item (route, upstream) has yet: `base`, `base-2`, …
+template <class Item>
+std::string unique_name(const std::vector<Item>& items, const std::string& base) {
   std::string name = base;
   for (int n = 2;; ++n) {
-    const bool taken = std::any_of(routes.begin(), routes.end(), [&](const config::Route& r) { return r.name == name; });
+    const bool taken = std::any_of(items.begin(), items.end(), [&](const Item& i) { return i.name == name; });
     if (!taken) return name;
     name = base + "-" + std::to_string(n);
   }
@@ -54,6 +55,19 @@ std::optional<std::string> backend_service(Notes& notes, const Node& backend) {
   b.ignore("servicePort");
   const auto beta = b.take("serviceName");
   return beta ? beta->text() : std::nullopt;
+}
+
+/// The Service's first `port`; 80, noted, when it has none that vane can use.
+long long service_port(Notes& notes, const Document& service) {
+  const YAML::Node ports = member(member(service.root.yaml, "spec"), "ports");
+  if (!ports.IsSequence() || ports.size() == 0) {
+    notes.add(service.root, "a Service without ports: its upstream gets port 80");
+    return 80;
+  }
+  const YAML::Node port = member(ports[0], "port");
+  const Node at{port, service.root.file, service.root.path + ".spec.ports[0].port",
+                (port.IsNull() ? ports[0] : port).Mark().line + 1};
+  return integer(notes, at, 1, 65535, "its upstream gets port 80").value_or(80);
 }
 
 }  // namespace
@@ -118,7 +132,7 @@ void Importer::read_file(const SourceFile& file) {
   try {
     docs = YAML::LoadAll(file.text);
   } catch (const YAML::Exception& e) {
-    notes_.add(file.name, e.mark.line + 1, "", "not valid YAML: " + e.msg);
+    notes_.add(file.name, e.mark.line + 1, "document", "not valid YAML: " + e.msg);
     return;
   }
   for (const YAML::Node& yaml : docs) {
@@ -149,29 +163,34 @@ void Importer::read_document(const Node& root) {
 }
 
 std::string Importer::upstream_for(const Node& at, const std::string& service, const std::string& ns) {
-  auto& upstreams = out_.config.upstreams;
-  const auto found = std::find_if(upstreams.begin(), upstreams.end(),
-                                  [&](const config::Upstream& u) { return u.name == service; });
-  if (found != upstreams.end()) return service;
   const std::string key = key_of(ns, service);
+  if (const auto it = upstream_names_.find(key); it != upstream_names_.end()) return it->second;
   used_services_.insert(key);
-  std::string port = "80";
+  auto& upstreams = out_.config.upstreams;
+  config::Upstream upstream;
+  upstream.name = unique_name(upstreams, service);
+  if (upstream.name != service) {  // a Service of the same name in another namespace (`kubectl get -A`)
+    upstream.name = unique_name(upstreams, service + "-" + ns);
+    const auto other = std::find_if(upstream_names_.begin(), upstream_names_.end(),
+                                    [&](const auto& entry) { return entry.second == service; });
+    const std::string owner = other == upstream_names_.end() ? "another object" : other->first;
+    notes_.add(at, "upstream " + service + " is that of " + owner + ": this one is named " + upstream.name);
+  }
+  long long port = 80;
   std::string comment = "Service/" + service + " (not in the files)";
   if (const auto it = services_.find(key); it != services_.end()) {
-    const YAML::Node ports = member(member(it->second->root.yaml, "spec"), "ports");
-    if (ports.IsSequence() && ports.size() > 0) port = field_text(ports[0], "port").value_or("80");
+    port = service_port(notes_, *it->second);
     comment = it->second->title();
   } else {
     notes_.add(at, "Service " + service + " is not among the files: its upstream gets port 80");
   }
-  config::Upstream upstream;
-  upstream.name = service;
   config::Endpoint endpoint;
-  endpoint.text = service + "." + ns + ".svc:" + port;
+  endpoint.text = service + "." + ns + ".svc:" + std::to_string(port);
   upstream.endpoints.push_back(endpoint);
   out_.comments[config::item_path("upstreams", upstreams.size())] = comment;
+  upstream_names_[key] = upstream.name;
   upstreams.push_back(std::move(upstream));
-  return service;
+  return upstream_names_[key];
 }
 
 const config::Route* Importer::add_route(const Node& at, config::Route route, const std::string& comment) {
@@ -181,7 +200,7 @@ const config::Route* Importer::add_route(const Node& at, config::Route route, co
                        route.match.path_prefix);
     return nullptr;
   }
-  route.name = unique_route_name(out_.config.routes, route.name);
+  route.name = unique_name(out_.config.routes, route.name);
   out_.comments[config::item_path("routes", out_.config.routes.size())] = comment;
   return &out_.config.routes.emplace_back(std::move(route));
 }

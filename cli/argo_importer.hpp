@@ -59,6 +59,8 @@ class Importer {
   void read_document(const Node& root);
   /// The object's `spec` (apiVersion, kind, metadata and status are not noted); nullopt, noted, when absent.
   std::optional<Node> spec_of(const Document& doc);
+  /// The upstream of Service ns/service, added on first use (named `service`, or `service-ns`, noted,
+  /// when another namespace's Service has that name).
   std::string upstream_for(const Node& at, const std::string& service, const std::string& ns);
   void ingress(const Document& doc);
   void ingress_path(const Document& doc, const std::string& host, const Node& item);
@@ -100,6 +102,7 @@ class Importer {
   std::map<std::string, TemplateInfo> templates_;         ///< "AnalysisTemplate/name", "ClusterAnalysisTemplate/name"
   std::map<std::string, ServiceRole> roles_;               ///< "ns/name" of a Service
   std::set<std::string> used_services_;                    ///< "ns/name"
+  std::map<std::string, std::string> upstream_names_;      ///< "ns/name" of a Service → its upstream
   std::set<std::string> route_matches_;                    ///< "host pathPrefix"
   /// A rollout's VirtualService hosts, each with the title of its VirtualService.
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> rollout_hosts_;

@@ -82,17 +82,20 @@ void Importer::rollout(const Document& doc) {
 }
 
 std::string Importer::services(const Document& doc, Fields& f, const ServiceKeys& keys, config::Rollout& out) {
+  const auto current_node = f.take(keys.current);
+  const auto current = current_node ? current_node->text() : std::nullopt;
   const auto next_node = f.take(keys.next);
   const std::string next = next_node ? next_node->text().value_or("") : "";
-  if (const auto v = f.take(keys.current); v && v->text()) {
-    out.upstream = upstream_for(*v, *v->text(), doc.ns);
-    roles_[doc.ns + "/" + *v->text()] = {out.name, ServiceRole::Kind::Stable};
-    out_.comments[config::item_path("rollouts", out_.config.rollouts.size(), "upstream")] =
-        "the " + std::string(keys.what) + " Service" + (next.empty() ? "" : "; set " + next + " to release it");
+  if (current) {
+    out.upstream = upstream_for(*current_node, *current, doc.ns);
+    roles_[doc.ns + "/" + *current] = {out.name, ServiceRole::Kind::Stable};
   }
-  if (next.empty()) return next;
-  upstream_for(*next_node, next, doc.ns);
-  roles_[doc.ns + "/" + next] = {out.name, keys.next_kind};
+  const std::string next_upstream = next.empty() ? "" : upstream_for(*next_node, next, doc.ns);
+  if (!next.empty()) roles_[doc.ns + "/" + next] = {out.name, keys.next_kind};
+  if (current) {
+    out_.comments[config::item_path("rollouts", out_.config.rollouts.size(), "upstream")] =
+        "the " + std::string(keys.what) + " Service" + (next.empty() ? "" : "; set " + next_upstream + " to release it");
+  }
   return next;
 }
 

@@ -136,7 +136,8 @@ YAML::Node member(const YAML::Node& map, const char* key) {
   return value ? value : YAML::Node();
 }
 
-std::optional<long long> integer(Notes& notes, const Node& at, long long min, long long max) {
+std::optional<long long> integer(Notes& notes, const Node& at, long long min, long long max,
+                                 std::string_view otherwise) {
   const auto text = at.text();
   long long n = 0;
   if (text && !text->empty()) {
@@ -145,7 +146,7 @@ std::optional<long long> integer(Notes& notes, const Node& at, long long min, lo
     if (ec == std::errc() && ptr == end && n >= min && n <= max) return n;
   }
   notes.add(at, "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
-                    (text ? ", not '" + *text + "'" : ""));
+                    (text ? ", not '" + *text + "'" : "") + (otherwise.empty() ? "" : ": ") + std::string(otherwise));
   return std::nullopt;
 }
 

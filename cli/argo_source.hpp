@@ -79,7 +79,9 @@ class Fields {
 /// `map[key]`, or a null node when `map` is not a map or has no such key (never throws).
 YAML::Node member(const YAML::Node& map, const char* key);
 
-/// An integer field within [min, max]; nullopt, noted, otherwise.
-std::optional<long long> integer(Notes& notes, const Node& at, long long min, long long max);
+/// An integer field within [min, max]; nullopt, noted (with `otherwise`, what happens then, when
+/// given), otherwise.
+std::optional<long long> integer(Notes& notes, const Node& at, long long min, long long max,
+                                 std::string_view otherwise = {});
 
 }  // namespace vane::cli::argo

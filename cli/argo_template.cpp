@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "analysis/expression.hpp"
 #include "cli/argo_importer.hpp"
 #include "config/validate.hpp"
 #include "config/duration.hpp"
@@ -22,17 +23,12 @@ std::optional<config::Duration> duration(Notes& notes, const Node& at) {
 
 /// Whether every `{{…}}` of `text` is `{{args.NAME}}` of an arg of the template (noted when not).
 bool placeholders_ok(Notes& notes, const Node& at, const std::string& text, const std::set<std::string>& args) {
-  for (std::size_t pos = text.find("{{"); pos != std::string::npos; pos = text.find("{{", pos + 2)) {
-    const std::size_t close = text.find("}}", pos);
-    std::string inner = close == std::string::npos ? "" : text.substr(pos + 2, close - pos - 2);
-    inner.erase(0, inner.find_first_not_of(' '));
-    inner.erase(inner.find_last_not_of(' ') + 1);
-    if (!inner.starts_with("args.") || !args.contains(inner.substr(5))) {
-      notes.add(at, "the placeholder {{" + inner + "}} is not an arg of the template: the metric is left out");
-      return false;
-    }
-  }
-  return true;
+  std::vector<std::pair<std::string, std::string>> values;  // what they stand for does not matter here
+  for (const std::string& name : args) values.emplace_back(name, "");
+  std::string error;
+  (void)analysis::substitute_args(text, values, &error);
+  if (!error.empty()) notes.add(at, error + ": the metric is left out");
+  return error.empty();
 }
 
 /// Reads a prometheus or web provider; false (noted) when the metric must be left out.
@@ -123,20 +119,14 @@ class ProviderReader {
 /// `text` with each `{{args.NAME}}` replaced by the value the template gives NAME; nullopt when
 /// one has none. Argo substitutes when a run starts; vane reads count and interval at load.
 std::optional<std::string> with_arg_values(const std::string& text, const std::vector<config::Arg>& args) {
-  std::string out;
-  std::size_t pos = 0;
-  for (std::size_t open = text.find("{{"); open != std::string::npos; open = text.find("{{", pos)) {
-    const std::size_t close = text.find("}}", open);
-    if (close == std::string::npos) return std::nullopt;
-    std::string inner = text.substr(open + 2, close - open - 2);
-    inner.erase(0, inner.find_first_not_of(' '));
-    inner.erase(inner.find_last_not_of(' ') + 1);
-    const auto arg = std::find_if(args.begin(), args.end(), [&](const config::Arg& a) { return "args." + a.name == inner; });
-    if (arg == args.end() || !arg->value) return std::nullopt;
-    out += text.substr(pos, open - pos) + *arg->value;
-    pos = close + 2;
+  std::vector<std::pair<std::string, std::string>> values;
+  for (const config::Arg& arg : args) {
+    if (arg.value) values.emplace_back(arg.name, *arg.value);
   }
-  return out + text.substr(pos);
+  std::string error;
+  std::string out = analysis::substitute_args(text, values, &error);
+  if (!error.empty()) return std::nullopt;
+  return out;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "control/config_checks.hpp"
@@ -33,6 +34,12 @@ std::string all_notes(const ImportResult& r) {
   return text;
 }
 
+/// `note`, a whole note line, is among the notes of `r`.
+void expect_note(const ImportResult& r, const std::string& note) {
+  const std::string notes = all_notes(r);
+  EXPECT_NE(notes.find(note + "\n"), std::string::npos) << note << "\nin:\n" << notes;
+}
+
 /// The written config loads and validates with no error; its parsed form.
 std::shared_ptr<const config::Config> expect_valid(const ImportResult& r) {
   const auto loaded = config::load_string(r.config, "imported.yaml", control::config_checks());
@@ -52,8 +59,7 @@ TEST_P(ArgoImportTable, NotesConfigAndValidation) {
   const Case& c = GetParam();
   const ImportResult r = import_files(c.files);
   ASSERT_FALSE(r.config.empty()) << all_notes(r);
-  const std::string notes = all_notes(r);
-  for (const auto& note : c.notes) EXPECT_NE(notes.find(note + "\n"), std::string::npos) << note << "\nin:\n" << notes;
+  for (const auto& note : c.notes) expect_note(r, note);
   for (const auto& part : c.config) EXPECT_NE(r.config.find(part), std::string::npos) << part << "\nin:\n" << r.config;
   EXPECT_TRUE(expect_valid(r));
 }
@@ -198,6 +204,7 @@ TEST(ArgoImport, NothingImportableWritesNothing) {
   ASSERT_EQ(r.notes.size(), 2u);
   EXPECT_EQ(r.notes[0].to_string(), "cm.yaml:1: ConfigMap/x: not imported: kind ConfigMap has no counterpart in vane");
   EXPECT_EQ(r.notes[1].file, "bad.yaml");
+  EXPECT_EQ(r.notes[1].path, "document");  // a note always names what it is about
   EXPECT_NE(r.notes[1].reason.find("not valid YAML"), std::string::npos);
 }
 
@@ -215,13 +222,16 @@ spec:
     - name: other-placeholder
       successCondition: result > {{ metrics.x }}
       provider: {prometheus: {address: "http://p:9090", query: up}}
+    - name: unclosed
+      provider:
+        web: {url: "http://h/{{args.x"}
 )"}}, control::config_checks());
-  const std::string notes = all_notes(r);
-  EXPECT_NE(notes.find("t.yaml:9: AnalysisTemplate/t.spec.metrics[1].successCondition: not imported: a condition vane cannot read"),
-            std::string::npos) << notes;
-  EXPECT_NE(notes.find("t.yaml:12: AnalysisTemplate/t.spec.metrics[2].successCondition: not imported: the placeholder "
-                       "{{metrics.x}} is not an arg of the template: the metric is left out"),
-            std::string::npos) << notes;
+  expect_note(r, "t.yaml:9: AnalysisTemplate/t.spec.metrics[1].successCondition: not imported: a condition vane cannot "
+                 "read (column 9: unexpected \">\"): the metric is left out");
+  expect_note(r, "t.yaml:12: AnalysisTemplate/t.spec.metrics[2].successCondition: not imported: unknown placeholder "
+                 "\"{{metrics.x}}\": only {{args.NAME}} is supported: the metric is left out");
+  expect_note(r, "t.yaml:16: AnalysisTemplate/t.spec.metrics[3].provider.web.url: not imported: \"{{\" without a "
+                 "closing \"}}\": the metric is left out");
   const auto config = expect_valid(r);
   ASSERT_TRUE(config);
   ASSERT_EQ(config->analysis_templates.size(), 1u);
@@ -282,6 +292,82 @@ spec: {metrics: [{name: [x], provider: {web: {}}}, {provider: {}}, 3]}
   ASSERT_TRUE(config) << r.config;
   EXPECT_EQ(config->rollouts.size(), 3u);  // b, c and d; a has no strategy
   EXPECT_FALSE(config->rollouts[2].canary->analysis);  // startingStep 3 of no steps: left out, noted
+}
+
+// `kubectl get -A` output: Services of one name in two namespaces are two upstreams.
+TEST(ArgoImport, SameServiceNameInTwoNamespacesIsTwoUpstreams) {
+  const ImportResult r = import_argo({SourceFile{"all.yaml", R"(kind: Rollout
+metadata: {name: shop, namespace: shop}
+spec: {strategy: {canary: {stableService: web, canaryService: web-canary}}}
+---
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {ports: [{port: 8080}]}
+---
+kind: Service
+metadata: {name: web-canary, namespace: shop}
+spec: {ports: [{port: 8081}]}
+---
+kind: Rollout
+metadata: {name: blog, namespace: blog}
+spec: {strategy: {canary: {stableService: web, canaryService: web-canary}}}
+---
+kind: Service
+metadata: {name: web-canary, namespace: blog}
+spec: {ports: [{port: 9091}]}
+)"}}, control::config_checks());
+  expect_note(r, "all.yaml:15: Rollout/blog.spec.strategy.canary.stableService: not imported: upstream web is that of "
+                 "shop/web: this one is named web-blog");
+  expect_note(r, "all.yaml:15: Rollout/blog.spec.strategy.canary.stableService: not imported: Service web is not among "
+                 "the files: its upstream gets port 80");
+  EXPECT_NE(r.config.find("upstream: web-blog  # the stable Service; set web-canary-blog to release it"), std::string::npos)
+      << r.config;
+  const auto config = expect_valid(r);
+  ASSERT_TRUE(config) << r.config;
+  std::map<std::string, std::string> endpoints;
+  for (const auto& u : config->upstreams) endpoints[u.name] = u.endpoints.at(0).text;
+  EXPECT_EQ(endpoints, (std::map<std::string, std::string>{{"web", "web.shop.svc:8080"},
+                                                           {"web-canary", "web-canary.shop.svc:8081"},
+                                                           {"web-blog", "web.blog.svc:80"},
+                                                           {"web-canary-blog", "web-canary.blog.svc:9091"}}));
+  ASSERT_EQ(config->rollouts.size(), 2u);
+  EXPECT_EQ(config->rollouts[1].upstream, "web-blog");
+}
+
+// A Service port vane cannot use (a name, out of range, none) is noted and port 80 written: the
+// config still validates.
+TEST(ArgoImport, BadServicePortIsNotedAndPort80Written) {
+  const ImportResult r = import_argo({SourceFile{"p.yaml", R"(kind: Rollout
+metadata: {name: a}
+spec: {strategy: {canary: {stableService: named, canaryService: huge}}}
+---
+kind: Rollout
+metadata: {name: b}
+spec: {strategy: {blueGreen: {activeService: none}}}
+---
+kind: Service
+metadata: {name: named}
+spec:
+  ports:
+    - port: http
+---
+kind: Service
+metadata: {name: huge}
+spec: {ports: [{port: 70000}]}
+---
+kind: Service
+metadata: {name: none}
+spec: {type: ExternalName}
+)"}}, control::config_checks());
+  expect_note(r, "p.yaml:13: Service/named.spec.ports[0].port: not imported: expected a whole number from 1 to 65535, "
+                 "not 'http': its upstream gets port 80");
+  expect_note(r, "p.yaml:17: Service/huge.spec.ports[0].port: not imported: expected a whole number from 1 to 65535, "
+                 "not '70000': its upstream gets port 80");
+  expect_note(r, "p.yaml:19: Service/none: not imported: a Service without ports: its upstream gets port 80");
+  const auto config = expect_valid(r);
+  ASSERT_TRUE(config) << r.config;
+  ASSERT_EQ(config->upstreams.size(), 3u);
+  for (const auto& u : config->upstreams) EXPECT_EQ(u.endpoints.at(0).text, u.name + ".default.svc:80");
 }
 
 TEST(ArgoImport, StringsThatNeedQuotingReadBackTheSame) {
