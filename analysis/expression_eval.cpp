@@ -560,6 +560,7 @@ std::optional<Ref> Evaluator::convert(const Node& n, const Value& v) {
   if (v.type() != Type::String) {
     return fail(n, fn + " needs a string or a number, got " + name(v.type()));
   }
+  if (!charge(v.as_string().size() / 16, n)) return std::nullopt;  // parsing reads every byte
   if (!(integer ? parse_int(v.as_string(), &x) : parse_float(v.as_string(), &x))) {
     return fail(n, fn + " cannot parse \"" + to_short_text(v) + "\" as " +
                        (integer ? "an integer" : "a number"));

@@ -689,13 +689,15 @@ TEST(Expression, OnlyOrderingChains) {
                                     "got a bool and a number");  // (1 == 1) < 2
 }
 
-/// Comparing big inputs costs steps by their size, so the budget bounds repeated deep compares.
-TEST(Expression, DeepComparesStopAtTheStepBudget) {
+/// Comparing or parsing big inputs costs steps by their size, so the budget bounds doing it again
+/// and again.
+TEST(Expression, BigInputsStopAtTheStepBudget) {
   const Value big_string = str(std::string(1 << 20, 'x'));
   const Value big_list = Value::numbers(std::vector<double>(100'000, 1));
   Value::Object members;
   for (int i = 0; i < 10'000; ++i) members.push_back({"k" + std::to_string(i), num(i)});
   const Value input = obj({{"s", big_string},
+                           {"z", str(std::string((1 << 20) - 1, '0') + "1")},
                            {"l", big_list},
                            {"ls", Value::list({big_list})},
                            {"o", obj(std::move(members))}});
@@ -703,11 +705,14 @@ TEST(Expression, DeepComparesStopAtTheStepBudget) {
                                  "all(0..99999, {result.s == result.s})",
                                  "all(0..9999, {result.l == result.l})",
                                  "all(0..9999, {result.l != [] and result.l in result.ls})",
-                                 "result.o == result.o"}) {
+                                 "result.o == result.o",
+                                 "all(0..99999, {asFloat(result.z) == 1})"}) {
     const std::string verdict = verdict_of(text, input);
     EXPECT_NE(verdict.find("steps to evaluate"), std::string::npos) << text << ": " << verdict;
   }
-  EXPECT_EQ(verdict_of("result.s == result.s and result.l == result.l", input), "true");
+  EXPECT_EQ(verdict_of("result.s == result.s and result.l == result.l and asInt(result.z) == 1",
+                       input),
+            "true");
 }
 
 /// Parsing is linear in the text: a 1 MB list literal parses and evaluates, and errors far into
