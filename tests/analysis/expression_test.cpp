@@ -658,7 +658,7 @@ TEST(Expression, ExprLangErrors) {
 namespace vane::analysis {
 namespace {
 
-/// A chained comparison reads its middle operand twice; nested chains would double that at every
+/// A chained ordering reads its middle operand twice; nested chains would double that at every
 /// level, and the step budget turns such a condition into an Error instead of a hang.
 TEST(Expression, NestedChainsStopAtTheStepBudget) {
   std::string text = "result";
