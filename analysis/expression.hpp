@@ -3,8 +3,9 @@
 // conditions after substituting {{args.NAME}}), then evaluated for every measurement. Control
 // thread. docs/config.md lists every element with an example.
 //
-//   ?:  <  or ||  <  and &&  <  == != < <= > >= in contains startsWith endsWith matches (each
-//   negatable with `not`; comparisons chain: a < b < c is a < b && b < c)  <  ..  <  + -  <
+//   ?:  <  or ||  <  and &&  <  == != < <= > >= in contains startsWith endsWith matches (the
+//   words negatable with `not`; as in expr-lang only orderings chain: a < b < c is
+//   a < b && b < c, while a == b == c is (a == b) == c)  <  ..  <  + -  <
 //   unary ! not  <  * / %  <  unary - +  <  ** ^ (right)  <  ??  <  postfix x[i] x[a:b] x.f x?.f
 //
 // Literals: numbers (1, 0.5, .5, 1e-3, 1_000, 0x1F), 'strings' and "strings" (\n \t \r \\ \'

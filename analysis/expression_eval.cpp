@@ -1,7 +1,8 @@
 // Expression::eval: walks the Program over `result` and `baseline`. Values read from them are
 // referenced, not copied; only what an operator computes is owned. No exceptions: the first
 // error stops the walk. Every walk is bounded by kMaxEvalSteps (nodes visited, items and bytes
-// built), so nested closures over big ranges end with an error instead of hanging.
+// built or compared), so nested closures over big ranges or big inputs end with an error instead
+// of hanging.
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -101,7 +102,9 @@ class Evaluator {
 
  private:
   std::optional<Ref> fail(const Node& n, std::string message) {
-    if (error_.empty()) error_ = "column " + std::to_string(n.column) + ": " + std::move(message);
+    if (error_.empty()) {
+      error_ = "column " + std::to_string(column_of(p_.text, n.offset)) + ": " + std::move(message);
+    }
     return std::nullopt;
   }
   /// Counts `n` steps of work; false (with the error set) past kMaxEvalSteps.
@@ -111,6 +114,13 @@ class Evaluator {
     fail(at, "the condition needs more than " + std::to_string(kMaxEvalSteps) +
                  " steps to evaluate");
     return false;
+  }
+  /// equal() charged for the values and bytes it compares; nullopt past the budget.
+  std::optional<bool> same(const Value& a, const Value& b, const Node& at) {
+    uint64_t work = 0;
+    const auto result = equal(a, b, kMaxEvalSteps - std::min(steps_, kMaxEvalSteps), &work);
+    if (!charge(work, at)) return std::nullopt;
+    return result;
   }
   /// Charges for copying `v` (one step per value inside it) and copies it.
   std::optional<Value> copy(const Value& v, const Node& at);
@@ -214,8 +224,12 @@ std::optional<Ref> Evaluator::eval(uint32_t i) {
   auto b = eval(n.b);
   if (!b) return b;
   switch (n.kind) {
-    case Kind::Eq: return Ref::own(Value::boolean(equal(a->get(), b->get())));
-    case Kind::Ne: return Ref::own(Value::boolean(!equal(a->get(), b->get())));
+    case Kind::Eq:
+    case Kind::Ne: {
+      const auto eq = same(a->get(), b->get(), n);
+      if (!eq) return std::nullopt;
+      return Ref::own(Value::boolean(*eq == (n.kind == Kind::Eq)));
+    }
     case Kind::Lt:
     case Kind::Le:
     case Kind::Gt:
@@ -357,7 +371,10 @@ std::optional<Ref> Evaluator::ordering(const Node& n, const Value& a, const Valu
     return fail(n, std::string(spelling(n)) + " needs two numbers or two strings, got " +
                        name(a.type()) + " and " + name(b.type()));
   }
-  const int cmp = a.as_string().compare(b.as_string());
+  const std::string& s = a.as_string();
+  const std::string& t = b.as_string();
+  if (!charge(std::min(s.size(), t.size()) / 16, n)) return std::nullopt;
+  const int cmp = s.compare(t);
   switch (n.kind) {
     case Kind::Lt: result = cmp < 0; break;
     case Kind::Le: result = cmp <= 0; break;
@@ -372,9 +389,12 @@ std::optional<Ref> Evaluator::membership(const Node& n, const Value& a, const Va
   switch (b.type()) {
     case Type::Nil: return Ref::own(Value::boolean(false));
     case Type::List:
-      if (!charge(b.as_list().size(), n)) return std::nullopt;
-      return Ref::own(Value::boolean(std::any_of(b.as_list().begin(), b.as_list().end(),
-                                                 [&](const Value& v) { return equal(v, a); })));
+      for (const Value& item : b.as_list()) {
+        const auto eq = same(item, a, n);
+        if (!eq) return std::nullopt;
+        if (*eq) return Ref::own(Value::boolean(true));
+      }
+      return Ref::own(Value::boolean(false));
     case Type::Object:
       if (a.type() != Type::String) {
         return fail(n, "in needs a string key for an object, got " + name(a.type()));
@@ -540,6 +560,7 @@ std::optional<Ref> Evaluator::convert(const Node& n, const Value& v) {
   if (v.type() != Type::String) {
     return fail(n, fn + " needs a string or a number, got " + name(v.type()));
   }
+  if (!charge(v.as_string().size() / 16, n)) return std::nullopt;  // parsing reads every byte
   if (!(integer ? parse_int(v.as_string(), &x) : parse_float(v.as_string(), &x))) {
     return fail(n, fn + " cannot parse \"" + to_short_text(v) + "\" as " +
                        (integer ? "an integer" : "a number"));

@@ -169,7 +169,7 @@ class Parser {
     std::string_view gives = static_name(type);
     if (root.kind == Kind::Add && type == Static::Unknown) gives = "a number or a string";
     if (type == Static::Bool || (type == Static::Unknown && root.kind != Kind::Add)) return {};
-    return "column " + std::to_string(root.column) + ": the condition gives " +
+    return "column " + std::to_string(column_of(text_, root.offset)) + ": the condition gives " +
            std::string(gives) + ", not a bool";
   }
 
@@ -215,7 +215,7 @@ class Parser {
       depth = std::max(depth, depths_[child] + 1);
     }
     if (depth > kMaxDepth) return fail(at_token, "condition nested too deeply");
-    node.column = column_of(text_, at_token.offset);
+    node.offset = at_token.offset;
     program_.nodes.push_back(node);
     depths_.push_back(depth);
     types_.push_back(type);
@@ -298,33 +298,34 @@ class Parser {
 };
 
 /// Binary operators at `min_precedence` or tighter; the conditional `? :` at the top level.
-/// Comparisons chain as in expr-lang: `a < b < c` is `a < b && b < c`.
+/// Orderings chain as in expr-lang (operator.IsComparison: < <= > >= only): `a < b < c` is
+/// `a < b && b < c`, while `a == b == c` is `(a == b) == c` and `a < b == c` is `(a < b) == c`.
 uint32_t Parser::parse_expression(int min_precedence) {
   const Nesting nesting(*this);
   if (too_deep()) return kNone;
   uint32_t left = parse_unary();
-  uint32_t chain_right = kNone;  // the right side of the last comparison, for chaining
+  uint32_t chain_right = kNone;  // the right side of the last ordering, for chaining
   while (ok()) {
-    bool negate = false;
     std::optional<Binary> op = binary_of(peek());
-    if (!op && at_name("not")) {  // `not in`, `not matches`, ...
+    const bool negate = !op && at_name("not");  // `not in`, `not matches`, ...
+    if (negate) {
       op = binary_of(peek(1));
-      if (!op || op->kind < Kind::In || op->kind > Kind::Matches) break;
-      negate = true;
-      take();
+      if (op && (op->kind < Kind::In || op->kind > Kind::Matches)) op.reset();
     }
+    // a looser operator belongs to a caller: leave it (and its `not`) where it is
     if (!op || op->precedence < min_precedence) break;
+    if (negate) take();
     const Token& t = take();
     const uint32_t right = parse_expression(op->right_assoc ? op->precedence : op->precedence + 1);
-    if (op->precedence == kComparison && chain_right != kNone) {
-      uint32_t cmp = binary(*op, chain_right, right, t);
-      if (negate) cmp = add(node_of(Kind::Not, cmp), t, {cmp}, Static::Bool);
+    const bool ordering = op->kind >= Kind::Lt && op->kind <= Kind::Ge;
+    if (ordering && chain_right != kNone) {
+      const uint32_t cmp = binary(*op, chain_right, right, t);
       left = binary(Binary{Kind::And, 15}, left, cmp, t);
     } else {
       left = binary(*op, left, right, t);
       if (negate) left = add(node_of(Kind::Not, left), t, {left}, Static::Bool);
     }
-    chain_right = op->precedence == kComparison ? right : kNone;
+    chain_right = ordering ? right : kNone;
   }
   if (min_precedence == 0 && ok() && at(Tok::Question)) {
     const Token& t = take();

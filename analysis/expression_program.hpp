@@ -85,7 +85,9 @@ struct Node {
   uint32_t a = 0;
   uint32_t b = 0;
   uint32_t c = kNone;
-  uint32_t column = 1;  ///< 1-based, in characters: where errors about this node point
+  /// Byte offset in Program::text where errors about this node point; column_of() turns it into
+  /// a column only for a message (computing it per node would make parsing quadratic).
+  size_t offset = 0;
 };
 
 struct Program {
@@ -106,8 +108,8 @@ std::string_view spelling(const Node& node);
 uint32_t column_of(std::string_view text, size_t offset);
 
 /// Bounds on what one evaluation may build (SPEC §5: a condition can never hang the control
-/// thread): the work of one eval() — nodes visited plus items and bytes/16 built — and the size
-/// of one string or list it computes.
+/// thread): the work of one eval() — nodes visited plus items and bytes/16 built or compared —
+/// and the size of one string or list it computes.
 inline constexpr uint64_t kMaxEvalSteps = 2'000'000;
 inline constexpr size_t kMaxBuiltString = 1 << 20;
 inline constexpr size_t kMaxBuiltItems = 100'000;

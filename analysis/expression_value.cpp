@@ -1,5 +1,6 @@
 #include "analysis/expression_value.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -132,27 +133,47 @@ std::string to_short_text(const Value& value) {
 }
 
 bool equal(const Value& a, const Value& b) {
+  uint64_t steps = 0;
+  return *equal(a, b, UINT64_MAX, &steps);
+}
+
+std::optional<bool> equal(const Value& a, const Value& b, uint64_t limit, uint64_t* steps) {
+  *steps += 1;
+  if (*steps > limit) return std::nullopt;
   if (a.type() != b.type()) return false;
   switch (a.type()) {
     case Value::Type::Nil: return true;
     case Value::Type::Bool: return a.as_bool() == b.as_bool();
     case Value::Type::Number: return a.as_number() == b.as_number();
-    case Value::Type::String: return a.as_string() == b.as_string();
+    case Value::Type::String: {
+      const std::string& x = a.as_string();
+      if (x.size() != b.as_string().size()) return false;
+      *steps += x.size() / 16;
+      if (*steps > limit) return std::nullopt;
+      return x == b.as_string();
+    }
     case Value::Type::List: {
       const Value::List& x = a.as_list();
       const Value::List& y = b.as_list();
       if (x.size() != y.size()) return false;
       for (size_t i = 0; i < x.size(); ++i) {
-        if (!equal(x[i], y[i])) return false;
+        const auto same = equal(x[i], y[i], limit, steps);
+        if (!same || !*same) return same;
       }
       return true;
     }
     case Value::Type::Object: {
       const Value::Object& x = a.as_object();
-      if (x.size() != b.as_object().size()) return false;
-      for (const ObjectMember& m : x) {
-        const Value* other = b.find(m.key);
-        if (!other || !equal(m.value, *other)) return false;
+      const Value::Object& y = b.as_object();
+      if (x.size() != y.size()) return false;
+      for (const ObjectMember& m : x) {  // a linear scan per member, counted as it goes
+        const auto other = std::find_if(y.begin(), y.end(), [&](const ObjectMember& o) {
+          return ++*steps > limit || o.key == m.key;  // stops the scan past the limit
+        });
+        if (*steps > limit) return std::nullopt;
+        if (other == y.end()) return false;
+        const auto same = equal(m.value, other->value, limit, steps);
+        if (!same || !*same) return same;
       }
       return true;
     }

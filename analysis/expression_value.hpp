@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -89,5 +90,10 @@ std::string to_short_text(const Value& value);
 /// Expression equality (`==`): numbers as IEEE doubles (NaN equals nothing), lists element-wise,
 /// objects as sets of members; values of different types are unequal, never an error.
 bool equal(const Value& a, const Value& b);
+
+/// equal() that adds its work to *steps (one per value compared or member looked at, plus bytes/16
+/// of the strings compared) and gives up, with nullopt, once *steps passes `limit`: comparing two
+/// big inputs costs what walking them costs, so the evaluator's step budget bounds it.
+std::optional<bool> equal(const Value& a, const Value& b, uint64_t limit, uint64_t* steps);
 
 }  // namespace vane::analysis

@@ -127,8 +127,7 @@ TEST(Expression, PrecedenceFollowsExprLang) {
       {"1 < 2 < 3", "true"},          // chained: 1 < 2 && 2 < 3
       {"3 > 2 > 1", "true"},
       {"1 < 3 < 2", "false"},
-      {"1 < 2 == true", "parse error: column 7: invalid operation: == (mismatched types: a number "
-                        "and a bool)"},  // chained as in expr-lang: 1 < 2 && 2 == true
+      {"1 < 2 == true", "true"},  // only orderings chain (expr-lang): (1 < 2) == true
       {"0 <= result <= 1", "true"},
       {"result * 2 >= 1 and result - 0.5 == 0", "true"},
       {"-result[0]", "-0.5"},  // postfix before unary
@@ -659,13 +658,78 @@ TEST(Expression, ExprLangErrors) {
 namespace vane::analysis {
 namespace {
 
-/// A chained comparison reads its middle operand twice; nested chains would double that at every
+/// A chained ordering reads its middle operand twice; nested chains would double that at every
 /// level, and the step budget turns such a condition into an Error instead of a hang.
 TEST(Expression, NestedChainsStopAtTheStepBudget) {
   std::string text = "result";
-  for (int i = 0; i < 40; ++i) text = "result == (" + text + ") == result";
+  for (int i = 0; i < 40; ++i) text = "0 < (" + text + " ? 1 : 1) < 2";
   const std::string verdict = verdict_of(text, Value::boolean(true));
   EXPECT_NE(verdict.find("steps to evaluate"), std::string::npos) << verdict;
+}
+
+/// `not in` after a tighter operator: the looser `not in` is the caller's, with its `not`.
+TEST(Expression, NegatedOperatorAfterTighterOne) {
+  EXPECT_EQ(value_of("1 + 2 not in [3]"), "false");
+  EXPECT_EQ(value_of("result.code ?? 0 not in [500, 503]", obj({{"code", num(503)}})), "false");
+  EXPECT_EQ(value_of("result.code ?? 0 not in [500, 503]", obj({{"code", num(200)}})), "true");
+  EXPECT_EQ(value_of("'a' + 'b' not matches '^ab$'"), "false");
+  EXPECT_EQ(value_of("2 * 3 not in [5] and true"), "true");
+}
+
+/// expr-lang chains < <= > >= only (operator.IsComparison); == != in ... are left-associative.
+TEST(Expression, OnlyOrderingChains) {
+  EXPECT_EQ(value_of("result.a == result.b == true", obj({{"a", num(1)}, {"b", num(1)}})), "true");
+  EXPECT_EQ(value_of("1 < 2 == true"), "true");
+  EXPECT_EQ(value_of("1 == 1 != false"), "true");
+  // (x in l) == false, not x in l && l == false
+  EXPECT_EQ(value_of("result.x in result.l == false", obj({{"x", num(2)}, {"l", nums({1})}})),
+            "true");
+  EXPECT_EQ(value_of("1 < 2 < 3 == true"), "true");  // (1 < 2 && 2 < 3) == true
+  EXPECT_EQ(value_of("1 == 1 < 2"), "parse error: column 8: < needs two numbers or two strings, "
+                                    "got a bool and a number");  // (1 == 1) < 2
+}
+
+/// Comparing or parsing big inputs costs steps by their size, so the budget bounds doing it again
+/// and again.
+TEST(Expression, BigInputsStopAtTheStepBudget) {
+  const Value big_string = str(std::string(1 << 20, 'x'));
+  const Value big_list = Value::numbers(std::vector<double>(100'000, 1));
+  Value::Object members;
+  for (int i = 0; i < 10'000; ++i) members.push_back({"k" + std::to_string(i), num(i)});
+  const Value input = obj({{"s", big_string},
+                           {"z", str(std::string((1 << 20) - 1, '0') + "1")},
+                           {"l", big_list},
+                           {"ls", Value::list({big_list})},
+                           {"o", obj(std::move(members))}});
+  for (const std::string text : {"all(0..99999, {result.s <= result.s})",
+                                 "all(0..99999, {result.s == result.s})",
+                                 "all(0..9999, {result.l == result.l})",
+                                 "all(0..9999, {result.l != [] and result.l in result.ls})",
+                                 "result.o == result.o",
+                                 "all(0..99999, {asFloat(result.z) == 1})"}) {
+    const std::string verdict = verdict_of(text, input);
+    EXPECT_NE(verdict.find("steps to evaluate"), std::string::npos) << text << ": " << verdict;
+  }
+  EXPECT_EQ(verdict_of("result.s == result.s and result.l == result.l and asInt(result.z) == 1",
+                       input),
+            "true");
+}
+
+/// Parsing is linear in the text: a 1 MB list literal parses and evaluates, and errors far into
+/// a long text still name their column.
+TEST(Expression, LongTextsParseAndNameTheirColumns) {
+  std::string items;
+  while (items.size() < (1 << 20)) items += "123456789012,";
+  EXPECT_EQ(verdict_of("result in [" + items + "1]", num(1)), "true");
+  EXPECT_EQ(verdict_of("result in [" + items + "1]", num(2)), "false");
+
+  const std::string head = "result in [" + items;  // the error is at column head.size() + 1
+  EXPECT_EQ(parse_error(head + "nope]"),
+            "column " + std::to_string(head.size() + 1) + ": unknown name nope" + kKnownNames);
+  const std::string list = "len([" + items + "1]) > 0 && ";
+  EXPECT_EQ(verdict_of(list + "result < 1", str("a")),
+            "error: column " + std::to_string(list.size() + 8) +
+                ": < needs two numbers or two strings, got string and number");
 }
 
 }  // namespace
