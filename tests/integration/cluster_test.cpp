@@ -277,7 +277,7 @@ TEST(ClusterTest, AFollowersPromoteTakesEffectEverywhere) {
     if (!points.is_array()) return false;
     requests = 0;
     for (const auto& point : points.as_array())
-      requests += num(field(field(point, "stable"), "rps")) + num(field(field(point, "canary"), "rps"));
+      requests += series_requests(point, "stable") + series_requests(point, "canary");
     return requests >= 60;
   }, 8s)) << requests << " requests in the series";
 }

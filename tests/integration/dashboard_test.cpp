@@ -127,12 +127,9 @@ TEST(DashboardTest, FollowsTheRolloutLiveAndItsButtonsAct) {
     const json::value series = parse_json(admin_call(rig.admin(), "GET", "/api/v1/rollouts/web/series").body);
     const json::value points = field(series, "points");
     canary_requests = stable_requests = 0;
-    const auto rps = [](const json::value& side) {  // null: no request that second
-      return field(side, "rps").is_null() ? 0.0 : num(field(side, "rps"));
-    };
     for (const auto& point : points.as_array()) {
-      canary_requests += rps(field(point, "canary"));
-      stable_requests += rps(field(point, "stable"));
+      canary_requests += series_requests(point, "canary");
+      stable_requests += series_requests(point, "stable");
     }
     return canary_requests == sent.count("v2") && stable_requests == sent.count("v1");
   }, 4s)) << canary_requests << " canary, " << stable_requests << " stable of " << sent.describe();

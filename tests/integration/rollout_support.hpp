@@ -73,6 +73,12 @@ inline json::value field(const json::value& object, std::string_view key) {
   return v ? *v : json::value(nullptr);
 }
 
+/// The requests a series point (GET …/series) counts on `side`: its rps, null when none (§12).
+inline double series_requests(const json::value& point, std::string_view side) {
+  const json::value rps = field(field(point, side), "rps");
+  return rps.is_null() ? 0.0 : num(rps);
+}
+
 /// GET /api/v1/rollouts/NAME as JSON (null when not a 200 with JSON).
 inline json::value rollout_status(uint16_t admin_port, std::string_view name = "web") {
   const Response r = admin_call(admin_port, "GET", "/api/v1/rollouts/" + std::string(name));
