@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse_query.hpp>
 
@@ -9,6 +10,7 @@
 #include "control/event_log.hpp"
 #include "control/json_text.hpp"
 #include "rollout/controller.hpp"
+#include "rollout/route_index.hpp"
 
 namespace vane::control {
 namespace {
@@ -54,6 +56,16 @@ bool same_origin(std::string_view origin, std::string_view host) {
     if (origin.starts_with(scheme) && origin.substr(scheme.size()) == host && !host.empty()) return true;
   }
   return false;
+}
+
+/// An IP address or localhost: a name no DNS answer can point at another site's page.
+bool rebinding_proof(std::string_view host) {
+  std::string bare(rollout::host_without_port(host));
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
+  if (bare == "localhost" || bare.ends_with(".localhost")) return true;
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(bare, ec);
+  return !ec;
 }
 
 }  // namespace
@@ -208,9 +220,18 @@ json::object AdminApi::status(uint32_t index) const {
   return status_json(input);
 }
 
-std::optional<AdminResponse> AdminApi::cross_origin(const AdminRequest& request) {
-  if (request.origin.empty() || same_origin(request.origin, request.host)) return std::nullopt;
-  return error_response(403, "cross-origin request refused (Origin " + std::string(request.origin) + ")");
+std::optional<AdminResponse> AdminApi::cross_origin(const AdminRequest& request) const {
+  if (request.origin.empty()) return std::nullopt;
+  if (!same_origin(request.origin, request.host)) {
+    return error_response(403, "cross-origin request refused (Origin " + std::string(request.origin) + ")");
+  }
+  // Without a token, a page whose name was re-pointed at this address (DNS rebinding) would be
+  // "same origin": a browser may act only where it reached vane by address or localhost.
+  if (token_.empty() && !rebinding_proof(request.host)) {
+    return error_response(403, "a browser may act by host name only with admin.tokenFile set "
+                               "(DNS rebinding); use an IP address or localhost");
+  }
+  return std::nullopt;
 }
 
 std::optional<AdminResponse> AdminApi::refuse_post(const AdminRequest& request) const {

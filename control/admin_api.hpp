@@ -63,9 +63,9 @@ class AdminApi {
   AdminResponse handle(const AdminRequest& request) const;
   /// The refusal of a POST that may not act: cross_origin's, or 401 without the token.
   std::optional<AdminResponse> refuse_post(const AdminRequest& request) const;
-  /// 403 when a browser sent the request from a page of another origin: a page elsewhere must
-  /// not drive the admin API, token or not.
-  static std::optional<AdminResponse> cross_origin(const AdminRequest& request);
+  /// 403 when a browser sent the request from a page of another origin (a page elsewhere must
+  /// not drive the admin API, token or not), or without a token by a host name (DNS rebinding).
+  std::optional<AdminResponse> cross_origin(const AdminRequest& request) const;
   /// STATUS of the rollout `name`; null when there is none (or no controller yet).
   boost::json::value rollout_status(std::string_view name) const;
 

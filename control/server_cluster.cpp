@@ -119,7 +119,7 @@ Task<AdminResponse> Server::answer(const AdminRequest& request) {
   const auto deadline = steady_clock::now() + kLeaderAnswer;
   const bool post = request.method == "POST";
   if (post) {  // checked here: the leader does not see the browser's Origin
-    if (auto refused = AdminApi::cross_origin(request)) co_return std::move(*refused);
+    if (auto refused = api_.cross_origin(request)) co_return std::move(*refused);
   }
   if (!cluster_->leading() && !request.forwarded) {
     if (auto answered = co_await ask_leader(request, deadline)) co_return std::move(*answered);

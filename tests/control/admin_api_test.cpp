@@ -169,13 +169,27 @@ TEST(AdminApi, APostFromAnotherOriginIsRefusedTokenOrNot) {
   EXPECT_EQ(reloads, 1);
   post.origin = "http://127.0.0.1:9901";  // the dashboard itself
   EXPECT_EQ(api.handle(post).status, 200);
+  // A name re-pointed at vane (DNS rebinding) is same-origin: without a token, only addresses act.
+  std::string origin;  // post.origin views it
+  for (const std::string_view host : {"evil.example:9901", "vane.internal"}) {
+    post.host = host;
+    post.origin = origin = "http://" + std::string(host);
+    EXPECT_EQ(api.handle(post).status, 403) << host;
+  }
+  for (const std::string_view host : {"localhost:9901", "[::1]:9901", "10.1.2.3"}) {
+    post.host = host;
+    post.origin = origin = "http://" + std::string(host);
+    EXPECT_EQ(api.handle(post).status, 200) << host;
+  }
   api.set_token("t0ken");
+  post.host = "vane.internal";
+  post.origin = "http://vane.internal";
   EXPECT_EQ(api.handle(post).status, 401) << "the same token rules as any client";
   post.authorization = "Bearer t0ken";
   EXPECT_EQ(api.handle(post).status, 200);
   post.origin = "http://evil.example";
   EXPECT_EQ(api.handle(post).status, 403) << "the right token from another origin";
-  EXPECT_EQ(reloads, 3);
+  EXPECT_EQ(reloads, 6);
 }
 
 }  // namespace
