@@ -1,6 +1,7 @@
 // Server: what the admin API reads — rollout status, measured weights, the dashboard's series,
 // metrics, reload.
 #include <algorithm>
+#include <unordered_set>
 
 #include "analysis/window.hpp"
 #include "control/metrics.hpp"
@@ -107,9 +108,9 @@ void Server::sample_series() {
   const auto wall_now = std::chrono::floor<std::chrono::seconds>(rollout::WallClock::now());
   const auto all = analysis_shards();
   const auto& rollouts = controller_->config().rollouts;
-  std::erase_if(series_, [&](const auto& entry) {
-    return std::none_of(rollouts.begin(), rollouts.end(), [&](const auto& r) { return r.name == entry.first; });
-  });
+  std::unordered_set<std::string_view> names;
+  for (const auto& r : rollouts) names.insert(r.name);
+  std::erase_if(series_, [&](const auto& entry) { return !names.contains(entry.first); });
   for (uint32_t r = 0; r < rollouts.size() && r < layout_->rollouts(); ++r) {
     SeriesRing& ring = series_[rollouts[r].name];
     const auto stable = side_series(r, analysis::Target::Stable);

@@ -11,6 +11,8 @@ const TOKEN_KEY = 'vane.token';  // sessionStorage: gone with the browser sessio
 
 const views = new Map();  // rollout name -> RolloutView
 let lastEventId = 0;
+/// The last poll failed: vane may have restarted, and its event ids with it (they start at 1).
+let reconnecting = false;
 let lastSeries = 0;
 
 // ---- small helpers -------------------------------------------------------------------------
@@ -373,9 +375,15 @@ function say(node, text, className) {
 async function poll() {
   const connection = document.getElementById('connection');
   try {
+    const since = reconnecting ? 0 : lastEventId;
     const [list, events] = await Promise.all([
-      getJSON('/api/v1/rollouts'), getJSON(`/api/v1/events?since=${lastEventId}`)]);
+      getJSON('/api/v1/rollouts'), getJSON(`/api/v1/events?since=${since}`)]);
     showRollouts(list.rollouts);
+    if (reconnecting) {  // the whole trail again, as the (maybe new) process has it
+      document.getElementById('events').replaceChildren();
+      lastEventId = 0;
+      reconnecting = false;
+    }
     showEvents(events.events);
     if (Date.now() - lastSeries >= SERIES_MS) {
       lastSeries = Date.now();
@@ -387,6 +395,7 @@ async function poll() {
     say(connection, 'live', 'live');
   } catch (e) {
     say(connection, `admin API unreachable (${e.message}); retrying`, 'error');
+    reconnecting = true;
   }
   setTimeout(poll, POLL_MS);
 }
