@@ -43,8 +43,7 @@ fi
 
 # File descriptors: the client holds N, each proxy N plus its upstream connections.
 need=$((conns + 2048))
-raise_nofile "$need"
-[ "$(ulimit -n)" -ge $((conns + 1024)) ] || die "open files limit $(ulimit -n) too low for $conns connections"
+raise_nofile "$need" $((conns + 1024)) "$conns connections"
 
 bench_mkworkdir
 trap bench_cleanup EXIT

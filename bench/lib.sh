@@ -97,13 +97,15 @@ nginx_worker_of() {
 # The open-files limit a process may have here (containers may cap the hard limit, e.g. 20000).
 nofile_cap() { local h; h=$(ulimit -Hn); [ "$h" = unlimited ] && echo 1048576 || echo "$h"; }
 
-# raise_nofile NEED: this shell's open-files limit up to NEED (the hard one too, where allowed).
+# raise_nofile NEED MIN WHAT: this shell's open-files limit up to NEED (the hard one too, where
+# allowed); dies when it stays below MIN, naming WHAT it was for.
 raise_nofile() {
-  local need=$1
+  local need=$1 min=$2 what=$3
   if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$need" ]; then
     ulimit -Hn "$need" 2>/dev/null || log "cannot raise the hard open-files limit to $need (container limit?)"
   fi
   ulimit -Sn "$(( need < $(ulimit -Hn) ? need : $(ulimit -Hn) ))"
+  [ "$(ulimit -n)" -ge "$min" ] || die "open files limit $(ulimit -n) too low for $what"
 }
 
 # end_helper PID FD: closes the helper's stdin (FD, which ends its hold), waits up to 10 s for
