@@ -112,11 +112,9 @@ Sample AnalysisRunner::Driver::builtin(const RunMetric& metric) const {
   const auto index = runner.index_of(rollout);
   const auto kind = analysis::parse_builtin_metric(b.metric);
   const auto target = parse_target(b.target);
-  if (!index || !runner.hooks_.builtin) {
-    return {{}, {}, "builtin measurements are unavailable", {}, {}, {}};
-  }
-  if (!kind) return {{}, {}, "unknown builtin metric \"" + b.metric + "\"", {}, {}, {}};
-  if (!target) return {{}, {}, "unknown builtin target \"" + b.target + "\"", {}, {}, {}};
+  if (!index || !runner.hooks_.builtin) return Sample::of_error("builtin measurements are unavailable");
+  if (!kind) return Sample::of_error("unknown builtin metric \"" + b.metric + "\"");
+  if (!target) return Sample::of_error("unknown builtin target \"" + b.target + "\"");
   const int64_t window = std::max<int64_t>(1, (b.window.count() + 999) / 1000);
   const bool histogram = analysis::needs_histogram(*kind);
   const std::string& upstream = *target == analysis::Target::Stable ? run.stable : run.measured;
