@@ -12,6 +12,7 @@
 # --h2: the same with HTTP/2 clients (prior knowledge): each connection sends the preface, SETTINGS
 # and one GET, reads its 200, acknowledges the proxy's SETTINGS and stays idle; the proxies listen as
 # bench/h2.sh's do (h2c), the warm-up is h2load. Writes bench/results/idle-h2-latest.md.
+# Past 20,000 connections the clients spread over source addresses 127.0.0.2.. (ephemeral ports).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,6 +42,10 @@ if [ "$h2" = 1 ]; then
   mode=--h2
 fi
 
+# One client address reaches one port from about 28,000 ephemeral ports: past 20,000 connections
+# they come from 127.0.0.2, .3, ... (20,000 each). Opening them takes a while at 100,000.
+sources=0 open_limit=60
+if [ "$conns" -gt 20000 ]; then sources=$(( (conns + 19999) / 20000 )) open_limit=300; fi
 # File descriptors: the client holds N, each proxy N plus its upstream connections.
 need=$((conns + 2048))
 raise_nofile "$need" $((conns + 1024)) "$conns connections"
@@ -86,10 +91,11 @@ for p in "${order[@]}"; do
   else taskset -c 1 timeout 20 wrk -t1 -c50 -d1s "http://${addr[$p]}/" >/dev/null 2>&1 || true; fi
   sleep 1
   before=$(rss_kib "${pid[$p]}")
-  coproc HELPER { taskset -c 1 python3 "$here/idle_clients.py" --port "${addr[$p]##*:}" -n "$conns" $mode --timeout 60 --hold 120 2>&1; }
+  coproc HELPER { taskset -c 1 python3 "$here/idle_clients.py" --port "${addr[$p]##*:}" -n "$conns" $mode \
+                    --sources "$sources" --timeout "$open_limit" --hold $((open_limit + 60)) 2>&1; }
   helper_pid=$HELPER_PID helper_in=${HELPER[1]}
   line=""
-  while IFS= read -r -t 90 -u "${HELPER[0]}" l; do
+  while IFS= read -r -t $((open_limit + 30)) -u "${HELPER[0]}" l; do
     case "$l" in READY*) line=$l; break ;; *) log "$p: $l" ;; esac
   done
   [ -n "$line" ] || { log "$p: helper gave no READY line"; kill "$helper_pid" 2>/dev/null || true; continue; }

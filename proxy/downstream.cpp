@@ -2,16 +2,6 @@
 
 namespace vane::proxy {
 
-Downstream::Downstream(Worker& worker_ref, Socket socket_in, BufferPool& pool)
-    : worker(worker_ref), stream(std::move(socket_in)), in(pool), deadline(&Downstream::expire, this) {
-  boost::system::error_code ec;
-  auto peer = stream.socket().remote_endpoint(ec);
-  if (!ec) {
-    address = peer.address().to_string();
-    port = peer.port();
-  }
-}
-
 Downstream::Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, std::string address_in,
                        uint16_t port_in)
     : worker(worker_ref),

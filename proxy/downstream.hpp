@@ -27,8 +27,7 @@ enum class Phase : uint8_t {
 };
 
 struct Downstream {
-  Downstream(Worker& worker_ref, Socket socket_in, BufferPool& pool);
-  /// An HTTP/2 stream's: `address` and `port` are its connection's peer.
+  /// `address` and `port` are the peer's (an HTTP/2 stream's: its connection's).
   Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, std::string address_in,
              uint16_t port_in);
 

@@ -7,7 +7,6 @@
 #include "proxy/http/parser.hpp"
 #include "proxy/net/io.hpp"
 #include "proxy/log.hpp"
-#include "proxy/net/readiness.hpp"
 #include "proxy/http/responses.hpp"
 #include "proxy/worker.hpp"
 
@@ -19,31 +18,30 @@ constexpr size_t kLingerBytes = 1 << 20;
 
 }  // namespace
 
-Session::Session(Worker& worker, Socket socket, size_t listener)
-    : client_(worker, std::move(socket), worker.buffers()), listener_(listener) {
+Session::Session(Worker& worker, ClientSocket client, bool tls)
+    : client_(worker, Stream(std::move(client.socket)), worker.buffers(), std::move(client.address),
+              client.port),
+      listener_(client.listener),
+      tls_(tls),
+      served_(client.served) {
   worker.deadlines().add(client_.deadline);
-  worker.session_opened(listener_);
-  boost::system::error_code ignored;
-  client_.stream.socket().non_blocking(true, ignored);
-  client_.stream.socket().set_option(tcp::no_delay(true), ignored);
   // The certificates of the current config; the connection keeps them to its end.
   const ConfigSnapshot& snapshot = worker.snapshot();
-  tls_ = snapshot.config->listeners[listener_].tls.has_value();
   if (tls_ && listener_ < snapshot.listener_tls.size() && snapshot.listener_tls[listener_]) {
     client_.stream.start_server_tls(snapshot.listener_tls[listener_]);
-  } else if (!tls_) {
-    readiness::watch_peer_close(client_.stream.socket());
   }
 }
 
-Session::~Session() { client_.worker.session_closed(listener_); }
+Session::~Session() {
+  if (!handed_off_) client_.worker.session_closed(listener_);
+}
 
 Task<void> Session::run() {
   try {
     bool secured = true;
     if (tls_) secured = co_await handshake();
     bool h2 = false;
-    if (secured) h2 = co_await wants_h2();
+    if (secured && !served_) h2 = co_await wants_h2();
     if (h2) {
       {
         H2Connection connection(client_, listener_);
@@ -53,9 +51,18 @@ Task<void> Session::run() {
       co_await linger_close();
       co_return;
     }
-    for (bool first = true; secured; first = false) {
+    // A plain connection starts with something to read; a TLS one may hold it in its layer.
+    for (bool first = !served_, readable = !tls_; secured; first = false, readable = false) {
       if (client_.worker.draining() && client_.in.empty()) break;
-      const bool got_head = co_await read_head(first);
+      if (client_.in.empty() && !readable) {
+        if (!client_.stream.tls()) {
+          go_idle();
+          co_return;
+        }
+        const bool woke = co_await wait_readable(first);
+        if (!woke) break;
+      }
+      const bool got_head = co_await read_head();
       if (!got_head) break;
       Exchange exchange(client_, client_.worker.request_scratch());
       const bool keep_alive = co_await exchange.run();
@@ -99,11 +106,7 @@ Task<bool> Session::wants_h2() {
   co_return client_.in.data().starts_with(kPreface);
 }
 
-Task<bool> Session::read_head(bool first) {
-  if (client_.in.empty()) {
-    const bool readable = co_await wait_readable(first);
-    if (!readable) co_return false;
-  }
+Task<bool> Session::read_head() {
   // Copies, not references: a reload may replace the worker's snapshot while a read below waits.
   http::Limits parse_limits;
   size_t most = 0;   // the buffer may grow to hold this much head
@@ -145,23 +148,27 @@ Task<bool> Session::read_head(bool first) {
   }
 }
 
-/// Waits for the next request's first byte without holding a buffer, so that idle keep-alive
-/// connections cost only their socket and this coroutine.
+/// TLS may already hold the next request's bytes (read with the last record) where the socket no
+/// longer shows them: read instead of waiting, into a buffer kept while idle.
 Task<bool> Session::wait_readable(bool first) {
   const auto& limits = client_.worker.snapshot().config->limits;
   client_.arm(Phase::Idle, first ? limits.request_header_timeout : limits.idle_timeout);
-  if (client_.stream.tls()) {
-    // TLS may already hold the next request's bytes (read with the last record) where the
-    // socket no longer shows them: read instead of waiting, into a buffer kept while idle.
-    size_t room = 0;
-    char* at = client_.in.prepare(room);
-    auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
-    if (!ec) client_.in.commit(n);
-    co_return !ec && !client_.worker.draining();
-  }
-  client_.in.release_if_empty();
-  const auto ec = co_await readiness::wait_readable(client_.stream.socket());
+  size_t room = 0;
+  char* at = client_.in.prepare(room);
+  auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
+  if (!ec) client_.in.commit(n);
   co_return !ec && !client_.worker.draining();
+}
+
+void Session::go_idle() {
+  handed_off_ = true;
+  ClientSocket client{.socket = std::move(client_.stream.socket()),
+                      .listener = listener_,
+                      .address = std::move(client_.address),
+                      .port = client_.port,
+                      .served = true};
+  IdleConnection::wait(client_.worker, std::move(client),
+                       client_.worker.snapshot().config->limits.idle_timeout);
 }
 
 Task<void> Session::reject(int status) {

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 
 #include "proxy/log.hpp"
+#include "proxy/net/readiness.hpp"
 #include "proxy/session.hpp"
 
 namespace vane::proxy {
@@ -202,14 +203,38 @@ Task<void> Worker::accept_loop(Acceptor& acceptor, size_t listener) {
       co_await pause.async_wait(use_tuple);
       continue;
     }
-    net::co_spawn(
-        io_,
-        [this, listener, s = std::move(socket)]() mutable -> Task<void> {
-          Session session(*this, std::move(s), listener);
-          co_await session.run();
-        },
-        net::detached);
+    accepted(std::move(socket), listener);
   }
+}
+
+void Worker::accepted(Socket socket, size_t listener) {
+  session_opened(listener);
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.set_option(tcp::no_delay(true), ec);
+  const auto peer = socket.remote_endpoint(ec);
+  ClientSocket client{.socket = std::move(socket),
+                      .listener = listener,
+                      .address = ec ? std::string() : peer.address().to_string(),
+                      .port = ec ? uint16_t{0} : peer.port(),
+                      .served = false};
+  const auto& config = *snapshot().config;
+  if (config.listeners[listener].tls) {
+    serve(std::move(client), true);
+    return;
+  }
+  readiness::watch_peer_close(client.socket);
+  IdleConnection::wait(*this, std::move(client), config.limits.request_header_timeout);
+}
+
+void Worker::serve(ClientSocket client, bool tls) {
+  net::co_spawn(
+      io_,
+      [this, tls, c = std::move(client)]() mutable -> Task<void> {
+        Session session(*this, std::move(c), tls);
+        co_await session.run();
+      },
+      net::detached);
 }
 
 void Worker::tunnel_opened(Tunnel& tunnel) {

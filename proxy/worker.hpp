@@ -21,6 +21,7 @@
 #include "proxy/health_snapshot.hpp"
 #include "proxy/generation.hpp"
 #include "proxy/http/message.hpp"
+#include "proxy/idle_connection.hpp"
 #include "proxy/net/types.hpp"
 #include "proxy/http/request_id.hpp"
 #include "proxy/tunnel.hpp"
@@ -99,6 +100,9 @@ class Worker {
   http::ResponseHead& mirror_response_scratch() { return mirror_response_; }
   Executor executor() { return io_.get_executor(); }
   bool draining() const { return draining_; }
+  /// Serves `client` with a Session coroutine (see its constructor for `tls`).
+  void serve(ClientSocket client, bool tls = false);
+  /// A client connection opened (accepted) and closed: a Session's or an IdleConnection's.
   void session_opened(size_t listener);
   void session_closed(size_t listener);
   void h2_stream_opened(size_t listener) { bump(h2_streams_[listener], 1); }
@@ -126,6 +130,9 @@ class Worker {
 
  private:
   Task<void> accept_loop(Acceptor& acceptor, size_t listener);
+  /// A new client connection: a TLS one goes to a Session for its handshake, a plain one waits
+  /// for its first bytes in an IdleConnection.
+  void accepted(Socket socket, size_t listener);
   static void bump(std::atomic<int64_t>& cell, int64_t delta) {  // single writer: no RMW
     cell.store(cell.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
   }

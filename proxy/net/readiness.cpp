@@ -101,6 +101,15 @@ struct StartWait {
   }
 };
 
+/// The handler of wake_when_readable(): owns the waiter while the wait is pending.
+struct Wake {
+  std::unique_ptr<Waiter> waiter;
+  void operator()(error_code ec) {
+    Waiter* target = waiter.get();
+    target->woken(std::move(waiter), ec);
+  }
+};
+
 }  // namespace
 
 bool enabled() { return true; }
@@ -146,6 +155,15 @@ Task<error_code> wait_readable(Socket& socket) {
   auto [ec] = co_await net::async_initiate<decltype(use_tuple), void(error_code)>(
       StartWait{}, use_tuple, &socket);
   co_return ec;
+}
+
+void wake_when_readable(Socket& socket, std::unique_ptr<Waiter> waiter) {
+  Wake wake{std::move(waiter)};
+  if (maybe_readable(socket) || !socket.non_blocking()) {
+    socket.async_wait(Socket::wait_read, std::move(wake));  // re-arms: epoll_ctl
+    return;
+  }
+  StartWait{}(std::move(wake), &socket);
 }
 
 }  // namespace vane::proxy::readiness

@@ -6,6 +6,8 @@
 // With VANE_ASIO_READINESS=OFF, the same functions are plain Asio calls (readiness_plain.cpp).
 #pragma once
 
+#include <memory>
+
 #include "proxy/net/types.hpp"
 
 namespace vane::proxy::readiness {
@@ -35,5 +37,18 @@ void read_done(Socket& socket, size_t n, size_t room);
 /// reactor's next event for it, at no system call. Unknown: Asio's async_wait, whose epoll_ctl
 /// re-arms the descriptor so that what is already there is reported. Cancelled by socket.cancel().
 Task<boost::system::error_code> wait_readable(Socket& socket);
+
+/// What wake_when_readable() wakes instead of a coroutine: the pending wait owns it and hands it
+/// back with the wait's result. A wait still pending when the io_context is destroyed destroys it.
+class Waiter {
+ public:
+  virtual ~Waiter() = default;
+  /// `self` is this object, given back to its own care.
+  virtual void woken(std::unique_ptr<Waiter> self, boost::system::error_code ec) = 0;
+};
+
+/// wait_readable() with a plain completion handler: no coroutine frame while it waits. `waiter`
+/// is woken once, never inline; socket.cancel() wakes it with operation_aborted.
+void wake_when_readable(Socket& socket, std::unique_ptr<Waiter> waiter);
 
 }  // namespace vane::proxy::readiness

@@ -18,4 +18,11 @@ Task<error_code> wait_readable(Socket& socket) {
   co_return ec;
 }
 
+void wake_when_readable(Socket& socket, std::unique_ptr<Waiter> waiter) {
+  socket.async_wait(Socket::wait_read, [waiter = std::move(waiter)](error_code ec) mutable {
+    Waiter* target = waiter.get();
+    target->woken(std::move(waiter), ec);
+  });
+}
+
 }  // namespace vane::proxy::readiness

@@ -3,7 +3,8 @@
 // the next read waits for the reactor without a recv; a FIN or a reset is never mistaken for an
 // empty socket; 64 reads in a row that found data make the worker yield. These pin what
 // readiness.cpp takes from Asio's private reactor state, so they run with VANE_ASIO_READINESS=ON
-// only. A broken assumption shows as a read that never completes: every run is bounded.
+// only (the WakeWhenReadable tests run with either). A broken assumption shows as a read that never
+// completes: every run is bounded.
 #include "proxy/net/readiness.hpp"
 
 #include <sys/socket.h>
@@ -178,6 +179,68 @@ TEST_F(ReadinessTest, SixtyFourReadsInARowThatFoundDataYield) {
   EXPECT_TRUE(done);
   EXPECT_EQ(reads, kBytes);
   EXPECT_EQ(reads_when_other_ran, 64u) << "the other handler must run before the 65th read";
+}
+
+/// A Waiter that records what happens to it (IdleConnection's shape, without a worker).
+struct Probe final : readiness::Waiter {
+  struct Seen {
+    int wakes = 0;
+    error_code ec;
+    bool destroyed = false;
+  };
+  explicit Probe(Seen& seen_in) : seen(seen_in) {}
+  ~Probe() override { seen.destroyed = true; }
+  void woken(std::unique_ptr<readiness::Waiter> /*self*/, error_code ec) override {
+    ++seen.wakes;
+    seen.ec = ec;
+  }
+  Seen& seen;
+};
+
+// wake_when_readable() with either implementation (ON or OFF): a socket known empty wakes its
+// waiter only when bytes come, once; cancel wakes it with operation_aborted; a wait still pending
+// when the io_context goes destroys its waiter unwoken.
+TEST(WakeWhenReadable, WakesOnceWhenBytesArrive) {
+  Pair pair;
+  pair.send("ab");
+  ASSERT_TRUE(pair.run([&]() -> Task<void> {
+    char buffer[16];
+    co_await read_some(pair.socket, net::buffer(buffer));  // short: known empty (ON)
+  }));
+  Probe::Seen seen;
+  readiness::wake_when_readable(pair.socket, std::make_unique<Probe>(seen));
+  pair.io.restart();
+  pair.io.run_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(seen.wakes, 0) << "nothing to read yet";
+  pair.send("c");
+  pair.io.restart();
+  pair.io.run_for(std::chrono::seconds(5));
+  EXPECT_EQ(seen.wakes, 1);
+  EXPECT_FALSE(seen.ec);
+  EXPECT_TRUE(seen.destroyed) << "the waiter goes when woken";
+}
+
+TEST(WakeWhenReadable, CancelWakesWithOperationAborted) {
+  Pair pair;
+  Probe::Seen seen;
+  readiness::wake_when_readable(pair.socket, std::make_unique<Probe>(seen));
+  pair.socket.cancel();
+  pair.io.run_for(std::chrono::seconds(5));
+  EXPECT_EQ(seen.wakes, 1);
+  EXPECT_EQ(seen.ec, net::error::operation_aborted);
+  EXPECT_TRUE(seen.destroyed);
+}
+
+TEST(WakeWhenReadable, PendingWaiterIsDestroyedWithTheIoContext) {
+  Probe::Seen seen;
+  {
+    Pair pair;
+    readiness::wake_when_readable(pair.socket, std::make_unique<Probe>(seen));
+    pair.io.run_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(seen.destroyed);
+  }
+  EXPECT_EQ(seen.wakes, 0);
+  EXPECT_TRUE(seen.destroyed);
 }
 
 }  // namespace
