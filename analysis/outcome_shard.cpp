@@ -6,9 +6,20 @@
 // period (acquire), the cells (acquire), then the period again: if it read any cell value stored
 // after the rotation began, it synchronized with that store and must see the period changed, so
 // it drops what it read. No fences, which ThreadSanitizer does not model.
+//
+// Memory. Every cell is a plain integer accessed through std::atomic_ref, so that zeroed memory
+// is a valid shard: the series and their windows live in one anonymous mapping that the kernel
+// fills with zero pages on first touch. A series that never sees a request, or a window slot it
+// has not reached yet, costs address space but no memory (1,000 rollouts × their upstreams × 3
+// targets would otherwise be gigabytes written at construction). A slot's period is stored with
+// its sign bit flipped, so that 0 reads as "never entered".
 #include "analysis/outcome_shard.hpp"
 
+#include <sys/mman.h>
+
 #include <limits>
+#include <new>
+#include <type_traits>
 #include <utility>
 
 namespace vane::analysis {
@@ -20,12 +31,36 @@ constexpr auto kRelease = std::memory_order_release;
 constexpr int64_t kNever = std::numeric_limits<int64_t>::min();  ///< slot never entered
 constexpr int64_t kRotating = kNever + 1;                        ///< slot being cleared
 
-static_assert(std::atomic<uint64_t>::is_always_lock_free);
-static_assert(std::atomic<int64_t>::is_always_lock_free);
+static_assert(std::atomic_ref<uint64_t>::is_always_lock_free);
+static_assert(std::atomic_ref<int64_t>::is_always_lock_free);
+static_assert(std::atomic_ref<uint32_t>::is_always_lock_free);
+
+/// A cell readers load while its one writer stores. No initializer: zeroed memory is a cell at 0.
+template <typename T>
+struct Cell {
+  static_assert(alignof(T) >= std::atomic_ref<T>::required_alignment);
+  mutable T value;
+  T load(std::memory_order order) const { return std::atomic_ref<T>(value).load(order); }
+  void store(T v, std::memory_order order) { std::atomic_ref<T>(value).store(v, order); }
+};
+
+/// Whether a series recorded anything: the writer bumps a class counter before it enters a
+/// window slot, so a series whose counters are all 0 holds nothing in its windows, which are then
+/// left unread (reading a page never written costs a page on kernels without a shared zero page).
+template <size_t N>
+bool recorded(const std::array<Cell<uint64_t>, N>& by_class) {
+  for (const auto& n : by_class) {
+    if (n.load(kRelaxed) != 0) return true;
+  }
+  return false;
+}
+
+/// A period as a slot stores it: kNever is 0, what a zeroed slot holds.
+constexpr int64_t stored(int64_t period) { return period ^ kNever; }
 
 /// Single-writer increment: the writer's own load, then a store (no read-modify-write).
 template <typename T>
-void bump(std::atomic<T>& cell, T by, std::memory_order order) {
+void bump(Cell<T>& cell, T by, std::memory_order order) {
   cell.store(cell.load(kRelaxed) + by, order);
 }
 
@@ -65,10 +100,10 @@ size_t duration_bucket(size_t histogram_bucket, uint64_t micros) {
 }
 
 struct CountSlot {
-  std::atomic<int64_t> period{kNever};  ///< the second held
-  std::atomic<uint64_t> latency_sum_micros{0};
-  std::atomic<uint32_t> failures{0};
-  std::array<std::atomic<uint32_t>, kCodeClassCount> by_class{};
+  Cell<int64_t> period;  ///< the second held, stored()
+  Cell<uint64_t> latency_sum_micros;
+  Cell<uint32_t> failures;
+  std::array<Cell<uint32_t>, kCodeClassCount> by_class;
 
   void clear() {
     latency_sum_micros.store(0, kRelease);
@@ -78,8 +113,8 @@ struct CountSlot {
 };
 
 struct LatencySlot {
-  std::atomic<int64_t> period{kNever};
-  std::array<std::atomic<uint32_t>, LatencyHistogram::kBucketCount> buckets{};
+  Cell<int64_t> period;  ///< stored()
+  std::array<Cell<uint32_t>, LatencyHistogram::kBucketCount> buckets;
 
   void clear() {
     for (auto& c : buckets) c.store(0, kRelease);
@@ -97,10 +132,10 @@ constexpr std::array<size_t, kLatencyRings.size() + 1> kLatencyOffsets = [] {
 /// The writer makes `slot` hold `period`, clearing it if it held another.
 template <typename Slot>
 Slot& enter(Slot& slot, int64_t period) {
-  if (slot.period.load(kRelaxed) == period) return slot;
-  slot.period.store(kRotating, kRelaxed);
+  if (slot.period.load(kRelaxed) == stored(period)) return slot;
+  slot.period.store(stored(kRotating), kRelaxed);
   slot.clear();
-  slot.period.store(period, kRelease);
+  slot.period.store(stored(period), kRelease);
   return slot;
 }
 
@@ -116,18 +151,19 @@ const size_t OutcomeShard::kWindowBytes = sizeof(Windows);
 
 struct alignas(64) OutcomeShard::Series {
   struct alignas(64) Cumulative {
-    std::array<std::atomic<uint64_t>, kCodeClassCount> by_class{};
-    std::atomic<uint64_t> failures{0};
-    std::atomic<uint64_t> latency_sum_micros{0};
-    std::array<std::atomic<uint64_t>, kDurationBucketCount> buckets{};
+    std::array<Cell<uint64_t>, kCodeClassCount> by_class;
+    Cell<uint64_t> failures;
+    Cell<uint64_t> latency_sum_micros;
+    std::array<Cell<uint64_t>, kDurationBucketCount> buckets;
   } cumulative;
-  /// Writer-private (plain members, never read by readers): the slots of the current second.
+  /// Writer-private (plain members, never read by readers): the slots of the current second;
+  /// `count` null until the first.
   struct alignas(64) Cursor {
-    int64_t second = kNever;
-    CountSlot* count = nullptr;
-    std::array<LatencySlot*, kLatencyRings.size()> latency{};
+    int64_t second;
+    CountSlot* count;
+    std::array<LatencySlot*, kLatencyRings.size()> latency;
   } cursor;
-  std::unique_ptr<Windows> windows;  ///< null: cumulative counters only
+  Windows* windows;  ///< in the shard's mapping; null: cumulative counters only
 };
 
 OutcomeCounts& OutcomeCounts::operator+=(const OutcomeCounts& other) {
@@ -145,16 +181,29 @@ std::array<uint64_t, kDurationBucketCount> CumulativeStats::cumulative_buckets()
   return le;
 }
 
-OutcomeShard::OutcomeShard(size_t series_count, std::vector<bool> windowed)
-    : count_(series_count), series_(std::make_unique<Series[]>(series_count)) {
+OutcomeShard::OutcomeShard(size_t series_count, std::vector<bool> windowed) : count_(series_count) {
+  // Zeroed pages are these objects (implicit-lifetime types: nothing to construct or destroy).
+  static_assert(std::is_trivially_default_constructible_v<Series> && std::is_trivially_destructible_v<Series>);
+  static_assert(std::is_trivially_default_constructible_v<Windows> && std::is_trivially_destructible_v<Windows>);
+  static_assert(sizeof(Series) % alignof(Windows) == 0);
+  auto keeps_windows = [&](size_t i) { return windowed.empty() || (i < windowed.size() && windowed[i]); };
+  size_t windows = 0;
+  for (size_t i = 0; i < count_; ++i) windows += keeps_windows(i) ? 1u : 0u;
+  mapped_bytes_ = count_ * sizeof(Series) + windows * sizeof(Windows);
+  if (mapped_bytes_ == 0) return;
+  void* pages = ::mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (pages == MAP_FAILED) throw std::bad_alloc();
+  series_ = std::launder(static_cast<Series*>(pages));
+  auto* next = std::launder(static_cast<Windows*>(static_cast<void*>(series_ + count_)));
   for (size_t i = 0; i < count_; ++i) {
-    if (windowed.empty() || (i < windowed.size() && windowed[i])) {
-      series_[i].windows = std::make_unique<Windows>();
-    }
+    if (keeps_windows(i)) series_[i].windows = next++;
   }
 }
 
-OutcomeShard::~OutcomeShard() = default;
+OutcomeShard::~OutcomeShard() {
+  if (series_ != nullptr) ::munmap(series_, mapped_bytes_);
+}
 
 void OutcomeShard::record(uint32_t series, int status, bool upstream_error, uint64_t latency_micros,
                           int64_t now_seconds) {
@@ -171,7 +220,7 @@ void OutcomeShard::record(uint32_t series, int status, bool upstream_error, uint
   bump<uint64_t>(c.buckets[duration_bucket(bucket, latency_micros)], 1, kRelaxed);
   if (!s.windows) return;
 
-  if (now_seconds > s.cursor.second) advance(s, now_seconds);
+  if (s.cursor.count == nullptr || now_seconds > s.cursor.second) advance(s, now_seconds);
   CountSlot& slot = *s.cursor.count;
   // Class before failures: a reader loads failures first, so it never sees more failures than
   // requests in a slot.
@@ -195,7 +244,7 @@ void OutcomeShard::add(uint32_t series, int64_t second, const OutcomeCounts& cou
     bump<uint64_t>(c.buckets[duration_bucket(b, LatencyHistogram::bucket_lower(b))], n, kRelaxed);
   }
   if (!s.windows) return;
-  if (second > s.cursor.second) advance(s, second);
+  if (s.cursor.count == nullptr || second > s.cursor.second) advance(s, second);
   CountSlot& slot = *s.cursor.count;
   for (size_t i = 0; i < kCodeClassCount; ++i) {
     bump<uint32_t>(slot.by_class[i], static_cast<uint32_t>(counts.by_class[i]), kRelease);
@@ -224,11 +273,7 @@ bool OutcomeShard::windowed(uint32_t series) const {
   return series < count_ && series_[series].windows != nullptr;
 }
 
-size_t OutcomeShard::memory_bytes() const {
-  size_t bytes = sizeof(*this) + count_ * sizeof(Series);
-  for (size_t i = 0; i < count_; ++i) bytes += series_[i].windows ? sizeof(Windows) : 0;
-  return bytes;
-}
+size_t OutcomeShard::memory_bytes() const { return sizeof(*this) + mapped_bytes_; }
 
 void OutcomeShard::add_cumulative(uint32_t series, CumulativeStats& into) const {
   if (series >= count_) return;
@@ -245,11 +290,11 @@ void OutcomeShard::add_cumulative(uint32_t series, CumulativeStats& into) const 
 
 void OutcomeShard::add_seconds(uint32_t series, int64_t first, int64_t last,
                                OutcomeCounts& into) const {
-  if (!windowed(series)) return;
+  if (!windowed(series) || !recorded(series_[series].cumulative.by_class)) return;
   const Windows& w = *series_[series].windows;
   for (int64_t second = first; second <= last; ++second) {
     const CountSlot& slot = w.counts[ring_index(second, kCountRing.slots)];
-    if (slot.period.load(kAcquire) != second) continue;
+    if (slot.period.load(kAcquire) != stored(second)) continue;
     OutcomeCounts got;
     got.failures = slot.failures.load(kAcquire);
     for (size_t i = 0; i < kCodeClassCount; ++i) {
@@ -257,7 +302,7 @@ void OutcomeShard::add_seconds(uint32_t series, int64_t first, int64_t last,
       got.requests += got.by_class[i];
     }
     got.latency_sum_micros = slot.latency_sum_micros.load(kAcquire);
-    if (slot.period.load(kAcquire) != second) continue;  // rotated while being read
+    if (slot.period.load(kAcquire) != stored(second)) continue;  // rotated while being read
     into += got;
   }
 }
@@ -265,12 +310,13 @@ void OutcomeShard::add_seconds(uint32_t series, int64_t first, int64_t last,
 void OutcomeShard::add_latency(uint32_t series, size_t ring, int64_t period,
                                LatencyHistogram& into) const {
   if (!windowed(series) || ring >= kLatencyRings.size()) return;
+  if (!recorded(series_[series].cumulative.by_class)) return;
   const size_t index = kLatencyOffsets[ring] + ring_index(period, kLatencyRings[ring].slots);
   const LatencySlot& slot = series_[series].windows->latency[index];
-  if (slot.period.load(kAcquire) != period) return;
+  if (slot.period.load(kAcquire) != stored(period)) return;
   std::array<uint32_t, LatencyHistogram::kBucketCount> got;
   for (size_t i = 0; i < got.size(); ++i) got[i] = slot.buckets[i].load(kAcquire);
-  if (slot.period.load(kAcquire) != period) return;  // rotated while being read
+  if (slot.period.load(kAcquire) != stored(period)) return;  // rotated while being read
   for (size_t i = 0; i < got.size(); ++i) {
     if (got[i] != 0) into.add_to_bucket(i, got[i]);
   }

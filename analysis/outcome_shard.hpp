@@ -88,7 +88,8 @@ class OutcomeShard {
   /// Sized once for the series of a config (ids 0..series_count-1); a new config builds new
   /// shards. `windowed[i]` says whether series i keeps windows (≈ 493 KiB) on top of its
   /// cumulative counters (384 B); empty = every series, a missing entry = false. All memory is
-  /// allocated here.
+  /// mapped here, in zero pages: a page costs memory once written (a series' first request, a
+  /// window slot's first second). Throws std::bad_alloc when it cannot be mapped.
   explicit OutcomeShard(size_t series_count, std::vector<bool> windowed = {});
   ~OutcomeShard();
   OutcomeShard(const OutcomeShard&) = delete;
@@ -112,6 +113,7 @@ class OutcomeShard {
 
   size_t series_count() const { return count_; }
   bool windowed(uint32_t series) const;
+  /// What is mapped (an upper bound of the memory used: untouched pages cost none).
   size_t memory_bytes() const;
 
   /// Adds series' cumulative counters. Each counter never decreases between two reads.
@@ -132,7 +134,8 @@ class OutcomeShard {
   void advance(Series& series, int64_t now_seconds);
 
   size_t count_;
-  std::unique_ptr<Series[]> series_;
+  size_t mapped_bytes_ = 0;  ///< the series, then their windows
+  Series* series_ = nullptr;
 };
 
 }  // namespace vane::analysis

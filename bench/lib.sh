@@ -312,9 +312,10 @@ CONF
 }
 
 # launch_vane BIN CONF READY OUT CORE LABEL -> echoes "PID LISTENER_ADDR" once vane has written its
-# ready file and answers 200 on listener "bench"; else logs why (as LABEL), stops it, fails.
+# ready file (within $VANE_START_TIMEOUT s, default 15) and answers 200 on listener "bench"; else
+# logs why (as LABEL), stops it, fails.
 launch_vane() {
-  local bin=$1 conf=$2 ready=$3 out=$4 core=$5 label=$6 pid addr deadline=$((SECONDS + 15))
+  local bin=$1 conf=$2 ready=$3 out=$4 core=$5 label=$6 pid addr deadline=$((SECONDS + ${VANE_START_TIMEOUT:-15}))
   pid=$(start_pinned "$core" "$out" "$bin" run -c "$conf" --ready-file "$ready")
   while [ "$SECONDS" -lt "$deadline" ] && [ ! -s "$ready" ]; do
     kill -0 "$pid" 2>/dev/null || break

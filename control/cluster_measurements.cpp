@@ -98,10 +98,9 @@ void ClusterMeasurements::set_layout(std::shared_ptr<const config::Config> confi
   series_.clear();
   if (!config_ || !layout_) return;
   for (uint32_t r = 0; r < layout_->rollouts(); ++r) {
-    for (uint32_t u = 0; u < layout_->upstreams(); ++u) {
+    for (const uint32_t u : layout_->rollout_upstreams(r)) {
       for (const analysis::Target target : kTargets) {
         const uint32_t id = layout_->rollout_series(r, u, target);
-        if (id >= layout_->series_count() || !layout_->windowed()[id]) continue;
         series_.push_back({config_->rollouts[r].name, config_->upstreams[u].name, target, id});
       }
     }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "control/config_checks.hpp"
 #include "proxy/log.hpp"
@@ -99,10 +100,10 @@ void Server::start_controller() {
 std::vector<std::vector<bool>> Server::used_upstreams() const {
   std::vector<std::vector<bool>> used(config_->rollouts.size(),
                                       std::vector<bool>(config_->upstreams.size(), false));
+  std::unordered_map<std::string_view, size_t> index;  // names are unique (the loader checks)
+  for (size_t u = 0; u < config_->upstreams.size(); ++u) index.emplace(config_->upstreams[u].name, u);
   auto mark = [&](size_t r, std::string_view name) {
-    for (size_t u = 0; u < config_->upstreams.size(); ++u) {
-      if (config_->upstreams[u].name == name) used[r][u] = true;
-    }
+    if (const auto it = index.find(name); it != index.end()) used[r][it->second] = true;
   };
   for (uint32_t r = 0; r < config_->rollouts.size(); ++r) {
     mark(r, config_->rollouts[r].upstream);

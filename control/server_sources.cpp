@@ -84,7 +84,9 @@ analysis::WindowStats Server::builtin_window(uint32_t rollout, const std::string
 
 std::vector<uint32_t> Server::side_series(uint32_t rollout, analysis::Target target) const {
   std::vector<uint32_t> out;
-  for (uint32_t u = 0; u < layout_->upstreams(); ++u) out.push_back(layout_->rollout_series(rollout, u, target));
+  for (const uint32_t u : layout_->rollout_upstreams(rollout)) {
+    out.push_back(layout_->rollout_series(rollout, u, target));
+  }
   return out;
 }
 

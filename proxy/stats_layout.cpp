@@ -10,15 +10,17 @@ StatsLayout::StatsLayout(const config::Config& config, const std::vector<std::ve
   for (const auto& route : config.routes) names_.push_back(route.name);
   for (const auto& upstream : config.upstreams) names_.push_back(upstream.name);
   for (const auto& rollout : config.rollouts) names_.push_back(rollout.name);
-  windowed_.assign(rollout_base_ + rollouts_ * upstreams_ * analysis::kTargetCount, false);
-  for (uint32_t r = 0; r < rollouts_ && r < used.size(); ++r) {
-    for (uint32_t u = 0; u < upstreams_ && u < used[r].size(); ++u) {
-      if (!used[r][u]) continue;
-      for (int t = 0; t < analysis::kTargetCount; ++t) {
-        windowed_[rollout_series(r, u, static_cast<analysis::Target>(t))] = true;
-      }
+  first_.reserve(rollouts_ + 1);
+  for (uint32_t r = 0; r < rollouts_; ++r) {
+    first_.push_back(static_cast<uint32_t>(used_.size()));
+    for (uint32_t u = 0; r < used.size() && u < upstreams_ && u < used[r].size(); ++u) {
+      if (used[r][u]) used_.push_back(u);
     }
   }
+  first_.push_back(static_cast<uint32_t>(used_.size()));
+  // Route series keep cumulative counters only; every rollout series keeps windows.
+  windowed_.assign(rollout_base_ + used_.size() * analysis::kTargetCount, false);
+  std::fill(windowed_.begin() + rollout_base_, windowed_.end(), true);
 }
 
 }  // namespace vane::proxy

@@ -18,6 +18,7 @@ bool fits(const config::Config& config, const RolloutState& state) {
 Controller::Controller(std::shared_ptr<const config::Config> config, StateBackend& backend,
                        Hooks hooks, WallTime now, Role role)
     : config_(std::move(config)), store_(backend), hooks_(std::move(hooks)), role_(role) {
+  index_config();
   rollouts_.resize(config_->rollouts.size());
   for (uint32_t i = 0; i < rollouts_.size(); ++i) {
     const auto& spec = config_->rollouts[i];
@@ -83,6 +84,7 @@ void Controller::reconfigure(std::shared_ptr<const config::Config> config, WallT
       kept[i].state = old ? rollouts_[*old].state : initial_state(config->rollouts[i]);
     }
     config_ = std::move(config);
+    index_config();
     rollouts_ = std::move(kept);
     for (uint32_t i = 0; i < rollouts_.size(); ++i) {
       rollouts_[i].plan = plan_traffic(config_->rollouts[i], rollouts_[i].state,
@@ -107,6 +109,7 @@ void Controller::reconfigure(std::shared_ptr<const config::Config> config, WallT
     next[i].state = adapted;
   }
   config_ = std::move(config);
+  index_config();
   rollouts_ = std::move(next);
   for (uint32_t i = 0; i < rollouts_.size(); ++i) {
     Event changed;
@@ -174,10 +177,21 @@ void Controller::gate_answered(std::string_view rollout, uint32_t step, Event::G
 }
 
 std::optional<uint32_t> Controller::find(std::string_view rollout) const {
-  for (uint32_t i = 0; i < config_->rollouts.size(); ++i) {
-    if (config_->rollouts[i].name == rollout) return i;
+  const auto it = rollout_indices_.find(rollout);
+  if (it == rollout_indices_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Controller::index_config() {
+  upstream_indices_.clear();
+  rollout_indices_.clear();
+  // Names are unique within each list (the loader checks); the first wins all the same.
+  for (size_t i = 0; i < config_->upstreams.size(); ++i) {
+    upstream_indices_.try_emplace(config_->upstreams[i].name, static_cast<int32_t>(i));
   }
-  return std::nullopt;
+  for (size_t i = 0; i < config_->rollouts.size(); ++i) {
+    rollout_indices_.try_emplace(config_->rollouts[i].name, static_cast<uint32_t>(i));
+  }
 }
 
 void Controller::apply(uint32_t index, const Event& event, WallTime now) {
@@ -212,10 +226,8 @@ bool Controller::canary_healthy(const RolloutState& state) const {
 }
 
 int32_t Controller::upstream_index(std::string_view name) const {
-  for (size_t i = 0; i < config_->upstreams.size(); ++i) {
-    if (config_->upstreams[i].name == name) return static_cast<int32_t>(i);
-  }
-  return -1;
+  const auto it = upstream_indices_.find(name);
+  return it == upstream_indices_.end() ? -1 : it->second;
 }
 
 void Controller::publish(bool notify) {

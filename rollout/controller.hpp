@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.hpp"
@@ -101,8 +102,12 @@ class Controller {
   void publish(bool notify = true);
   bool canary_healthy(const RolloutState& state) const;
   int32_t upstream_index(std::string_view name) const;
+  /// Hashes config_'s upstream and rollout names: every tick asks for each rollout's upstreams.
+  void index_config();
 
   std::shared_ptr<const config::Config> config_;
+  std::unordered_map<std::string_view, int32_t> upstream_indices_;  ///< names in config_
+  std::unordered_map<std::string_view, uint32_t> rollout_indices_;  ///< names in config_
   StateBackend& store_;
   Hooks hooks_;
   Role role_;

@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdint>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -230,6 +233,30 @@ TEST(OutcomeShard, MemoryPerWindowedSeriesIsBounded) {
   const OutcomeShard shard(4);
   EXPECT_GE(shard.memory_bytes(), 4 * OutcomeShard::kWindowBytes);
   EXPECT_LE(shard.memory_bytes(), 4 * (OutcomeShard::kWindowBytes + 1024));
+}
+
+/// This process's resident memory, from /proc/self/statm (pages).
+uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0;
+  uint64_t resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// 2,000 windowed series map about 1 GB, but a series costs memory only where it was written:
+// 1,000 rollouts' series must not be gigabytes before their first request (issue #19).
+TEST(OutcomeShard, UntouchedSeriesCostNoMemory) {
+  constexpr size_t kSeries = 2'000;
+  const uint64_t before = resident_bytes();
+  OutcomeShard shard(kSeries);
+  EXPECT_GE(shard.memory_bytes(), kSeries * OutcomeShard::kWindowBytes);
+  for (uint32_t id = 0; id < kSeries; id += 97) EXPECT_EQ(window(shard, id, kT0, 600).counts.requests, 0u);
+  EXPECT_LT(resident_bytes() - before, 16u << 20) << "reading untouched series must not fill them";
+  for (int s = 0; s < 3; ++s) shard.record(7, 200, false, 1'000, kT0 + s);
+  EXPECT_EQ(window(shard, 7, kT0 + 2, 3).counts.requests, 3u);
+  EXPECT_EQ(window(shard, 8, kT0 + 2, 3).counts.requests, 0u);
+  EXPECT_LT(resident_bytes() - before, 16u << 20) << "three seconds of one series touch a few pages";
 }
 
 // One writer records N outcomes over advancing seconds while a reader sums: cumulative counters
