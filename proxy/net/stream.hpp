@@ -2,7 +2,7 @@
 // listener or the upstream endpoint asks for one. Reads and writes branch on that layer, so a
 // plain connection pays one predictable branch: no virtual call, no allocation, no extra
 // coroutine frame. The TLS operations live in proxy/net/tls_stream.cpp, the one file that
-// instantiates Asio's ssl::stream. Worker thread only.
+// calls OpenSSL on a connection. Worker thread only.
 #pragma once
 
 #include <array>

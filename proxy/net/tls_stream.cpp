@@ -1,16 +1,23 @@
-// The TLS layer of a Stream, and Stream's TLS operations: the one translation unit that
-// instantiates Asio's ssl::stream for the data plane. Worker thread only.
+// The TLS layer of a Stream, and Stream's TLS operations: OpenSSL reads and writes the socket
+// itself, through a BIO of ours over the non-blocking descriptor, and waits on Asio's reactor
+// through the readiness layer (readiness.hpp) when it would block. Asio's ssl::stream instead
+// copies every record through a BIO pair and completes each step as a composed operation of
+// its own; this is the one file that knows. Worker thread only.
+#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/write.hpp>
 
 #include "proxy/log.hpp"
+#include "proxy/net/readiness.hpp"
 #include "proxy/net/stream.hpp"
 #include "proxy/net/tls_connector.hpp"
 #include "proxy/net/tls_acceptor.hpp"
@@ -22,35 +29,168 @@ namespace ssl = net::ssl;
 /// What a closing connection reads and drops at most before it closes anyway.
 constexpr size_t kLingerDropLimit = 1 << 20;
 
-/// One TLS connection: the SSL stream owning the socket, and a record-sized scratch that
+/// One TLS connection: the socket, OpenSSL's connection over it, and a record-sized scratch that
 /// coalesces small pieces (a head and a short body) into one record and one send.
 struct TlsStream {
   static constexpr size_t kScratch = 16 * 1024;  ///< the largest TLS record's payload
 
-  TlsStream(Socket socket, ssl::context& context, std::shared_ptr<const void> owner_in,
-            ssl::stream_base::handshake_type side_in)
-      : stream(std::move(socket), context), owner(std::move(owner_in)), side(side_in) {}
+  TlsStream(Socket socket_in, ssl::context& context, std::shared_ptr<const void> owner_in, bool server);
+  ~TlsStream() { SSL_free(ssl); }
+  TlsStream(const TlsStream&) = delete;
+  TlsStream& operator=(const TlsStream&) = delete;
 
-  ssl::stream<Socket> stream;
+  /// Runs `step` (an SSL call returning > 0 on success) until it succeeds or fails, waiting on
+  /// the socket when OpenSSL would block.
+  template <class Step>
+  Task<boost::system::error_code> run(Step step);
+  /// The error_code for a failed SSL call's SSL_get_error() value, as Asio's ssl::stream gives
+  /// it: eof for a close_notify, stream_truncated for an end without one, else the cause.
+  boost::system::error_code error_of(int ssl_error);
+
+  Socket socket;
+  SSL* ssl = nullptr;
   std::shared_ptr<const void> owner;  ///< keeps the contexts (and the SNI callback's data) alive
-  ssl::stream_base::handshake_type side;
+  int sys_error = 0;  ///< errno of the BIO's last failed recv or send
   char scratch[kScratch];
 };
 
+namespace {
+
+/// The BIO over the socket: recv and send, the readiness layer told what each recv found, and a
+/// socket known to be empty not asked at all (its reactor's next event says when).
+struct SocketBio {
+  static TlsStream& owner(BIO* bio) { return *static_cast<TlsStream*>(BIO_get_data(bio)); }
+
+  static int read(BIO* bio, char* out, int size) {
+    TlsStream& tls = owner(bio);
+    BIO_clear_retry_flags(bio);
+    if (!readiness::maybe_readable(tls.socket)) {
+      BIO_set_retry_read(bio);
+      return -1;
+    }
+    const ssize_t n = ::recv(tls.socket.native_handle(), out, static_cast<size_t>(size), 0);
+    if (n >= 0) {
+      readiness::read_done(tls.socket, static_cast<size_t>(n), static_cast<size_t>(size));
+      return static_cast<int>(n);
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      if (errno != EINTR) readiness::found_empty(tls.socket);
+      BIO_set_retry_read(bio);
+      return -1;
+    }
+    tls.sys_error = errno;
+    return -1;
+  }
+
+  static int write(BIO* bio, const char* data, int size) {
+    TlsStream& tls = owner(bio);
+    BIO_clear_retry_flags(bio);
+    const ssize_t n = ::send(tls.socket.native_handle(), data, static_cast<size_t>(size), MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<int>(n);
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      BIO_set_retry_write(bio);
+      return -1;
+    }
+    tls.sys_error = errno;
+    return -1;
+  }
+
+  static long ctrl(BIO*, int command, long, void*) { return command == BIO_CTRL_FLUSH ? 1 : 0; }
+
+  static int create(BIO* bio) {
+    BIO_set_init(bio, 1);
+    return 1;
+  }
+
+  static BIO_METHOD* method() {
+    static BIO_METHOD* const made = [] {
+      BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "vane socket");
+      BIO_meth_set_read(m, &read);
+      BIO_meth_set_write(m, &write);
+      BIO_meth_set_ctrl(m, &ctrl);
+      BIO_meth_set_create(m, &create);
+      return m;
+    }();
+    return made;
+  }
+};
+
+}  // namespace
+
+TlsStream::TlsStream(Socket socket_in, ssl::context& context, std::shared_ptr<const void> owner_in,
+                     bool server)
+    : socket(std::move(socket_in)), ssl(SSL_new(context.native_handle())), owner(std::move(owner_in)) {
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  BIO* bio = BIO_new(SocketBio::method());
+  BIO_set_data(bio, this);
+  SSL_set_bio(ssl, bio, bio);
+  // Whole records per recv, not a header and then its body; the modes Asio's stream sets.
+  SSL_set_read_ahead(ssl, 1);
+  SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                        SSL_MODE_RELEASE_BUFFERS);
+  if (server) {
+    SSL_set_accept_state(ssl);
+  } else {
+    SSL_set_connect_state(ssl);
+  }
+}
+
+boost::system::error_code TlsStream::error_of(int ssl_error) {
+  switch (ssl_error) {
+    case SSL_ERROR_ZERO_RETURN:
+      return net::error::eof;
+    case SSL_ERROR_SYSCALL:
+      if (sys_error != 0) return {sys_error, boost::system::system_category()};
+      return ssl::error::stream_truncated;  // the peer closed without close_notify
+    default: {
+      const unsigned long e = ERR_get_error();
+      if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) return ssl::error::stream_truncated;
+      if (e == 0) return ssl::error::stream_truncated;
+      return {static_cast<int>(e), net::error::get_ssl_category()};
+    }
+  }
+}
+
+/// Reads that found their bytes at once, in a row on this worker (see io.cpp).
+thread_local unsigned reads_without_wait = 0;
+constexpr unsigned kReadsBeforeYield = 64;
+
+template <class Step>
+Task<boost::system::error_code> TlsStream::run(Step step) {
+  for (;;) {
+    ERR_clear_error();
+    sys_error = 0;
+    const int result = step();
+    if (result > 0) co_return boost::system::error_code{};
+    const int ssl_error = SSL_get_error(ssl, result);
+    if (ssl_error == SSL_ERROR_WANT_READ) {
+      if (readiness::maybe_readable(socket)) continue;  // a partial record: more may be there
+      reads_without_wait = 0;
+      if (auto ec = co_await readiness::wait_readable(socket)) co_return ec;
+    } else if (ssl_error == SSL_ERROR_WANT_WRITE) {
+      auto [ec] = co_await socket.async_wait(Socket::wait_write, use_tuple);
+      if (ec) co_return ec;
+    } else {
+      co_return error_of(ssl_error);
+    }
+  }
+}
+
 void Stream::TlsDelete::operator()(TlsStream* tls) const { delete tls; }
 
-Socket& Stream::tls_socket() { return tls_->stream.next_layer(); }
+Socket& Stream::tls_socket() { return tls_->socket; }
 
 void Stream::start_server_tls(std::shared_ptr<TlsAcceptor> server) {
   ssl::context& context = server->context();
-  tls_.reset(new TlsStream(std::move(socket_), context, std::move(server), ssl::stream_base::server));
+  tls_.reset(new TlsStream(std::move(socket_), context, std::move(server), true));
 }
 
 void Stream::start_client_tls(std::shared_ptr<TlsConnector> client, const std::string& name) {
   ssl::context& context = client->context();
   const bool verify = client->verify();
-  tls_.reset(new TlsStream(std::move(socket_), context, std::move(client), ssl::stream_base::client));
-  SSL* handle = tls_->stream.native_handle();
+  tls_.reset(new TlsStream(std::move(socket_), context, std::move(client), false));
+  SSL* handle = tls_->ssl;
   boost::system::error_code ec;
   net::ip::make_address(name, ec);
   const bool is_address = !ec;
@@ -74,13 +214,14 @@ bool Stream::alpn_h2() const {
   if (!tls_) return false;
   const unsigned char* data = nullptr;
   unsigned int length = 0;
-  SSL_get0_alpn_selected(tls_->stream.native_handle(), &data, &length);
+  SSL_get0_alpn_selected(tls_->ssl, &data, &length);
   return length == 2 && data[0] == 'h' && data[1] == '2';
 }
 
 Task<boost::system::error_code> Stream::handshake() {
-  auto [ec] = co_await tls_->stream.async_handshake(tls_->side, use_tuple);
-  co_return ec;
+  SSL* handle = tls_->ssl;
+  const auto step = [handle] { return SSL_do_handshake(handle); };
+  co_return co_await tls_->run(step);
 }
 
 Task<boost::system::error_code> Stream::client_handshake(std::shared_ptr<TlsConnector> client,
@@ -89,9 +230,9 @@ Task<boost::system::error_code> Stream::client_handshake(std::shared_ptr<TlsConn
   start_client_tls(std::move(client), name);
   if (h2) {
     static constexpr unsigned char kH2[] = {2, 'h', '2'};
-    SSL_set_alpn_protos(tls_->stream.native_handle(), kH2, sizeof kH2);
+    SSL_set_alpn_protos(tls_->ssl, kH2, sizeof kH2);
   }
-  auto [ec] = co_await tls_->stream.async_handshake(ssl::stream_base::client, use_tuple);
+  const auto ec = co_await handshake();
   if (!ec && h2 && !alpn_h2()) {
     boost::system::error_code ignored;
     const auto peer = tls_socket().remote_endpoint(ignored);
@@ -101,7 +242,7 @@ Task<boost::system::error_code> Stream::client_handshake(std::shared_ptr<TlsConn
   }
   if (ec && ec != net::error::operation_aborted) {
     std::string reason = ec.message();
-    const long verify = SSL_get_verify_result(tls_->stream.native_handle());
+    const long verify = SSL_get_verify_result(tls_->ssl);
     if (verify != X509_V_OK) reason += ": " + std::string(X509_verify_cert_error_string(verify));
     boost::system::error_code ignored;
     const auto peer = tls_socket().remote_endpoint(ignored);
@@ -112,7 +253,14 @@ Task<boost::system::error_code> Stream::client_handshake(std::shared_ptr<TlsConn
 }
 
 Task<boost::system::error_code> Stream::shutdown_tls() {
-  auto [ec] = co_await tls_->stream.async_shutdown(use_tuple);
+  SSL* handle = tls_->ssl;
+  const auto step = [handle] {
+    // 0: our close_notify went out; the second call reads the peer's (SSL_get_error must not
+    // see a 0 from SSL_shutdown).
+    const int sent = SSL_shutdown(handle);
+    return sent == 0 ? SSL_shutdown(handle) : sent;
+  };
+  const auto ec = co_await tls_->run(step);
   // OpenSSL stops waiting for the peer's close_notify at the first record of data ("application
   // data after close notify"): drop the rest from the socket, as a plain connection's linger
   // does, so that closing with unread bytes does not reset the connection.
@@ -128,7 +276,15 @@ Task<boost::system::error_code> Stream::shutdown_tls() {
 }
 
 Task<ReadResult> Stream::tls_read_some(net::mutable_buffer buffer) {
-  return tls_->stream.async_read_some(buffer, use_tuple);
+  TlsStream& tls = *tls_;
+  if (++reads_without_wait > kReadsBeforeYield) {  // as a plain read does (io.cpp)
+    reads_without_wait = 0;
+    co_await net::post(tls.socket.get_executor(), net::use_awaitable_t<Executor>{});
+  }
+  size_t n = 0;
+  const auto step = [&tls, &n, buffer] { return SSL_read_ex(tls.ssl, buffer.data(), buffer.size(), &n); };
+  const auto ec = co_await tls.run(step);
+  co_return ReadResult{ec, ec ? 0 : n};
 }
 
 Task<boost::system::error_code> Stream::tls_write_all(std::array<std::string_view, 4> pieces) {
@@ -151,8 +307,12 @@ Task<boost::system::error_code> Stream::tls_write_all(std::array<std::string_vie
       }
       out = net::buffer(tls.scratch, filled);
     }
-    auto [ec, written] = co_await net::async_write(tls.stream, out, use_tuple);
-    if (ec) co_return ec;
+    while (out.size() > 0) {
+      size_t written = 0;
+      const auto step = [&tls, &written, out] { return SSL_write_ex(tls.ssl, out.data(), out.size(), &written); };
+      if (const auto ec = co_await tls.run(step)) co_return ec;
+      out += written;
+    }
   }
 }
 
