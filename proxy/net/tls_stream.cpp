@@ -51,6 +51,7 @@ struct TlsStream {
   SSL* ssl = nullptr;
   std::shared_ptr<const void> owner;  ///< keeps the contexts (and the SNI callback's data) alive
   int sys_error = 0;  ///< errno of the BIO's last failed recv or send
+  bool read_blocked = false;  ///< the BIO's last read found the socket empty (or known empty)
   char scratch[kScratch];
 };
 
@@ -65,6 +66,7 @@ struct SocketBio {
     TlsStream& tls = owner(bio);
     BIO_clear_retry_flags(bio);
     if (!readiness::maybe_readable(tls.socket)) {
+      tls.read_blocked = true;
       BIO_set_retry_read(bio);
       return -1;
     }
@@ -74,7 +76,10 @@ struct SocketBio {
       return static_cast<int>(n);
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-      if (errno != EINTR) readiness::found_empty(tls.socket);
+      if (errno != EINTR) {
+        readiness::found_empty(tls.socket);
+        tls.read_blocked = true;
+      }
       BIO_set_retry_read(bio);
       return -1;
     }
@@ -161,11 +166,15 @@ Task<boost::system::error_code> TlsStream::run(Step step) {
   for (;;) {
     ERR_clear_error();
     sys_error = 0;
+    read_blocked = false;
     const int result = step();
     if (result > 0) co_return boost::system::error_code{};
     const int ssl_error = SSL_get_error(ssl, result);
     if (ssl_error == SSL_ERROR_WANT_READ) {
-      if (readiness::maybe_readable(socket)) continue;  // a partial record: more may be there
+      // Only a socket found empty is waited on (a read cut by EINTR is tried again). Asking the
+      // readiness layer instead would spin in the plain-Asio build, where every socket "may be
+      // readable".
+      if (!read_blocked) continue;
       reads_without_wait = 0;
       if (auto ec = co_await readiness::wait_readable(socket)) co_return ec;
     } else if (ssl_error == SSL_ERROR_WANT_WRITE) {
