@@ -1,6 +1,7 @@
 // Microbenchmark of vane's per-request routing decision (issue #4): route match, header-route
 // match, weighted (or sticky) pick, and the outcome record into the worker's shard. Single
-// thread, as on a worker.
+// thread, as on a worker. BM_DecideExperiment: the same with an experiment step's two templates
+// beside the canary weight (SPEC §14: more entries of the same weighted pick).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@ constexpr std::string_view kConfig = R"(listeners: [{name: l, address: "127.0.0.
 upstreams:
   - {name: v1, endpoints: ["127.0.0.1:1"]}
   - {name: v2, endpoints: ["127.0.0.1:2"]}
+  - {name: v3, endpoints: ["127.0.0.1:3"]}
 routes:
   - {name: static, match: {pathPrefix: /static}, upstream: v1}
   - {name: shop, match: {host: shop.example.com, pathPrefix: /}, rollout: shop}
@@ -31,6 +33,8 @@ rollouts:
         steps:
           - setHeaderRoute: {name: beta, match: [{headerName: X-Beta, headerValue: {exact: "yes"}}]}
           - setWeight: 10
+          - experiment:
+              templates: [{name: baseline, upstream: v3, weight: 5}, {name: canary, specRef: canary, weight: 5}]
 )";
 
 struct Header {
@@ -56,7 +60,7 @@ bool find(const void*, std::string_view name, std::string_view& value) {
   return false;
 }
 
-rollout::RoutingTable make_table(bool sticky) {
+rollout::RoutingTable make_table(bool sticky, bool experiment = false) {
   auto loaded = config::load_string(kConfig, "bench.yaml");
   rollout::RolloutRouting routing;
   routing.stable = 0;
@@ -68,14 +72,15 @@ rollout::RoutingTable make_table(bool sticky) {
   condition.headers.push_back({"X-Beta", {config::StringMatch::Kind::Exact, "yes"}});
   beta.match.push_back(condition);
   routing.plan.header_routes.push_back(beta);
+  if (experiment) routing.plan.experiment = {{0, "v3", 500}, {1, "v2", 500}};  // 80/10/5/5
   auto config = *loaded.config;
   if (!sticky) config.rollouts[0].canary->stickiness.reset();
   return rollout::RoutingTable(config, {routing});
 }
 
-void decide_and_record(benchmark::State& state, bool sticky) {
-  const auto table = make_table(sticky);
-  analysis::OutcomeShard shard(4);
+void decide_and_record(benchmark::State& state, bool sticky, bool experiment = false) {
+  const auto table = make_table(sticky, experiment);
+  analysis::OutcomeShard shard(analysis::kTargetCount);
   const rollout::RequestView request{"GET", "shop.example.com", "/products/shoes?size=42", nullptr, &find};
   uint64_t random = 0x9e3779b97f4a7c15ULL;
   int64_t now = 1000;
@@ -89,8 +94,10 @@ void decide_and_record(benchmark::State& state, bool sticky) {
 
 void BM_DecideWeighted(benchmark::State& state) { decide_and_record(state, false); }
 void BM_DecideSticky(benchmark::State& state) { decide_and_record(state, true); }
+void BM_DecideExperiment(benchmark::State& state) { decide_and_record(state, false, true); }
 BENCHMARK(BM_DecideWeighted);
 BENCHMARK(BM_DecideSticky);
+BENCHMARK(BM_DecideExperiment);
 
 /// N routes, each its own host with two prefixes (issue #19: the last of 10,000 hosts must cost
 /// what the only one does).

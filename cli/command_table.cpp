@@ -22,7 +22,7 @@ constexpr OptionSpec kRunOptions[] = {
 constexpr OptionSpec kValidateOptions[] = {{"--config", "-c", V::Path, true}};
 constexpr OptionSpec kImportOptions[] = {{"--filename", "-f", V::Path, true},
                                          {"--output", "-o", V::Path}};
-constexpr OptionSpec kDemoOptions[] = {{"--duration", "", V::Seconds}};
+constexpr OptionSpec kDemoOptions[] = {{"--duration", "", V::Seconds}, {"--experiment", ""}};
 
 // Every client command ends with --admin URL and --token-file PATH.
 constexpr OptionSpec kStatusOptions[] = {
@@ -141,7 +141,7 @@ Options:
   --token-file PATH      the admin token (surrounding whitespace is ignored)
 )";
 
-constexpr std::string_view kDemoUsage = R"(usage: vane demo [--duration SECONDS]
+constexpr std::string_view kDemoUsage = R"(usage: vane demo [--duration SECONDS] [--experiment]
 
 Shows on loopback, with no config file, what vane is for: it judges a canary from its own
 measurements and promotes or aborts it by itself. Three built-in upstreams (shop-v1, the stable
@@ -154,12 +154,19 @@ analysis); each analysis measures the canary's success rate and its p95 latency 
 every second, and shop-v2 passes: it becomes stable.
 Act 2: the desired version becomes shop-v3. At 20% the analysis measures its errors and latency,
 fails, and vane aborts the rollout: all traffic is back on shop-v2 within seconds.
+Act 3 (only with --experiment): a second rollout, catalog, whose warm stable answers in 40 ms and
+a fresh copy of it in 30 ms. The new version, 39 ms, passes an analysis step against the warm
+stable (result <= baseline * 1.1), then an experiment step runs the fresh copy as `baseline` and
+the new version as `canary` side by side on 20% each; the same condition now fails (30% slower
+than the baseline) and vane aborts the rollout.
 
 The demo prints each step, the weights in force, what each version served, every measurement and
-the moment of abort, and exits 0 once both acts ended as described (within about a minute).
+the moment of abort, and exits 0 once every act ended as described (within about a minute, or
+two with --experiment).
 
 Options:
   --duration SECONDS   seconds of the pause step (default 2, at most 20)
+  --experiment         play act 3: an experiment step against a fresh baseline (SPEC §14)
 )";
 
 constexpr std::string_view kImportUsage =

@@ -230,7 +230,8 @@ class Writer {
         text_field(14, "name", s.mirror_route.name);
         if (s.mirror_route.percentage != 100) field(14, "percentage", number(s.mirror_route.percentage));
         return match_list(14, s.mirror_route.match, false);
-      case Step::Kind::Gate:  // Argo has no gate step: never imported
+      case Step::Kind::Gate:        // Argo has no gate step: never imported
+      case Step::Kind::Experiment:  // not imported (docs/cli.md)
         return;
     }
   }

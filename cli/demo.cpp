@@ -1,6 +1,7 @@
 // `vane demo`: a live canary on loopback with built-in upstreams and a built-in load, so a
 // first-time user sees a rollout walk its steps with no config. The demo drives vane as an
 // operator would: it edits the config file, reloads, and reads status from the admin API.
+// With --experiment a third act shows an experiment step (SPEC §14) on a second rollout.
 // Main thread plus the server's and the load's threads.
 #include <atomic>
 #include <chrono>
@@ -10,8 +11,10 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -38,19 +41,60 @@ namespace bhttp = beast::http;
 namespace json = boost::json;
 
 /// The demo's config: one rollout `shop` over the three versions, judged by `canary-health`.
+/// The experiment act's rollout `catalog` (host catalog.demo): an analysis step compares the
+/// canary's mean latency with the warm stable's, then an experiment with the same template
+/// compares it with a fresh baseline's over the same window.
+std::string experiment_config(const std::string& desired) {
+  return "  - name: catalog\n"
+         "    upstream: " + desired + "\n"
+         "    strategy:\n"
+         "      canary:\n"
+         "        steps:\n"
+         "          - setWeight: 20\n"
+         "          - analysis:\n"
+         "              templates: [{templateName: latency-vs-baseline}]\n"
+         "              args: [{name: tolerance, value: \"1.1\"}]\n"
+         "          - experiment:\n"
+         "              name: fresh-baseline\n"
+         "              templates:\n"
+         "                - {name: baseline, upstream: catalog-v1-baseline, weight: 20}\n"
+         "                - {name: canary, specRef: canary, weight: 20}\n"
+         "              analyses:\n"
+         "                - name: latency\n"
+         "                  templateName: latency-vs-baseline\n"
+         "                  args: [{name: tolerance, value: \"1.1\"}]\n"
+         "          - setWeight: 50\n";
+}
+
+/// The template of the experiment act: mean latency within `tolerance` times the baseline's.
+constexpr std::string_view kLatencyTemplate =
+    "  - name: latency-vs-baseline\n"
+    "    args: [{name: tolerance}]\n"
+    "    metrics:\n"
+    "      - name: latency-mean\n"
+    "        initialDelay: 2s\n"
+    "        interval: 1s\n"
+    "        count: 3\n"
+    "        successCondition: result <= baseline * {{args.tolerance}}\n"
+    "        failureLimit: 0\n"
+    "        provider: {builtin: {metric: latency-mean, window: 3s, minRequests: 20}}\n";
+
+/// `catalog`: the experiment act's desired version; empty without --experiment.
 std::string demo_config(const std::map<std::string, uint16_t>& ports, const std::string& desired,
-                        int pause, const std::string& state_dir) {
+                        int pause, const std::string& state_dir, const std::string& catalog = "") {
   std::string upstreams;
   for (const auto& [name, port] : ports) {
     upstreams += "  - {name: " + name + ", endpoints: [\"127.0.0.1:" + std::to_string(port) + "\"]}\n";
   }
+  const bool experiment = !catalog.empty();
   return "listeners: [{name: demo, address: \"127.0.0.1:0\"}]\n"
          "admin: {address: \"127.0.0.1:0\"}\n"
          "state: {dir: \"" + state_dir + "\"}\n"
          "workers: 1\n"
          "upstreams:\n" + upstreams +
          "routes:\n"
-         "  - {name: shop, match: {pathPrefix: /}, rollout: shop}\n"
+         "  - {name: shop, match: {pathPrefix: /}, rollout: shop}\n" +
+         std::string(experiment ? "  - {name: catalog, match: {host: catalog.demo}, rollout: catalog}\n" : "") +
          "analysisTemplates:\n"
          "  - name: canary-health\n"
          "    metrics:\n"
@@ -65,7 +109,8 @@ std::string demo_config(const std::map<std::string, uint16_t>& ports, const std:
          "        interval: 1s\n"
          "        count: 3\n"
          "        successCondition: result <= baseline + 0.05\n"
-         "        provider: {builtin: {metric: latency-p95, window: 3s, minRequests: 20}}\n"
+         "        provider: {builtin: {metric: latency-p95, window: 3s, minRequests: 20}}\n" +
+         std::string(experiment ? kLatencyTemplate : "") +
          "rollouts:\n"
          "  - name: shop\n"
          "    upstream: " + desired + "\n"
@@ -77,7 +122,8 @@ std::string demo_config(const std::map<std::string, uint16_t>& ports, const std:
          "          - setWeight: 50\n"
          "          - pause: {duration: " + std::to_string(pause) + "s}\n"
          "          - setWeight: 80\n"
-         "          - analysis: {templates: [{templateName: canary-health}]}\n";
+         "          - analysis: {templates: [{templateName: canary-health}]}\n" +
+         (experiment ? experiment_config(catalog) : "");
 }
 
 /// Answers counted by the version that served them, shared by the load and the printer.
@@ -87,7 +133,9 @@ struct Tally {
   uint64_t failed = 0;
 };
 
-void load(const std::string& host, const std::string& port, std::atomic<bool>& stop, Tally& tally) {
+/// Keep-alive GETs of http://host:port/products with Host `authority`, counted in `tally`.
+void load(const std::string& host, const std::string& port, std::atomic<bool>& stop, Tally& tally,
+          const std::string& authority) {
   boost::asio::io_context io;
   while (!stop) {
     beast::tcp_stream stream(io);
@@ -97,7 +145,7 @@ void load(const std::string& host, const std::string& port, std::atomic<bool>& s
     beast::flat_buffer buffer;
     for (int i = 0; i < 1000 && !stop && !ec; ++i) {
       bhttp::request<bhttp::empty_body> request{bhttp::verb::get, "/products", 11};
-      request.set(bhttp::field::host, "shop.demo");
+      request.set(bhttp::field::host, authority);
       bhttp::write(stream, request, ec);
       bhttp::response<bhttp::string_body> response;
       if (!ec) bhttp::read(stream, buffer, response, ec);
@@ -123,6 +171,11 @@ std::string number(const json::value& v) {
   return "-";
 }
 
+std::string text_of(const json::object& object, std::string_view key) {
+  const json::value* v = object.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
 /// One progress line from a STATUS answer and the tally.
 std::string progress_line(const json::object& status, Tally& tally, double seconds) {
   char head[32];
@@ -133,16 +186,17 @@ std::string progress_line(const json::object& status, Tally& tally, double secon
   if (step.is_string()) line += " (" + std::string(step.as_string()) + ")";
   const auto& weights = status.at("weights").as_object();
   line += "  weights stable/canary " + number(weights.at("stable")) + "/" + number(weights.at("canary"));
+  if (const json::value* e = status.if_contains("experiment"); e && e->is_object()) {
+    line += "  experiment " + text_of(e->as_object(), "name") + ":";
+    for (const auto& t : e->as_object().at("templates").as_array()) {
+      line += " " + text_of(t.as_object(), "name") + "=" + number(t.as_object().at("weight"));
+    }
+  }
   std::lock_guard lock(tally.mutex);
   line += "  served:";
   for (const auto& [name, count] : tally.by_version) line += " " + name + "=" + std::to_string(count);
   if (tally.failed > 0) line += " failed=" + std::to_string(tally.failed);
   return line;
-}
-
-std::string text_of(const json::object& object, std::string_view key) {
-  const json::value* v = object.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
 /// Prints the measurements and run verdicts of STATUS's analysis runs not printed before.
@@ -177,12 +231,13 @@ void print_analysis(const json::object& status, std::set<std::string>& printed) 
 
 /// Prints progress until `ended` holds for the rollout's STATUS or `limit` passes; whether it held.
 bool follow(AdminClient& admin, Tally& tally, std::chrono::seconds limit,
-            const std::function<bool(const json::object&)>& ended) {
+            const std::function<bool(const json::object&)>& ended,
+            const std::string& rollout = "shop") {
   const auto started = std::chrono::steady_clock::now();
   std::set<std::string> printed;
   while (std::chrono::steady_clock::now() - started < limit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    const auto answer = admin.get("/api/v1/rollouts/shop");
+    const auto answer = admin.get("/api/v1/rollouts/" + rollout);
     if (!answer.ok()) continue;
     const auto status = json::parse(answer.body).as_object();
     const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -200,6 +255,45 @@ void reset(Tally& tally) {
   tally.failed = 0;
 }
 
+/// Act 3 (--experiment): catalog-v2 passes an analysis against the warm stable, then an
+/// experiment catches it against a fresh baseline; whether it ended aborted that way.
+bool experiment_act(AdminClient& admin, const std::string& address,
+                    const std::function<void(const std::string&)>& set_desired) {
+  std::cout << "\nAct 3: a second rollout, catalog. Its stable catalog-v1 has run warm for a "
+               "while and answers in 40 ms; a fresh copy of it (catalog-v1-baseline) answers in "
+               "30 ms. The desired version becomes catalog-v2, 39 ms: 30% slower than the fresh "
+               "copy, yet within 1.1 x the warm stable. Both judgements use `result <= baseline * "
+               "1.1` over the mean latency:\n";
+  std::atomic<bool> stop{false};
+  Tally tally;
+  const auto colon = address.rfind(':');
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.emplace_back(load, address.substr(0, colon), address.substr(colon + 1), std::ref(stop),
+                         std::ref(tally), "catalog.demo");
+  }
+  set_desired("catalog-v2");
+  const bool aborted = follow(admin, tally, std::chrono::seconds(40), [](const json::object& s) {
+    return s.at("phase").as_string() == "Degraded" || s.at("phase").as_string() == "Healthy";
+  }, "catalog");
+  stop = true;
+  for (auto& client : clients) client.join();
+  const auto answer = admin.get("/api/v1/rollouts/catalog");
+  if (!aborted || !answer.ok()) {
+    std::cout << "\nact 3 did not end.\n";
+    return false;
+  }
+  const auto status = json::parse(answer.body).as_object();
+  const std::string reason = text_of(status, "abortReason");
+  const bool caught = text_of(status, "phase") == "Degraded" &&
+                      reason.find("experiment fresh-baseline") != std::string::npos;
+  std::cout << (caught ? "\nThe analysis against the warm stable passed (step 1); the experiment "
+                         "against the fresh baseline caught catalog-v2 and vane aborted it: "
+                       : "\nact 3 did not end with the experiment catching catalog-v2: ")
+            << (reason.empty() ? text_of(status, "message") : reason) << "\n";
+  return caught;
+}
+
 }  // namespace
 
 int run_demo(const Args& args) {
@@ -212,11 +306,25 @@ int run_demo(const Args& args) {
   DemoUpstream v1({"shop-v1", 0, 1});
   DemoUpstream v2({"shop-v2", 0, 1});
   DemoUpstream v3({"shop-v3", 0.3, 150});
-  const std::map<std::string, uint16_t> ports{{"shop-v1", v1.port()}, {"shop-v2", v2.port()}, {"shop-v3", v3.port()}};
-  auto write = [&](const std::string& desired) {
-    std::ofstream(file, std::ios::trunc) << demo_config(ports, desired, pause, (dir / "state").string());
+  std::map<std::string, uint16_t> ports{{"shop-v1", v1.port()}, {"shop-v2", v2.port()}, {"shop-v3", v3.port()}};
+  // The experiment act: the warm stable answers in 40 ms, a fresh copy of it in 30 ms, and the
+  // new version in 39 ms: within 1.1 x stable, 30% slower than the fresh baseline.
+  const bool experiment = args.has("--experiment");
+  std::vector<std::unique_ptr<DemoUpstream>> catalog;
+  if (experiment) {
+    for (const auto& [name, ms] : {std::pair{"catalog-v1", 40u}, std::pair{"catalog-v1-baseline", 30u},
+                                   std::pair{"catalog-v2", 39u}}) {
+      catalog.push_back(std::make_unique<DemoUpstream>(DemoUpstreamOptions{name, 0, ms}));
+      ports[name] = catalog.back()->port();
+    }
+  }
+  std::string catalog_desired = experiment ? "catalog-v1" : "";
+  std::string shop_desired = "shop-v1";
+  auto write = [&] {
+    std::ofstream(file, std::ios::trunc)
+        << demo_config(ports, shop_desired, pause, (dir / "state").string(), catalog_desired);
   };
-  write("shop-v1");
+  write();
   auto loaded = control::load_config(file);
   for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
   if (!loaded.config) return 1;
@@ -238,11 +346,12 @@ int run_demo(const Args& args) {
   std::vector<std::thread> clients;
   for (int i = 0; i < 4; ++i) {
     clients.emplace_back(load, address.substr(0, colon), address.substr(colon + 1), std::ref(stop),
-                         std::ref(tally));
+                         std::ref(tally), "shop.demo");
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));
   auto set_desired = [&](const std::string& desired) {
-    write(desired);
+    (desired.starts_with("catalog") ? catalog_desired : shop_desired) = desired;
+    write();
     const auto reloaded = admin.post("/api/v1/reload");
     std::cout << "  edited " << file << " (upstream: " << desired << "), POST /api/v1/reload -> "
               << reloaded.status << "\n\n";
@@ -283,13 +392,15 @@ int run_demo(const Args& args) {
       std::cout << "\nact 2 did not end with shop-v3 aborted.\n";
     }
   }
+  bool act3 = !experiment;
+  if (experiment && act2) act3 = experiment_act(admin, address, set_desired);
   stop = true;
   for (auto& client : clients) client.join();
   server.request_stop();
   control.join();
   std::error_code ignored;
   fs::remove_all(dir, ignored);
-  return act1 && act2 ? 0 : 1;
+  return act1 && act2 && act3 ? 0 : 1;
 }
 
 }  // namespace vane::cli

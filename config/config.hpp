@@ -208,8 +208,36 @@ struct GateStep {
   std::optional<uint32_t> timeout_seconds;  ///< unset: waits until answered or promoted
 };
 
+/// One template of an experiment step (SPEC §14): an upstream that takes `weight` percent of the
+/// route's traffic while the experiment runs, measured as target `experiment:NAME`.
+struct ExperimentTemplate {
+  std::string name;
+  std::string upstream;  ///< set when given; else `spec_ref` names the side
+  std::string spec_ref;  ///< "stable" or "canary" (the rollout's); "" when `upstream` is given
+  uint32_t weight_centi = 0;  ///< in hundredths of a percent
+  uint8_t slot = 0;  ///< its measurement slot: index in CanaryStrategy::experiment_names
+};
+
+/// An experiment's analysis: one run of one template with its args.
+struct ExperimentAnalysis {
+  std::string name;
+  AnalysisSpec spec;  ///< `templateName` as its one template, and `args`
+};
+
+/// An experiment step (SPEC §14, Argo's `experiment`).
+struct ExperimentStep {
+  std::string name;  ///< default experiment-<step index>
+  std::optional<Duration> duration;  ///< unset: until its analyses finish
+  std::vector<ExperimentTemplate> templates;
+  std::vector<ExperimentAnalysis> analyses;
+};
+
+/// At most this many distinct experiment template names per rollout: each is a measurement slot
+/// (analysis::Target) of every series of the rollout's routes.
+inline constexpr std::size_t kMaxExperimentNames = 4;
+
 struct Step {
-  enum class Kind { SetWeight, Pause, Analysis, SetHeaderRoute, SetMirrorRoute, Gate };
+  enum class Kind { SetWeight, Pause, Analysis, SetHeaderRoute, SetMirrorRoute, Gate, Experiment };
   Kind kind = Kind::SetWeight;
   uint32_t weight_centi = 0;  ///< setWeight in hundredths of a percent: 0..10000
   PauseStep pause;
@@ -217,6 +245,7 @@ struct Step {
   HeaderRouteStep header_route;
   MirrorRouteStep mirror_route;
   GateStep gate;
+  ExperimentStep experiment;
   Mark mark;
 };
 
@@ -235,6 +264,9 @@ struct CanaryStrategy {
   std::optional<Stickiness> stickiness;
   std::optional<Shield> shield;
   std::optional<AnalysisSpec> analysis;  ///< background analysis
+  /// The distinct names of the experiment steps' templates, in order of first use: a template's
+  /// `slot`, and the NAME of its target `experiment:NAME`.
+  std::vector<std::string> experiment_names;
 };
 
 struct BlueGreenStrategy {
@@ -270,7 +302,9 @@ struct BuiltinProvider {
   std::string metric;  ///< success-rate, error-rate, request-rate, latency-p50|p90|p95|p99|mean
   Duration window{30'000};
   uint32_t min_requests = 1;
-  std::string target = "canary";  ///< canary, stable or mirror
+  std::string target = "canary";  ///< canary, stable, mirror or experiment:NAME
+  bool target_given = false;  ///< in an experiment's analyses, no target means its canary
+                              ///< template (SPEC §14)
 };
 
 struct PrometheusProvider {

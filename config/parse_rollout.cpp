@@ -1,4 +1,6 @@
 // Rollouts: their strategy (canary or blueGreen) and the analysis specs they run.
+#include <algorithm>
+
 #include "config/parse.hpp"
 
 namespace vane::config {
@@ -42,6 +44,18 @@ std::optional<Shield> parse_shield(Reader& r, const Value& v) {
   return shield;
 }
 
+/// Each template's measurement slot: the index of its name among the rollout's experiment
+/// template names (more than kMaxExperimentNames is a validation error; those share the last).
+void assign_slots(ExperimentStep& experiment, std::vector<std::string>& names) {
+  for (ExperimentTemplate& t : experiment.templates) {
+    if (t.name.empty()) continue;  // reported as missing
+    auto found = std::find(names.begin(), names.end(), t.name);
+    if (found == names.end()) found = names.insert(names.end(), t.name);
+    const auto index = static_cast<std::size_t>(found - names.begin());
+    t.slot = static_cast<uint8_t>(std::min(index, kMaxExperimentNames - 1));
+  }
+}
+
 std::optional<CanaryStrategy> parse_canary(Reader& r, const Value& v) {
   MapReader m(r, v);
   if (!m.valid()) return std::nullopt;
@@ -52,6 +66,12 @@ std::optional<CanaryStrategy> parse_canary(Reader& r, const Value& v) {
       if (!parse_step(r, item, step)) continue;
       if (step.kind == Step::Kind::Gate && step.gate.name.empty()) {
         step.gate.name = "gate-" + std::to_string(canary.steps.size());
+      }
+      if (step.kind == Step::Kind::Experiment) {
+        if (step.experiment.name.empty()) {
+          step.experiment.name = "experiment-" + std::to_string(canary.steps.size());
+        }
+        assign_slots(step.experiment, canary.experiment_names);
       }
       canary.steps.push_back(std::move(step));
     }

@@ -1,4 +1,4 @@
-// Canary steps: setWeight, pause, analysis, setHeaderRoute, setMirrorRoute and gate.
+// Canary steps: setWeight, pause, analysis, setHeaderRoute, setMirrorRoute, gate and experiment.
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -54,9 +54,8 @@ std::optional<uint32_t> read_percent_centi(Reader& r, const Value& v) {
   return centi;
 }
 
-void parse_pause(Reader& r, const Value& v, PauseStep& out) {
-  MapReader m(r, v);
-  if (!m.valid()) return;
+/// A step's `duration`: integer seconds (Argo's intstr), quoted or not, or a duration string.
+void read_step_duration(Reader& r, MapReader& m, std::optional<Duration>& out) {
   const auto duration = m.take("duration");
   if (!duration) return;
   const std::string text = duration->node.IsScalar() ? duration->node.Scalar() : "";
@@ -65,10 +64,69 @@ void parse_pause(Reader& r, const Value& v, PauseStep& out) {
     uint32_t seconds = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
     if (ec != std::errc{}) r.error(*duration, "is too large");
-    if (ec == std::errc{}) out.duration = Duration{int64_t{seconds} * 1000};
+    if (ec == std::errc{}) out = Duration{int64_t{seconds} * 1000};
     return;
   }
-  if (const auto d = r.duration(*duration, true)) out.duration = *d;
+  if (const auto d = r.duration(*duration, true)) out = *d;
+}
+
+void parse_pause(Reader& r, const Value& v, PauseStep& out) {
+  MapReader m(r, v);
+  if (!m.valid()) return;
+  read_step_duration(r, m, out.duration);
+}
+
+void parse_experiment_template(Reader& r, const Value& v, std::vector<ExperimentTemplate>& out) {
+  MapReader m(r, v);
+  if (!m.valid()) return;
+  ExperimentTemplate t;
+  m.get("name", t.name, Presence::Required);
+  const auto upstream = m.take("upstream");
+  const auto spec_ref = m.take("specRef");
+  if (upstream.has_value() == spec_ref.has_value()) {
+    r.error(v, "needs exactly one of upstream or specRef");
+  } else if (upstream) {
+    if (const auto text = r.string(*upstream)) t.upstream = *text;
+  } else if (const auto text = r.string(*spec_ref)) {
+    if (*text == "stable" || *text == "canary") {
+      t.spec_ref = *text;
+    } else {
+      r.error(*spec_ref, "must be one of stable, canary");
+    }
+  }
+  if (const auto weight = m.require("weight")) {
+    if (const auto centi = read_percent_centi(r, *weight)) t.weight_centi = *centi;
+  }
+  out.push_back(std::move(t));
+}
+
+void parse_experiment_analysis(Reader& r, const Value& v, std::vector<ExperimentAnalysis>& out) {
+  MapReader m(r, v);
+  if (!m.valid()) return;
+  ExperimentAnalysis a;
+  a.spec.mark = v.mark;
+  m.get("name", a.name, Presence::Required);
+  AnalysisTemplateRef ref;
+  if (m.get("templateName", ref.template_name, Presence::Required)) a.spec.templates.push_back(ref);
+  if (const auto args = m.take("args")) {
+    for (const Value& item : r.list(*args)) parse_arg(r, item, Presence::Required, a.spec.args);
+  }
+  out.push_back(std::move(a));
+}
+
+void parse_experiment(Reader& r, const Value& v, ExperimentStep& out) {
+  MapReader m(r, v);
+  if (!m.valid()) return;
+  m.get("name", out.name);
+  read_step_duration(r, m, out.duration);
+  if (const auto templates = m.require("templates")) {
+    for (const Value& item : r.list(*templates, Presence::Required)) {
+      parse_experiment_template(r, item, out.templates);
+    }
+  }
+  if (const auto analyses = m.take("analyses")) {
+    for (const Value& item : r.list(*analyses)) parse_experiment_analysis(r, item, out.analyses);
+  }
 }
 
 std::optional<StringMatch> parse_string_match(Reader& r, const Value& v) {
@@ -175,6 +233,7 @@ void parse_step_body(Reader& r, const Value& v, Step& out) {
     case Step::Kind::SetHeaderRoute: return parse_header_route(r, v, out.header_route);
     case Step::Kind::SetMirrorRoute: return parse_mirror_route(r, v, out.mirror_route);
     case Step::Kind::Gate: return parse_gate(r, v, out.gate);
+    case Step::Kind::Experiment: return parse_experiment(r, v, out.experiment);
   }
 }
 
@@ -185,27 +244,29 @@ bool parse_step(Reader& r, const Value& v, Step& out) {
   if (!m.valid()) return false;
   out.mark = v.mark;
   using Kind = Step::Kind;
-  constexpr std::array<std::pair<std::string_view, Kind>, 6> kinds{
+  constexpr std::array<std::pair<std::string_view, Kind>, 7> kinds{
       {{"setWeight", Kind::SetWeight},
        {"pause", Kind::Pause},
        {"analysis", Kind::Analysis},
        {"setHeaderRoute", Kind::SetHeaderRoute},
        {"setMirrorRoute", Kind::SetMirrorRoute},
-       {"gate", Kind::Gate}}};
+       {"gate", Kind::Gate},
+       {"experiment", Kind::Experiment}}};
   int found = 0;
   for (const auto& [key, kind] : kinds) {
     const auto body = m.take(key);
     if (!body) continue;
     if (++found > 1) {
       r.error(*body, "a step has exactly one of setWeight, pause, analysis, setHeaderRoute, "
-                     "setMirrorRoute, gate");
+                     "setMirrorRoute, gate, experiment");
       continue;
     }
     out.kind = kind;
     parse_step_body(r, *body, out);
   }
   if (found == 0 && m.size() == 0) {
-    r.error(v, "needs one of setWeight, pause, analysis, setHeaderRoute, setMirrorRoute, gate");
+    r.error(v, "needs one of setWeight, pause, analysis, setHeaderRoute, setMirrorRoute, gate, "
+                "experiment");
   }
   return true;
 }

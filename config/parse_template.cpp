@@ -70,8 +70,17 @@ BuiltinProvider parse_builtin(Reader& r, const Value& v) {
   get_one_of(r, m, "metric", builtin_metrics, p.metric, Presence::Required);
   m.get_duration("window", p.window);
   m.get("minRequests", p.min_requests, Range::at_least(1));
-  get_one_of(r, m, "target", std::array<std::string_view, 3>{"canary", "stable", "mirror"},
-             p.target);
+  if (const auto target = m.take("target")) {
+    const auto text = r.string(*target);
+    if (!text) return p;
+    const bool experiment = text->starts_with("experiment:") && text->size() > 11;
+    if (!experiment && *text != "canary" && *text != "stable" && *text != "mirror") {
+      r.error(*target, "must be one of canary, stable, mirror, experiment:NAME");
+      return p;
+    }
+    p.target = *text;
+    p.target_given = true;
+  }
   return p;
 }
 

@@ -60,6 +60,64 @@ void check_preview_route(const Config& c, Reader& r, std::size_t i) {
   }
 }
 
+/// An experiment step (SPEC §14): unique template and analysis names, known upstreams, and its
+/// template weights plus the canary weight in force at that step within 100.
+void check_experiment(const Config& c, Reader& r, std::size_t i, std::size_t k,
+                      uint32_t canary_centi) {
+  const Rollout& rollout = c.rollouts[i];
+  const Step& step = rollout.canary->steps[k];
+  const ExperimentStep& e = step.experiment;
+  const std::string base =
+      item_path(item_path("rollouts", i, "strategy.canary.steps"), k, "experiment");
+  uint32_t total = canary_centi;
+  for (std::size_t t = 0; t < e.templates.size(); ++t) {
+    const ExperimentTemplate& tpl = e.templates[t];
+    total += tpl.weight_centi;
+    for (std::size_t before = 0; before < t; ++before) {
+      if (!tpl.name.empty() && e.templates[before].name == tpl.name) {
+        r.error_at(item_path(base + ".templates", t, "name"), step.mark,
+                   "duplicate template name " + quoted(tpl.name));
+        break;
+      }
+    }
+    if (!tpl.upstream.empty() && !c.find_upstream(tpl.upstream)) {
+      r.error_at(item_path(base + ".templates", t, "upstream"), step.mark,
+                 "unknown upstream " + quoted(tpl.upstream));
+    }
+    const auto& names = rollout.canary->experiment_names;
+    const auto index = std::find(names.begin(), names.end(), tpl.name) - names.begin();
+    if (!tpl.name.empty() && static_cast<std::size_t>(index) >= kMaxExperimentNames) {
+      r.error_at(item_path(base + ".templates", t, "name"), step.mark,
+                 "a rollout's experiments may use at most " +
+                     std::to_string(kMaxExperimentNames) + " template names");
+    }
+  }
+  if (total > 10000) {
+    r.error_at(base + ".templates", step.mark,
+               "template weights (" + format_centi(total - canary_centi) +
+                   ") plus the canary weight at this step (" + format_centi(canary_centi) +
+                   ") exceed 100");
+  }
+  for (std::size_t a = 0; a < e.analyses.size(); ++a) {
+    for (std::size_t before = 0; before < a; ++before) {
+      if (!e.analyses[a].name.empty() && e.analyses[before].name == e.analyses[a].name) {
+        r.error_at(item_path(base + ".analyses", a, "name"), step.mark,
+                   "duplicate analysis name " + quoted(e.analyses[a].name));
+        break;
+      }
+    }
+  }
+}
+
+void check_experiments(const Config& c, Reader& r, std::size_t i) {
+  uint32_t canary_centi = 0;  // the canary weight in force at each step
+  const auto& steps = c.rollouts[i].canary->steps;
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    if (steps[k].kind == Step::Kind::SetWeight) canary_centi = steps[k].weight_centi;
+    if (steps[k].kind == Step::Kind::Experiment) check_experiment(c, r, i, k, canary_centi);
+  }
+}
+
 void check_rollout(const Config& c, Reader& r, std::size_t i) {
   const Rollout& rollout = c.rollouts[i];
   if (!rollout.upstream.empty() && !c.find_upstream(rollout.upstream)) {
@@ -76,6 +134,7 @@ void check_rollout(const Config& c, Reader& r, std::size_t i) {
                    (preview.empty() ? "" : ", besides previewRoute") + ")");
   }
   if (rollout.blue_green) check_preview_route(c, r, i);
+  if (rollout.canary) check_experiments(c, r, i);
   if (rollout.canary && rollout.canary->analysis) {
     const std::size_t steps = rollout.canary->steps.size();
     const uint32_t starting = rollout.canary->analysis->starting_step;
@@ -99,6 +158,15 @@ void check_notifications(const Config& c, Reader& r) {
 }
 
 }  // namespace
+
+std::string format_centi(uint32_t centi) {
+  std::string out = std::to_string(centi / 100);
+  if (centi % 100 == 0) return out;
+  const uint32_t rest = centi % 100;
+  out += rest < 10 ? ".0" + std::to_string(rest) : "." + std::to_string(rest);
+  while (out.back() == '0') out.pop_back();
+  return out;
+}
 
 std::string quoted(std::string_view text) {
   std::string out;  // appended, not `"\"" + ...`: GCC 12 -O3 gives a false -Wrestrict on that

@@ -20,6 +20,9 @@ void validate_analysis(const Config& config, Reader& reader);
 /// `"text"`, for names in messages.
 std::string quoted(std::string_view text);
 
+/// 1250 -> "12.5": a percentage in hundredths, for messages.
+std::string format_centi(uint32_t centi);
+
 /// "routes[3].upstream"; "routes[3]" when `field` is empty.
 std::string item_path(std::string_view list, std::size_t index, std::string_view field = {});
 

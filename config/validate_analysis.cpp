@@ -118,6 +118,7 @@ struct SpecUse {
   std::string path;
   Mark at;
   bool background = false;
+  bool one_template = false;  ///< an experiment's analysis: `templateName` beside its args
 };
 
 /// The resolved templates of a use; unknown names are reported.
@@ -126,11 +127,13 @@ std::vector<const AnalysisTemplate*> resolve(const Config& c, Reader& r, const S
   for (std::size_t k = 0; k < use.spec.templates.size(); ++k) {
     const std::string& name = use.spec.templates[k].template_name;
     const AnalysisTemplate* t = c.find_template(name);
+    const std::string path = use.one_template
+                                 ? use.path + ".templateName"
+                                 : item_path(use.path + ".templates", k, "templateName");
     if (!t) {
-      r.error_at(item_path(use.path + ".templates", k, "templateName"), use.at,
-                 "unknown analysis template " + quoted(name));
+      r.error_at(path, use.at, "unknown analysis template " + quoted(name));
     } else if (std::find(found.begin(), found.end(), t) != found.end()) {
-      r.error_at(item_path(use.path + ".templates", k, "templateName"), use.at,
+      r.error_at(path, use.at,
                  "template " + quoted(name) + " is listed twice");
     } else {
       found.push_back(t);
@@ -194,6 +197,14 @@ void check_rollout_uses(const Config& c, Reader& r, std::size_t i) {
   if (rollout.canary) {
     const std::vector<Step>& steps = rollout.canary->steps;
     for (std::size_t k = 0; k < steps.size(); ++k) {
+      const auto& analyses = steps[k].experiment.analyses;
+      for (std::size_t a = 0; steps[k].kind == Step::Kind::Experiment && a < analyses.size(); ++a) {
+        const std::string step = item_path(base + ".canary.steps", k, "experiment");
+        check_use(c, r, {.spec = analyses[a].spec,
+                         .path = item_path(step + ".analyses", a),
+                         .at = analyses[a].spec.mark,
+                         .one_template = true});
+      }
       if (steps[k].kind != Step::Kind::Analysis) continue;
       // Reported at the step, i.e. at its `analysis:` key.
       check_use(c, r, {steps[k].analysis, item_path(base + ".canary.steps", k, "analysis"),

@@ -216,7 +216,9 @@ json::object AdminApi::status(uint32_t index) const {
   StatusInput input{controller.config().rollouts[index], controller.state(index),
                     controller.plan(index),
                     sources_.measured ? sources_.measured(index) : std::nullopt,
-                    sources_.analysis_runs ? sources_.analysis_runs(index) : json::array{}};
+                    sources_.analysis_runs ? sources_.analysis_runs(index) : json::array{},
+                    sources_.experiment_runs ? sources_.experiment_runs(index) : json::array{},
+                    rollout::WallClock::now()};
   return status_json(input);
 }
 

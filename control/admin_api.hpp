@@ -52,6 +52,8 @@ class AdminApi {
     rollout::Controller* controller = nullptr;
     std::function<std::optional<MeasuredWeights>(uint32_t rollout)> measured;
     std::function<boost::json::array(uint32_t rollout)> analysis_runs;  ///< newest first
+    /// The running experiment's runs (STATUS `experiment.analysisRuns`), newest first.
+    std::function<boost::json::array(uint32_t rollout)> experiment_runs;
     std::function<std::string()> metrics;  ///< Prometheus text exposition
     std::function<std::vector<config::Error>()> reload;  ///< errors; empty when applied
     std::function<boost::json::object()> cluster;  ///< GET /api/v1/cluster (SPEC §9)

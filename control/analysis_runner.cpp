@@ -45,11 +45,40 @@ size_t phase_slot(RunPhase phase) {
   return 2;  // Error
 }
 
-std::optional<analysis::Target> parse_target(std::string_view text) {
-  if (text == "canary") return analysis::Target::Canary;
-  if (text == "stable") return analysis::Target::Stable;
-  if (text == "mirror") return analysis::Target::Mirror;
-  return std::nullopt;
+/// A side a builtin metric measures: the series of `upstream` as `target`.
+struct Side {
+  analysis::Target target = analysis::Target::Canary;
+  std::string upstream;
+};
+
+/// What an experiment's analyses measure (SPEC §14): its templates by name, the default target
+/// (the template named canary, else the first not named baseline) and the baseline (the
+/// template named baseline, else stable).
+struct ExperimentSides {
+  std::vector<std::pair<std::string, Side>> templates;
+  Side measured;
+  Side baseline;
+};
+
+ExperimentSides experiment_sides(const config::ExperimentStep& e,
+                                 const rollout::RolloutState& state) {
+  ExperimentSides out;
+  out.baseline = {analysis::Target::Stable, state.stable};
+  const Side* canary = nullptr;
+  const Side* other = nullptr;
+  for (const config::ExperimentTemplate& t : e.templates) {
+    const std::string& upstream = t.spec_ref == "stable"   ? state.stable
+                                  : t.spec_ref == "canary" ? state.canary
+                                                           : t.upstream;
+    out.templates.emplace_back(t.name, Side{analysis::experiment_target(t.slot), upstream});
+  }
+  for (const auto& [name, side] : out.templates) {
+    if (name == "canary") canary = &side;
+    if (name == "baseline") out.baseline = side;
+    if (name != "baseline" && other == nullptr) other = &side;
+  }
+  out.measured = canary ? *canary : other ? *other : Side{analysis::Target::Canary, state.canary};
+  return out;
 }
 
 bool uses_baseline(const RunMetric& m) {
@@ -67,9 +96,9 @@ struct AnalysisRunner::Link {
 /// exchanges and exec programs in flight.
 struct AnalysisRunner::Driver {
   Driver(Executor executor, Clock& c, std::shared_ptr<Link> l, std::string r, AnalysisKind k,
-         AnalysisRun a)
-      : clock(c), link(std::move(l)), rollout(std::move(r)), run_kind(k), run(std::move(a)),
-        timer(executor) {}
+         uint32_t i, AnalysisRun a)
+      : clock(c), link(std::move(l)), rollout(std::move(r)), run_kind(k), run_index(i),
+        run(std::move(a)), timer(executor) {}
 
   /// No measurement is recorded and no hook called for this run afterwards.
   void stop() {
@@ -82,6 +111,8 @@ struct AnalysisRunner::Driver {
   }
 
   Sample builtin(const RunMetric& metric) const;
+  /// The side a builtin `target` names for this run; nullopt when it names none.
+  std::optional<Side> side(const config::BuiltinProvider& b) const;
   /// A prometheus or web measurement's answer.
   Task<ProviderResult> ask(const config::Metric& spec, std::shared_ptr<HttpCancel> cancel);
   /// An exec measurement's outcome.
@@ -97,6 +128,9 @@ struct AnalysisRunner::Driver {
   std::shared_ptr<Link> link;
   std::string rollout;  ///< the rollout's name
   AnalysisKind run_kind;  ///< what the run is for: TerminateAnalysis and `done` name it
+  uint32_t run_index;     ///< an Experiment run's index in its step's analyses
+  uint32_t step_index = 0;  ///< the step a Step or Experiment run is for
+  std::optional<ExperimentSides> experiment;  ///< an Experiment run's templates
   AnalysisRun run;
   Timer timer;
   std::unique_ptr<Alarm> alarm;  ///< while sleep_until() waits; after `timer`, which it cancels
@@ -111,20 +145,23 @@ Sample AnalysisRunner::Driver::builtin(const RunMetric& metric) const {
   AnalysisRunner& runner = *link->runner;
   const auto index = runner.index_of(rollout);
   const auto kind = analysis::parse_builtin_metric(b.metric);
-  const auto target = parse_target(b.target);
+  const auto target = side(b);
   if (!index || !runner.hooks_.builtin) return Sample::of_error("builtin measurements are unavailable");
   if (!kind) return Sample::of_error("unknown builtin metric \"" + b.metric + "\"");
-  if (!target) return Sample::of_error("unknown builtin target \"" + b.target + "\"");
+  if (!target) {
+    return Sample::of_error("builtin target \"" + b.target +
+                            "\" names no template of this run's experiment");
+  }
   const int64_t window = std::max<int64_t>(1, (b.window.count() + 999) / 1000);
   const bool histogram = analysis::needs_histogram(*kind);
-  const std::string& upstream = *target == analysis::Target::Stable ? run.stable : run.measured;
-  const auto stats = runner.hooks_.builtin(*index, upstream, *target, window, histogram);
+  const auto stats = runner.hooks_.builtin(*index, target->upstream, target->target, window, histogram);
   Sample s;
   s.value = Value::number(analysis::builtin_value(*kind, stats));
   s.baseline = Value::number(kNaN);
   if (uses_baseline(metric)) {
+    const Side baseline = experiment ? experiment->baseline : Side{analysis::Target::Stable, run.stable};
     const auto base =
-        runner.hooks_.builtin(*index, run.stable, analysis::Target::Stable, window, histogram);
+        runner.hooks_.builtin(*index, baseline.upstream, baseline.target, window, histogram);
     if (base.counts.requests >= b.min_requests) {
       s.baseline = Value::number(analysis::builtin_value(*kind, base));
     }
@@ -135,6 +172,18 @@ Sample AnalysisRunner::Driver::builtin(const RunMetric& metric) const {
                      std::to_string(b.min_requests);
   }
   return s;
+}
+
+std::optional<Side> AnalysisRunner::Driver::side(const config::BuiltinProvider& b) const {
+  if (experiment && !b.target_given) return experiment->measured;
+  if (b.target == "canary") return Side{analysis::Target::Canary, run.measured};
+  if (b.target == "stable") return Side{analysis::Target::Stable, run.stable};
+  if (b.target == "mirror") return Side{analysis::Target::Mirror, run.measured};
+  if (!experiment) return std::nullopt;
+  for (const auto& [name, found] : experiment->templates) {
+    if (b.target == "experiment:" + name) return found;
+  }
+  return std::nullopt;
 }
 
 Task<ProviderResult> AnalysisRunner::Driver::ask(const config::Metric& spec,
@@ -276,10 +325,14 @@ void AnalysisRunner::start(const std::string& name, const rollout::Effect& effec
                            const rollout::RolloutState& state) {
   History& history = rollouts_[name];
   if (!history.attempt_open || history.canary != state.canary) begin_attempt(history, state);
-  stop_kind(history, effect.analysis, false);  // a run of this kind is replaced
+  const bool experiment = effect.analysis == AnalysisKind::Experiment;
+  // A run of this kind (an experiment's: of this index) is replaced.
+  stop_kind(history, effect.analysis, false,
+            experiment ? std::optional<uint32_t>(effect.run) : std::nullopt);
   const WallTime now = clock_.now();
+  const config::Rollout& spec = *config_->find_rollout(name);
   const rollout::AnalysisRequest request =
-      rollout::analysis_request(*config_->find_rollout(name), effect.analysis, effect.step_index);
+      rollout::analysis_request(spec, effect.analysis, effect.step_index, effect.run);
   AnalysisRun run;
   if (request.spec) {
     run = analysis::prepare_run(*config_, *request.spec, request.background, now);
@@ -294,17 +347,23 @@ void AnalysisRunner::start(const std::string& name, const rollout::Effect& effec
   run.measured = state.canary.empty() ? state.stable : state.canary;
   run.stable = state.stable;
   auto driver = std::make_shared<Driver>(io_.get_executor(), clock_, link_, name,
-                                         effect.analysis, std::move(run));
+                                         effect.analysis, effect.run, std::move(run));
+  driver->step_index = effect.step_index;
+  if (experiment && request.spec) {
+    driver->experiment = experiment_sides(spec.canary->steps[effect.step_index].experiment, state);
+  }
   history.runs.push_back(driver);
   trim(history);
   if (driver->run.finished()) return finished(driver);
   net::co_spawn(io_, drive(std::move(driver)), net::detached);
 }
 
-void AnalysisRunner::stop_kind(History& history, AnalysisKind kind, bool all) {
+void AnalysisRunner::stop_kind(History& history, AnalysisKind kind, bool all,
+                               std::optional<uint32_t> run) {
   const WallTime now = clock_.now();
   for (auto& driver : history.runs) {
     if (!all && driver->run_kind != kind) continue;
+    if (!all && run && driver->run_index != *run) continue;
     if (!driver->run.finished()) {
       terminate_by_rollout(driver->run, now);
       count(driver->rollout, driver->run.phase);
@@ -345,7 +404,8 @@ void AnalysisRunner::finished(const std::shared_ptr<Driver>& driver) {
 void AnalysisRunner::deliver(Driver& driver) {
   const auto index = index_of(driver.rollout);
   if (!index || !hooks_.done) return;
-  hooks_.done(*index, driver.run_kind, event_phase(driver.run.phase), driver.run.message);
+  hooks_.done(*index, driver.run_kind, driver.run_index, event_phase(driver.run.phase),
+              driver.run.message);
 }
 
 void AnalysisRunner::count(const std::string& rollout, RunPhase phase) {
@@ -371,6 +431,19 @@ std::optional<uint32_t> AnalysisRunner::index_of(std::string_view rollout) const
     if (config_->rollouts[i].name == rollout) return i;
   }
   return std::nullopt;
+}
+
+boost::json::array AnalysisRunner::experiment_runs(uint32_t rollout, uint32_t step) const {
+  boost::json::array out;
+  if (!config_ || rollout >= config_->rollouts.size()) return out;
+  const auto it = rollouts_.find(config_->rollouts[rollout].name);
+  if (it == rollouts_.end()) return out;
+  for (auto d = it->second.runs.rbegin(); d != it->second.runs.rend(); ++d) {
+    if ((*d)->run_kind == AnalysisKind::Experiment && (*d)->step_index == step) {
+      out.push_back(run_json((*d)->run));
+    }
+  }
+  return out;
 }
 
 boost::json::array AnalysisRunner::runs(uint32_t rollout) const {

@@ -42,7 +42,8 @@ class AnalysisRunner {
     /// A run ended by itself (not terminated by the rollout). Posted, never called from apply();
     /// withheld when a TerminateAnalysis of its kind (or all), a new run of its kind or a reload
     /// dropping its rollout comes first. `rollout` is the index in the config current then.
-    std::function<void(uint32_t rollout, rollout::AnalysisKind kind,
+    /// `run`: an Experiment run's index in its step's analyses (0 otherwise).
+    std::function<void(uint32_t rollout, rollout::AnalysisKind kind, uint32_t run,
                        rollout::Event::AnalysisPhase phase, std::string message)>
         done;
     /// The builtin provider's window of `rollout`'s traffic answered by `upstream` as `target`.
@@ -81,6 +82,8 @@ class AnalysisRunner {
 
   /// The runs of the current attempt, newest first (SPEC §6 RUN objects).
   boost::json::array runs(uint32_t rollout) const;
+  /// Those of them that are the experiment step `step`'s analyses.
+  boost::json::array experiment_runs(uint32_t rollout, uint32_t step) const;
 
   /// vane_analysis_runs_total{rollout,phase} and vane_analysis_measurement_value{rollout,metric},
   /// each only when it has samples.
@@ -103,7 +106,10 @@ class AnalysisRunner {
 
   void start(const std::string& name, const rollout::Effect& effect,
              const rollout::RolloutState& state);
-  void stop_kind(History& history, rollout::AnalysisKind kind, bool all);
+  /// `run`: only the Experiment run of that index (a new one replaces it); nullopt: every run
+  /// of `kind`.
+  void stop_kind(History& history, rollout::AnalysisKind kind, bool all,
+                 std::optional<uint32_t> run = std::nullopt);
   void begin_attempt(History& history, const rollout::RolloutState& state);
   void trim(History& history);
   /// A run ended by itself: counted, and `done` posted.

@@ -12,8 +12,11 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<analysis::Target, 2> kTargets{analysis::Target::Stable,
-                                                  analysis::Target::Canary};
+/// The sides the leader's builtin measurements read: stable, canary and the experiment slots
+/// (SPEC §14: an experiment's analyses judge every replica's template traffic).
+constexpr std::array<analysis::Target, 6> kTargets{
+    analysis::Target::Stable,      analysis::Target::Canary,      analysis::Target::Experiment0,
+    analysis::Target::Experiment1, analysis::Target::Experiment2, analysis::Target::Experiment3};
 
 /// A non-negative integer field, or nullopt.
 std::optional<uint64_t> count_of(const json::value& v) {

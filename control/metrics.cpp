@@ -60,7 +60,7 @@ void request_families(const MetricsSources& s, std::vector<MetricFamily>& out) {
       if (stats.counts.requests == 0) continue;
       const std::string name = s.config->routes[route].name;
       const std::string rollout = route_rollout(*s.config, route);
-      const std::string side(analysis::to_string(target));
+      const std::string side = analysis::target_label(target, s.config->find_rollout(rollout));
       for (size_t c = 1; c < analysis::kCodeClassCount; ++c) {
         if (stats.counts.by_class[c] == 0) continue;
         requests.metric.push_back(counter({{"code_class", std::string(analysis::kCodeClassLabels[c])},

@@ -72,9 +72,10 @@ void Server::start_controller() {
     runner_->apply(rollout, effect, state);
   };
   AnalysisRunner::Hooks runs;
-  runs.done = [this](uint32_t rollout, rollout::AnalysisKind kind,
+  runs.done = [this](uint32_t rollout, rollout::AnalysisKind kind, uint32_t run,
                      rollout::Event::AnalysisPhase phase, std::string message) {
-    controller_->analysis_done(rollout, kind, phase, std::move(message), rollout::WallClock::now());
+    controller_->analysis_done(rollout, kind, phase, std::move(message), rollout::WallClock::now(),
+                               run);
   };
   runs.builtin = [this](uint32_t rollout, const std::string& upstream, analysis::Target target,
                         int64_t window_seconds, bool histogram) {
@@ -110,6 +111,10 @@ std::vector<std::vector<bool>> Server::used_upstreams() const {
     mark(r, controller_->state(r).stable);
     mark(r, controller_->state(r).canary);
     mark(r, controller_->state(r).previous_stable);  // blue-green may switch back to it
+    if (!config_->rollouts[r].canary) continue;
+    for (const auto& step : config_->rollouts[r].canary->steps) {  // experiment templates
+      for (const auto& t : step.experiment.templates) mark(r, t.upstream);
+    }
   }
   return used;
 }

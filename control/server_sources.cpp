@@ -30,6 +30,9 @@ void Server::connect_admin_sources() {
   sources.metrics = [this] { return metrics(); };
   sources.reload = [this] { return reload(); };
   sources.analysis_runs = [this](uint32_t rollout) { return runner_->runs(rollout); };
+  sources.experiment_runs = [this](uint32_t rollout) {
+    return runner_->experiment_runs(rollout, controller_->state(rollout).step_index);
+  };
   sources.events = &events_;
   sources.series = [this](uint32_t rollout) { return series_json(rollout); };
   if (cluster_) sources.cluster = [this] { return cluster_json(); };

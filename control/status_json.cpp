@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "config/duration.hpp"
+#include "rollout/state_machine.hpp"
 
 namespace vane::control {
 namespace {
@@ -197,6 +198,7 @@ std::string describe_step(const config::Step& step) {
     case Kind::SetHeaderRoute: return "setHeaderRoute: " + step.header_route.name;
     case Kind::SetMirrorRoute: return "setMirrorRoute: " + step.mirror_route.name;
     case Kind::Gate: return "gate: " + step.gate.name;
+    case Kind::Experiment: return "experiment: " + step.experiment.name;
   }
   return "";
 }
@@ -241,8 +243,49 @@ json::object step_json(const config::Step& step) {
       if (step.gate.timeout_seconds) gate["timeoutSeconds"] = *step.gate.timeout_seconds;
       return json::object{{"gate", std::move(gate)}};
     }
+    case Kind::Experiment: {
+      const config::ExperimentStep& e = step.experiment;
+      json::array templates;
+      for (const auto& t : e.templates) {
+        json::object tpl{{"name", t.name}, {"weight", percent(t.weight_centi)}};
+        if (t.spec_ref.empty()) tpl["upstream"] = t.upstream;
+        if (!t.spec_ref.empty()) tpl["specRef"] = t.spec_ref;
+        templates.push_back(std::move(tpl));
+      }
+      json::array analyses;
+      for (const auto& a : e.analyses) {
+        json::array args;  // names only, as for analysis steps
+        for (const auto& arg : a.spec.args) args.push_back(json::object{{"name", arg.name}});
+        json::object analysis{{"name", a.name},
+                              {"templateName", a.spec.templates.empty()
+                                                   ? std::string()
+                                                   : a.spec.templates[0].template_name}};
+        if (!args.empty()) analysis["args"] = std::move(args);
+        analyses.push_back(std::move(analysis));
+      }
+      json::object experiment{{"name", e.name}, {"templates", std::move(templates)},
+                              {"analyses", std::move(analyses)}};
+      if (e.duration) experiment["duration"] = config::format_duration(*e.duration);
+      return json::object{{"experiment", std::move(experiment)}};
+    }
   }
   return {};
+}
+
+/// The running experiment (SPEC §14), null when none runs.
+json::value experiment_json(const StatusInput& in) {
+  const config::ExperimentStep* e = rollout::running_experiment(in.spec, in.state);
+  if (e == nullptr) return nullptr;
+  json::array templates;
+  for (size_t i = 0; i < e->templates.size() && i < in.plan.experiment.size(); ++i) {
+    templates.push_back(json::object{{"name", e->templates[i].name},
+                                     {"upstream", in.plan.experiment[i].upstream},
+                                     {"weight", percent(e->templates[i].weight_centi)}});
+  }
+  return json::object{{"name", e->name},
+                      {"phase", std::string(rollout::experiment_phase(in.state, in.now))},
+                      {"templates", std::move(templates)},
+                      {"analysisRuns", in.experiment_runs}};
 }
 
 boost::json::object status_json(const StatusInput& in) {
@@ -269,7 +312,10 @@ boost::json::object status_json(const StatusInput& in) {
   o["currentStep"] = canary_strategy && state.step_index < step_count && !state.canary.empty()
                          ? json::value(describe_step(spec.canary->steps[state.step_index]))
                          : json::value(nullptr);
-  o["weights"] = json::object{{"stable", percent(10000 - canary_centi)}, {"canary", percent(canary_centi)}};
+  uint32_t experiment_centi = 0;
+  for (const auto& share : in.plan.experiment) experiment_centi += share.weight_centi;
+  o["weights"] = json::object{{"stable", percent(10000 - canary_centi - experiment_centi)},
+                              {"canary", percent(canary_centi)}};
   o["headerRoutes"] = header_routes(in.plan);
   o["mirrorRoutes"] = mirror_routes(in.plan);
   if (in.measured) {
@@ -283,6 +329,7 @@ boost::json::object status_json(const StatusInput& in) {
   o["aborted"] = state.aborted;
   o["abortReason"] = state.aborted ? json::value(state.abort_reason) : json::value(nullptr);
   o["analysisRuns"] = in.analysis_runs;
+  o["experiment"] = experiment_json(in);
   if (spec.blue_green) o["blueGreen"] = blue_green_json(*spec.blue_green, state);
   return o;
 }

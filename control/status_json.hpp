@@ -26,6 +26,8 @@ struct StatusInput {
   const rollout::TrafficPlan& plan;
   std::optional<MeasuredWeights> measured;
   boost::json::array analysis_runs;  ///< RUN objects of the current attempt, newest first
+  boost::json::array experiment_runs;  ///< those of the running experiment (SPEC §14)
+  rollout::WallTime now{};  ///< whether an experiment's duration has passed
 };
 
 boost::json::object status_json(const StatusInput& input);

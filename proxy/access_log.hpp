@@ -59,7 +59,7 @@ struct AccessRecord {
   int status = 0;
   std::string_view route;
   std::string_view rollout;
-  std::string_view target;    ///< stable, canary
+  std::string_view target;    ///< stable, canary, mirror, experiment:NAME
   std::string_view upstream;
   std::string_view endpoint;  ///< the endpoint that answered, as configured ("host:port")
   uint64_t bytes_in = 0;      ///< request body bytes read from the client

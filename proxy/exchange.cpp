@@ -117,7 +117,7 @@ Task<void> Exchange::tunnel() {
   target.route = config.routes[decision_->route].name;
   if (decision_->rollout >= 0) target.rollout = config.rollouts[static_cast<size_t>(decision_->rollout)].name;
   target.upstream = config.upstreams[decision_->upstream].name;
-  target.canary = decision_->target == analysis::Target::Canary;
+  target.canary = decision_->target != analysis::Target::Stable;  // a canary or experiment side
   co_await relay_.tunnel(target);
 }
 
@@ -244,11 +244,15 @@ void Exchange::log_access(int status) {
   r.protocol = access_protocol_;
   r.status = status;
   std::string endpoint;
+  std::string target;  // "experiment:NAME" is made per request (SSO for stable and canary)
   if (decision_) {
     const config::Config& config = generation_->config();  // pinned to the end
     r.route = config.routes[decision_->route].name;
     if (decision_->rollout >= 0) r.rollout = config.rollouts[static_cast<size_t>(decision_->rollout)].name;
-    r.target = analysis::to_string(decision_->target);
+    const int32_t rollout = decision_->rollout;
+    target = analysis::target_label(
+        decision_->target, rollout >= 0 ? &config.rollouts[static_cast<size_t>(rollout)] : nullptr);
+    r.target = target;
     r.upstream = config.upstreams[decision_->upstream].name;
   }
   if (relay_.endpoint()) {  // the address that answered, as Envoy's %UPSTREAM_HOST%

@@ -94,6 +94,30 @@ void enter_gate(Context& c, const config::GateStep& gate) {
                             "s; still polled: a 2xx answer or promote opens it");
 }
 
+/// An experiment step (SPEC §14): its analyses start on entering it (its deadline too, kept
+/// across restarts); it is done once its duration has passed and every analysis is Successful.
+bool enter_experiment(Context& c, const config::ExperimentStep& e) {
+  RolloutState& s = c.s;
+  if (e.duration && !s.experiment_deadline) s.experiment_deadline = c.now + *e.duration;
+  if (s.experiment_runs.size() != e.analyses.size()) {
+    s.experiment_runs.assign(e.analyses.size(), AnalysisStatus::Running);
+    for (uint32_t run = 0; run < e.analyses.size(); ++run) {
+      c.effects.push_back(Effect{.kind = Effect::Kind::StartAnalysis,
+                                 .analysis = AnalysisKind::Experiment,
+                                 .step_index = s.step_index,
+                                 .run = run});
+    }
+  }
+  if (experiment_phase(s, c.now) == "Successful") return true;
+  const bool running = std::any_of(s.experiment_runs.begin(), s.experiment_runs.end(),
+                                   [](AnalysisStatus a) { return a == AnalysisStatus::Running; });
+  std::string message = "experiment " + e.name + " (step " + std::to_string(s.step_index) +
+                        ") running";
+  if (!running && s.experiment_deadline) message += " until " + format_time(*s.experiment_deadline);
+  set(c, Phase::Progressing, std::move(message));
+  return false;
+}
+
 /// Enters the current step; true when it is done at once.
 bool enter_step(Context& c, const config::Step& step) {
   switch (step.kind) {
@@ -113,6 +137,8 @@ bool enter_step(Context& c, const config::Step& step) {
     case Kind::Gate:
       enter_gate(c, step.gate);
       return false;
+    case Kind::Experiment:
+      return enter_experiment(c, step.experiment);
     case Kind::SetHeaderRoute:
     case Kind::SetMirrorRoute:
       return true;
@@ -148,6 +174,8 @@ std::string describe_step(const config::Step& step) {
       return "setMirrorRoute " + step.mirror_route.name;
     case Kind::Gate:
       return "gate " + step.gate.name;
+    case Kind::Experiment:
+      return "experiment " + step.experiment.name;
   }
   return "step";
 }
@@ -174,6 +202,8 @@ void reset_attempt(RolloutState& s) {
   clear_pause(s);
   clear_wait(s);
   s.gate_step_deadline.reset();
+  s.experiment_deadline.reset();
+  s.experiment_runs.clear();
   s.step_analysis = AnalysisStatus::None;
   s.background_analysis = AnalysisStatus::None;
 }
@@ -182,6 +212,14 @@ void finish_step(Context& c) {
   clear_pause(c.s);
   clear_wait(c.s);
   c.s.gate_step_deadline.reset();
+  const auto& runs = c.s.experiment_runs;
+  if (std::find(runs.begin(), runs.end(), AnalysisStatus::Running) != runs.end()) {
+    c.effects.push_back(Effect{.kind = Effect::Kind::TerminateAnalysis,
+                               .analysis = AnalysisKind::Experiment,
+                               .step_index = c.s.step_index});
+  }
+  c.s.experiment_deadline.reset();
+  c.s.experiment_runs.clear();
   c.s.step_analysis = AnalysisStatus::None;
   ++c.s.step_index;
 }

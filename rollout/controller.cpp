@@ -152,12 +152,13 @@ Controller::Outcome Controller::command(std::string_view rollout, Event::Kind ki
 }
 
 void Controller::analysis_done(uint32_t rollout, AnalysisKind kind, Event::AnalysisPhase phase,
-                               std::string message, WallTime now) {
+                               std::string message, WallTime now, uint32_t run) {
   if (rollout >= rollouts_.size() || role_ == Role::Follow) return;
   Event event;
   event.kind = Event::Kind::AnalysisDone;
   event.analysis = kind;
   event.analysis_phase = phase;
+  event.run = run;
   event.message = std::move(message);
   apply(rollout, event, now);
   publish();

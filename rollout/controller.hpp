@@ -74,9 +74,9 @@ class Controller {
   Outcome command(std::string_view rollout, Event::Kind kind, WallTime now,
                   std::string_view message = {});
 
-  /// An analysis run of `rollout` ended.
+  /// An analysis run of `rollout` ended (`run`: an Experiment run's index in its analyses).
   void analysis_done(uint32_t rollout, AnalysisKind kind, Event::AnalysisPhase phase,
-                     std::string message, WallTime now);
+                     std::string message, WallTime now, uint32_t run = 0);
 
   /// The gate step `step` of `rollout` answered (a stale answer changes nothing).
   void gate_answered(std::string_view rollout, uint32_t step, Event::GateVerdict verdict,

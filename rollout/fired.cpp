@@ -1,6 +1,7 @@
 #include "rollout/fired.hpp"
 
 #include <string>
+#include <vector>
 
 namespace vane::rollout {
 namespace {
@@ -8,8 +9,17 @@ namespace {
 using config::Trigger;
 using K = Event::Kind;
 
-std::string run_name(AnalysisKind kind, uint32_t step) {
+std::string run_name(const config::Rollout& spec, AnalysisKind kind, uint32_t step,
+                     uint32_t run) {
   switch (kind) {
+    case AnalysisKind::Experiment: {
+      const auto& steps = spec.canary ? spec.canary->steps : std::vector<config::Step>{};
+      if (step >= steps.size() || run >= steps[step].experiment.analyses.size()) {
+        return "experiment analysis of step " + std::to_string(step);
+      }
+      const config::ExperimentStep& e = steps[step].experiment;
+      return "analysis " + e.analyses[run].name + " of experiment " + e.name;
+    }
     case AnalysisKind::Step: return "analysis of step " + std::to_string(step);
     case AnalysisKind::Background: return "background analysis";
     case AnalysisKind::PrePromotion: return "prePromotionAnalysis";
@@ -50,7 +60,7 @@ std::vector<Fired> fired_by(const config::Rollout& spec, const RolloutState& bef
   if (event.kind == K::AnalysisDone && !stale(before, event)) {
     const uint32_t step = event.step_index.value_or(before.step_index);
     std::string message =
-        run_name(event.analysis, step) + " " + std::string(to_string(event.analysis_phase));
+        run_name(spec, event.analysis, step, event.run) + " " + std::string(to_string(event.analysis_phase));
     if (!event.message.empty()) message += ": " + event.message;
     fire(result_trigger(event.analysis_phase), std::move(message));
   }
@@ -80,7 +90,7 @@ std::vector<Fired> fired_by(const config::Rollout& spec, const RolloutState& bef
   }
   for (const Effect& effect : after.effects) {
     if (effect.kind == Effect::Kind::StartAnalysis) {
-      fire(Trigger::AnalysisRunRunning, run_name(effect.analysis, effect.step_index) + " started");
+      fire(Trigger::AnalysisRunRunning, run_name(spec, effect.analysis, effect.step_index, effect.run) + " started");
     }
   }
   if (s.phase == Phase::Paused && before.phase != Phase::Paused) fire(Trigger::RolloutPaused, s.message);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace vane::rollout {
@@ -37,7 +38,7 @@ enum class Gate : uint8_t {
 };
 
 /// What an analysis run belongs to.
-enum class AnalysisKind : uint8_t { Step, Background, PrePromotion, PostPromotion };
+enum class AnalysisKind : uint8_t { Step, Background, PrePromotion, PostPromotion, Experiment };
 
 /// Where the run of the current analysis step, or the background run, stands in this attempt.
 enum class AnalysisStatus : uint8_t {
@@ -63,6 +64,10 @@ struct RolloutState {
   std::optional<WallTime> waiting_since;   ///< a setWeight step waiting for a healthy canary
   std::optional<WallTime> gate_step_deadline;  ///< the current gate step's timeoutSeconds end
                                                ///< (kept across restarts)
+  std::optional<WallTime> experiment_deadline;  ///< the current experiment step's duration end
+                                               ///< (kept across restarts)
+  /// The runs of the current experiment step's analyses, in its order (empty when not at one).
+  std::vector<AnalysisStatus> experiment_runs;
   bool deadline_exceeded = false;          ///< progressDeadlineSeconds passed while waiting
   std::optional<WallTime> scale_down_at;   ///< the previous stable stays warm until then
   std::string previous_stable;             ///< that previous stable ("" when none)

@@ -68,6 +68,13 @@ RoutingTable::RoutingTable(const config::Config& config,
       for (const auto& m : routing.plan.mirror_routes) {
         r.mirror_routes.push_back({RequestMatcher(m.match), static_cast<uint32_t>(m.percentage * 100 + 0.5)});
       }
+      uint32_t below = r.weight_centi;
+      if (r.canary >= 0) r.picks.push_back({below, static_cast<uint32_t>(r.canary), analysis::Target::Canary});
+      for (const auto& share : routing.plan.experiment) {
+        if (r.canary < 0 || share.weight_centi == 0) continue;
+        below += share.weight_centi;
+        r.picks.push_back({below, upstream_index(config, share.upstream), analysis::experiment_target(share.slot)});
+      }
     }
     if (spec.canary && spec.canary->stickiness) {
       r.sticky_cookie = spec.canary->stickiness->cookie;
@@ -102,11 +109,14 @@ std::optional<RoutingDecision> RoutingTable::decide(const RequestView& request,
   if (route->rollout < 0) return decision;
   const Rollout& rollout = rollouts_[static_cast<size_t>(route->rollout)];
   if (rollout.canary < 0) return decision;
-  if ((route->preview && rollout.preview_active) ||
-      to_canary(rollout, request, random, decision.set_cookie)) {
-    decision.upstream = static_cast<uint32_t>(rollout.canary);
-    decision.target = analysis::Target::Canary;
-    if (rollout.shield) decision.shield = static_cast<int32_t>(rollout.stable);
+  const Pick* picked = route->preview && rollout.preview_active
+                           ? rollout.picks.data()
+                           : pick(rollout, request, random, decision.set_cookie);
+  if (picked != nullptr) {
+    decision.upstream = picked->upstream;
+    decision.target = picked->target;
+    const bool canary = picked->target == analysis::Target::Canary;
+    if (rollout.shield && canary) decision.shield = static_cast<int32_t>(rollout.stable);
     return decision;
   }
   if (rollout.routes_active) {
@@ -126,32 +136,36 @@ bool RoutingTable::serves(int32_t rollout, uint32_t upstream) const {
   if (r.stable == upstream) return true;
   const bool canary_takes = r.weight_centi > 0 || (r.routes_active && !r.header_routes.empty()) ||
                             r.preview_active;
-  return r.canary == static_cast<int32_t>(upstream) && canary_takes;
+  if (r.canary == static_cast<int32_t>(upstream) && canary_takes) return true;
+  return std::any_of(r.picks.begin(), r.picks.end(), [&](const Pick& p) {
+    return p.target != analysis::Target::Canary && p.upstream == upstream;
+  });
 }
 
-bool RoutingTable::to_canary(const Rollout& rollout, const RequestView& request, uint64_t random,
-                             bool& set_cookie) const {
+const RoutingTable::Pick* RoutingTable::pick(const Rollout& rollout, const RequestView& request,
+                                             uint64_t random, bool& set_cookie) const {
   if (rollout.routes_active) {
     for (const auto& route : rollout.header_routes) {
-      if (route.matcher.matches(request)) return true;
+      if (route.matcher.matches(request)) return rollout.picks.data();  // the canary
     }
   }
+  uint32_t bucket = low_draw(random);
   if (!rollout.sticky_cookie.empty()) {
-    if (auto cookies = request.find("Cookie")) {
-      if (auto value = find_cookie(*cookies, rollout.sticky_cookie)) {
-        return sticky_bucket(*value) < rollout.weight_centi;
-      }
-    }
-    set_cookie = true;  // decide by the value the client will keep
+    std::optional<std::string_view> value;
+    if (auto cookies = request.find("Cookie")) value = find_cookie(*cookies, rollout.sticky_cookie);
     char text[16];
-    return sticky_bucket(cookie_value(random, text)) < rollout.weight_centi;
-  }
-  if (!rollout.sticky_header.empty()) {
-    if (auto key = request.find(rollout.sticky_header)) {
-      return sticky_bucket(*key) < rollout.weight_centi;
+    if (!value) {
+      set_cookie = true;  // decide by the value the client will keep
+      value = cookie_value(random, text);
     }
+    bucket = sticky_bucket(*value);
+  } else if (!rollout.sticky_header.empty()) {
+    if (auto key = request.find(rollout.sticky_header)) bucket = sticky_bucket(*key);
   }
-  return low_draw(random) < rollout.weight_centi;
+  for (const Pick& p : rollout.picks) {
+    if (bucket < p.below_centi) return &p;
+  }
+  return nullptr;
 }
 
 const std::string& RoutingTable::cookie_name(int32_t rollout) const {

@@ -55,8 +55,8 @@ class RoutingTable {
   /// The full decision for a request: `random` is a fresh uniform 64-bit value per request.
   std::optional<RoutingDecision> decide(const RequestView& request, uint64_t random) const;
 
-  /// Some request of `rollout` may go to `upstream` now: its stable side, or a canary that
-  /// takes a weight, header routes or the preview route.
+  /// Some request of `rollout` may go to `upstream` now: its stable side, a canary that takes a
+  /// weight, header routes or the preview route, or an experiment's template.
   bool serves(int32_t rollout, uint32_t upstream) const;
 
   /// The stickiness cookie's name for a rollout ("" without cookie stickiness).
@@ -70,10 +70,19 @@ class RoutingTable {
     RequestMatcher matcher;
     uint32_t percentage_centi = 10000;
   };
+  /// One side of the weighted pick: a draw (bucket) below `below_centi` that no earlier pick took
+  /// goes to `upstream` as `target`. The canary's weight first, then an experiment's templates
+  /// (SPEC §14); a draw past the last pick goes to stable.
+  struct Pick {
+    uint32_t below_centi = 0;
+    uint32_t upstream = 0;
+    analysis::Target target = analysis::Target::Canary;
+  };
   struct Rollout {
     uint32_t stable = 0;
     int32_t canary = -1;
     uint32_t weight_centi = 0;
+    std::vector<Pick> picks;  ///< cumulative, ascending; empty: all on stable
     bool routes_active = false;
     bool preview_active = false;  ///< the preview route goes to the canary
     std::vector<NamedMatcher> header_routes;
@@ -84,8 +93,9 @@ class RoutingTable {
   };
 
   RoutingDecision stable_decision(const Route& route) const;
-  bool to_canary(const Rollout& rollout, const RequestView& request, uint64_t random,
-                 bool& set_cookie) const;
+  /// The weighted pick for a request (header routes first: the canary), null for stable.
+  const Pick* pick(const Rollout& rollout, const RequestView& request, uint64_t random,
+                   bool& set_cookie) const;
 
   std::shared_ptr<const RouteIndex> routes_;
   std::vector<Rollout> rollouts_;

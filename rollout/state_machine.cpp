@@ -30,6 +30,7 @@
 // old stable's warm period (scale_down_at) in every state.
 #include "rollout/state_machine.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 
@@ -118,8 +119,12 @@ void on_promote_paused(Context& c) {
   const bool step_run_over = s.step_analysis == AnalysisStatus::Successful ||
                              s.step_analysis == AnalysisStatus::Inconclusive;
   const bool gate_timed_out = s.pause_reason == PauseReason::GateStep;
+  const bool experiment_inconclusive =
+      std::find(s.experiment_runs.begin(), s.experiment_runs.end(),
+                AnalysisStatus::Inconclusive) != s.experiment_runs.end();
   if (at_step_of_kind(c, StepKind::Pause) ||
-      (at_step_of_kind(c, StepKind::Analysis) && step_run_over) || gate_timed_out) {
+      (at_step_of_kind(c, StepKind::Analysis) && step_run_over) || gate_timed_out ||
+      (at_step_of_kind(c, StepKind::Experiment) && experiment_inconclusive)) {
     finish_step(c);
     return run_steps(c);
   }
@@ -201,8 +206,35 @@ void on_step_done(Context& c) {
   }
 }
 
+/// One of the current experiment's analyses ended: Successful may complete the step (SPEC §14),
+/// Failed or Error aborts, Inconclusive pauses.
+void on_experiment_done(Context& c) {
+  RolloutState& s = c.s;
+  const config::ExperimentStep* e = running_experiment(c.spec, s);
+  const uint32_t run = c.event.run;
+  const bool stale = e == nullptr || run >= s.experiment_runs.size() ||
+                     s.experiment_runs[run] != AnalysisStatus::Running ||
+                     (c.event.step_index && *c.event.step_index != s.step_index);
+  if (stale) return;
+  const std::string what = "experiment " + e->name + " analysis " + e->analyses[run].name;
+  switch (c.event.analysis_phase) {
+    case Event::AnalysisPhase::Successful:
+      s.experiment_runs[run] = AnalysisStatus::Successful;
+      if (s.phase != Phase::Paused) return run_steps(c);
+      s.message += " (" + run_reason(c, what) + ")";
+      return;
+    case Event::AnalysisPhase::Failed:
+    case Event::AnalysisPhase::Error:
+      return abort_with(c, run_reason(c, what));
+    case Event::AnalysisPhase::Inconclusive:
+      s.experiment_runs[run] = AnalysisStatus::Inconclusive;
+      return hold_inconclusive(c, run_reason(c, what));
+  }
+}
+
 void on_analysis_done(Context& c) {
   if (c.event.analysis == AnalysisKind::Step) return on_step_done(c);
+  if (c.event.analysis == AnalysisKind::Experiment) return on_experiment_done(c);
   if (c.event.analysis == AnalysisKind::Background) return on_background_done(c);
   // PrePromotion / PostPromotion belong to blue-green: nothing to do for a canary.
 }
@@ -335,7 +367,37 @@ std::vector<Effect> resume_effects(const config::Rollout& spec, const RolloutSta
     effects.push_back(Effect{Effect::Kind::StartAnalysis, AnalysisKind::Step, state.step_index,
                              false});
   }
+  if (running_experiment(spec, state)) {  // its analyses start fresh; its deadline is kept
+    for (uint32_t run = 0; run < state.experiment_runs.size(); ++run) {
+      if (state.experiment_runs[run] != AnalysisStatus::Running) continue;
+      effects.push_back(Effect{.kind = Effect::Kind::StartAnalysis,
+                               .analysis = AnalysisKind::Experiment,
+                               .step_index = state.step_index,
+                               .run = run});
+    }
+  }
   return effects;
+}
+
+const config::ExperimentStep* running_experiment(const config::Rollout& spec,
+                                                 const RolloutState& state) {
+  if (!spec.canary || state.canary.empty() || state.aborted) return nullptr;
+  const auto& steps = spec.canary->steps;
+  if (state.step_index >= steps.size()) return nullptr;
+  const config::Step& step = steps[state.step_index];
+  return step.kind == StepKind::Experiment ? &step.experiment : nullptr;
+}
+
+std::string_view experiment_phase(const RolloutState& state, WallTime now) {
+  const auto& runs = state.experiment_runs;
+  if (std::find(runs.begin(), runs.end(), AnalysisStatus::Inconclusive) != runs.end()) {
+    return "Inconclusive";
+  }
+  const bool all_successful = std::all_of(runs.begin(), runs.end(), [](AnalysisStatus a) {
+    return a == AnalysisStatus::Successful;
+  });
+  const bool time_up = !state.experiment_deadline || now >= *state.experiment_deadline;
+  return all_successful && time_up ? "Successful" : "Running";
 }
 
 std::optional<uint32_t> polled_gate(const config::Rollout& spec, const RolloutState& state) {

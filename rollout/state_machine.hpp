@@ -50,6 +50,7 @@ struct Event {
   /// GateAnswered: the gate step polled. When set, a result for another step than the current
   /// one is stale and ignored.
   std::optional<uint32_t> step_index;
+  uint32_t run = 0;  ///< AnalysisDone of an Experiment run: its index in the step's analyses
 };
 
 /// "Successful", "Failed", "Error", "Inconclusive".
@@ -70,6 +71,7 @@ struct Effect {
   AnalysisKind analysis = AnalysisKind::Step;
   uint32_t step_index = 0;
   bool all = false;
+  uint32_t run = 0;  ///< StartAnalysis of an Experiment: the index in the step's analyses
 
   friend bool operator==(const Effect&, const Effect&) = default;
 };
@@ -106,6 +108,15 @@ std::vector<Effect> resume_effects(const config::Rollout& spec, const RolloutSta
 /// in progress while it waits (Progressing) or is Paused past the gate's timeout; nullopt
 /// otherwise (no gate step, aborted, paused by hand or by an Inconclusive run).
 std::optional<uint32_t> polled_gate(const config::Rollout& spec, const RolloutState& state);
+
+/// The experiment step a rollout runs now (SPEC §14): the current step of a canary in progress
+/// (not aborted) when it is an experiment; null otherwise. Its templates take their weights.
+const config::ExperimentStep* running_experiment(const config::Rollout& spec,
+                                                 const RolloutState& state);
+
+/// "Running", "Successful" (every analysis, and the duration has passed) or "Inconclusive"
+/// (an analysis ended so: the rollout is Paused); a Failed or Error one aborts the rollout.
+std::string_view experiment_phase(const RolloutState& state, WallTime now);
 
 /// A state kept or persisted under the other strategy (the config switched a rollout in progress
 /// between canary and blueGreen): the rollout restarts from its last stable version, and the

@@ -80,6 +80,19 @@ class FieldReader {
   void optional_name(const char* key, E& out, std::optional<E> (*from)(std::string_view)) {
     if (object_.if_contains(key) != nullptr) name(key, out, from);
   }
+  /// A list of analysis statuses; an absent field keeps `out`.
+  void optional_statuses(const char* key, std::vector<AnalysisStatus>& out) {
+    const json::value* v = object_.if_contains(key);
+    if (v == nullptr) return;
+    if (!v->is_array()) return fail(std::string("\"") + key + "\" must be a list");
+    out.clear();
+    for (const json::value& item : v->get_array()) {
+      const auto parsed =
+          item.is_string() ? analysis_status_from_string(item.get_string()) : std::nullopt;
+      if (!parsed) return fail(std::string("unknown status in ") + key);
+      out.push_back(*parsed);
+    }
+  }
   template <typename E>
   void name(const char* key, E& out, std::optional<E> (*from)(std::string_view)) {
     std::string text;
@@ -117,6 +130,8 @@ void read_fields(FieldReader& r, RolloutState& s) {
   r.name("backgroundAnalysis", s.background_analysis, &analysis_status_from_string);
   r.optional_name("gate", s.gate, &gate_from_string);
   r.optional_time("gateStepDeadline", s.gate_step_deadline);
+  r.optional_time("experimentDeadline", s.experiment_deadline);
+  r.optional_statuses("experimentRuns", s.experiment_runs);
 }
 
 enum class ReadStatus : uint8_t { Ok, Missing, Failed };
@@ -278,6 +293,10 @@ std::string state_to_json(const RolloutState& s) {
   o["backgroundAnalysis"] = to_string(s.background_analysis);
   o["gate"] = to_string(s.gate);
   o["gateStepDeadline"] = time_value(s.gate_step_deadline);
+  o["experimentDeadline"] = time_value(s.experiment_deadline);
+  json::array runs;
+  for (const AnalysisStatus run : s.experiment_runs) runs.emplace_back(to_string(run));
+  o["experimentRuns"] = std::move(runs);
   return json::serialize(o) + "\n";
 }
 

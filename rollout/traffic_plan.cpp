@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "rollout/state_machine.hpp"
+
 namespace vane::rollout {
 namespace {
 
@@ -55,7 +57,16 @@ TrafficPlan plan_traffic(const config::Rollout& spec, const RolloutState& state,
       case config::Step::Kind::Pause:
       case config::Step::Kind::Analysis:
       case config::Step::Kind::Gate:
+      case config::Step::Kind::Experiment:
         break;
+    }
+  }
+  if (const config::ExperimentStep* e = running_experiment(spec, state)) {
+    for (const config::ExperimentTemplate& t : e->templates) {
+      const std::string& upstream = t.spec_ref == "stable"   ? state.stable
+                                    : t.spec_ref == "canary" ? state.canary
+                                                             : t.upstream;
+      plan.experiment.push_back({t.slot, upstream, t.weight_centi});
     }
   }
   if (!canary_healthy) {  // SPEC §4: the canary gets no traffic; SPEC §3: routes suspended

@@ -39,7 +39,7 @@ analysisTemplates:
         "success-rate, error-rate, request-rate, latency-p50, latency-p90, latency-p95, "
         "latency-p99, latency-mean",
         "vane.yaml:12:59: analysisTemplates[0].metrics[0].provider.builtin.target: must be one of "
-        "canary, stable, mirror",
+        "canary, stable, mirror, experiment:NAME",
         "vane.yaml:12:82: analysisTemplates[0].metrics[0].provider.builtin.minRequests: must be "
         "at least 1",
         "vane.yaml:13:15: analysisTemplates[0].metrics[1].name: duplicate metric name \"m1\"",

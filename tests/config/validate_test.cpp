@@ -180,9 +180,9 @@ TEST(Validate, CanarySteps) {
           - 42
 )"),
        {"vane.yaml:10:36: rollouts[0].strategy.canary.steps[0].pause: a step has exactly one of "
-        "setWeight, pause, analysis, setHeaderRoute, setMirrorRoute, gate",
+        "setWeight, pause, analysis, setHeaderRoute, setMirrorRoute, gate, experiment",
         "vane.yaml:11:13: rollouts[0].strategy.canary.steps[1]: needs one of setWeight, pause, "
-        "analysis, setHeaderRoute, setMirrorRoute, gate",
+        "analysis, setHeaderRoute, setMirrorRoute, gate, experiment",
         "vane.yaml:12:13: rollouts[0].strategy.canary.steps[2].setweight: unknown key (did you "
         "mean \"setWeight\"?)",
         "vane.yaml:13:31: rollouts[0].strategy.canary.steps[3].pause.duration: must be a duration "

@@ -191,8 +191,10 @@ class AnalysisRunnerTest : public ::testing::Test {
  protected:
   AnalysisRunnerTest() {
     AnalysisRunner::Hooks hooks;
-    hooks.done = [this](uint32_t rollout, AnalysisKind kind, Phase phase, std::string message) {
+    hooks.done = [this](uint32_t rollout, AnalysisKind kind, uint32_t run, Phase phase,
+                        std::string message) {
       done.push_back({rollout, kind, phase, std::move(message)});
+      done_runs.push_back(run);
     };
     hooks.builtin = [this](uint32_t rollout, const std::string& upstream, analysis::Target target,
                            int64_t seconds, bool histogram) {
@@ -271,6 +273,7 @@ class AnalysisRunnerTest : public ::testing::Test {
   analysis::WindowStats stable_stats = window(100, 1);  // success-rate 0.99
   std::chrono::milliseconds builtin_takes{0};           // manual time a builtin reading takes
   std::vector<DoneCall> done;
+  std::vector<uint32_t> done_runs;  ///< the `run` of each done call
   std::vector<BuiltinCall> builtin_calls;
   std::vector<std::string> warnings;
   ManualClock<std::chrono::system_clock> clock{kT0};
@@ -409,6 +412,65 @@ TEST_F(AnalysisRunnerTest, BaselineIsStableOverTheSameWindow) {
   EXPECT_EQ(builtin_calls[1].upstream, "shop-v1");
   EXPECT_EQ(builtin_calls[1].target, analysis::Target::Stable);
   EXPECT_EQ(builtin_calls[1].window, 30);
+}
+
+/// An experiment step (SPEC §14): no target means the `canary` template, `baseline` is the
+/// `baseline` template over the same window; `experiment:NAME` names a template; each analysis
+/// is its own run, reported with its index, listed among the experiment's runs.
+TEST_F(AnalysisRunnerTest, ExperimentAnalysesMeasureTheirTemplates) {
+  use(R"(listeners: [{name: l, address: "127.0.0.1:0"}]
+upstreams:
+  - {name: shop-v1, endpoints: ["127.0.0.1:1"]}
+  - {name: shop-v2, endpoints: ["127.0.0.1:2"]}
+  - {name: shop-v1-fresh, endpoints: ["127.0.0.1:3"]}
+routes:
+  - {name: shop, rollout: shop, match: {pathPrefix: /}}
+rollouts:
+  - name: shop
+    upstream: shop-v2
+    strategy:
+      canary:
+        steps:
+          - setWeight: 10
+          - experiment:
+              name: cmp
+              templates:
+                - {name: baseline, upstream: shop-v1-fresh, weight: 5}
+                - {name: canary, specRef: canary, weight: 5}
+              analyses:
+                - {name: vs-baseline, templateName: t}
+                - {name: explicit, templateName: u}
+analysisTemplates:
+  - name: t
+    metrics:
+      - name: success-rate
+        successCondition: result >= baseline - 0.01
+        provider: {builtin: {metric: success-rate, window: 30s, minRequests: 10}}
+  - name: u
+    metrics:
+      - name: success-rate
+        provider: {builtin: {metric: success-rate, window: 30s, minRequests: 10, target: "experiment:baseline"}}
+)");
+  for (uint32_t run : {0u, 1u}) {
+    runner->apply(0, Effect{.kind = Effect::Kind::StartAnalysis, .analysis = AnalysisKind::Experiment,
+                            .step_index = 1, .run = run},
+                  state());
+  }
+  settle();
+  ASSERT_EQ(builtin_calls.size(), 3u);
+  EXPECT_EQ(builtin_calls[0].upstream, "shop-v2");  // the canary template
+  EXPECT_EQ(builtin_calls[0].target, analysis::Target::Experiment1);
+  EXPECT_EQ(builtin_calls[1].upstream, "shop-v1-fresh");  // its baseline
+  EXPECT_EQ(builtin_calls[1].target, analysis::Target::Experiment0);
+  EXPECT_EQ(builtin_calls[2].upstream, "shop-v1-fresh");  // target: experiment:baseline
+  EXPECT_EQ(builtin_calls[2].target, analysis::Target::Experiment0);
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[0].kind, AnalysisKind::Experiment);
+  EXPECT_EQ(done_runs, (std::vector<uint32_t>{0, 1}));
+  const json::array listed = runner->experiment_runs(0, 1);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(text(listed[1].at("name")), "shop-1-cmp-vs-baseline-1");
+  EXPECT_TRUE(runner->experiment_runs(0, 3).empty());
 }
 
 TEST_F(AnalysisRunnerTest, DryRunMetricNeverDecides) {

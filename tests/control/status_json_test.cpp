@@ -74,7 +74,7 @@ class StatusJsonTest : public ::testing::Test {
 
   json::object status() const {
     const auto plan = rollout::plan_traffic(spec(), state_, true);
-    return status_json({spec(), state_, plan, std::nullopt, {}});
+    return status_json({spec(), state_, plan, std::nullopt, {}, {}, rollout::WallTime{}});
   }
 
   std::string at(std::string_view key) const { return json::serialize(status().at(key)); }

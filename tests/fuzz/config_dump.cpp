@@ -118,6 +118,15 @@ void dump_steps(Dumper& d, const std::vector<Step>& steps) {
     dump_conditions(d, s.mirror_route.match);
     d("gate", s.gate.name)("url", s.gate.url)("interval", s.gate.interval_seconds)
         .opt("timeout", s.gate.timeout_seconds);
+    d("experiment", s.experiment.name).opt("duration", s.experiment.duration);
+    for (const ExperimentTemplate& t : s.experiment.templates) {
+      d("template", t.name)("upstream", t.upstream)("spec_ref", t.spec_ref)("weight", t.weight_centi)(
+          "slot", static_cast<uint32_t>(t.slot));
+    }
+    for (const ExperimentAnalysis& a : s.experiment.analyses) {
+      d("experiment_analysis", a.name);
+      dump_analysis(d, a.spec);
+    }
   }
 }
 

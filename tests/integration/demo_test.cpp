@@ -39,12 +39,25 @@ TEST(DemoTest, PromotesTheGoodCanaryAndAbortsTheBadOneByItself) {
   EXPECT_NE(out.find("measured success-rate = "), std::string::npos) << out;
 }
 
+TEST(DemoTest, WithExperimentAnExperimentCatchesWhatTheWarmStableLetThrough) {
+  TempDir dir;
+  Process demo({vane_binary(), "demo", "--duration", "1", "--experiment"}, dir.path(),
+               dir.path() / "out", dir.path() / "err");
+  ASSERT_EQ(demo.wait_exit(110s), 0) << read_file(dir.path() / "out") << read_file(dir.path() / "err");
+  const std::string out = read_file(dir.path() / "out");
+  EXPECT_NE(out.find("vane aborted shop-v3 by itself"), std::string::npos) << out;
+  EXPECT_NE(out.find("The analysis against the warm stable passed"), std::string::npos) << out;
+  EXPECT_NE(out.find("experiment fresh-baseline analysis latency Failed"), std::string::npos) << out;
+  EXPECT_NE(out.find("experiment fresh-baseline: baseline=20 canary=20"), std::string::npos) << out;
+}
+
 TEST(DemoTest, HelpExplainsTheActsAndOptions) {
   const CommandResult help = run_command({vane_binary(), "demo", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("usage: vane demo"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("--duration"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("Act 2"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("--experiment"), std::string::npos) << help.out;
 }
 
 }  // namespace
