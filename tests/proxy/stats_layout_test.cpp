@@ -35,8 +35,9 @@ TEST(StatsLayout, RolloutSeriesOnlyForTheUpstreamsARolloutUses) {
   const std::vector<std::vector<bool>> used{{true, true, false, false, false},
                                             {false, false, true, true, false}};
   const StatsLayout layout(*config, used);
-  // 3 routes and 2 rollouts × 2 upstreams, each × 3 targets: not 2 rollouts × 5 upstreams.
-  EXPECT_EQ(layout.series_count(), 3u * 3 + 2u * 2 * 3);
+  // 3 routes and 2 rollouts × 2 upstreams, each × every target: not 2 rollouts × 5 upstreams.
+  constexpr uint32_t kTargets = analysis::kTargetCount;
+  EXPECT_EQ(layout.series_count(), 3u * kTargets + 2u * 2 * kTargets);
   EXPECT_EQ(layout.rollout_upstreams(1).size(), 2u);
   EXPECT_EQ(layout.rollout_upstreams(1)[0], 2u);
   EXPECT_EQ(layout.rollout_series(0, 2, Target::Stable), StatsLayout::kNoSeries);
@@ -44,16 +45,16 @@ TEST(StatsLayout, RolloutSeriesOnlyForTheUpstreamsARolloutUses) {
   EXPECT_EQ(layout.rollout_series(2, 0, Target::Canary), StatsLayout::kNoSeries) << "no rollout 2";
   std::set<uint32_t> ids;
   for (uint32_t route = 0; route < 3; ++route) {
-    for (const Target t : {Target::Stable, Target::Canary, Target::Mirror}) {
-      const uint32_t id = layout.route_series(route, t);
+    for (uint32_t t = 0; t < kTargets; ++t) {
+      const uint32_t id = layout.route_series(route, static_cast<Target>(t));
       EXPECT_FALSE(layout.windowed()[id]) << "route series keep counters only";
       ids.insert(id);
     }
   }
   for (uint32_t r = 0; r < 2; ++r) {
     for (const uint32_t u : layout.rollout_upstreams(r)) {
-      for (const Target t : {Target::Stable, Target::Canary, Target::Mirror}) {
-        const uint32_t id = layout.rollout_series(r, u, t);
+      for (uint32_t t = 0; t < kTargets; ++t) {
+        const uint32_t id = layout.rollout_series(r, u, static_cast<Target>(t));
         ASSERT_LT(id, layout.series_count());
         EXPECT_TRUE(layout.windowed()[id]);
         ids.insert(id);
