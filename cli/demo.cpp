@@ -257,6 +257,18 @@ void reset(Tally& tally) {
 
 /// Act 3 (--experiment): catalog-v2 passes an analysis against the warm stable, then an
 /// experiment catches it against a fresh baseline; whether it ended aborted that way.
+/// `count` keep-alive clients sending to `address` (HOST:PORT) with Host `host` until `stop`.
+std::vector<std::thread> start_load(int count, const std::string& address, std::atomic<bool>& stop,
+                                    Tally& tally, const char* host) {
+  const auto colon = address.rfind(':');
+  std::vector<std::thread> clients;
+  for (int i = 0; i < count; ++i) {
+    clients.emplace_back(load, address.substr(0, colon), address.substr(colon + 1), std::ref(stop),
+                         std::ref(tally), host);
+  }
+  return clients;
+}
+
 bool experiment_act(AdminClient& admin, const std::string& address,
                     const std::function<void(const std::string&)>& set_desired) {
   std::cout << "\nAct 3: a second rollout, catalog. Its stable catalog-v1 has run warm for a "
@@ -266,12 +278,7 @@ bool experiment_act(AdminClient& admin, const std::string& address,
                "1.1` over the mean latency:\n";
   std::atomic<bool> stop{false};
   Tally tally;
-  const auto colon = address.rfind(':');
-  std::vector<std::thread> clients;
-  for (int i = 0; i < 6; ++i) {
-    clients.emplace_back(load, address.substr(0, colon), address.substr(colon + 1), std::ref(stop),
-                         std::ref(tally), "catalog.demo");
-  }
+  std::vector<std::thread> clients = start_load(6, address, stop, tally, "catalog.demo");
   set_desired("catalog-v2");
   const bool aborted = follow(admin, tally, std::chrono::seconds(40), [](const json::object& s) {
     return s.at("phase").as_string() == "Degraded" || s.at("phase").as_string() == "Healthy";
@@ -341,13 +348,8 @@ int run_demo(const Args& args) {
 
   std::atomic<bool> stop{false};
   Tally tally;
-  const auto colon = address.rfind(':');
   // Four keep-alive clients: enough canary traffic for a verdict even while shop-v3 is slow.
-  std::vector<std::thread> clients;
-  for (int i = 0; i < 4; ++i) {
-    clients.emplace_back(load, address.substr(0, colon), address.substr(colon + 1), std::ref(stop),
-                         std::ref(tally), "shop.demo");
-  }
+  std::vector<std::thread> clients = start_load(4, address, stop, tally, "shop.demo");
   std::this_thread::sleep_for(std::chrono::seconds(1));
   auto set_desired = [&](const std::string& desired) {
     (desired.starts_with("catalog") ? catalog_desired : shop_desired) = desired;
