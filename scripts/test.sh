@@ -1,71 +1,74 @@
 #!/usr/bin/env bash
 # Installs what vane needs, builds it with warnings as errors, and runs every test (unit,
 # integration against the real binary, lint). This is the README's test command and CI's.
-# Before the main run, tests run against more builds, so that the last line printed is still the
-# main run's ctest summary, which CI reads:
-# - plain Asio calls (-DVANE_ASIO_READINESS=OFF: the way out when a Boost upgrade breaks
-#   proxy/net/readiness.cpp): the integration tests of the data plane (the suites of the control
-#   plane, the CLI and the cluster never reach proxy/net/readiness*, so they are left out there);
-# - AddressSanitizer + UndefinedBehaviorSanitizer, leaks included: every unit and integration test;
-# - ThreadSanitizer: the tests where threads meet (below);
+# Before the main run, the integration tests of the main build drive other vane binaries (through
+# $VANE_BIN, tests/integration/harness.cpp), so that the last line printed is still the main run's
+# ctest summary, which CI reads:
+# - vane-plain-asio, built beside vane (proxy/net/readiness_plain.cpp in place of readiness.cpp:
+#   the way out when a Boost upgrade breaks the latter): the data plane's suites (those of the
+#   control plane, the CLI and the cluster never reach proxy/net/readiness*);
+# - vane built with AddressSanitizer + UndefinedBehaviorSanitizer, leaks included: every
+#   integration test, and the unit tests of config, analysis, rollout and proxy (the parsers, the
+#   expression language, the state machine and the data plane; control and cli code runs sanitized
+#   under the integration tests);
+# - vane built with ThreadSanitizer: every integration test (two workers, the control thread and
+#   the access-log writer meet in each), and analysis' unit tests (an outcome shard written on one
+#   thread and read on another);
 # - libFuzzer (scripts/fuzz.sh, clang, its own build dir): a fixed number of inputs per target.
-# A sanitizer finding fails the test that ran into it: a unit test aborts; an integration test
-# fails when vane (or any child it started) printed a report on its stderr
-# (tests/integration/harness.cpp, which also stops vane with SIGTERM in these builds, so that
-# every run ends with a leak check). VANE_SANITIZERS=0 skips the sanitizer builds and
-# VANE_FUZZ_RUNS=0 the fuzz run.
+# Only vane and those unit tests are built sanitized: the test harness and the upstreams it starts
+# are not under test. A sanitizer finding fails the test that ran into it: a unit test aborts; an
+# integration test fails when vane (or any child it started) printed a report on its stderr, and
+# with VANE_SANITIZED=1 the harness stops vane with SIGTERM, so that every run ends with a leak
+# check. VANE_SANITIZERS=0 skips the sanitizer builds and VANE_FUZZ_RUNS=0 the fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-build=${VANE_BUILD_DIR:-build}
+build=$(realpath -m "${VANE_BUILD_DIR:-build}")
 flags=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DVANE_WERROR=ON -DVANE_BUILD_TESTS=ON)
-ctest_flags=(--output-on-failure --timeout 600 -j2)
-integration=(vane vane-test-upstream vane_integration_tests)
+# Four at a time: an integration test mostly waits (its rollouts' steps, its clients), using about
+# a quarter of a core in the plain build.
+ctest_flags=(--output-on-failure --timeout 600 -j4)
 began=$SECONDS
 part() { echo "== scripts/test.sh: $1: $((SECONDS - began)) s"; began=$SECONDS; }
 # Under the sanitizers the unit tests run one process per test binary, two binaries at a time
-# (ctest starts a process per test case: 1,200 sanitizer start-ups and leak checks). A failing
+# (ctest starts a process per test case: a sanitizer start-up and leak check each). A failing
 # binary prints its failures and fails the run; a hung one is stopped after 10 minutes.
 unit_binaries() {
   printf '%s\n' "$@" |
     xargs -P2 -I{} sh -c 'cd "$(dirname {})" && exec timeout 600 ./"$(basename {})" --gtest_brief=1'
+}
+# The main build's integration tests against another vane binary.
+integration_with() {
+  (cd "$build" && VANE_BIN=$1 VANE_SANITIZED=${2:-0} ctest "${ctest_flags[@]}" -L integration \
+    ${3:+-E "$3"})
 }
 
 cmake -S . -B "$build" "${flags[@]}"
 cmake --build "$build" -j2
 part "build"
 
-cmake -S . -B "$build-plain-asio" "${flags[@]}" -DVANE_ASIO_READINESS=OFF
-cmake --build "$build-plain-asio" -j2 --target "${integration[@]}"
 control_plane='^(Cli|Cluster|Dashboard|Demo|Events|GrafanaDashboard|ImportArgo|Notifications|Rollout(Analysis|Api|BlueGreen|Exec|Gate|Hardening|Lifecycle|Prometheus|Restart|Shield|Token))'
-(cd "$build-plain-asio" && ctest "${ctest_flags[@]}" -L integration -E "$control_plane")
-part "plain Asio build, integration tests"
+integration_with "$build/vane-plain-asio" 0 "$control_plane"
+part "integration tests on vane-plain-asio"
 
 if [ "${VANE_SANITIZERS:-1}" != 0 ]; then
   # Every finding stops the program (halt_on_error; -fno-sanitize-recover in CMakeLists.txt), by
   # SIGABRT (abort_on_error), which the harness also reports as vane dying of a signal.
+  asan_units=(vane_config_tests vane_analysis_tests vane_rollout_tests vane_proxy_tests)
   cmake -S . -B "$build-asan" "${flags[@]}" -DVANE_SANITIZE=address,undefined
-  cmake --build "$build-asan" -j2
-  (cd "$build-asan" &&
-    export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:check_initialization_order=1:strict_init_order=1 \
+  cmake --build "$build-asan" -j2 --target vane "${asan_units[@]}"
+  (export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:check_initialization_order=1:strict_init_order=1 \
       UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 &&
-    unit_binaries tests/{config,analysis,rollout,proxy,control,cli}/vane_*_tests &&
-    ctest "${ctest_flags[@]}" -L integration)
+    unit_binaries "$build-asan"/tests/{config,analysis,rollout,proxy}/vane_*_tests &&
+    integration_with "$build-asan/vane" 1)
   part "ASan+UBSan build, unit and integration tests"
 
-  # ThreadSanitizer where threads meet: vane (2 workers, the control thread, the access-log
-  # writer) under every integration test; and the unit tests that start threads: analysis (an
-  # outcome shard written on one thread, read on another), cli (a test server thread), control
-  # (Asio resolves on a thread of its own under the HTTP client). The others (config, rollout,
-  # proxy) run on one thread: not built here, so `-L unit` finds only these.
   cmake -S . -B "$build-tsan" "${flags[@]}" -DVANE_SANITIZE=thread
-  cmake --build "$build-tsan" -j2 --target "${integration[@]}" \
-    vane_analysis_tests vane_cli_tests vane_control_tests
-  (cd "$build-tsan" &&
-    export TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1 &&
-    unit_binaries tests/{analysis,cli,control}/vane_*_tests &&
-    ctest "${ctest_flags[@]}" -L integration)
-  part "TSan build, integration and threaded unit tests"
+  cmake --build "$build-tsan" -j2 --target vane vane_analysis_tests
+  (export TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1 &&
+    unit_binaries "$build-tsan"/tests/analysis/vane_analysis_tests &&
+    integration_with "$build-tsan/vane" 1)
+  part "TSan build, integration and analysis unit tests"
 fi
 
 # A fixed number of inputs from a fixed seed: the same run every time (a random run found a new

@@ -25,15 +25,9 @@
 namespace vane::it {
 namespace {
 
-constexpr std::string_view vane_path = VANE_BIN;
+constexpr std::string_view built_vane = VANE_BIN;
 constexpr std::string_view upstream_path = VANE_TEST_UPSTREAM_BIN;
 constexpr Millis startup_timeout = 10s;
-// GCC's marks of -fsanitize=address and -fsanitize=thread (the test is built as vane is).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized_build = true;
-#else
-constexpr bool sanitized_build = false;
-#endif
 constexpr Millis sanitized_drain = 5s;
 /// The exit code of a child that could not set up its private hosts file.
 constexpr int private_hosts_failed = 125;
@@ -258,7 +252,14 @@ bool wait_until(const std::function<bool()>& condition, Millis timeout) {
   }
 }
 
-std::string vane_binary() { return std::string(vane_path); }
+std::string vane_binary() {
+  const char* chosen = std::getenv("VANE_BIN");
+  return chosen && *chosen ? chosen : std::string(built_vane);
+}
+bool vane_sanitized() {
+  const char* flag = std::getenv("VANE_SANITIZED");
+  return flag && std::string_view(flag) == "1";
+}
 std::string upstream_binary() { return std::string(upstream_path); }
 
 TestUpstream::TestUpstream(std::string name, unsigned health_status, uint16_t port,
@@ -301,7 +302,7 @@ Vane::Vane(const std::string& yaml, const VaneOptions& options) {
 Vane::~Vane() {
   // Sanitized, vane ends as in production (SIGTERM: drain, then exit), so that LeakSanitizer
   // checks the whole run at exit and TSan watches the shutdown; still draining, it is killed.
-  if (sanitized_build && process_->running()) {
+  if (vane_sanitized() && process_->running()) {
     process_->signal(SIGTERM);
     process_->wait_exit(sanitized_drain);
   }

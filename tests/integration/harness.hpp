@@ -90,8 +90,13 @@ std::string render(std::string text, const std::map<std::string, std::string>& v
 /// Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool wait_until(const std::function<bool()>& condition, Millis timeout);
 
-/// Paths of the binaries under test (from the build).
+/// The vane under test: $VANE_BIN when set (scripts/test.sh points it at a sanitized build's
+/// vane, or at vane-plain-asio), else the one built beside these tests.
 std::string vane_binary();
+/// Whether that vane is sanitized ($VANE_SANITIZED=1, set with VANE_BIN): it is then stopped by
+/// SIGTERM, so that LeakSanitizer checks every run at exit, and its memory carries shadow bytes.
+bool vane_sanitized();
+/// The test upstream, always the one built beside these tests.
 std::string upstream_binary();
 
 struct UpstreamStats {

@@ -200,11 +200,7 @@ TEST(Http2Test, StalledReadersAreGivenUpWithBoundedMemory) {
   const uint64_t peak = proc_status_kib(rig.vane().process().pid(), "VmHWM");
   // What one connection may hold: 64 KiB per stream in its pipe, plus the socket's send buffer;
   // far from the 100 MB due. Sanitizers add their shadow memory to every byte.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  constexpr uint64_t bound_kib = 120 * 1024;
-#else
-  constexpr uint64_t bound_kib = 40 * 1024;
-#endif
+  const uint64_t bound_kib = (vane_sanitized() ? 120 : 40) * 1024;
   EXPECT_LT(peak, before + bound_kib) << before << " KiB before, peak " << peak;
   const CommandResult after = h2_curl({"-o", "/dev/null", "-w", "%{http_code}", h2_url(rig, "/after")});
   EXPECT_EQ(after.out, "200");

@@ -72,16 +72,25 @@ TEST(RolloutExperimentTest, EachTemplateTakesItsShareMeasuredAsItsTarget) {
   EXPECT_NEAR(counts.count("v3"), 0.2 * n, binomial_band(0.2, n)) << counts.describe();
   EXPECT_NEAR(counts.count("v1"), 0.5 * n, binomial_band(0.5, n)) << counts.describe();
 
-  const auto samples = parse_metrics(scrape(rig.admin()));
+  // A request is counted once its response is written: the client may read it a moment before.
+  std::vector<Sample> samples;
   const auto requests = [&](const std::string& target) {
     return metric_sum(samples, "vane_requests_total", {{"rollout", "web"}, {"target", target}});
   };
+  const auto total = [&] {
+    return requests("experiment:baseline") + requests("experiment:canary") + requests("canary") +
+           requests("stable");
+  };
+  EXPECT_TRUE(wait_until(
+      [&] {
+        samples = parse_metrics(scrape(rig.admin()));
+        return total() >= n;
+      },
+      5s));
   EXPECT_NEAR(requests("experiment:baseline"), 0.2 * n, binomial_band(0.2, n));
   EXPECT_NEAR(requests("experiment:canary"), 0.2 * n, binomial_band(0.2, n));
   EXPECT_NEAR(requests("canary"), 0.1 * n, binomial_band(0.1, n));
-  EXPECT_EQ(requests("experiment:baseline") + requests("experiment:canary") + requests("canary") +
-                requests("stable"),
-            n);
+  EXPECT_EQ(total(), n);
 }
 
 /// The canary (v2, 30 ms) against stable (v1, 40 ms, warm) passes; against a fresh baseline
