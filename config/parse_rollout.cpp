@@ -36,7 +36,7 @@ std::optional<Shield> parse_shield(Reader& r, const Value& v) {
                FailureKind::Timeout};
   if (const auto on = m.take("on")) {
     shield.on = parse_failure_kinds(r, *on);
-    if (shield.on.empty() && (on->node.IsNull() || on->node.IsSequence())) {
+    if (shield.on.empty() && (on->node->is_null() || on->node->is_sequence())) {
       r.error(*on, "must not be empty");
     }
   }

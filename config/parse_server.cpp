@@ -85,7 +85,7 @@ bool parse_listener(Reader& r, const Value& v, Listener& out) {
       if (protocol && out.speaks(*protocol)) r.error(item, "is listed twice");
       if (protocol && !out.speaks(*protocol)) out.protocols.push_back(*protocol);
     }
-    if (items.empty() && protocols->node.IsSequence()) r.error(*protocols, "must not be empty");
+    if (items.empty() && protocols->node->is_sequence()) r.error(*protocols, "must not be empty");
   } else if (out.tls) {
     out.protocols = {Protocol::H2, Protocol::Http1};
   } else {
@@ -196,11 +196,11 @@ void parse_limits(Reader& r, const Value& v, Limits& out) {
 }
 
 void parse_workers(Reader& r, const Value& v, uint32_t& out) {
-  if (v.node.IsScalar() && v.node.Scalar() == "auto") {
+  if (v.node->is_scalar() && v.node->scalar == "auto") {
     out = 0;
     return;
   }
-  if (!v.node.IsScalar() || v.node.Tag() != "?") {
+  if (!v.node->is_scalar() || !v.node->plain) {
     r.error(v, "must be auto or a positive integer");
     return;
   }

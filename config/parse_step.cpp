@@ -47,9 +47,9 @@ std::optional<uint32_t> percent_centi(std::string_view text, std::string& error)
 }
 
 std::optional<uint32_t> read_percent_centi(Reader& r, const Value& v) {
-  const bool plain = v.node.IsScalar() && v.node.Tag() == "?";
+  const bool plain = v.node->is_scalar() && v.node->plain;
   std::string error = "must be a number";
-  const auto centi = plain ? percent_centi(v.node.Scalar(), error) : std::nullopt;
+  const auto centi = plain ? percent_centi(v.node->scalar, error) : std::nullopt;
   if (!centi) r.error(v, error);
   return centi;
 }
@@ -58,7 +58,7 @@ std::optional<uint32_t> read_percent_centi(Reader& r, const Value& v) {
 void read_step_duration(Reader& r, MapReader& m, std::optional<Duration>& out) {
   const auto duration = m.take("duration");
   if (!duration) return;
-  const std::string text = duration->node.IsScalar() ? duration->node.Scalar() : "";
+  const std::string text = duration->node->is_scalar() ? duration->node->scalar : "";
   // Integer seconds (Argo's intstr), quoted or not; otherwise a duration string.
   if (!text.empty() && all_digits(text)) {
     uint32_t seconds = 0;

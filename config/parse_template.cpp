@@ -102,7 +102,7 @@ WebProvider parse_web(Reader& r, const Value& v) {
       get_one_of(r, m, "method", std::array<std::string_view, 3>{"GET", "POST", "PUT"}, p.method);
   parse_headers(r, m, p.headers);
   const auto body = m.take("body");
-  if (body && r.string(*body)) p.body = body->node.Scalar();
+  if (body && r.string(*body)) p.body = body->node->scalar;
   if (body && method_ok && p.method == "GET") {
     r.error(*body, "a GET request has no body; use POST or PUT");
   }
@@ -149,7 +149,7 @@ void parse_provider(Reader& r, const Value& v, Metric& out) {
 void get_condition(Reader& r, MapReader& m, std::string_view key, std::string& out, Mark& mark) {
   const auto v = m.take(key);
   if (!v || !r.string(*v)) return;
-  out = v->node.Scalar();
+  out = v->node->scalar;
   mark = v->mark;
   r.check_condition(*v, out);
 }

@@ -8,8 +8,7 @@
 namespace vane::config {
 namespace {
 
-/// yaml-cpp marks quoted scalars with the tag "!" and plain ones with "?".
-bool is_plain_scalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() == "?"; }
+bool is_plain_scalar(const YamlNode& node) { return node.is_scalar() && node.plain; }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -29,8 +28,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-Mark to_mark(const YAML::Mark& mark) { return Mark{mark.line + 1, mark.column + 1}; }
-
 std::string join_path(std::string_view parent, std::string_view key) {
   if (parent.empty()) return std::string(key);
   std::string path(parent);
@@ -45,23 +42,23 @@ std::string index_path(std::string_view parent, std::size_t index) {
 
 // ---- Reader ---------------------------------------------------------------------------------
 
-Reader::Reader(std::string file, const ExternalChecks& checks)
-    : file_(std::move(file)), checks_(checks) {}
+Reader::Reader(std::string file, const ExternalChecks& checks, const YamlNode& root)
+    : file_(std::move(file)), checks_(checks), root_(root) {}
 
 void Reader::error(Mark mark, std::string path, std::string message) {
   errors_.push_back(Error{file_, mark.line, mark.column, std::move(path), std::move(message)});
 }
 
 std::optional<std::string> Reader::string(const Value& v) {
-  if (!v.node.IsScalar()) {
+  if (!v.node->is_scalar()) {
     error(v, "must be a string");
     return std::nullopt;
   }
-  return v.node.Scalar();
+  return v.node->scalar;
 }
 
 std::optional<int64_t> Reader::integer(const Value& v, Range range, int64_t type_max) {
-  const std::string text = is_plain_scalar(v.node) ? v.node.Scalar() : std::string();
+  const std::string_view text = is_plain_scalar(*v.node) ? v.node->scalar : std::string_view();
   int64_t n = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec == std::errc::result_out_of_range) {
@@ -87,7 +84,7 @@ std::optional<int64_t> Reader::integer(const Value& v, Range range, int64_t type
 }
 
 std::optional<bool> Reader::boolean(const Value& v) {
-  const std::string text = is_plain_scalar(v.node) ? v.node.Scalar() : std::string();
+  const std::string_view text = is_plain_scalar(*v.node) ? v.node->scalar : std::string_view();
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
   error(v, "must be true or false");
@@ -95,7 +92,7 @@ std::optional<bool> Reader::boolean(const Value& v) {
 }
 
 std::optional<Duration> Reader::duration(const Value& v, bool allow_zero) {
-  const auto d = v.node.IsScalar() ? parse_duration(v.node.Scalar()) : std::nullopt;
+  const auto d = v.node->is_scalar() ? parse_duration(v.node->scalar) : std::nullopt;
   if (!d) {
     error(v, "must be a duration such as 250ms, 30s, 5m or 1h30m");
     return std::nullopt;
@@ -109,14 +106,13 @@ std::optional<Duration> Reader::duration(const Value& v, bool allow_zero) {
 
 std::vector<Value> Reader::list(const Value& v, Presence presence) {
   std::vector<Value> items;
-  if (!v.node.IsNull() && !v.node.IsSequence()) {
+  if (!v.node->is_null() && !v.node->is_sequence()) {
     error(v, "must be a list");
     return items;
   }
-  for (const auto& item : v.node) {
-    Value value{item, index_path(v.path, items.size()), to_mark(item.Mark())};
-    remember(value);
-    items.push_back(std::move(value));
+  items.reserve(v.node->children.size());
+  for (const YamlNode* item : v.node->children) {
+    items.push_back(Value{item, index_path(v.path, items.size()), item->mark});
   }
   if (items.empty() && presence == Presence::Required) error(v, "must not be empty");
   return items;
@@ -167,9 +163,41 @@ void Reader::check_access_log(const Value& v, const std::string& path) {
   if (std::string message = checks_.access_log(path); !message.empty()) error(v, std::move(message));
 }
 
-Mark Reader::mark_of(const std::string& path, Mark fallback) const {
-  const auto it = marks_.find(path);
-  return it == marks_.end() ? fallback : it->second;
+Mark Reader::mark_of(std::string_view path, Mark fallback) const {
+  const YamlNode* node = &root_;
+  Mark mark = root_.mark;
+  while (!path.empty()) {
+    if (path.front() == '[') {  // [index]
+      size_t index = 0;
+      const auto [end, ec] = std::from_chars(path.data() + 1, path.data() + path.size(), index);
+      if (ec != std::errc{} || end == path.data() + path.size() || *end != ']') return fallback;
+      if (!node->is_sequence() || index >= node->children.size()) return fallback;
+      node = node->children[index];
+      mark = node->mark;
+      path.remove_prefix(static_cast<size_t>(end - path.data()) + 1);
+    } else {  // key, after a '.' unless first; the longest key that fits (keys may hold dots)
+      if (path.front() == '.') path.remove_prefix(1);
+      if (!node->is_map()) return fallback;
+      const YamlNode* key = nullptr;
+      size_t at = 0;
+      for (size_t i = 0; i + 1 < node->children.size(); i += 2) {
+        const YamlNode& k = *node->children[i];
+        const size_t n = k.scalar.size();
+        const bool fits = k.is_scalar() && path.starts_with(k.scalar) &&
+                          (path.size() == n || path[n] == '.' || path[n] == '[');
+        if (fits && (!key || n > key->scalar.size())) {
+          key = &k;
+          at = i;
+        }
+      }
+      if (!key) return fallback;
+      node = node->children[at + 1];
+      // An empty value's mark points past it (often at the next line): the key's instead.
+      mark = node->is_null() ? key->mark : node->mark;
+      path.remove_prefix(key->scalar.size());
+    }
+  }
+  return mark;
 }
 
 std::vector<Error> Reader::take_errors() {
@@ -182,22 +210,25 @@ std::vector<Error> Reader::take_errors() {
 // ---- MapReader ------------------------------------------------------------------------------
 
 MapReader::MapReader(Reader& reader, const Value& map) : reader_(reader), self_(map) {
-  if (self_.node.IsNull()) {
+  if (self_.node->is_null()) {
     valid_ = true;
     return;
   }
-  if (!self_.node.IsMap()) {
+  if (!self_.node->is_map()) {
     reader_.error(self_, "must be a map");
     return;
   }
   valid_ = true;
-  for (auto it = self_.node.begin(); it != self_.node.end(); ++it) {
-    const Mark key_mark = to_mark(it->first.Mark());
-    if (!it->first.IsScalar()) {
+  const std::vector<const YamlNode*>& children = self_.node->children;
+  entries_.reserve(children.size() / 2);
+  for (size_t i = 0; i + 1 < children.size(); i += 2) {
+    const YamlNode& key_node = *children[i];
+    const Mark key_mark = key_node.mark;
+    if (!key_node.is_scalar()) {
       reader_.error(key_mark, self_.path, "keys must be strings");
       continue;
     }
-    const std::string key = it->first.Scalar();
+    const std::string& key = key_node.scalar;
     const auto first = std::find_if(entries_.begin(), entries_.end(),
                                     [&](const Entry& e) { return e.key == key; });
     if (first != entries_.end()) {
@@ -205,7 +236,7 @@ MapReader::MapReader(Reader& reader, const Value& map) : reader_(reader), self_(
                     "duplicate key (first at line " + std::to_string(first->key_mark.line) + ")");
       continue;
     }
-    entries_.push_back(Entry{key, key_mark, it->second});
+    entries_.push_back(Entry{key, key_mark, children[i + 1]});
   }
 }
 
@@ -240,10 +271,8 @@ std::optional<Value> MapReader::take(std::string_view key) {
     if (e.key != key) continue;
     e.used = true;
     // An empty value's mark points past it (often at the next line): use the key's instead.
-    const Mark mark = e.value.IsNull() ? e.key_mark : to_mark(e.value.Mark());
-    Value v{e.value, join_path(self_.path, key), mark};
-    reader_.remember(v);
-    return v;
+    const Mark mark = e.value->is_null() ? e.key_mark : e.value->mark;
+    return Value{e.value, join_path(self_.path, key), mark};
   }
   return std::nullopt;
 }

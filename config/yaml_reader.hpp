@@ -1,26 +1,24 @@
-// Walks yaml-cpp nodes for the loader: typed reads that know each value's field path and position,
+// Walks the config's YAML nodes for the loader: typed reads that know each value's field path and position,
 // report unknown and duplicate keys, and collect every problem. Control thread, while loading only.
 #pragma once
-
-#include <yaml-cpp/yaml.h>
 
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "config/config.hpp"
 #include "config/loader.hpp"
+#include "config/yaml_document.hpp"
 
 namespace vane::config {
 
 /// A YAML node with its field path ("routes[0].match.host") and its 1-based position.
 struct Value {
-  YAML::Node node;
+  const YamlNode* node = &YamlNode::null();
   std::string path;
   Mark mark;
 };
@@ -36,14 +34,13 @@ struct Range {
 
 enum class Presence { Optional, Required };
 
-Mark to_mark(const YAML::Mark& mark);
 std::string join_path(std::string_view parent, std::string_view key);
 std::string index_path(std::string_view parent, std::size_t index);
 
-/// Collects errors and remembers where every value read came from (for validate.cpp).
+/// Collects errors; finds where a field path is in the document (for validate.cpp).
 class Reader {
  public:
-  Reader(std::string file, const ExternalChecks& checks);
+  Reader(std::string file, const ExternalChecks& checks, const YamlNode& root);
 
   void error(Mark mark, std::string path, std::string message);
   void error(const Value& at, std::string message) { error(at.mark, at.path, std::move(message)); }
@@ -68,9 +65,9 @@ class Reader {
   void check_ca_file(const Value& v, const std::string& file);
   void check_access_log(const Value& v, const std::string& path);
 
-  void remember(const Value& v) { marks_[v.path] = v.mark; }
-  /// Position of the value at `path`, or `fallback` when it was not in the file.
-  Mark mark_of(const std::string& path, Mark fallback) const;
+  /// Position of the value at `path` ("routes[3].match.host"), or `fallback` when the file has
+  /// none there. Found by walking the document: errors are few, values read are many.
+  Mark mark_of(std::string_view path, Mark fallback) const;
 
   /// Every error so far, in file order.
   std::vector<Error> take_errors();
@@ -79,11 +76,11 @@ class Reader {
   std::string file_;
   const ExternalChecks& checks_;
   std::vector<Error> errors_;
-  std::unordered_map<std::string, Mark> marks_;
+  const YamlNode& root_;
 };
 
 /// Reads one YAML map: ask for fields by name; keys never asked for are reported as unknown when
-/// the reader goes out of scope. Duplicate keys are reported at once (yaml-cpp keeps both).
+/// the reader goes out of scope. Duplicate keys are reported at once (the parser keeps both).
 class MapReader {
  public:
   MapReader(Reader& reader, const Value& map);
@@ -135,7 +132,7 @@ class MapReader {
   struct Entry {
     std::string key;
     Mark key_mark;
-    YAML::Node value;
+    const YamlNode* value;
     bool used = false;
   };
 
