@@ -18,7 +18,9 @@ namespace {
 namespace json = boost::json;
 
 AdminResponse json_answer(int status, const json::value& body) {
-  return AdminResponse{status, "application/json", to_text(body) + "\n", {}};
+  std::string text = to_text(body);
+  text += '\n';
+  return AdminResponse{status, "application/json", std::move(text), {}};
 }
 
 
@@ -219,7 +221,7 @@ json::object AdminApi::status(uint32_t index) const {
                     sources_.analysis_runs ? sources_.analysis_runs(index) : json::array{},
                     sources_.experiment_runs ? sources_.experiment_runs(index) : json::array{},
                     rollout::WallClock::now()};
-  return status_json(input);
+  return status_json(std::move(input));
 }
 
 std::optional<AdminResponse> AdminApi::cross_origin(const AdminRequest& request) const {

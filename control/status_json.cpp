@@ -152,15 +152,26 @@ json::object blue_green_json(const config::BlueGreenStrategy& bg, const rollout:
 }  // namespace
 
 std::string rfc3339(rollout::WallTime time) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch());
-  const std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms.count() % 1000));
-  return std::string(buf, n) + frac;
+  // By calendar arithmetic and hand-placed digits: gmtime_r, strftime and snprintf cost a time
+  // zone lock and a format parse per call, and a STATUS list writes thousands of times. A
+  // system_clock time (nanoseconds in 64 bits) lies in the years 1677-2262: four digits.
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(time);
+  const auto day = floor<days>(ms);
+  const year_month_day date{day};
+  const hh_mm_ss clock{ms - day};
+  std::string out = "0000-00-00T00:00:00.000Z";
+  const auto put = [&out](size_t at, long long value, size_t width) {
+    for (size_t i = width; i-- > 0; value /= 10) out[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, static_cast<int>(date.year()), 4);
+  put(5, static_cast<unsigned>(date.month()), 2);
+  put(8, static_cast<unsigned>(date.day()), 2);
+  put(11, clock.hours().count(), 2);
+  put(14, clock.minutes().count(), 2);
+  put(17, clock.seconds().count(), 2);
+  put(20, clock.subseconds().count(), 3);
+  return out;
 }
 
 json::object run_json(const analysis::AnalysisRun& run) {
@@ -273,7 +284,7 @@ json::object step_json(const config::Step& step) {
 }
 
 /// The running experiment (SPEC §14), null when none runs.
-json::value experiment_json(const StatusInput& in) {
+json::value experiment_json(StatusInput& in) {
   const config::ExperimentStep* e = rollout::running_experiment(in.spec, in.state);
   if (e == nullptr) return nullptr;
   json::array templates;
@@ -285,10 +296,10 @@ json::value experiment_json(const StatusInput& in) {
   return json::object{{"name", e->name},
                       {"phase", std::string(rollout::experiment_phase(in.state, in.now))},
                       {"templates", std::move(templates)},
-                      {"analysisRuns", in.experiment_runs}};
+                      {"analysisRuns", std::move(in.experiment_runs)}};
 }
 
-boost::json::object status_json(const StatusInput& in) {
+boost::json::object status_json(StatusInput in) {
   const auto& spec = in.spec;
   const auto& state = in.state;
   const bool canary_strategy = spec.canary.has_value();
@@ -328,7 +339,7 @@ boost::json::object status_json(const StatusInput& in) {
   o["pauseUntil"] = time_or_null(state.pause_until);
   o["aborted"] = state.aborted;
   o["abortReason"] = state.aborted ? json::value(state.abort_reason) : json::value(nullptr);
-  o["analysisRuns"] = in.analysis_runs;
+  o["analysisRuns"] = std::move(in.analysis_runs);
   o["experiment"] = experiment_json(in);
   if (spec.blue_green) o["blueGreen"] = blue_green_json(*spec.blue_green, state);
   return o;

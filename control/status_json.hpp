@@ -30,7 +30,8 @@ struct StatusInput {
   rollout::WallTime now{};  ///< whether an experiment's duration has passed
 };
 
-boost::json::object status_json(const StatusInput& input);
+/// Takes the runs' arrays (moved into the answer, not copied).
+boost::json::object status_json(StatusInput input);
 
 /// The RUN object of SPEC §6: the run, its metrics and their kept measurements.
 boost::json::object run_json(const analysis::AnalysisRun& run);

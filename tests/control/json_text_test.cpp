@@ -44,6 +44,13 @@ TEST(JsonText, EverythingElseAsBoostWritesIt) {
   EXPECT_EQ(to_text(v), json::serialize(v));
 }
 
+TEST(JsonText, EveryByteInAStringAsBoostWritesIt) {
+  std::string every;
+  for (int c = 0; c < 256; ++c) every += static_cast<char>(c);
+  const json::value v = {{every, every}, {"list", json::array{every, ""}}};
+  EXPECT_EQ(to_text(v), json::serialize(v));
+}
+
 TEST(JsonText, WeightsNestedInAStatus) {
   const json::value status = {{"weights", {{"stable", 35.76}, {"canary", 64.24}}},
                               {"measuredWeights", {{"stable", 50.0}, {"canary", 50.0}}},

@@ -175,5 +175,14 @@ rollouts:
                      R"({"analysis":{"templates":[{"templateName":"smoke"}],"args":[{"name":"secret"}]}})"}));
 }
 
+TEST(Rfc3339, MillisecondsInUtcOnTheCalendar) {
+  using namespace std::chrono;
+  EXPECT_EQ(rfc3339(rollout::WallTime{}), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(rfc3339(sys_days{2024y / 2 / 29} + 23h + 59min + 59s + 999ms),
+            "2024-02-29T23:59:59.999Z");
+  EXPECT_EQ(rfc3339(sys_days{2026y / 12 / 31} + 1ms), "2026-12-31T00:00:00.001Z");
+  EXPECT_EQ(rfc3339(rollout::WallTime{} - 500ms), "1969-12-31T23:59:59.500Z");
+}
+
 }  // namespace
 }  // namespace vane::control
