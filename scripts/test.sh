@@ -8,15 +8,18 @@
 #   the way out when a Boost upgrade breaks the latter): the data plane's suites (those of the
 #   control plane, the CLI and the cluster never reach proxy/net/readiness*);
 # - vane built with AddressSanitizer + UndefinedBehaviorSanitizer, leaks included: every
-#   integration test, and the unit tests of config, analysis, rollout and proxy (the parsers, the
-#   expression language, the state machine and the data plane; control and cli code runs sanitized
-#   under the integration tests);
+#   integration test, and analysis' unit tests (the expression language, the outcome shards'
+#   memory);
 # - vane built with ThreadSanitizer: every integration test (two workers, the control thread and
 #   the access-log writer meet in each), and analysis' unit tests (an outcome shard written on one
 #   thread and read on another);
-# - libFuzzer (scripts/fuzz.sh, clang, its own build dir): a fixed number of inputs per target.
+# - libFuzzer with ASan+UBSan (scripts/fuzz.sh, clang, its own build dir): a fixed number of
+#   inputs per target (HTTP/1.1 requests, responses and chunked bodies, the config loader, the
+#   expression language, the rollout state machine).
 # Only vane and those unit tests are built sanitized: the test harness and the upstreams it starts
-# are not under test. A sanitizer finding fails the test that ran into it: a unit test aborts; an
+# are not under test, and the other unit tests' code is what vane runs under the integration tests
+# and the fuzzers (building them sanitized doubled the sanitized builds, which are most of CI's
+# time). A sanitizer finding fails the test that ran into it: a unit test aborts; an
 # integration test fails when vane (or any child it started) printed a report on its stderr, and
 # with VANE_SANITIZED=1 the harness stops vane with SIGTERM, so that every run ends with a leak
 # check. VANE_SANITIZERS=0 skips the sanitizer builds and VANE_FUZZ_RUNS=0 the fuzz run.
@@ -54,12 +57,11 @@ part "integration tests on vane-plain-asio"
 if [ "${VANE_SANITIZERS:-1}" != 0 ]; then
   # Every finding stops the program (halt_on_error; -fno-sanitize-recover in CMakeLists.txt), by
   # SIGABRT (abort_on_error), which the harness also reports as vane dying of a signal.
-  asan_units=(vane_config_tests vane_analysis_tests vane_rollout_tests vane_proxy_tests)
   cmake -S . -B "$build-asan" "${flags[@]}" -DVANE_SANITIZE=address,undefined
-  cmake --build "$build-asan" -j2 --target vane "${asan_units[@]}"
+  cmake --build "$build-asan" -j2 --target vane vane_analysis_tests
   (export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:check_initialization_order=1:strict_init_order=1 \
       UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 &&
-    unit_binaries "$build-asan"/tests/{config,analysis,rollout,proxy}/vane_*_tests &&
+    unit_binaries "$build-asan"/tests/analysis/vane_analysis_tests &&
     integration_with "$build-asan/vane" 1)
   part "ASan+UBSan build, unit and integration tests"
 
