@@ -316,7 +316,8 @@ CONF
 # logs why (as LABEL), stops it, fails.
 launch_vane() {
   local bin=$1 conf=$2 ready=$3 out=$4 core=$5 label=$6 pid addr deadline=$((SECONDS + ${VANE_START_TIMEOUT:-15}))
-  pid=$(start_pinned "$core" "$out" "$bin" run -c "$conf" --ready-file "$ready")
+  # shellcheck disable=SC2086  # VANE_RUN_FLAGS: extra flags of `vane run`, split on spaces
+  pid=$(start_pinned "$core" "$out" "$bin" run -c "$conf" --ready-file "$ready" ${VANE_RUN_FLAGS:-})
   while [ "$SECONDS" -lt "$deadline" ] && [ ! -s "$ready" ]; do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1

@@ -213,7 +213,9 @@ if has "$parts" load; then
   curl -s -o /dev/null "http://$addr/"; sleep 1
   rss_one=$(rss_kib "$pid"); stop_pid "$pid"
   t0=$(now_ms)
-  read -r pid addr < <(VANE_START_TIMEOUT=120 start_vane_conf "$W/load.yaml" vane-load) || die "vane with $load_routes routes did not start"
+  # Without the file watch: a changed file would also be reloaded by the watch, and the POST
+  # measured would wait for that reload too.
+  read -r pid addr < <(VANE_START_TIMEOUT=120 VANE_RUN_FLAGS=--no-watch-config start_vane_conf "$W/load.yaml" vane-load) || die "vane with $load_routes routes did not start"
   start_ms=$(( $(now_ms) - t0 ))
   curl -s -o /dev/null -H "Host: h$((load_routes - 1)).scale.test" "http://$addr/"; sleep 1
   rss_load=$(rss_kib "$pid")
