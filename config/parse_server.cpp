@@ -200,7 +200,7 @@ void parse_workers(Reader& r, const Value& v, uint32_t& out) {
     out = 0;
     return;
   }
-  if (!v.node->is_scalar() || !v.node->plain) {
+  if (!v.node->plain) {
     r.error(v, "must be auto or a positive integer");
     return;
   }

@@ -47,9 +47,8 @@ std::optional<uint32_t> percent_centi(std::string_view text, std::string& error)
 }
 
 std::optional<uint32_t> read_percent_centi(Reader& r, const Value& v) {
-  const bool plain = v.node->is_scalar() && v.node->plain;
   std::string error = "must be a number";
-  const auto centi = plain ? percent_centi(v.node->scalar, error) : std::nullopt;
+  const auto centi = v.node->plain ? percent_centi(v.node->scalar, error) : std::nullopt;
   if (!centi) r.error(v, error);
   return centi;
 }

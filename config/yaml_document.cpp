@@ -117,7 +117,7 @@ class YamlBuilder : public YAML::EventHandler {
   bool keeping() const { return documents_ == 1; }
 
   void root_seen(const YAML::Mark& mark) {
-    if (stack_.empty() && depth_ == 0 && doc_.extra_documents_.size() + 1 < documents_) {
+    if (depth_ == 0 && doc_.extra_documents_.size() + 1 < documents_) {
       doc_.extra_documents_.push_back(to_mark(mark));
     }
   }

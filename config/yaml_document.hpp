@@ -20,7 +20,7 @@ struct YamlNode {
   enum class Kind : uint8_t { Null, Scalar, Sequence, Map };
 
   Kind kind = Kind::Null;
-  bool plain = false;  ///< a plain scalar without a tag (not quoted): numbers, booleans, durations
+  bool plain = false;  ///< a scalar, plain and untagged (not quoted): numbers, booleans, durations
   Mark mark;           ///< 1-based; an empty value's mark points past it
   uint64_t hash = 0;   ///< of kind, text and children (layout and comments do not count)
   std::string scalar;

@@ -8,8 +8,6 @@
 namespace vane::config {
 namespace {
 
-bool is_plain_scalar(const YamlNode& node) { return node.is_scalar() && node.plain; }
-
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -58,7 +56,7 @@ std::optional<std::string> Reader::string(const Value& v) {
 }
 
 std::optional<int64_t> Reader::integer(const Value& v, Range range, int64_t type_max) {
-  const std::string_view text = is_plain_scalar(*v.node) ? v.node->scalar : std::string_view();
+  const std::string_view text = v.node->plain ? v.node->scalar : std::string_view();
   int64_t n = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec == std::errc::result_out_of_range) {
@@ -84,7 +82,7 @@ std::optional<int64_t> Reader::integer(const Value& v, Range range, int64_t type
 }
 
 std::optional<bool> Reader::boolean(const Value& v) {
-  const std::string_view text = is_plain_scalar(*v.node) ? v.node->scalar : std::string_view();
+  const std::string_view text = v.node->plain ? v.node->scalar : std::string_view();
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
   error(v, "must be true or false");
@@ -178,20 +176,18 @@ Mark Reader::mark_of(std::string_view path, Mark fallback) const {
     } else {  // key, after a '.' unless first; the longest key that fits (keys may hold dots)
       if (path.front() == '.') path.remove_prefix(1);
       if (!node->is_map()) return fallback;
-      const YamlNode* key = nullptr;
-      size_t at = 0;
-      for (size_t i = 0; i + 1 < node->children.size(); i += 2) {
-        const YamlNode& k = *node->children[i];
-        const size_t n = k.scalar.size();
-        const bool fits = k.is_scalar() && path.starts_with(k.scalar) &&
-                          (path.size() == n || path[n] == '.' || path[n] == '[');
-        if (fits && (!key || n > key->scalar.size())) {
-          key = &k;
-          at = i;
-        }
+      const std::vector<const YamlNode*>& entries = node->children;  // key, value, …
+      size_t best = entries.size();
+      for (size_t i = 0; i + 1 < entries.size(); i += 2) {
+        const std::string& k = entries[i]->scalar;
+        const char after = path.size() > k.size() ? path[k.size()] : '.';
+        const bool fits = entries[i]->is_scalar() && path.starts_with(k) &&
+                          (after == '.' || after == '[');
+        if (fits && (best == entries.size() || k.size() > entries[best]->scalar.size())) best = i;
       }
-      if (!key) return fallback;
-      node = node->children[at + 1];
+      if (best == entries.size()) return fallback;
+      const YamlNode* key = entries[best];
+      node = entries[best + 1];
       // An empty value's mark points past it (often at the next line): the key's instead.
       mark = node->is_null() ? key->mark : node->mark;
       path.remove_prefix(key->scalar.size());

@@ -33,12 +33,11 @@ flags=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DVANE_WERROR=ON -DVANE_BUILD_TESTS=O
 ctest_flags=(--output-on-failure --timeout 600 -j4)
 began=$SECONDS
 part() { echo "== scripts/test.sh: $1: $((SECONDS - began)) s"; began=$SECONDS; }
-# Under the sanitizers the unit tests run one process per test binary, two binaries at a time
-# (ctest starts a process per test case: a sanitizer start-up and leak check each). A failing
-# binary prints its failures and fails the run; a hung one is stopped after 10 minutes.
-unit_binaries() {
-  printf '%s\n' "$@" |
-    xargs -P2 -I{} sh -c 'cd "$(dirname {})" && exec timeout 600 ./"$(basename {})" --gtest_brief=1'
+# A sanitized build's analysis unit tests, in one process (ctest would start one per test case:
+# a sanitizer start-up and leak check each). A failure fails the run; a hang is stopped after
+# 10 minutes.
+analysis_units() {
+  (cd "$1/tests/analysis" && timeout 600 ./vane_analysis_tests --gtest_brief=1)
 }
 # The main build's integration tests against another vane binary.
 integration_with() {
@@ -61,14 +60,14 @@ if [ "${VANE_SANITIZERS:-1}" != 0 ]; then
   cmake --build "$build-asan" -j2 --target vane vane_analysis_tests
   (export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:check_initialization_order=1:strict_init_order=1 \
       UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 &&
-    unit_binaries "$build-asan"/tests/analysis/vane_analysis_tests &&
+    analysis_units "$build-asan" &&
     integration_with "$build-asan/vane" 1)
   part "ASan+UBSan build, unit and integration tests"
 
   cmake -S . -B "$build-tsan" "${flags[@]}" -DVANE_SANITIZE=thread
   cmake --build "$build-tsan" -j2 --target vane vane_analysis_tests
   (export TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1 &&
-    unit_binaries "$build-tsan"/tests/analysis/vane_analysis_tests &&
+    analysis_units "$build-tsan" &&
     integration_with "$build-tsan/vane" 1)
   part "TSan build, integration and analysis unit tests"
 fi
