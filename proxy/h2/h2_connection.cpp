@@ -2,6 +2,8 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
@@ -30,7 +32,7 @@ struct H2Connection::Callbacks {
     auto pipe = std::make_shared<H2Pipe>(*self, H2Pipe::Side::Server, frame->hd.stream_id,
                                          self->worker().executor());
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, pipe.get());
-    self->streams_.emplace(frame->hd.stream_id, std::move(pipe));
+    self->streams_.push_back(std::move(pipe));
     return 0;
   }
 
@@ -82,9 +84,9 @@ struct H2Connection::Callbacks {
 
   static int stream_close(nghttp2_session*, int32_t stream_id, uint32_t, void* user) {
     auto* self = static_cast<H2Connection*>(user);
-    const auto it = self->streams_.find(stream_id);
+    const auto it = self->find_stream(stream_id);
     if (it == self->streams_.end()) return 0;
-    if (!it->second->outbound_complete()) it->second->reset();
+    if (!(*it)->outbound_complete()) (*it)->reset();
     self->streams_.erase(it);
     return 0;
   }
@@ -146,11 +148,17 @@ void H2Connection::rearm() {
 }
 
 void H2Connection::start(H2Pipe& pipe) {
-  const auto it = streams_.find(pipe.id());
+  const auto it = find_stream(pipe.id());
   if (it == streams_.end()) return;
   ++exchanges_;
   client_.worker.h2_stream_opened(listener_);
-  net::co_spawn(client_.worker.executor(), serve(it->second), net::detached);
+  net::co_spawn(client_.worker.executor(), serve(*it), net::detached);
+}
+
+H2Connection::Streams::iterator H2Connection::find_stream(int32_t id) {
+  const auto it = std::lower_bound(streams_.begin(), streams_.end(), id,
+                                   [](const auto& pipe, int32_t v) { return pipe->id() < v; });
+  return it != streams_.end() && (*it)->id() == id ? it : streams_.end();
 }
 
 Task<void> H2Connection::serve(std::shared_ptr<H2Pipe> pipe) {
@@ -231,7 +239,7 @@ Task<void> H2Connection::run() {
       // Nothing to serve or send: wait for bytes without holding a read buffer, as an idle
       // HTTP/1.1 keep-alive connection does.
       client_.in.release_if_empty();
-      const auto waited = co_await readiness::wait_readable(client_.stream.socket());
+      const auto [waited] = co_await readiness::wait_readable(client_.stream.socket());
       if (waited && trim_now()) continue;
       if (waited) break;  // the idle timeout, a drain, the close
     }
@@ -244,7 +252,7 @@ Task<void> H2Connection::run() {
     go_on = receive(std::string_view(at, n));
   }
   closing_ = true;
-  for (auto& [id, pipe] : streams_) pipe->reset();
+  for (auto& pipe : streams_) pipe->reset();
   want_write();  // the writer sends what is queued (a GOAWAY), then stops
   client_.arm(Phase::Respond, std::chrono::seconds(2));
   while (writing_ || exchanges_ > 0 || writer_waiting_) {

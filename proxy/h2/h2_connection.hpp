@@ -4,9 +4,9 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "proxy/downstream.hpp"
 #include "proxy/h2/h2_pipe.hpp"
@@ -47,7 +47,13 @@ class H2Connection final : public H2Session {
 
   Downstream& client_;
   size_t listener_;
-  std::map<int32_t, std::shared_ptr<H2Pipe>> streams_;  ///< open in nghttp2
+  using Streams = std::vector<std::shared_ptr<H2Pipe>>;
+  /// The stream `id`, or end().
+  Streams::iterator find_stream(int32_t id);
+
+  /// Open in nghttp2, by id: a client opens streams in increasing ids (RFC 9113 §5.1.1), so
+  /// a vector stays sorted by appending, and a new stream costs no allocation of a tree node.
+  Streams streams_;
   uint32_t exchanges_ = 0;  ///< running serve() coroutines
   Timer exchanges_done_;
   bool in_write_ = false;  ///< a socket write is pending: its deadline stays

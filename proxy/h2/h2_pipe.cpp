@@ -9,6 +9,7 @@
 
 #include "proxy/downstream.hpp"
 #include "proxy/h2/h2_session.hpp"
+#include "proxy/http/grammar.hpp"
 #include "proxy/http/parser.hpp"
 #include "proxy/http/responses.hpp"
 
@@ -18,14 +19,21 @@ namespace {
 /// Outgoing body bytes held for nghttp2 before the writer waits for the peer to take them.
 constexpr size_t kHighWater = 64 * 1024;
 
-/// nghttp2's name-value pairs, pointing at strings the caller keeps until submitted.
+/// nghttp2's name-value pairs, pointing at strings the caller keeps until submitted. The usual
+/// head's fit on the stack: a heap array per head was one more cold allocation per stream.
 class Fields {
  public:
-  Fields() { nva_.reserve(16); }
   void add(std::string_view name, std::string_view value) {
-    nva_.push_back(nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                              reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())),
-                              name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
+    const nghttp2_nv nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                        reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                        value.size(), NGHTTP2_NV_FLAG_NONE};
+    if (size_ < inline_.size()) {
+      inline_[size_] = nv;
+    } else {
+      if (spill_.empty()) spill_.assign(inline_.begin(), inline_.end());
+      spill_.push_back(nv);
+    }
+    ++size_;
   }
   /// The fields of a parsed HTTP/1.1 head that HTTP/2 carries: connection-specific ones have no
   /// place there (RFC 9113 §8.2.2). Names are lowered in place: `head` is ours.
@@ -38,19 +46,33 @@ class Fields {
         continue;
       }
       char* name = head.data() + (field.name.data() - head.data());
-      std::transform(name, name + field.name.size(), name,
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      std::transform(name, name + field.name.size(), name, http::grammar::to_lower);
       add(field.name, field.value);
     }
   }
-  const nghttp2_nv* data() const { return nva_.data(); }
-  size_t size() const { return nva_.size(); }
+  const nghttp2_nv* data() const { return size_ <= inline_.size() ? inline_.data() : spill_.data(); }
+  size_t size() const { return size_; }
 
  private:
-  std::vector<nghttp2_nv> nva_;
+  std::array<nghttp2_nv, 24> inline_;
+  std::vector<nghttp2_nv> spill_;
+  size_t size_ = 0;
 };
 
 }  // namespace
+
+/// An outgoing head while it is parsed and submitted: nghttp2 copies the fields, so one per
+/// thread serves every stream, its memory warm, instead of a parsed head in each pipe.
+struct H2Pipe::OutboundHead {
+  std::string text;
+  http::RequestHead request;    ///< Side::Client
+  http::ResponseHead response;  ///< Side::Server
+
+  static OutboundHead& of_this_thread() {
+    thread_local OutboundHead head;
+    return head;
+  }
+};
 
 // ---- Stream's pipe operations ----
 
@@ -96,9 +118,15 @@ void H2Pipe::add_field(std::string_view name, std::string_view value) {
     if (authority_.empty()) authority_ = value;
   } else if (name != "te") {  // te: trailers is all HTTP/2 allows, and it is hop-by-hop
     has_length_ = has_length_ || name == "content-length";
-    if (fields_.empty()) fields_.reserve(256);
-    fields_.append(name).append(": ").append(value).append("\r\n");
+    std::string& to = side_ == Side::Server ? inbound : fields_;
+    if (side_ == Side::Server && !line_written_) write_request_line();
+    to.append(name).append(": ").append(value).append("\r\n");
   }
+}
+
+size_t H2Pipe::field_bytes() const {
+  if (head_written_) return trailers_.size();
+  return fields_.size() + cookies_.size() + (side_ == Side::Server ? inbound.size() : 0);
 }
 
 void H2Pipe::end_fields(bool end) {
@@ -123,11 +151,20 @@ void H2Pipe::end_fields(bool end) {
   if (end) add_body({}, true);
 }
 
+/// Pseudo-header fields come before the others (nghttp2 refuses a request that breaks this).
+void H2Pipe::write_request_line() {
+  inbound.reserve(256);
+  inbound.append(method_).append(" ").append(path_).append(" HTTP/1.1\r\n");
+  if (!authority_.empty()) {  // else a host field may follow
+    inbound.append("Host: ").append(authority_).append("\r\n");
+    host_written_ = true;
+  }
+  line_written_ = true;
+}
+
 void H2Pipe::write_request_head(bool body) {
-  inbound.reserve(method_.size() + path_.size() + authority_.size() + fields_.size() +
-                  cookies_.size() + 64);
-  inbound.append(method_).append(" ").append(path_).append(" HTTP/1.1\r\nHost: ").append(authority_);
-  inbound.append("\r\n").append(fields_);
+  if (!line_written_) write_request_line();
+  if (!host_written_) inbound.append("Host: ").append(authority_).append("\r\n");
   if (!cookies_.empty()) inbound.append("Cookie: ").append(cookies_).append("\r\n");
   chunked_in_ = body && !has_length_;
   if (chunked_in_) inbound.append("Transfer-Encoding: chunked\r\n");
@@ -252,34 +289,37 @@ Task<boost::system::error_code> H2Pipe::write_all(std::array<std::string_view, 4
 
 // ---- the outgoing message ----
 
-http::ParseStatus H2Pipe::parse_outbound() {
+http::ParseStatus H2Pipe::parse_outbound(OutboundHead& head) {
   http::ParseError error;
   if (side_ == Side::Client) {  // vane's own request head: generous limits
-    return http::parse_request(head_, http::Limits{65536, 1 << 20, 1000}, request_, error);
+    return http::parse_request(head.text, http::Limits{65536, 1 << 20, 1000}, head.request, error);
   }
-  return http::parse_response(head_, http::Limits{65536, 1 << 20, 1000}, method_ == "HEAD",
-                              response_, error);
+  return http::parse_response(head.text, http::Limits{65536, 1 << 20, 1000}, method_ == "HEAD",
+                              head.response, error);
 }
 
 boost::system::error_code H2Pipe::take_outbound(std::string_view bytes) {
-  if (state_ == State::Head) {
-    head_.append(bytes);
-    for (;;) {
-      const auto status = parse_outbound();
-      if (status == http::ParseStatus::Incomplete) return {};
-      if (status == http::ParseStatus::Error) return net::error::invalid_argument;  // not ours
-      if (side_ == Side::Client || response_.status >= 200) break;
-      head_.erase(0, response_.head_bytes);  // an interim answer: HTTP/2 clients need none
+  if (state_ != State::Head) return take_body_bytes(bytes);
+  OutboundHead& head = OutboundHead::of_this_thread();
+  head.text.assign(head_).append(bytes);
+  for (;;) {
+    const auto status = parse_outbound(head);
+    if (status == http::ParseStatus::Incomplete) {
+      head_ = head.text;
+      return {};
     }
-    const size_t head_bytes = side_ == Side::Client ? request_.head_bytes : response_.head_bytes;
-    if (const auto ec = submit_head()) return ec;
-    // Submitted: nghttp2 copied the fields; what followed the head is the body's beginning.
-    const auto ec = take_body_bytes(std::string_view(head_).substr(head_bytes));
-    head_.clear();
-    head_.shrink_to_fit();
-    return ec;
+    if (status == http::ParseStatus::Error) return net::error::invalid_argument;  // not ours
+    if (side_ == Side::Client || head.response.status >= 200) break;
+    head.text.erase(0, head.response.head_bytes);  // an interim answer: HTTP/2 clients need none
   }
-  return take_body_bytes(bytes);
+  head_.clear();
+  head_.shrink_to_fit();
+  const size_t head_bytes = side_ == Side::Client ? head.request.head_bytes : head.response.head_bytes;
+  if (const auto ec = submit_head(head)) return ec;
+  // Submitted: nghttp2 copied the fields; what followed the head is the body's beginning.
+  const auto ec = take_body_bytes(std::string_view(head.text).substr(head_bytes));
+  if (head.text.capacity() > kHighWater) std::string().swap(head.text);  // a rare huge head
+  return ec;
 }
 
 boost::system::error_code H2Pipe::take_body_bytes(std::string_view bytes) {
@@ -304,7 +344,7 @@ boost::system::error_code H2Pipe::take_body_bytes(std::string_view bytes) {
             std::transform(out_trailers_.begin() + static_cast<long>(at),
                            out_trailers_.begin() + static_cast<long>(at + name.size()),
                            out_trailers_.begin() + static_cast<long>(at),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                           http::grammar::to_lower);
           });
           state_ = State::Done;
         }
@@ -318,29 +358,31 @@ boost::system::error_code H2Pipe::take_body_bytes(std::string_view bytes) {
   return {};
 }
 
-boost::system::error_code H2Pipe::submit_head() {
+boost::system::error_code H2Pipe::submit_head(OutboundHead& head) {
   Fields nva;
   char status[4];
   if (side_ == Side::Client) {
-    nva.add(":method", request_.method);
+    const http::RequestHead& request = head.request;
+    nva.add(":method", request.method);
     nva.add(":scheme", scheme_);
-    nva.add(":authority", request_.host);
-    nva.add(":path", request_.path);
-    nva.add_head(request_.fields, head_);
+    nva.add(":authority", request.host);
+    nva.add(":path", request.path);
+    nva.add_head(request.fields, head.text);
     nva.add("te", "trailers");  // what gRPC servers ask for: vane relays trailers
-    framing_ = request_.framing;
-    remaining_ = request_.content_length;
-    head_request_ = request_.method == "HEAD";
+    framing_ = request.framing;
+    remaining_ = request.content_length;
+    head_request_ = request.method == "HEAD";
   } else {
-    const int code = std::clamp(response_.status, 100, 999);  // the parser allows 3 digits only
+    const http::ResponseHead& response = head.response;
+    const int code = std::clamp(response.status, 100, 999);  // the parser allows 3 digits only
     status[0] = static_cast<char>('0' + code / 100);
     status[1] = static_cast<char>('0' + code / 10 % 10);
     status[2] = static_cast<char>('0' + code % 10);
     nva.add(":status", std::string_view(status, 3));
-    nva.add_head(response_.fields, head_, response_.framing == http::Framing::Length &&
-                                              response_.content_length == 0);
-    framing_ = response_.framing;
-    remaining_ = response_.content_length;
+    nva.add_head(response.fields, head.text, response.framing == http::Framing::Length &&
+                                                 response.content_length == 0);
+    framing_ = response.framing;
+    remaining_ = response.content_length;
   }
   const bool body = framing_ != http::Framing::None &&
                     !(framing_ == http::Framing::Length && remaining_ == 0);

@@ -46,7 +46,7 @@ class H2Pipe {
   /// once the head was written, trailers.
   void add_field(std::string_view name, std::string_view value);
   /// Bytes of fields held so far, to bound a header list before it is whole.
-  size_t field_bytes() const { return fields_.size() + cookies_.size() + trailers_.size(); }
+  size_t field_bytes() const;
   /// A header block ended. An interim response (1xx) is dropped; the first other block is the
   /// head, written to `inbound` (`end`: no DATA follows); a later one is the trailers.
   void end_fields(bool end);
@@ -100,15 +100,18 @@ class H2Pipe {
   Task<bool> wait(Waiter& waiter);
   /// Wakes whoever waits.
   void wake();
+  struct OutboundHead;
+
+  /// Side::Server: the request line and Host, written to `inbound` ahead of the first field.
+  void write_request_line();
   void write_request_head(bool body);
   void write_response_head(bool body);
   /// Outgoing bytes: the head until it parses, then the body by its framing.
   boost::system::error_code take_outbound(std::string_view bytes);
   /// Outgoing body bytes, by the head's framing.
   boost::system::error_code take_body_bytes(std::string_view bytes);
-  /// Parses the outgoing head in head_; Incomplete or Error leave it there.
-  http::ParseStatus parse_outbound();
-  boost::system::error_code submit_head();
+  http::ParseStatus parse_outbound(OutboundHead& head);
+  boost::system::error_code submit_head(OutboundHead& head);
 
   H2Session& session_;
   Side side_;
@@ -122,10 +125,14 @@ class H2Pipe {
   // The incoming message.
   std::string method_, scheme_, authority_, path_;  ///< a request's pseudo-header fields
   std::string status_;                              ///< a response's
-  std::string fields_;    ///< "name: value\r\n" lines, cookies aside
+  /// Side::Client: "name: value\r\n" lines, cookies aside (Side::Server writes them to `inbound`:
+  /// a request has no interim head to drop).
+  std::string fields_;
   std::string cookies_;   ///< every cookie field, joined with "; " (RFC 9113 §8.2.3)
   std::string trailers_;  ///< the trailer section's lines
   bool has_length_ = false;
+  bool line_written_ = false;  ///< Side::Server: write_request_line() ran
+  bool host_written_ = false;
   bool head_written_ = false;
   bool chunked_in_ = false;  ///< the body is chunked in `inbound`
   bool inbound_ended_ = false;
@@ -135,9 +142,7 @@ class H2Pipe {
 
   // The outgoing message.
   State state_ = State::Head;
-  std::string head_;  ///< the outgoing head, until complete
-  http::RequestHead request_;    ///< Side::Client: the head parsed from head_
-  http::ResponseHead response_;  ///< Side::Server
+  std::string head_;  ///< the start of an outgoing head that came in pieces
   http::Framing framing_ = http::Framing::None;
   bool head_request_ = false;  ///< Side::Client: the request is a HEAD (its answer has no body)
   http::ChunkedDecoder chunks_;

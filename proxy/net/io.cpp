@@ -34,7 +34,8 @@ Task<ReadResult> read_some(Socket& socket, net::mutable_buffer buffer) {
       readiness::found_empty(socket);
     }
     reads_without_wait = 0;
-    if (auto ec = co_await readiness::wait_readable(socket)) co_return ReadResult{ec, 0};
+    auto [ec] = co_await readiness::wait_readable(socket);
+    if (ec) co_return ReadResult{ec, 0};
   }
 }
 

@@ -147,14 +147,11 @@ void read_done(Socket& socket, size_t n, size_t room) {
   read_flag(state) = false;
 }
 
-Task<error_code> wait_readable(Socket& socket) {
+Task<std::tuple<error_code>> wait_readable(Socket& socket) {
   if (maybe_readable(socket) || !socket.non_blocking()) {
-    auto [ec] = co_await socket.async_wait(Socket::wait_read, use_tuple);  // re-arms: epoll_ctl
-    co_return ec;
+    return socket.async_wait(Socket::wait_read, use_tuple);  // re-arms: epoll_ctl
   }
-  auto [ec] = co_await net::async_initiate<decltype(use_tuple), void(error_code)>(
-      StartWait{}, use_tuple, &socket);
-  co_return ec;
+  return net::async_initiate<decltype(use_tuple), void(error_code)>(StartWait{}, use_tuple, &socket);
 }
 
 void wake_when_readable(Socket& socket, std::unique_ptr<Waiter> waiter) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <tuple>
 
 #include "proxy/net/types.hpp"
 
@@ -36,7 +37,8 @@ void read_done(Socket& socket, size_t n, size_t room);
 /// Completes when the socket has something to read (bytes, a FIN or an error). Known empty: on the
 /// reactor's next event for it, at no system call. Unknown: Asio's async_wait, whose epoll_ctl
 /// re-arms the descriptor so that what is already there is reported. Cancelled by socket.cancel().
-Task<boost::system::error_code> wait_readable(Socket& socket);
+/// Not a coroutine: the wait's own awaitable, so a waiting read holds one frame fewer.
+Task<std::tuple<boost::system::error_code>> wait_readable(Socket& socket);
 
 /// What wake_when_readable() wakes instead of a coroutine: the pending wait owns it and hands it
 /// back with the wait's result. A wait still pending when the io_context is destroyed destroys it.

@@ -13,9 +13,8 @@ bool maybe_readable(Socket&) { return true; }
 void found_empty(Socket&) {}
 void read_done(Socket&, size_t, size_t) {}
 
-Task<error_code> wait_readable(Socket& socket) {
-  auto [ec] = co_await socket.async_wait(Socket::wait_read, use_tuple);
-  co_return ec;
+Task<std::tuple<error_code>> wait_readable(Socket& socket) {
+  return socket.async_wait(Socket::wait_read, use_tuple);
 }
 
 void wake_when_readable(Socket& socket, std::unique_ptr<Waiter> waiter) {

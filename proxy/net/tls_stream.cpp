@@ -176,7 +176,8 @@ Task<boost::system::error_code> TlsStream::run(Step step) {
       // readable".
       if (!read_blocked) continue;
       reads_without_wait = 0;
-      if (auto ec = co_await readiness::wait_readable(socket)) co_return ec;
+      auto [ec] = co_await readiness::wait_readable(socket);
+      if (ec) co_return ec;
     } else if (ssl_error == SSL_ERROR_WANT_WRITE) {
       auto [ec] = co_await socket.async_wait(Socket::wait_write, use_tuple);
       if (ec) co_return ec;
