@@ -4,7 +4,7 @@ WORKDIR /src
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev \
-      libssl-dev libyaml-cpp-dev libre2-dev prometheus-cpp-dev libnghttp2-dev \
+      libssl-dev libyaml-cpp-dev libyaml-dev libre2-dev prometheus-cpp-dev libnghttp2-dev \
       libgoogle-perftools-dev \
     && rm -rf /var/lib/apt/lists/*
 COPY . .
@@ -13,7 +13,7 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVANE_BUILD_TESTS=O
 
 FROM debian:12-slim
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      ca-certificates libboost-json1.81.0 libboost-url1.81.0 libssl3 libyaml-cpp0.7 \
+      ca-certificates libboost-json1.81.0 libboost-url1.81.0 libssl3 libyaml-cpp0.7 libyaml-0-2 \
       libprometheus-cpp-core1.0 libre2-9 libnghttp2-14 libtcmalloc-minimal4 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/vane --create-home vane

@@ -1,15 +1,15 @@
 #include "config/yaml_document.hpp"
 
-#include <sstream>
+#include <yaml.h>
 
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/parser.h>
+#include <map>
 
 namespace vane::config {
 namespace {
 
-Mark to_mark(const YAML::Mark& mark) { return Mark{mark.line + 1, mark.column + 1}; }
+Mark to_mark(const yaml_mark_t& mark) {
+  return Mark{static_cast<int>(mark.line) + 1, static_cast<int>(mark.column) + 1};
+}
 
 /// FNV-1a, 64 bits, fed field by field.
 class Fnv {
@@ -57,89 +57,105 @@ const YamlNode& YamlNode::null() {
   return node;
 }
 
-/// Builds the first document's nodes from the parser's events; of later documents it notes only
+/// Builds the first document's nodes from libyaml's events; of later documents it notes only
 /// where each starts.
-class YamlBuilder : public YAML::EventHandler {
+class YamlBuilder {
  public:
   explicit YamlBuilder(YamlDocument& doc) : doc_(doc) {}
 
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    // yaml-cpp 0.7 (Debian 12) hands out the same empty document forever when a token such as ","
-    // stands where no node may start (yaml-cpp issue #1040): a document that starts where the
-    // previous one did is a syntax error here.
-    if (documents_ > 0 && mark.pos == last_start_) {
-      throw YAML::ParserException(mark, "unexpected character");
+  /// Takes one event; false with `error` set when the document cannot be built from it.
+  bool take(const yaml_event_t& event) {
+    const Mark mark = to_mark(event.start_mark);
+    switch (event.type) {
+      case YAML_DOCUMENT_START_EVENT:
+        ++documents_;
+        anchors_.clear();
+        return true;
+      case YAML_ALIAS_EVENT:
+        return alias(mark, text_of(event.data.alias.anchor));
+      case YAML_SCALAR_EVENT: {
+        const auto& scalar = event.data.scalar;
+        const std::string_view value(reinterpret_cast<const char*>(scalar.value), scalar.length);
+        const bool plain = scalar.style == YAML_PLAIN_SCALAR_STYLE && scalar.tag == nullptr;
+        YamlNode* n = open(mark);
+        if (!n) return true;
+        if (!(plain && is_null_text(value))) {  // else null, as YAML's core schema reads it
+          n->kind = YamlNode::Kind::Scalar;
+          n->plain = plain;
+          n->scalar = value;
+        }
+        close(*n, text_of(scalar.anchor));
+        return true;
+      }
+      case YAML_SEQUENCE_START_EVENT:
+        start(mark, YamlNode::Kind::Sequence, text_of(event.data.sequence_start.anchor));
+        return true;
+      case YAML_MAPPING_START_EVENT:
+        start(mark, YamlNode::Kind::Map, text_of(event.data.mapping_start.anchor));
+        return true;
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        end();
+        return true;
+      default:  // the stream's start and end, a document's end
+        return true;
     }
-    last_start_ = mark.pos;
-    ++documents_;
-    anchors_.clear();
   }
-  void OnDocumentEnd() override {}
 
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    if (YamlNode* n = open(mark)) close(*n, anchor);
-  }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    if (!keeping()) return root_seen(mark);
-    // Anchors count from 1; one is known once its node is complete, so a node cannot contain
-    // itself (yaml-cpp would make a cycle).
-    if (anchor == 0 || anchor > anchors_.size() || !anchors_[anchor - 1]) {
-      throw YAML::ParserException(mark, "an alias inside the node it names");
-    }
-    attach(anchors_[anchor - 1]);
-  }
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
-    YamlNode* n = open(mark);
-    if (!n) return;
-    n->kind = YamlNode::Kind::Scalar;
-    n->plain = tag == "?";  // yaml-cpp's tag of an untagged plain scalar ("!" when quoted)
-    n->scalar = value;
-    close(*n, anchor);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    start(mark, YamlNode::Kind::Sequence, anchor);
-  }
-  void OnSequenceEnd() override { end(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    start(mark, YamlNode::Kind::Map, anchor);
-  }
-  void OnMapEnd() override { end(); }
+  const std::optional<YamlDocument::SyntaxError>& error() const { return error_; }
 
  private:
   struct Open {
     YamlNode* node;
-    YAML::anchor_t anchor;
+    std::string anchor;
   };
+
+  static std::string_view text_of(const yaml_char_t* text) {
+    return text ? std::string_view(reinterpret_cast<const char*>(text)) : std::string_view{};
+  }
+  static bool is_null_text(std::string_view v) {
+    return v.empty() || v == "~" || v == "null" || v == "Null" || v == "NULL";
+  }
 
   bool keeping() const { return documents_ == 1; }
 
-  void root_seen(const YAML::Mark& mark) {
+  bool alias(const Mark& mark, std::string_view anchor) {
+    if (!keeping()) {
+      root_seen(mark);
+      return true;
+    }
+    // An anchor is known once its node is complete, so a node cannot contain itself.
+    const auto it = anchors_.find(anchor);
+    if (it == anchors_.end() || it->second == nullptr) {
+      error_ = YamlDocument::SyntaxError{mark, it == anchors_.end() ? "an alias to an unknown anchor"
+                                                                    : "an alias inside the node it names"};
+      return false;
+    }
+    attach(it->second);
+    return true;
+  }
+
+  void root_seen(const Mark& mark) {
     if (depth_ == 0 && doc_.extra_documents_.size() + 1 < documents_) {
-      doc_.extra_documents_.push_back(to_mark(mark));
+      doc_.extra_documents_.push_back(mark);
     }
   }
 
   /// A new node in the first document, or nullptr past it.
-  YamlNode* open(const YAML::Mark& mark) {
+  YamlNode* open(const Mark& mark) {
     if (!keeping()) {
       root_seen(mark);
       return nullptr;
     }
     YamlNode& n = doc_.nodes_.emplace_back();
-    n.mark = to_mark(mark);
+    n.mark = mark;
     return &n;
   }
 
   /// `n` is complete: hashed, named by its anchor, attached to its parent.
-  void close(YamlNode& n, YAML::anchor_t anchor) {
+  void close(YamlNode& n, std::string_view anchor) {
     n.hash = hash_of(n);
-    if (anchor != 0) {
-      if (anchors_.size() < anchor) anchors_.resize(anchor, nullptr);
-      anchors_[anchor - 1] = &n;
-    }
+    if (!anchor.empty()) anchors_.insert_or_assign(std::string(anchor), &n);
     attach(&n);
   }
 
@@ -151,14 +167,16 @@ class YamlBuilder : public YAML::EventHandler {
     }
   }
 
-  void start(const YAML::Mark& mark, YamlNode::Kind kind, YAML::anchor_t anchor) {
+  void start(const Mark& mark, YamlNode::Kind kind, std::string_view anchor) {
     YamlNode* n = open(mark);
     if (!n) {
       ++depth_;
       return;
     }
     n->kind = kind;
-    stack_.push_back(Open{n, anchor});
+    // Named but not yet complete: an alias to it from inside is an error, not a cycle.
+    if (!anchor.empty()) anchors_.insert_or_assign(std::string(anchor), nullptr);
+    stack_.push_back(Open{n, std::string(anchor)});
   }
 
   void end() {
@@ -166,28 +184,43 @@ class YamlBuilder : public YAML::EventHandler {
       --depth_;
       return;
     }
-    const Open top = stack_.back();
+    Open top = std::move(stack_.back());
     stack_.pop_back();
     close(*top.node, top.anchor);
   }
 
   YamlDocument& doc_;
   size_t documents_ = 0;
-  int last_start_ = -1;
-  std::vector<Open> stack_;                // the first document's open containers
-  size_t depth_ = 0;                       // later documents' open containers
-  std::vector<const YamlNode*> anchors_;   // by anchor id - 1
+  std::vector<Open> stack_;  // the first document's open containers
+  size_t depth_ = 0;         // later documents' open containers
+  std::map<std::string, const YamlNode*, std::less<>> anchors_;  // the latest node of each name
+  std::optional<YamlDocument::SyntaxError> error_;
 };
 
 YamlDocument::YamlDocument(std::string_view text) {
-  std::istringstream in{std::string(text)};
+  yaml_parser_t parser;
+  yaml_parser_initialize(&parser);
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
   YamlBuilder builder(*this);
-  try {
-    YAML::Parser parser(in);
-    while (parser.HandleNextDocument(builder)) {
+  for (bool done = false; !done;) {
+    yaml_event_t event;
+    if (!yaml_parser_parse(&parser, &event)) {
+      std::string message = parser.problem ? parser.problem : "unreadable YAML";
+      if (parser.context) message = std::string(parser.context) + ": " + message;
+      error_ = SyntaxError{to_mark(parser.problem_mark), std::move(message)};
+      break;
     }
-  } catch (const YAML::Exception& e) {  // the parser's only way to report; caught right here
-    error_ = SyntaxError{to_mark(e.mark), e.msg};
+    done = event.type == YAML_STREAM_END_EVENT;
+    const bool taken = builder.take(event);
+    yaml_event_delete(&event);
+    if (!taken) {
+      error_ = builder.error();
+      break;
+    }
+  }
+  yaml_parser_delete(&parser);
+  if (error_) {
     root_ = nullptr;
     extra_documents_.clear();
   }

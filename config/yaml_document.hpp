@@ -1,7 +1,8 @@
-// The config file as a tree of YAML nodes, built in one pass of yaml-cpp's event parser. It holds
+// The config file as a tree of YAML nodes, built in one pass of libyaml's event parser. It holds
 // what the reader needs (kind, scalar text, whether plain, position) and nothing more: YAML::Load's
 // node graph took a second parse and about 400 B per node, which made a file of 100,000 routes
-// take seconds and half a gigabyte. Control thread, while loading only.
+// take seconds and half a gigabyte; yaml-cpp's own event parser scans 13x slower than libyaml
+// (1.40 s against 0.11 s for those 100,000 routes). Control thread, while loading only.
 #pragma once
 
 #include <cstdint>

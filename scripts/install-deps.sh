@@ -5,7 +5,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates openssl
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
-  libssl-dev libyaml-cpp-dev libre2-dev prometheus-cpp-dev
+  libssl-dev libyaml-cpp-dev libyaml-dev libre2-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libnghttp2-dev  # HTTP/2 (SPEC §10): framing, HPACK, flow control and flood defences
   libgoogle-perftools-dev  # tcmalloc_minimal, vane's allocator (VANE_TCMALLOC in CMakeLists.txt)

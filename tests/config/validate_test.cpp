@@ -12,7 +12,7 @@ TEST(Validate, BaseAloneIsValid) {
 TEST(Validate, YamlShape) {
   run({
       {"syntax error", "listeners: [{name: l\nworkers: 2\n",
-       {"vane.yaml:2:8: YAML syntax error: end of map flow not found"}},
+       {"vane.yaml:2:8: YAML syntax error: while parsing a flow mapping: did not find expected ',' or '}'"}},
       {"unknown keys at the key, with a suggestion",
        std::string(base) + "routes: [{name: r, upstream: u}]\n"
                             "limits: {maxRequestLineByte: 10}\nfoo: 1\n",

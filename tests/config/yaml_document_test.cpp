@@ -1,4 +1,4 @@
-// The config's YAML tree: one pass of yaml-cpp's event parser, aliases shared, hashes that ignore
+// The config's YAML tree: one pass of libyaml's event parser, aliases shared, hashes that ignore
 // layout, and the walk that finds a field path's position.
 #include <gtest/gtest.h>
 
@@ -56,6 +56,28 @@ TEST(YamlDocument, ANodeCannotContainItself) {
   ASSERT_TRUE(doc.error());
   EXPECT_EQ(doc.error()->mark.line, 1);
   EXPECT_EQ(doc.root().kind, YamlNode::Kind::Null);
+}
+
+TEST(YamlDocument, AnAliasNamesTheLatestNodeOfItsAnchorAndAnUnknownOneIsAnError) {
+  const YamlDocument doc("a: &x 1\nb: &x 2\nc: *x\n");
+  ASSERT_FALSE(doc.error());
+  EXPECT_EQ(doc.root().find("c"), doc.root().find("b"));
+  const YamlDocument unknown("a: 1\nb: *nope\n");
+  ASSERT_TRUE(unknown.error());
+  EXPECT_EQ(unknown.error()->mark.line, 2);
+  EXPECT_EQ(unknown.error()->message, "an alias to an unknown anchor");
+}
+
+TEST(YamlDocument, NullIsAnEmptyOrTildeOrNullPlainScalarButNotAQuotedOne) {
+  const YamlDocument doc("a: ~\nb: null\nc: NULL\nd: \"null\"\ne: !!str null\n");
+  ASSERT_FALSE(doc.error());
+  for (const char* key : {"a", "b", "c"}) EXPECT_TRUE(doc.root().find(key)->is_null()) << key;
+  for (const char* key : {"d", "e"}) {
+    const YamlNode* n = doc.root().find(key);
+    ASSERT_TRUE(n->is_scalar()) << key;
+    EXPECT_EQ(n->scalar, "null");
+    EXPECT_FALSE(n->plain);
+  }
 }
 
 TEST(YamlDocument, LaterDocumentsAreNotedWhereTheyStart) {
