@@ -84,7 +84,8 @@ class YamlBuilder {
           n->plain = plain;
           n->scalar = value;
         }
-        close(*n, text_of(scalar.anchor));
+        name(*n, text_of(scalar.anchor));
+        close(*n);
         return true;
       }
       case YAML_SEQUENCE_START_EVENT:
@@ -105,9 +106,10 @@ class YamlBuilder {
   const std::optional<YamlDocument::SyntaxError>& error() const { return error_; }
 
  private:
+  using Anchors = std::map<std::string, const YamlNode*, std::less<>>;
   struct Open {
     YamlNode* node;
-    std::string anchor;
+    Anchors::iterator anchor;  ///< its name's entry, or anchors_.end()
   };
 
   static std::string_view text_of(const yaml_char_t* text) {
@@ -152,10 +154,17 @@ class YamlBuilder {
     return &n;
   }
 
-  /// `n` is complete: hashed, named by its anchor, attached to its parent.
-  void close(YamlNode& n, std::string_view anchor) {
+  /// An anchor names its node from where it stands: a later node of the same name takes it over,
+  /// and an alias before `n` is complete (inside it) finds nullptr, an error rather than a cycle.
+  Anchors::iterator name(const YamlNode& n, std::string_view anchor) {
+    if (anchor.empty()) return anchors_.end();
+    return anchors_.insert_or_assign(std::string(anchor), n.is_scalar() || n.is_null() ? &n : nullptr)
+        .first;
+  }
+
+  /// `n` is complete: hashed, attached to its parent.
+  void close(YamlNode& n) {
     n.hash = hash_of(n);
-    if (!anchor.empty()) anchors_.insert_or_assign(std::string(anchor), &n);
     attach(&n);
   }
 
@@ -174,9 +183,7 @@ class YamlBuilder {
       return;
     }
     n->kind = kind;
-    // Named but not yet complete: an alias to it from inside is an error, not a cycle.
-    if (!anchor.empty()) anchors_.insert_or_assign(std::string(anchor), nullptr);
-    stack_.push_back(Open{n, std::string(anchor)});
+    stack_.push_back(Open{n, name(*n, anchor)});
   }
 
   void end() {
@@ -184,16 +191,18 @@ class YamlBuilder {
       --depth_;
       return;
     }
-    Open top = std::move(stack_.back());
+    const Open top = stack_.back();
     stack_.pop_back();
-    close(*top.node, top.anchor);
+    // Complete: its name is its own unless a node inside took the name over.
+    if (top.anchor != anchors_.end() && top.anchor->second == nullptr) top.anchor->second = top.node;
+    close(*top.node);
   }
 
   YamlDocument& doc_;
   size_t documents_ = 0;
   std::vector<Open> stack_;  // the first document's open containers
   size_t depth_ = 0;         // later documents' open containers
-  std::map<std::string, const YamlNode*, std::less<>> anchors_;  // the latest node of each name
+  Anchors anchors_;  // each name's latest node; nullptr while that node is open
   std::optional<YamlDocument::SyntaxError> error_;
 };
 

@@ -305,7 +305,7 @@ boost::system::error_code H2Pipe::take_outbound(std::string_view bytes) {
   for (;;) {
     const auto status = parse_outbound(head);
     if (status == http::ParseStatus::Incomplete) {
-      head_ = head.text;
+      head_.swap(head.text);  // kept by the pipe until the rest comes
       return {};
     }
     if (status == http::ParseStatus::Error) return net::error::invalid_argument;  // not ours

@@ -62,6 +62,10 @@ TEST(YamlDocument, AnAliasNamesTheLatestNodeOfItsAnchorAndAnUnknownOneIsAnError)
   const YamlDocument doc("a: &x 1\nb: &x 2\nc: *x\n");
   ASSERT_FALSE(doc.error());
   EXPECT_EQ(doc.root().find("c"), doc.root().find("b"));
+  // YAML: the most recent preceding node of the name, so the inner one, whose anchor comes later.
+  const YamlDocument nested("a: &x [&x 1, 2]\nb: *x\n");
+  ASSERT_FALSE(nested.error());
+  EXPECT_EQ(nested.root().find("b"), nested.root().find("a")->children[0]);
   const YamlDocument unknown("a: 1\nb: *nope\n");
   ASSERT_TRUE(unknown.error());
   EXPECT_EQ(unknown.error()->mark.line, 2);
