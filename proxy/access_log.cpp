@@ -9,6 +9,8 @@
 #include <ctime>
 #include <utility>
 
+#include "proxy/quiet_thread.hpp"
+
 namespace vane::proxy {
 namespace {
 
@@ -125,7 +127,7 @@ AccessLog::~AccessLog() {
 bool AccessLog::start() {
   fd_ = open_log(path_);
   if (fd_ < 0) return false;
-  thread_ = std::thread([this] { run(); });
+  thread_ = start_quiet_thread([this] { run(); });
   return true;
 }
 

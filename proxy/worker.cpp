@@ -10,6 +10,7 @@
 
 #include "proxy/log.hpp"
 #include "proxy/net/readiness.hpp"
+#include "proxy/quiet_thread.hpp"
 #include "proxy/session.hpp"
 
 namespace vane::proxy {
@@ -62,7 +63,7 @@ void Worker::start() {
   size_t listener = 0;
   for (auto& acceptor : acceptors_) net::co_spawn(io_, accept_loop(acceptor, listener++), net::detached);
   net::co_spawn(io_, tick(), net::detached);
-  thread_ = std::thread([this] { run(); });
+  thread_ = start_quiet_thread([this] { run(); });
 }
 
 void Worker::run() {
