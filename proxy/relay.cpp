@@ -178,7 +178,8 @@ Task<Failure> Relay::write_upstream(std::string_view a, std::string_view b, std:
   pieces[i++] = b;
   pieces[i] = c;
   head_due_ = false;
-  auto ec = co_await write_all(upstream_.stream(), pieces);
+  boost::system::error_code ec;
+  if (!write_now(upstream_.stream(), pieces, ec)) ec = co_await write_all(upstream_.stream(), pieces);
   co_return ec ? upstream_error(ec) : Failure::None;
 }
 
@@ -330,9 +331,12 @@ Task<Failure> Relay::write_client(std::string_view a, std::string_view b, std::s
   pieces[i] = c;
   response_ = Response::Sending;
   bytes_sent_ += a.size() + b.size() + c.size();
-  const Clock::time_point from = tick_now();
-  auto ec = co_await write_all(client_.stream, pieces);
-  deadline_ += tick_now() - from;
+  boost::system::error_code ec;
+  if (!write_now(client_.stream, pieces, ec)) {
+    const Clock::time_point from = tick_now();
+    ec = co_await write_all(client_.stream, pieces);
+    deadline_ += tick_now() - from;
+  }
   if (!ec) co_return Failure::None;
   co_return client_.client_stalled() ? Failure::ClientTimeout : Failure::ClientGone;
 }

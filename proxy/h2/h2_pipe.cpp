@@ -82,6 +82,10 @@ Task<boost::system::error_code> Stream::pipe_write_all(std::array<std::string_vi
   return pipe_->write_all(pieces);
 }
 
+bool Stream::pipe_write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec) {
+  return pipe_->write_now(pieces, ec);
+}
+
 void Stream::cancel() {
   if (pipe_) {
     pipe_->cancel();
@@ -272,13 +276,25 @@ Task<ReadResult> H2Pipe::read_some(net::mutable_buffer buffer) {
   }
 }
 
-Task<boost::system::error_code> H2Pipe::write_all(std::array<std::string_view, 4> pieces) {
-  if (reset_) co_return net::error::connection_reset;
-  for (const std::string_view piece : pieces) {
+bool H2Pipe::write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec) {
+  ec = {};
+  if (reset_) {
+    ec = net::error::connection_reset;
+    return true;
+  }
+  for (std::string_view& piece : pieces) {
     if (piece.empty()) continue;
-    if (const auto ec = take_outbound(piece)) co_return ec;
+    ec = take_outbound(piece);
+    piece = {};
+    if (ec) return true;
   }
   if (id_ > 0) session_.resume(id_);
+  return outbound_.size() - outbound_at_ <= kHighWater;
+}
+
+Task<boost::system::error_code> H2Pipe::write_all(std::array<std::string_view, 4> pieces) {
+  boost::system::error_code ec;
+  if (write_now(pieces, ec)) co_return ec;
   while (outbound_.size() - outbound_at_ > kHighWater && !reset_) {
     const bool woken = co_await wait(writer_);
     if (!woken && !reset_) co_return net::error::operation_aborted;

@@ -76,6 +76,9 @@ class H2Pipe {
   // ---- the user, through Stream ----
   Task<ReadResult> read_some(net::mutable_buffer buffer);
   Task<boost::system::error_code> write_all(std::array<std::string_view, 4> pieces);
+  /// The pieces taken without waiting (io.hpp's write_now): false when the writer must first
+  /// wait for nghttp2 to take what is held (write_all with the emptied pieces does).
+  bool write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec);
   /// Pending operations end with operation_aborted (a deadline): later ones go on.
   void cancel();
   /// Side::Server: the exchange's connection state, for reset().

@@ -92,9 +92,14 @@ Task<void> H2Session::write_loop(Stream& connection) {
       writing_ = true;
       continue;
     }
-    writing(true);
-    const auto ec = co_await write_all(connection, out_);
-    writing(false);
+    // The connection's write deadline is armed only for a write that must wait.
+    std::array<std::string_view, 4> pieces{out_, {}, {}, {}};
+    boost::system::error_code ec;
+    if (!write_now(connection, pieces, ec)) {
+      writing(true);
+      ec = co_await write_all(connection, pieces);
+      writing(false);
+    }
     if (ec) {
       boost::system::error_code ignored;
       connection.socket().cancel(ignored);  // the reader ends too

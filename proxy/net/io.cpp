@@ -39,27 +39,35 @@ Task<ReadResult> read_some(Socket& socket, net::mutable_buffer buffer) {
   }
 }
 
-Task<error_code> write_all(Socket& socket, std::array<std::string_view, 4> pieces) {
+bool write_now(Socket& socket, std::array<std::string_view, 4>& pieces, error_code& ec) {
   for (;;) {
     std::array<net::const_buffer, 4> buffers;
     size_t count = 0;
     for (auto piece : pieces) {
       if (!piece.empty()) buffers[count++] = net::buffer(piece.data(), piece.size());
     }
-    if (count == 0) co_return error_code{};
-    error_code ec;
+    ec = {};
+    if (count == 0) return true;
     size_t written = socket.write_some(std::span(buffers.data(), count), ec);
     if (ec == net::error::would_block || ec == net::error::try_again) {
-      auto [wait_ec] = co_await socket.async_wait(Socket::wait_write, use_tuple);
-      if (wait_ec) co_return wait_ec;
-      continue;
+      ec = {};
+      return false;
     }
-    if (ec) co_return ec;
+    if (ec) return true;
     for (auto& piece : pieces) {
       size_t take = std::min(written, piece.size());
       piece.remove_prefix(take);
       written -= take;
     }
+  }
+}
+
+Task<error_code> write_all(Socket& socket, std::array<std::string_view, 4> pieces) {
+  for (;;) {
+    error_code ec;
+    if (write_now(socket, pieces, ec)) co_return ec;
+    auto [wait_ec] = co_await socket.async_wait(Socket::wait_write, use_tuple);
+    if (wait_ec) co_return wait_ec;
   }
 }
 

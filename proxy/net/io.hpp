@@ -20,6 +20,10 @@ using boost::system::error_code;
 /// Writes every byte of up to four pieces. The socket must be in non-blocking mode.
 Task<error_code> write_all(Socket& socket, std::array<std::string_view, 4> pieces);
 
+/// As much of the pieces as the socket takes now, without waiting: true when that ended the
+/// write (all written, or `ec` failed it); false when the rest, left in `pieces`, must wait.
+bool write_now(Socket& socket, std::array<std::string_view, 4>& pieces, error_code& ec);
+
 inline Task<error_code> write_all(Socket& socket, std::string_view a, std::string_view b = {},
                                   std::string_view c = {}) {
   return write_all(socket, std::array<std::string_view, 4>{a, b, c, {}});
@@ -30,6 +34,15 @@ inline Task<error_code> write_all(Stream& stream, std::array<std::string_view, 4
   if (stream.pipe()) return stream.pipe_write_all(pieces);
   if (stream.tls()) return stream.tls_write_all(pieces);
   return write_all(stream.socket(), pieces);
+}
+
+/// The same on a Stream, for a caller that then co_awaits write_all(stream, pieces) only when
+/// this returns false. Most writes fit the socket's buffer (or the HTTP/2 stream's), and a write
+/// coroutine's frame was then an allocation per write for nothing. TLS writes always wait.
+inline bool write_now(Stream& stream, std::array<std::string_view, 4>& pieces, error_code& ec) {
+  if (stream.pipe()) return stream.pipe_write_now(pieces, ec);
+  if (stream.tls()) return false;
+  return write_now(stream.socket(), pieces, ec);
 }
 
 inline Task<error_code> write_all(Stream& stream, std::string_view a, std::string_view b = {},

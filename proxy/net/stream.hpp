@@ -52,8 +52,9 @@ class Stream {
     if (tls_) return tls_read_some(buffer);
     return proxy::read_some(socket_, buffer);
   }
-  /// The pipe's write (h2_pipe.cpp).
+  /// The pipe's writes (h2_pipe.cpp; write_all and write_now in io.hpp).
   Task<boost::system::error_code> pipe_write_all(std::array<std::string_view, 4> pieces);
+  bool pipe_write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec);
 
   // ---- TLS (tls_stream.cpp) ----
   /// From now on bytes go through TLS with `server`'s certificates; handshake() next.
