@@ -179,7 +179,7 @@ Task<Failure> Relay::write_upstream(std::string_view a, std::string_view b, std:
   pieces[i] = c;
   head_due_ = false;
   boost::system::error_code ec;
-  if (!write_now(upstream_.stream(), pieces, ec)) ec = co_await write_all(upstream_.stream(), pieces);
+  if (!write_now(upstream_.stream(), pieces, ec)) ec = co_await write_rest(upstream_.stream(), pieces);
   co_return ec ? upstream_error(ec) : Failure::None;
 }
 
@@ -334,7 +334,7 @@ Task<Failure> Relay::write_client(std::string_view a, std::string_view b, std::s
   boost::system::error_code ec;
   if (!write_now(client_.stream, pieces, ec)) {
     const Clock::time_point from = tick_now();
-    ec = co_await write_all(client_.stream, pieces);
+    ec = co_await write_rest(client_.stream, pieces);
     deadline_ += tick_now() - from;
   }
   if (!ec) co_return Failure::None;

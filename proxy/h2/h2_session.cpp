@@ -97,7 +97,7 @@ Task<void> H2Session::write_loop(Stream& connection) {
     boost::system::error_code ec;
     if (!write_now(connection, pieces, ec)) {
       writing(true);
-      ec = co_await write_all(connection, pieces);
+      ec = co_await write_rest(connection, pieces);
       writing(false);
     }
     if (ec) {

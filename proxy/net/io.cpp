@@ -63,11 +63,17 @@ bool write_now(Socket& socket, std::array<std::string_view, 4>& pieces, error_co
 }
 
 Task<error_code> write_all(Socket& socket, std::array<std::string_view, 4> pieces) {
+  error_code ec;
+  if (write_now(socket, pieces, ec)) co_return ec;
+  co_return co_await write_rest(socket, pieces);
+}
+
+Task<error_code> write_rest(Socket& socket, std::array<std::string_view, 4> pieces) {
   for (;;) {
-    error_code ec;
-    if (write_now(socket, pieces, ec)) co_return ec;
     auto [wait_ec] = co_await socket.async_wait(Socket::wait_write, use_tuple);
     if (wait_ec) co_return wait_ec;
+    error_code ec;
+    if (write_now(socket, pieces, ec)) co_return ec;
   }
 }
 

@@ -23,6 +23,8 @@ Task<error_code> write_all(Socket& socket, std::array<std::string_view, 4> piece
 /// As much of the pieces as the socket takes now, without waiting: true when that ended the
 /// write (all written, or `ec` failed it); false when the rest, left in `pieces`, must wait.
 bool write_now(Socket& socket, std::array<std::string_view, 4>& pieces, error_code& ec);
+/// After a write_now() that returned false: waits for room, then writes the rest.
+Task<error_code> write_rest(Socket& socket, std::array<std::string_view, 4> pieces);
 
 inline Task<error_code> write_all(Socket& socket, std::string_view a, std::string_view b = {},
                                   std::string_view c = {}) {
@@ -36,13 +38,20 @@ inline Task<error_code> write_all(Stream& stream, std::array<std::string_view, 4
   return write_all(stream.socket(), pieces);
 }
 
-/// The same on a Stream, for a caller that then co_awaits write_all(stream, pieces) only when
-/// this returns false. Most writes fit the socket's buffer (or the HTTP/2 stream's), and a write
-/// coroutine's frame was then an allocation per write for nothing. TLS writes always wait.
+/// The same on a Stream, for a caller that co_awaits write_rest(stream, pieces) only when this
+/// returns false. Most writes fit the socket's buffer (or the HTTP/2 stream's), and a write
+/// coroutine's frame was then an allocation per write for nothing.
 inline bool write_now(Stream& stream, std::array<std::string_view, 4>& pieces, error_code& ec) {
   if (stream.pipe()) return stream.pipe_write_now(pieces, ec);
-  if (stream.tls()) return false;
+  if (stream.tls()) return stream.tls_write_now(pieces, ec);
   return write_now(stream.socket(), pieces, ec);
+}
+/// After a write_now() on `stream` that returned false (a pipe's write_all waits for room first
+/// when its pieces are empty).
+inline Task<error_code> write_rest(Stream& stream, std::array<std::string_view, 4> pieces) {
+  if (stream.pipe()) return stream.pipe_write_all(pieces);
+  if (stream.tls()) return stream.tls_write_rest(pieces);
+  return write_rest(stream.socket(), pieces);
 }
 
 inline Task<error_code> write_all(Stream& stream, std::string_view a, std::string_view b = {},

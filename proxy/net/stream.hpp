@@ -75,6 +75,9 @@ class Stream {
   Task<boost::system::error_code> shutdown_tls();
   /// Writes every byte of the pieces through TLS, small pieces coalesced into one record.
   Task<boost::system::error_code> tls_write_all(std::array<std::string_view, 4> pieces);
+  /// What of the pieces TLS takes now, and the rest once the socket lets it (io.hpp).
+  bool tls_write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec);
+  Task<boost::system::error_code> tls_write_rest(std::array<std::string_view, 4> pieces);
 
  private:
   Socket& tls_socket();

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -43,6 +44,11 @@ struct TlsStream {
   /// the socket when OpenSSL would block.
   template <class Step>
   Task<boost::system::error_code> run(Step step);
+  /// Writes what of `pieces` the socket takes now (small pieces coalesced into one record),
+  /// advancing them: true when that ended the write (`ec` says how); false when OpenSSL waits
+  /// for the socket (`write_want` says for what), to be called again with the pieces as they
+  /// are, which OpenSSL requires of a retried write.
+  bool write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec);
   /// The error_code for a failed SSL call's SSL_get_error() value, as Asio's ssl::stream gives
   /// it: eof for a close_notify, stream_truncated for an end without one, else the cause.
   boost::system::error_code error_of(int ssl_error);
@@ -52,6 +58,7 @@ struct TlsStream {
   std::shared_ptr<const void> owner;  ///< keeps the contexts (and the SNI callback's data) alive
   int sys_error = 0;  ///< errno of the BIO's last failed recv or send
   bool read_blocked = false;  ///< the BIO's last read found the socket empty (or known empty)
+  int write_want = 0;  ///< what write_now() last waited for: SSL_ERROR_WANT_READ or _WRITE
   char scratch[kScratch];
 };
 
@@ -297,32 +304,70 @@ Task<ReadResult> Stream::tls_read_some(net::mutable_buffer buffer) {
   co_return ReadResult{ec, ec ? 0 : n};
 }
 
-Task<boost::system::error_code> Stream::tls_write_all(std::array<std::string_view, 4> pieces) {
-  TlsStream& tls = *tls_;
-  size_t next = 0;  // the first piece with bytes left
+bool TlsStream::write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec) {
+  ec = {};
+  write_want = 0;
   for (;;) {
+    size_t next = 0;  // the first piece with bytes left
     while (next < pieces.size() && pieces[next].empty()) ++next;
-    if (next == pieces.size()) co_return boost::system::error_code{};
-    net::const_buffer out;
-    if (pieces[next].size() >= TlsStream::kScratch) {  // large: goes as it is, record by record
-      out = net::buffer(pieces[next].data(), pieces[next].size());
-      pieces[next] = {};
-    } else {
+    if (next == pieces.size()) return true;
+    std::string_view out = pieces[next];
+    if (out.size() < kScratch) {  // small pieces coalesced; a retry copies the same bytes again
       size_t filled = 0;
-      for (size_t i = next; i < pieces.size() && filled < TlsStream::kScratch; ++i) {
-        const size_t take = std::min(pieces[i].size(), TlsStream::kScratch - filled);
-        if (take > 0) std::memcpy(tls.scratch + filled, pieces[i].data(), take);
-        pieces[i].remove_prefix(take);
+      for (size_t i = next; i < pieces.size() && filled < kScratch; ++i) {
+        const size_t take = std::min(pieces[i].size(), kScratch - filled);
+        if (take > 0) std::memcpy(scratch + filled, pieces[i].data(), take);
         filled += take;
       }
-      out = net::buffer(tls.scratch, filled);
+      out = std::string_view(scratch, filled);
     }
-    while (out.size() > 0) {
-      size_t written = 0;
-      const auto step = [&tls, &written, out] { return SSL_write_ex(tls.ssl, out.data(), out.size(), &written); };
-      if (const auto ec = co_await tls.run(step)) co_return ec;
-      out += written;
+    ERR_clear_error();
+    sys_error = 0;
+    read_blocked = false;
+    size_t written = 0;
+    const int result = SSL_write_ex(ssl, out.data(), out.size(), &written);
+    if (result > 0) {
+      for (auto& piece : pieces) {
+        const size_t take = std::min(written, piece.size());
+        piece.remove_prefix(take);
+        written -= take;
+      }
+      continue;
     }
+    const int ssl_error = SSL_get_error(ssl, result);
+    if (ssl_error == SSL_ERROR_WANT_READ && !read_blocked) continue;  // a recv cut by EINTR
+    if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) {
+      write_want = ssl_error;
+      return false;
+    }
+    ec = error_of(ssl_error);
+    return true;
+  }
+}
+
+bool Stream::tls_write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec) {
+  return tls_->write_now(pieces, ec);
+}
+
+Task<boost::system::error_code> Stream::tls_write_all(std::array<std::string_view, 4> pieces) {
+  boost::system::error_code ec;
+  if (tls_->write_now(pieces, ec)) co_return ec;
+  co_return co_await tls_write_rest(pieces);
+}
+
+Task<boost::system::error_code> Stream::tls_write_rest(std::array<std::string_view, 4> pieces) {
+  TlsStream& tls = *tls_;
+  for (;;) {
+    if (tls.write_want == SSL_ERROR_WANT_READ) {
+      reads_without_wait = 0;
+      auto [wait_ec] = co_await readiness::wait_readable(tls.socket);
+      if (wait_ec) co_return wait_ec;
+    } else {
+      auto [wait_ec] = co_await tls.socket.async_wait(Socket::wait_write, use_tuple);
+      if (wait_ec) co_return wait_ec;
+    }
+    boost::system::error_code ec;
+    if (tls.write_now(pieces, ec)) co_return ec;
   }
 }
 
