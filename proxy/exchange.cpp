@@ -97,7 +97,7 @@ Task<bool> Exchange::run() {
     co_return co_await answer(Failure::Protocol);  // gRPC needs HTTP/2 to its upstream
   }
   const Failure failure = co_await forward();
-  co_await relay_.settle();  // a duplex body still going up stops with its answer
+  if (relay_.pumping()) co_await relay_.settle();  // a duplex body still going up stops with its answer
   // The copy goes once forwarding is over (the client has its answer, or an error answer is
   // next): it never competes with the answer for this worker, the network or a shared machine.
   // A request not read to its end has no whole copy.
@@ -163,7 +163,7 @@ Task<Failure> Exchange::forward() {
         to = Attempt{decision_->upstream, nullptr, Clock::now() + policy.timeout()};
         break;
     }
-    co_await relay_.settle();
+    if (relay_.pumping()) co_await relay_.settle();
     relay_.abandon();
   }
 }

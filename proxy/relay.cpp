@@ -43,7 +43,14 @@ Task<AttemptResult> Relay::attempt(const Attempt& to) {
   deadline_ = to.deadline;
   Failure f = co_await upstream_.open(to.upstream, to.avoid, deadline_);
   duplex_ = grpc_ && body_ != RequestBody::Done && upstream_.multiplexed();
-  if (f == Failure::None) f = co_await send_request();
+  if (f == Failure::None && framing_ == http::Framing::None) {  // the head alone: one write
+    auto pieces = to_upstream({});
+    boost::system::error_code ec;
+    if (!write_now(upstream_.stream(), pieces, ec)) ec = co_await write_rest(upstream_.stream(), pieces);
+    if (ec) f = upstream_error(ec);
+  } else if (f == Failure::None) {
+    f = co_await send_request();
+  }
   if (f == Failure::None) f = co_await read_response_head();
   if (f == Failure::ClientGone && pump_failure_ != Failure::None) f = pump_failure_;
   co_return AttemptResult{f, status_, upstream_.reused()};
@@ -89,13 +96,13 @@ void Relay::finish() {
                     from_upstream_.empty());
 }
 
+/// A request with a body (a bodiless one's head is written by attempt()).
 Task<Failure> Relay::send_request() {
-  if (framing_ == http::Framing::None) co_return co_await write_upstream({});
   if (body_ == RequestBody::AwaitingContinue) {
     body_ = RequestBody::Pending;
     client_.arm(Phase::Respond, client_stall_);
     const auto ec = co_await write_all(client_.stream, http::kContinue);
-    if (ec) co_return client_.client_stalled() ? Failure::ClientTimeout : Failure::ClientGone;
+    if (ec) co_return client_write_error();
   }
   if (duplex_) {  // the head alone now; the body alongside the answer
     if (Failure f = co_await write_upstream({}); f != Failure::None) co_return f;
@@ -169,7 +176,8 @@ Task<Failure> Relay::read_client() {
   co_return Failure::None;
 }
 
-Task<Failure> Relay::write_upstream(std::string_view a, std::string_view b, std::string_view c) {
+std::array<std::string_view, 4> Relay::to_upstream(std::string_view a, std::string_view b,
+                                                   std::string_view c) {
   client_.arm_at(Phase::Upstream, deadline_);
   std::array<std::string_view, 4> pieces{};
   size_t i = 0;
@@ -178,6 +186,11 @@ Task<Failure> Relay::write_upstream(std::string_view a, std::string_view b, std:
   pieces[i++] = b;
   pieces[i] = c;
   head_due_ = false;
+  return pieces;
+}
+
+Task<Failure> Relay::write_upstream(std::string_view a, std::string_view b, std::string_view c) {
+  auto pieces = to_upstream(a, b, c);
   boost::system::error_code ec;
   if (!write_now(upstream_.stream(), pieces, ec)) ec = co_await write_rest(upstream_.stream(), pieces);
   co_return ec ? upstream_error(ec) : Failure::None;
@@ -248,8 +261,12 @@ Task<Failure> Relay::relay_response() {
           if (Failure f = co_await read_upstream(); f != Failure::None) co_return f;
         }
         const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, from_upstream_.size()));
-        if (Failure f = co_await write_client(from_upstream_.data().substr(0, take)); f != Failure::None) {
-          co_return f;
+        auto pieces = to_client(from_upstream_.data().substr(0, take));
+        boost::system::error_code ec;
+        if (!write_now(client_.stream, pieces, ec)) {
+          if (Failure f = co_await write_client_rest(pieces); f != Failure::None) co_return f;
+        } else if (ec) {
+          co_return client_write_error();
         }
         from_upstream_.consume(take);
         remaining -= take;
@@ -321,7 +338,8 @@ Task<Failure> Relay::relay_until_close(http::ClientFraming framing) {
 }
 
 /// A wait on the client, like read_client(): a client that does not read is its own stall.
-Task<Failure> Relay::write_client(std::string_view a, std::string_view b, std::string_view c) {
+std::array<std::string_view, 4> Relay::to_client(std::string_view a, std::string_view b,
+                                                 std::string_view c) {
   client_.arm(Phase::Respond, client_stall_);
   std::array<std::string_view, 4> pieces{};
   size_t i = 0;
@@ -331,14 +349,25 @@ Task<Failure> Relay::write_client(std::string_view a, std::string_view b, std::s
   pieces[i] = c;
   response_ = Response::Sending;
   bytes_sent_ += a.size() + b.size() + c.size();
+  return pieces;
+}
+
+Task<Failure> Relay::write_client(std::string_view a, std::string_view b, std::string_view c) {
+  auto pieces = to_client(a, b, c);
   boost::system::error_code ec;
-  if (!write_now(client_.stream, pieces, ec)) {
-    const Clock::time_point from = tick_now();
-    ec = co_await write_rest(client_.stream, pieces);
-    deadline_ += tick_now() - from;
-  }
-  if (!ec) co_return Failure::None;
-  co_return client_.client_stalled() ? Failure::ClientTimeout : Failure::ClientGone;
+  if (write_now(client_.stream, pieces, ec)) co_return ec ? client_write_error() : Failure::None;
+  co_return co_await write_client_rest(pieces);
+}
+
+Task<Failure> Relay::write_client_rest(std::array<std::string_view, 4> pieces) {
+  const Clock::time_point from = tick_now();
+  const auto ec = co_await write_rest(client_.stream, pieces);
+  deadline_ += tick_now() - from;
+  co_return ec ? client_write_error() : Failure::None;
+}
+
+Failure Relay::client_write_error() const {
+  return client_.client_stalled() ? Failure::ClientTimeout : Failure::ClientGone;
 }
 
 void Relay::find_grpc_status(std::string_view name, std::string_view value) {

@@ -61,8 +61,9 @@ class Relay {
   /// The try's answer is dropped: its connection closed, ready for another try.
   void abandon();
   /// A request body still being relayed alongside the answer (duplex) is stopped, and waited
-  /// for. Before abandon(), finish() or the end of the relay.
+  /// for. Before abandon(), finish() or the end of the relay (when pumping()).
   Task<void> settle();
+  bool pumping() const { return pumping_; }
   /// After a 101 to a WebSocket handshake: the client and the upstream connection carry bytes
   /// both ways until the tunnel ends (proxy/tunnel.hpp).
   Task<void> tunnel(const Tunnel::Target& target);
@@ -111,7 +112,18 @@ class Relay {
   Task<Failure> send_length_body();
   Task<Failure> send_chunked_body();
   Task<Failure> read_client();
+  /// Writes to the upstream: the request head first while it is due, then the pieces.
   Task<Failure> write_upstream(std::string_view a, std::string_view b = {}, std::string_view c = {});
+  /// What write_upstream() and write_client() write, their deadline armed. The caller writes
+  /// them with write_now(), and awaits a *_rest() only for what the socket did not take: a
+  /// small answer's one write then costs no coroutine.
+  std::array<std::string_view, 4> to_upstream(std::string_view a, std::string_view b = {},
+                                              std::string_view c = {});
+  std::array<std::string_view, 4> to_client(std::string_view a, std::string_view b = {},
+                                            std::string_view c = {});
+  Task<Failure> write_client_rest(std::array<std::string_view, 4> pieces);
+  /// A failed write to the client: a client that stopped reading, or one that went away.
+  Failure client_write_error() const;
   /// `fin`, when given, tells a clean end of the upstream's stream (FIN, TLS close) from a reset.
   Task<Failure> read_upstream(bool* fin = nullptr);
   Task<Failure> read_response_head();
