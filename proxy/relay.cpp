@@ -41,7 +41,8 @@ bool Relay::keep_alive() const {
 
 Task<AttemptResult> Relay::attempt(const Attempt& to) {
   deadline_ = to.deadline;
-  Failure f = co_await upstream_.open(to.upstream, to.avoid, deadline_);
+  Failure f = Failure::None;
+  if (!upstream_.open_now(to.upstream, to.avoid, f)) f = co_await upstream_.open(to.upstream, to.avoid, deadline_);
   duplex_ = grpc_ && body_ != RequestBody::Done && upstream_.multiplexed();
   if (f == Failure::None && framing_ == http::Framing::None) {  // the head alone: one write
     auto pieces = to_upstream({});
@@ -196,17 +197,21 @@ Task<Failure> Relay::write_upstream(std::string_view a, std::string_view b, std:
   co_return ec ? upstream_error(ec) : Failure::None;
 }
 
-Task<Failure> Relay::read_upstream(bool* fin) {
+Task<ReadResult> Relay::read_upstream() {
   client_.arm_at(Phase::Upstream, deadline_);
   size_t room = 0;
   char* at = from_upstream_.prepare(room, 1, 2 * BufferPool::kBlockSize + 65536);
-  auto [ec, n] = co_await upstream_.stream().read_some(net::buffer(at, room));
+  return upstream_.stream().read_some(net::buffer(at, room));
+}
+
+Failure Relay::upstream_read_done(const ReadResult& read, bool* fin) {
+  const auto& [ec, n] = read;
   if (ec) {
     if (fin) *fin = is_end_of_stream(ec);
-    co_return upstream_error(ec);
+    return upstream_error(ec);
   }
   from_upstream_.commit(n);
-  co_return Failure::None;
+  return Failure::None;
 }
 
 Task<Failure> Relay::read_response_head() {
@@ -224,7 +229,8 @@ Task<Failure> Relay::read_response_head() {
       }
       break;
     }
-    if (Failure f = co_await read_upstream(); f != Failure::None) co_return f;
+    const ReadResult read = co_await read_upstream();
+    if (Failure f = upstream_read_done(read); f != Failure::None) co_return f;
   }
   // Build the client's head now: `response` views the buffer, which the next read may move.
   status_ = response.status;
@@ -258,7 +264,8 @@ Task<Failure> Relay::relay_response() {
       uint64_t remaining = response_length_;
       while (remaining > 0) {
         if (from_upstream_.empty()) {
-          if (Failure f = co_await read_upstream(); f != Failure::None) co_return f;
+          const ReadResult read = co_await read_upstream();
+          if (Failure f = upstream_read_done(read); f != Failure::None) co_return f;
         }
         const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, from_upstream_.size()));
         auto pieces = to_client(from_upstream_.data().substr(0, take));
@@ -291,7 +298,8 @@ Task<Failure> Relay::relay_chunked(http::ClientFraming framing) {
   http::ChunkedDecoder decoder;
   for (;;) {
     if (from_upstream_.empty()) {
-      if (Failure f = co_await read_upstream(); f != Failure::None) co_return f;
+      const ReadResult read = co_await read_upstream();
+      if (Failure f = upstream_read_done(read); f != Failure::None) co_return f;
     }
     auto step = decoder.next(from_upstream_.data());
     if (step.status == http::ChunkedDecoder::Status::Error) co_return Failure::Protocol;
@@ -320,7 +328,8 @@ Task<Failure> Relay::relay_until_close(http::ClientFraming framing) {
   for (;;) {
     if (from_upstream_.empty()) {
       bool fin = false;
-      Failure f = co_await read_upstream(&fin);
+      const ReadResult read = co_await read_upstream();
+      Failure f = upstream_read_done(read, &fin);
       if (fin) break;  // the clean close that ends this body; a reset cuts it short (SPEC §3)
       if (f != Failure::None) co_return f;
     }

@@ -124,8 +124,11 @@ class Relay {
   Task<Failure> write_client_rest(std::array<std::string_view, 4> pieces);
   /// A failed write to the client: a client that stopped reading, or one that went away.
   Failure client_write_error() const;
-  /// `fin`, when given, tells a clean end of the upstream's stream (FIN, TLS close) from a reset.
-  Task<Failure> read_upstream(bool* fin = nullptr);
+  /// Reads what the upstream sends into from_upstream_: the stream's own read, with no coroutine
+  /// of the relay's around it; upstream_read_done() takes its result. `fin`, when given, tells
+  /// a clean end of the upstream's stream (FIN, TLS close) from a reset.
+  Task<ReadResult> read_upstream();
+  Failure upstream_read_done(const ReadResult& read, bool* fin = nullptr);
   Task<Failure> read_response_head();
   Task<Failure> relay_chunked(http::ClientFraming framing);
   Task<Failure> relay_until_close(http::ClientFraming framing);

@@ -13,51 +13,59 @@ UpstreamConnection::UpstreamConnection(Downstream& client, Generation& generatio
 
 UpstreamConnection::~UpstreamConnection() { release(false); }
 
+bool UpstreamConnection::open_now(uint32_t upstream, const UpstreamPool::Endpoint* avoid, Failure& f) {
+  const bool h2 = generation_.snapshot().config->upstreams[upstream].protocol == config::Protocol::H2;
+  pool_ = &generation_.pool(upstream);
+  std::optional<Stream> idle;
+  std::shared_ptr<H2Upstream> session;
+  const std::vector<bool>* usable = client_.worker.usable(generation_, upstream);
+  grant_ = h2 ? pool_->acquire(endpoint_, session, avoid, usable)
+              : pool_->acquire(endpoint_, idle, avoid, usable);
+  f = Failure::None;
+  switch (grant_) {
+    case UpstreamPool::Grant::NoEndpoint:
+      f = Failure::NoEndpoint;
+      return true;
+    case UpstreamPool::Grant::Idle:
+      reused_ = true;
+      if (h2) {
+        open_stream(std::move(session));
+      } else {
+        stream_ = std::move(idle);
+        client_.upstream = &*stream_;
+      }
+      return true;
+    case UpstreamPool::Grant::Full:
+    case UpstreamPool::Grant::Open:
+      break;
+  }
+  return false;
+}
+
 Task<Failure> UpstreamConnection::open(uint32_t upstream, const UpstreamPool::Endpoint* avoid,
                                        Clock::time_point deadline) {
   const auto& config = generation_.snapshot().config->upstreams[upstream];
   const bool h2 = config.protocol == config::Protocol::H2;
   const Clock::time_point wait_until = Clock::now() + config.connect_timeout;
-  pool_ = &generation_.pool(upstream);
-  for (;;) {
-    std::optional<Stream> idle;
-    std::shared_ptr<H2Upstream> session;
-    const std::vector<bool>* usable = client_.worker.usable(generation_, upstream);
-    const auto grant = h2 ? pool_->acquire(endpoint_, session, avoid, usable)
-                          : pool_->acquire(endpoint_, idle, avoid, usable);
-    switch (grant) {
-      case UpstreamPool::Grant::NoEndpoint:
-        co_return Failure::NoEndpoint;
-      case UpstreamPool::Grant::Full:
-        if (Failure f = co_await wait_for_slot(wait_until); f != Failure::None) co_return f;
-        continue;
-      case UpstreamPool::Grant::Idle:
-        reused_ = true;
-        if (h2) {
-          open_stream(std::move(session));
-        } else {
-          stream_ = std::move(idle);
-          client_.upstream = &*stream_;
-        }
-        co_return Failure::None;
-      case UpstreamPool::Grant::Open:
-        break;
-    }
-    reused_ = false;
-    const Failure f = co_await connect(upstream, deadline, h2);
-    if (!h2) co_return f;
-    if (f != Failure::None) {
-      pool_->add_session(*endpoint_, nullptr);
-      co_return f;
-    }
-    client_.upstream = nullptr;
-    session = std::make_shared<H2Upstream>(client_.worker, std::move(*stream_), config.timeout);
-    stream_.reset();
-    session->start(*pool_, *endpoint_);
-    pool_->add_session(*endpoint_, session);
-    open_stream(std::move(session));
-    co_return Failure::None;
+  while (grant_ == UpstreamPool::Grant::Full) {
+    if (Failure f = co_await wait_for_slot(wait_until); f != Failure::None) co_return f;
+    Failure f = Failure::None;
+    if (open_now(upstream, avoid, f)) co_return f;
   }
+  reused_ = false;
+  const Failure f = co_await connect(upstream, deadline, h2);
+  if (!h2) co_return f;
+  if (f != Failure::None) {
+    pool_->add_session(*endpoint_, nullptr);
+    co_return f;
+  }
+  client_.upstream = nullptr;
+  auto session = std::make_shared<H2Upstream>(client_.worker, std::move(*stream_), config.timeout);
+  stream_.reset();
+  session->start(*pool_, *endpoint_);
+  pool_->add_session(*endpoint_, session);
+  open_stream(std::move(session));
+  co_return Failure::None;
 }
 
 void UpstreamConnection::open_stream(std::shared_ptr<H2Upstream> session) {

@@ -27,8 +27,12 @@ class UpstreamConnection {
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
   ~UpstreamConnection();
 
-  /// A connection to `upstream`, on another endpoint than `avoid` when one can serve. None, or
-  /// NoEndpoint, PoolFull, Connect, Timeout (`deadline` passed while connecting).
+  /// A connection to `upstream`, on another endpoint than `avoid` when one can serve, in two
+  /// steps: open_now() settles it without waiting when the pool has one kept alive (true; `f`
+  /// is None or NoEndpoint); else open(), with the same arguments, connects under `deadline`,
+  /// waiting first for a free slot: None, or NoEndpoint, PoolFull, Connect, Timeout. Most
+  /// requests then take no coroutine here.
+  bool open_now(uint32_t upstream, const UpstreamPool::Endpoint* avoid, Failure& f);
   Task<Failure> open(uint32_t upstream, const UpstreamPool::Endpoint* avoid,
                      Clock::time_point deadline);
   /// Back to the pool when `reusable`, else closed (an HTTP/2 stream not yet ended is
@@ -61,6 +65,7 @@ class UpstreamConnection {
   std::shared_ptr<H2Upstream> session_;  ///< an HTTP/2 upstream's connection: stream_ is pipe_'s
   std::unique_ptr<H2Pipe> pipe_;
   std::optional<Timer> slot_timer_;  ///< only while waiting for a free connection
+  UpstreamPool::Grant grant_ = UpstreamPool::Grant::NoEndpoint;  ///< open_now()'s, for open()
   bool reused_ = false;
 };
 
