@@ -1,5 +1,7 @@
 #include "proxy/downstream.hpp"
 
+#include "proxy/worker.hpp"
+
 namespace vane::proxy {
 
 Downstream::Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, std::string address_in,
@@ -9,7 +11,14 @@ Downstream::Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, s
       in(pool),
       deadline(&Downstream::expire, this),
       address(std::move(address_in)),
-      port(port_in) {}
+      port(port_in),
+      request_head(worker.take_string()),
+      response_head(worker.take_string()) {}
+
+Downstream::~Downstream() {
+  worker.give_back(std::move(request_head));
+  worker.give_back(std::move(response_head));
+}
 
 void Downstream::expire(void* self) {
   auto* client = static_cast<Downstream*>(self);

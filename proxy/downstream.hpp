@@ -30,6 +30,10 @@ struct Downstream {
   /// `address` and `port` are the peer's (an HTTP/2 stream's: its connection's).
   Downstream(Worker& worker_ref, Stream stream_in, BufferPool& pool, std::string address_in,
              uint16_t port_in);
+  /// The head strings go back to the worker for the next Downstream.
+  ~Downstream();
+  Downstream(const Downstream&) = delete;
+  Downstream& operator=(const Downstream&) = delete;
 
   Worker& worker;
   Stream stream;

@@ -42,7 +42,9 @@ bool Relay::keep_alive() const {
 Task<AttemptResult> Relay::attempt(const Attempt& to) {
   deadline_ = to.deadline;
   Failure f = Failure::None;
-  if (!upstream_.open_now(to.upstream, to.avoid, f)) f = co_await upstream_.open(to.upstream, to.avoid, deadline_);
+  if (!upstream_.open_now(to.upstream, to.avoid, f)) {
+    f = co_await upstream_.open(to.upstream, to.avoid, deadline_);
+  }
   duplex_ = grpc_ && body_ != RequestBody::Done && upstream_.multiplexed();
   if (f == Failure::None && framing_ == http::Framing::None) {  // the head alone: one write
     auto pieces = to_upstream({});

@@ -48,6 +48,23 @@ Worker::~Worker() {
   for (auto& generation : generations_) generation->clear_idle();
 }
 
+std::string Worker::take_string() {
+  if (spare_strings_.empty()) return {};
+  std::string text = std::move(spare_strings_.back());
+  spare_strings_.pop_back();
+  return text;
+}
+
+void Worker::give_back(std::string&& text) {
+  // Bounded: a burst of streams leaves at most this many, and a huge head is not kept.
+  constexpr size_t kKept = 256;
+  constexpr size_t kLargest = 4096;
+  if (text.capacity() > kLargest || spare_strings_.size() >= kKept) return;
+  if (text.capacity() < 64) return;  // nothing worth keeping (a short string's inline room)
+  text.clear();
+  spare_strings_.push_back(std::move(text));
+}
+
 tcp::endpoint Worker::listen(const tcp::endpoint& at) {
   auto& acceptor = acceptors_.emplace_back(io_.get_executor());
   acceptor.open(at.protocol());

@@ -92,6 +92,10 @@ class Worker {
   void report_outcome(const Generation& generation, uint32_t upstream,
                       UpstreamPool::Endpoint& endpoint, bool failure);
   BufferPool& buffers() { return buffers_; }
+  /// Strings of ended exchanges' heads, kept for the next ones: an HTTP/2 stream's Downstream
+  /// and head text live for one request, and their strings were an allocation each per request.
+  std::string take_string();
+  void give_back(std::string&& text);
   DeadlineWheel& deadlines() { return deadlines_; }
   http::Random& random() { return random_; }
   /// Scratch heads: valid only between a parse and the next suspension.
@@ -159,6 +163,7 @@ class Worker {
   std::unique_ptr<std::atomic<int64_t>[]> connections_;  ///< per listener; single writer
   std::unique_ptr<std::atomic<int64_t>[]> h2_streams_;   ///< likewise
   BufferPool buffers_;
+  std::vector<std::string> spare_strings_;  ///< before io_: a Downstream gives back in its frame's end
   DeadlineWheel deadlines_;
   http::Random random_;
   http::RequestHead request_;
