@@ -6,6 +6,7 @@
 
 #include <csignal>
 
+#include "tests/integration/body_pattern.hpp"
 #include "tests/integration/harness.hpp"
 #include "tests/integration/test_ca.hpp"
 
@@ -62,6 +63,19 @@ TEST_F(TlsListenerTest, CurlGetsTheUpstreamsAnswerWithForwardedProtoHttps) {
   ASSERT_TRUE(echo) << r.out;
   EXPECT_EQ(echo->target, "/hello?echo=1");
   EXPECT_EQ(echo->values("X-Forwarded-Proto"), std::vector<std::string>{"https"});
+}
+
+// A client that reads slower than vane writes: the socket fills, OpenSSL's write waits and is
+// tried again with the same bytes (write_now, then write_rest); every byte arrives, in order.
+TEST_F(TlsListenerTest, ASlowReaderGetsALargeAnswerWholeOverHttp11AndHttp2) {
+  constexpr uint64_t kBytes = 16 << 20;  // past what the loopback's socket buffers hold
+  for (const char* protocol : {"--http1.1", "--http2"}) {
+    const CommandResult r = https("a.test", {protocol, "--limit-rate", "16M",
+                                             url("a.test", "/big?body_bytes=" + std::to_string(kBytes))});
+    ASSERT_EQ(r.exit_code, 0) << protocol << ": " << r.err;
+    EXPECT_EQ(r.out.size(), kBytes) << protocol;
+    EXPECT_EQ(fnv1a(r.out), pattern_fnv(kBytes)) << protocol;
+  }
 }
 
 TEST_F(TlsListenerTest, SniPicksTheCertificate) {
