@@ -56,11 +56,12 @@ std::string Worker::take_string() {
 }
 
 void Worker::give_back(std::string&& text) {
-  // Bounded: a burst of streams leaves at most this many, and a huge head is not kept.
+  // Bounded: a burst of streams leaves at most kKept, a huge head is not kept, and a string
+  // that never left its inline room has nothing to keep.
   constexpr size_t kKept = 256;
+  constexpr size_t kSmallest = 64;
   constexpr size_t kLargest = 4096;
-  if (text.capacity() > kLargest || spare_strings_.size() >= kKept) return;
-  if (text.capacity() < 64) return;  // nothing worth keeping (a short string's inline room)
+  if (text.capacity() < kSmallest || text.capacity() > kLargest || spare_strings_.size() >= kKept) return;
   text.clear();
   spare_strings_.push_back(std::move(text));
 }

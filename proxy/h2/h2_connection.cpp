@@ -169,13 +169,13 @@ Task<void> H2Connection::serve(std::shared_ptr<H2Pipe> pipe) {
     client_.worker.deadlines().add(stream.deadline);
     pipe->attach(&stream);
     // The head is whole before the exchange starts: parse it where the exchange reads it.
-    std::string head_text = std::move(pipe->inbound);
-    pipe->inbound.clear();
+    const std::string_view head_text = pipe->inbound;
     size_t room = 0;
     char* at = stream.in.prepare(room, head_text.size(), std::max(head_text.size(), BufferPool::kBlockSize));
     std::memcpy(at, head_text.data(), head_text.size());
     stream.in.commit(head_text.size());
-    client_.worker.give_back(std::move(head_text));
+    client_.worker.give_back(std::move(pipe->inbound));
+    pipe->inbound.clear();
     http::RequestHead& head = client_.worker.request_scratch();
     http::ParseError error;
     const auto status = http::parse_request(stream.in.data(), client_.worker.snapshot().limits, head, error);

@@ -78,13 +78,11 @@ struct H2Pipe::OutboundHead {
 
 Task<ReadResult> Stream::pipe_read_some(net::mutable_buffer buffer) { return pipe_->read_some(buffer); }
 
-Task<boost::system::error_code> Stream::pipe_write_all(std::array<std::string_view, 4> pieces) {
-  return pipe_->write_all(pieces);
-}
-
 bool Stream::pipe_write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec) {
   return pipe_->write_now(pieces, ec);
 }
+
+Task<boost::system::error_code> Stream::pipe_write_rest() { return pipe_->write_rest(); }
 
 void Stream::cancel() {
   if (pipe_) {
@@ -292,9 +290,7 @@ bool H2Pipe::write_now(std::array<std::string_view, 4>& pieces, boost::system::e
   return outbound_.size() - outbound_at_ <= kHighWater;
 }
 
-Task<boost::system::error_code> H2Pipe::write_all(std::array<std::string_view, 4> pieces) {
-  boost::system::error_code ec;
-  if (write_now(pieces, ec)) co_return ec;
+Task<boost::system::error_code> H2Pipe::write_rest() {
   while (outbound_.size() - outbound_at_ > kHighWater && !reset_) {
     const bool woken = co_await wait(writer_);
     if (!woken && !reset_) co_return net::error::operation_aborted;

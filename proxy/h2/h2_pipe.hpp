@@ -75,10 +75,10 @@ class H2Pipe {
 
   // ---- the user, through Stream ----
   Task<ReadResult> read_some(net::mutable_buffer buffer);
-  Task<boost::system::error_code> write_all(std::array<std::string_view, 4> pieces);
-  /// The pieces taken without waiting (io.hpp's write_now): false when the writer must first
-  /// wait for nghttp2 to take what is held (write_all with the emptied pieces does).
+  /// The pieces taken without waiting (io.hpp's write_now): false when the writer must then
+  /// wait, in write_rest(), for nghttp2 to take what is held past the high-water mark.
   bool write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec);
+  Task<boost::system::error_code> write_rest();
   /// Pending operations end with operation_aborted (a deadline): later ones go on.
   void cancel();
   /// Side::Server: the exchange's connection state, for reset().

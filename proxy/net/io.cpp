@@ -68,6 +68,12 @@ Task<error_code> write_all(Socket& socket, std::array<std::string_view, 4> piece
   co_return co_await write_rest(socket, pieces);
 }
 
+Task<error_code> write_all(Stream& stream, std::array<std::string_view, 4> pieces) {
+  error_code ec;
+  if (write_now(stream, pieces, ec)) co_return ec;
+  co_return co_await write_rest(stream, pieces);
+}
+
 Task<error_code> write_rest(Socket& socket, std::array<std::string_view, 4> pieces) {
   for (;;) {
     auto [wait_ec] = co_await socket.async_wait(Socket::wait_write, use_tuple);

@@ -31,12 +31,8 @@ inline Task<error_code> write_all(Socket& socket, std::string_view a, std::strin
   return write_all(socket, std::array<std::string_view, 4>{a, b, c, {}});
 }
 
-/// The same on a Stream: a plain one takes the socket path above, unchanged.
-inline Task<error_code> write_all(Stream& stream, std::array<std::string_view, 4> pieces) {
-  if (stream.pipe()) return stream.pipe_write_all(pieces);
-  if (stream.tls()) return stream.tls_write_all(pieces);
-  return write_all(stream.socket(), pieces);
-}
+/// The same on a Stream: plain, TLS or an HTTP/2 stream's pipe.
+Task<error_code> write_all(Stream& stream, std::array<std::string_view, 4> pieces);
 
 /// The same on a Stream, for a caller that co_awaits write_rest(stream, pieces) only when this
 /// returns false. Most writes fit the socket's buffer (or the HTTP/2 stream's), and a write
@@ -46,10 +42,9 @@ inline bool write_now(Stream& stream, std::array<std::string_view, 4>& pieces, e
   if (stream.tls()) return stream.tls_write_now(pieces, ec);
   return write_now(stream.socket(), pieces, ec);
 }
-/// After a write_now() on `stream` that returned false (a pipe's write_all waits for room first
-/// when its pieces are empty).
+/// After a write_now() on `stream` that returned false: waits for room, then writes the rest.
 inline Task<error_code> write_rest(Stream& stream, std::array<std::string_view, 4> pieces) {
-  if (stream.pipe()) return stream.pipe_write_all(pieces);
+  if (stream.pipe()) return stream.pipe_write_rest();  // the pipe took the pieces: room for them
   if (stream.tls()) return stream.tls_write_rest(pieces);
   return write_rest(stream.socket(), pieces);
 }

@@ -52,9 +52,9 @@ class Stream {
     if (tls_) return tls_read_some(buffer);
     return proxy::read_some(socket_, buffer);
   }
-  /// The pipe's writes (h2_pipe.cpp; write_all and write_now in io.hpp).
-  Task<boost::system::error_code> pipe_write_all(std::array<std::string_view, 4> pieces);
+  /// The pipe's writes (h2_pipe.cpp; write_now and write_rest in io.hpp).
   bool pipe_write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec);
+  Task<boost::system::error_code> pipe_write_rest();
 
   // ---- TLS (tls_stream.cpp) ----
   /// From now on bytes go through TLS with `server`'s certificates; handshake() next.
@@ -73,9 +73,8 @@ class Stream {
   /// close_notify, waits for the peer's (or its close), draining what it still sends so that the
   /// close is no reset destroying the answer; then closes the socket. The shutdown's result.
   Task<boost::system::error_code> shutdown_tls();
-  /// Writes every byte of the pieces through TLS, small pieces coalesced into one record.
-  Task<boost::system::error_code> tls_write_all(std::array<std::string_view, 4> pieces);
-  /// What of the pieces TLS takes now, and the rest once the socket lets it (io.hpp).
+  /// What of the pieces TLS takes now (small pieces coalesced into one record), and the rest
+  /// once the socket lets it (io.hpp).
   bool tls_write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec);
   Task<boost::system::error_code> tls_write_rest(std::array<std::string_view, 4> pieces);
 

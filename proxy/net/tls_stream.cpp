@@ -13,6 +13,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -44,6 +45,12 @@ struct TlsStream {
   /// the socket when OpenSSL would block.
   template <class Step>
   Task<boost::system::error_code> run(Step step);
+  /// One try of `step`: 0 when it succeeded; what OpenSSL waits for (SSL_ERROR_WANT_READ or
+  /// _WRITE); or -1 when it failed (`ec`).
+  template <class Step>
+  int try_step(Step step, boost::system::error_code& ec);
+  /// The wait try_step() asked for.
+  Task<std::tuple<boost::system::error_code>> wait_for(int want);
   /// Writes what of `pieces` the socket takes now (small pieces coalesced into one record),
   /// advancing them: true when that ended the write (`ec` says how); false when OpenSSL waits
   /// for the socket (`write_want` says for what), to be called again with the pieces as they
@@ -169,28 +176,40 @@ thread_local unsigned reads_without_wait = 0;
 constexpr unsigned kReadsBeforeYield = 64;
 
 template <class Step>
-Task<boost::system::error_code> TlsStream::run(Step step) {
+int TlsStream::try_step(Step step, boost::system::error_code& ec) {
   for (;;) {
     ERR_clear_error();
     sys_error = 0;
     read_blocked = false;
     const int result = step();
-    if (result > 0) co_return boost::system::error_code{};
+    if (result > 0) return 0;
     const int ssl_error = SSL_get_error(ssl, result);
-    if (ssl_error == SSL_ERROR_WANT_READ) {
-      // Only a socket found empty is waited on (a read cut by EINTR is tried again). Asking the
-      // readiness layer instead would spin in the plain-Asio build, where every socket "may be
-      // readable".
-      if (!read_blocked) continue;
-      reads_without_wait = 0;
-      auto [ec] = co_await readiness::wait_readable(socket);
-      if (ec) co_return ec;
-    } else if (ssl_error == SSL_ERROR_WANT_WRITE) {
-      auto [ec] = co_await socket.async_wait(Socket::wait_write, use_tuple);
-      if (ec) co_return ec;
-    } else {
-      co_return error_of(ssl_error);
-    }
+    // Only a socket found empty is waited on (a read cut by EINTR is tried again). Asking the
+    // readiness layer instead would spin in the plain-Asio build, where every socket "may be
+    // readable".
+    if (ssl_error == SSL_ERROR_WANT_READ && !read_blocked) continue;
+    if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) return ssl_error;
+    ec = error_of(ssl_error);
+    return -1;
+  }
+}
+
+Task<std::tuple<boost::system::error_code>> TlsStream::wait_for(int want) {
+  if (want == SSL_ERROR_WANT_READ) {
+    reads_without_wait = 0;
+    return readiness::wait_readable(socket);
+  }
+  return socket.async_wait(Socket::wait_write, use_tuple);
+}
+
+template <class Step>
+Task<boost::system::error_code> TlsStream::run(Step step) {
+  for (;;) {
+    boost::system::error_code ec;
+    const int want = try_step(step, ec);
+    if (want <= 0) co_return ec;
+    auto [wait_ec] = co_await wait_for(want);
+    if (wait_ec) co_return wait_ec;
   }
 }
 
@@ -321,27 +340,18 @@ bool TlsStream::write_now(std::array<std::string_view, 4>& pieces, boost::system
       }
       out = std::string_view(scratch, filled);
     }
-    ERR_clear_error();
-    sys_error = 0;
-    read_blocked = false;
     size_t written = 0;
-    const int result = SSL_write_ex(ssl, out.data(), out.size(), &written);
-    if (result > 0) {
-      for (auto& piece : pieces) {
-        const size_t take = std::min(written, piece.size());
-        piece.remove_prefix(take);
-        written -= take;
-      }
-      continue;
-    }
-    const int ssl_error = SSL_get_error(ssl, result);
-    if (ssl_error == SSL_ERROR_WANT_READ && !read_blocked) continue;  // a recv cut by EINTR
-    if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) {
-      write_want = ssl_error;
+    const int want = try_step([&] { return SSL_write_ex(ssl, out.data(), out.size(), &written); }, ec);
+    if (want < 0) return true;
+    if (want > 0) {
+      write_want = want;
       return false;
     }
-    ec = error_of(ssl_error);
-    return true;
+    for (auto& piece : pieces) {
+      const size_t take = std::min(written, piece.size());
+      piece.remove_prefix(take);
+      written -= take;
+    }
   }
 }
 
@@ -349,23 +359,11 @@ bool Stream::tls_write_now(std::array<std::string_view, 4>& pieces, boost::syste
   return tls_->write_now(pieces, ec);
 }
 
-Task<boost::system::error_code> Stream::tls_write_all(std::array<std::string_view, 4> pieces) {
-  boost::system::error_code ec;
-  if (tls_->write_now(pieces, ec)) co_return ec;
-  co_return co_await tls_write_rest(pieces);
-}
-
 Task<boost::system::error_code> Stream::tls_write_rest(std::array<std::string_view, 4> pieces) {
   TlsStream& tls = *tls_;
   for (;;) {
-    if (tls.write_want == SSL_ERROR_WANT_READ) {
-      reads_without_wait = 0;
-      auto [wait_ec] = co_await readiness::wait_readable(tls.socket);
-      if (wait_ec) co_return wait_ec;
-    } else {
-      auto [wait_ec] = co_await tls.socket.async_wait(Socket::wait_write, use_tuple);
-      if (wait_ec) co_return wait_ec;
-    }
+    auto [wait_ec] = co_await tls.wait_for(tls.write_want);
+    if (wait_ec) co_return wait_ec;
     boost::system::error_code ec;
     if (tls.write_now(pieces, ec)) co_return ec;
   }
