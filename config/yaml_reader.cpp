@@ -225,14 +225,18 @@ MapReader::MapReader(Reader& reader, const Value& map) : reader_(reader), self_(
       continue;
     }
     const std::string& key = key_node.scalar;
-    const auto first = std::find_if(entries_.begin(), entries_.end(),
-                                    [&](const Entry& e) { return e.key == key; });
-    if (first != entries_.end()) {
+    if (const std::size_t first = find(key); first < entries_.size()) {
       reader_.error(key_mark, join_path(self_.path, key),
-                    "duplicate key (first at line " + std::to_string(first->key_mark.line) + ")");
+                    "duplicate key (first at line " + std::to_string(entries_[first].key_mark.line) + ")");
       continue;
     }
     entries_.push_back(Entry{key, key_mark, children[i + 1]});
+    if (!index_.empty()) {
+      index_.emplace(key, entries_.size() - 1);
+    } else if (entries_.size() == kIndexFrom) {
+      index_.reserve(children.size() / 2);
+      for (std::size_t at = 0; at < entries_.size(); ++at) index_.emplace(entries_[at].key, at);
+    }
   }
 }
 
@@ -256,29 +260,36 @@ std::string MapReader::suggestion(std::string_view unknown) const {
   return best ? " (did you mean \"" + *best + "\"?)" : std::string();
 }
 
-bool MapReader::has(std::string_view key) const {
-  return std::any_of(entries_.begin(), entries_.end(),
-                     [&](const Entry& e) { return e.key == key; });
+std::size_t MapReader::find(std::string_view key) const {
+  if (!index_.empty()) {
+    const auto at = index_.find(key);
+    return at == index_.end() ? entries_.size() : at->second;
+  }
+  const auto at =
+      std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; });
+  return static_cast<std::size_t>(at - entries_.begin());
+}
+
+bool MapReader::has(std::string_view key) const { return find(key) < entries_.size(); }
+
+Value MapReader::value_of(Entry& e) {
+  e.used = true;
+  // An empty value's mark points past it (often at the next line): use the key's instead.
+  const Mark mark = e.value->is_null() ? e.key_mark : e.value->mark;
+  return Value{e.value, join_path(self_.path, e.key), mark};
 }
 
 std::optional<Value> MapReader::take(std::string_view key) {
   asked_.emplace_back(key);
-  for (Entry& e : entries_) {
-    if (e.key != key) continue;
-    e.used = true;
-    // An empty value's mark points past it (often at the next line): use the key's instead.
-    const Mark mark = e.value->is_null() ? e.key_mark : e.value->mark;
-    return Value{e.value, join_path(self_.path, key), mark};
-  }
-  return std::nullopt;
+  const std::size_t at = find(key);
+  if (at == entries_.size()) return std::nullopt;
+  return value_of(entries_[at]);
 }
 
 std::vector<std::pair<std::string, Value>> MapReader::take_all() {
   std::vector<std::pair<std::string, Value>> all;
-  for (const Entry& e : entries_) {
-    std::string key = e.key;  // copied: take() marks the entry used
-    all.emplace_back(key, *take(key));
-  }
+  all.reserve(entries_.size());
+  for (Entry& e : entries_) all.emplace_back(e.key, value_of(e));
   return all;
 }
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -130,17 +131,26 @@ class MapReader {
 
  private:
   struct Entry {
-    std::string key;
+    std::string_view key;  ///< the YAML tree's own scalar, which outlives the reader
     Mark key_mark;
     const YamlNode* value;
     bool used = false;
   };
 
   std::string suggestion(std::string_view unknown) const;
+  /// The position of `key` in entries_, or entries_.size(): a scan of a small map, the index
+  /// of a large one.
+  std::size_t find(std::string_view key) const;
+  Value value_of(Entry& e);
+
+  /// Maps from this size on get an index, so that a map of n keys costs O(n), not O(n²).
+  static constexpr std::size_t kIndexFrom = 16;
 
   Reader& reader_;
   Value self_;
   std::vector<Entry> entries_;
+  /// Key -> entries_ position, once entries_ reaches kIndexFrom.
+  std::unordered_map<std::string_view, std::size_t> index_;
   std::vector<std::string> asked_;
   bool valid_ = false;
 };

@@ -1,4 +1,6 @@
 // Validation of listeners, upstreams, routes, rollouts and steps: each error class -> exact lines.
+#include <algorithm>
+
 #include "tests/config/validate_cases.hpp"
 
 namespace vane::config::test {
@@ -7,6 +9,28 @@ namespace {
 TEST(Validate, BaseAloneIsValid) {
   EXPECT_EQ(error_lines(std::string(base) + "routes: [{name: r, upstream: u}]\n"),
             std::vector<std::string>{});
+}
+
+// A large map is indexed (MapReader::kIndexFrom) instead of scanned per key: the same errors, at
+// the same places, as in a small one.
+TEST(Validate, LargeMapsReportLikeSmallOnes) {
+  std::string yaml = std::string(base) + "routes: [{name: r, upstream: u}]\nlimits:\n";  // limits: line 4
+  std::vector<std::string> expected;
+  for (int i = 0; i < 40; ++i) {
+    yaml += "  x" + std::to_string(i) + ": 1\n";  // line 5 + i
+    expected.push_back("vane.yaml:" + std::to_string(5 + i) + ":3: limits.x" + std::to_string(i) +
+                       ": unknown key");
+  }
+  yaml += "  x3: 2\n  idleTimeout: 5s\n  maxRequestLineByte: 10\n  x30: 3\n";  // lines 45-48
+  expected.insert(expected.begin() + 40, "vane.yaml:45:3: limits.x3: duplicate key (first at line 8)");
+  expected.push_back("vane.yaml:47:3: limits.maxRequestLineByte: unknown key (did you mean "
+                     "\"maxRequestLineBytes\"?)");
+  expected.push_back("vane.yaml:48:3: limits.x30: duplicate key (first at line 35)");
+  std::sort(expected.begin(), expected.end(), [](const std::string& a, const std::string& b) {
+    const auto line = [](const std::string& e) { return std::stoi(e.substr(10)); };
+    return line(a) < line(b);
+  });
+  EXPECT_EQ(error_lines(yaml), expected) << annotate(yaml);
 }
 
 TEST(Validate, YamlShape) {
