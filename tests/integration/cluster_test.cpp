@@ -417,6 +417,69 @@ TEST(ClusterTest, AnalysisJudgesTheSumOfEveryReplicasTrafficEachRequestOnce) {
       << json::serialize(measurement);
 }
 
+TEST(ClusterTest, AnExperimentRunsOnEveryReplicaAndItsAnalysisJudgesTheirSum) {
+  // An experiment (SPEC §14) whose one template, the canary, takes all traffic: every replica
+  // must send its requests there, measured as experiment:canary, and the leader's analysis (its
+  // default target is that template) must see both replicas' 20 requests: minRequests 30 is
+  // reached only by the sum, and the rate over 30 s is exactly 40 / 30.
+  ClusterRig rig(2, 1, R"(          - experiment:
+              name: compare
+              templates: [{name: canary, specRef: canary, weight: 100}]
+              analyses: [{name: requests, templateName: merged}]
+          - pause: {}
+)",
+                 R"(analysisTemplates:
+  - name: merged
+    metrics:
+      - name: requests
+        initialDelay: 6s
+        count: 1
+        successCondition: result > 1.3
+        provider:
+          builtin: {metric: request-rate, window: 30s, minRequests: 30}
+)");
+  const auto leader = rig.wait_leader();
+  ASSERT_TRUE(leader);
+  ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
+  for (size_t i = 0; i < 2; ++i) {
+    json::value s;
+    ASSERT_TRUE(wait_status(rig.replica(i).admin_port(), [](const json::value& v) {
+      const json::value e = field(v, "experiment");
+      return e.is_object() && str(field(e, "name")) == "compare" && str(field(e, "phase")) == "Running";
+    }, s)) << "replica " << i << ": " << json::serialize(s);
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    const SideCounts counts = traffic(rig, i, 20);
+    ASSERT_EQ(counts.count("v2"), 20) << "replica " << i << ": " << counts.describe();
+    // Counted once the response is written: the client may read it a moment before.
+    EXPECT_TRUE(wait_until([&] {
+      return metric_sum(parse_metrics(scrape(rig.replica(i).admin_port())), "vane_requests_total",
+                        {{"rollout", "web"}, {"target", "experiment:canary"}}) == 20;
+    }, 5s)) << "replica " << i;
+  }
+  json::value s;
+  ASSERT_TRUE(wait_phase(rig.replica(*leader).admin_port(), "Paused", 1, -1, s, 20s))
+      << summary(s) << "\n" << admin_call(rig.replica(*leader).admin_port(), "GET",
+                                           "/api/v1/analysisruns?rollout=web").body;
+  ASSERT_TRUE(wait_phase(rig.replica(1 - *leader).admin_port(), "Paused", 1, -1, s, 5s)) << summary(s);
+  EXPECT_TRUE(field(s, "experiment").is_null()) << json::serialize(s);
+  const json::value runs = parse_json(admin_call(rig.replica(1 - *leader).admin_port(), "GET",
+                                                 "/api/v1/analysisruns?rollout=web").body);
+  ASSERT_TRUE(field(runs, "analysisRuns").is_array()) << json::serialize(runs);
+  ASSERT_EQ(field(runs, "analysisRuns").get_array().size(), 1u) << json::serialize(runs);
+  const json::value run = field(runs, "analysisRuns").get_array().at(0);
+  const json::value metric = field(run, "metrics").get_array().at(0);
+  const json::value measurement = field(metric, "measurements").get_array().at(0);
+  EXPECT_EQ(str(field(run, "phase")), "Successful") << json::serialize(run);
+  EXPECT_NEAR(std::stod(str(field(measurement, "value"))), 40.0 / 30.0, 1e-6)
+      << json::serialize(measurement);
+  // The experiment's traffic is back on stable everywhere.
+  for (size_t i = 0; i < 2; ++i) {
+    const SideCounts counts = traffic(rig, i, 20);
+    EXPECT_EQ(counts.count("v1"), 20) << "replica " << i << ": " << counts.describe();
+  }
+}
+
 TEST(ClusterTest, ForeignValuesAndAHungEtcdNeverStopTraffic) {
   ClusterRig rig(2);
   std::optional<size_t> leader;
