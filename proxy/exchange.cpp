@@ -73,6 +73,10 @@ void Exchange::prepare(const http::RequestHead& head) {
                   head.content_length);
   }
   client_.in.consume(head.head_bytes);
+  // Nothing else read yet (a bodiless request): the block goes back to the pool now, so that an
+  // exchange waiting on its upstream holds none. Nothing views it past here: `head` is the
+  // worker's scratch, which the next exchange to run overwrites.
+  client_.in.release_if_empty();
 }
 
 /// The client's X-Request-Id when valid (SPEC §3), else a new UUID v4.

@@ -8,6 +8,7 @@
 #include "proxy/http/responses.hpp"
 #include "proxy/mirror_capture.hpp"
 #include "proxy/net/io.hpp"
+#include "proxy/net/readiness.hpp"
 #include "proxy/worker.hpp"
 
 namespace vane::proxy {
@@ -230,6 +231,16 @@ Task<Failure> Relay::read_response_head() {
         continue;
       }
       break;
+    }
+    Stream& upstream = upstream_.stream();
+    if (from_upstream_.empty() && !upstream.tls() && !upstream.pipe() &&
+        !readiness::maybe_readable(upstream.socket())) {
+      // Nothing there yet: wait for the answer before drawing a buffer, so that an exchange
+      // waiting on its upstream holds none, and the one it reads into is the pool's hottest.
+      from_upstream_.release_if_empty();
+      client_.arm_at(Phase::Upstream, deadline_);
+      const auto [ec] = co_await readiness::wait_readable(upstream.socket());
+      if (ec) co_return upstream_read_done(ReadResult{ec, 0});
     }
     const ReadResult read = co_await read_upstream();
     if (Failure f = upstream_read_done(read); f != Failure::None) co_return f;
