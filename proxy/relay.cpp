@@ -200,12 +200,14 @@ Task<Failure> Relay::write_upstream(std::string_view a, std::string_view b, std:
   co_return ec ? upstream_error(ec) : Failure::None;
 }
 
-Task<ReadResult> Relay::read_upstream() {
+net::mutable_buffer Relay::upstream_room() {
   client_.arm_at(Phase::Upstream, deadline_);
   size_t room = 0;
   char* at = from_upstream_.prepare(room, 1, 2 * BufferPool::kBlockSize + 65536);
-  return upstream_.stream().read_some(net::buffer(at, room));
+  return net::buffer(at, room);
 }
+
+Task<ReadResult> Relay::read_upstream() { return upstream_.stream().read_some(upstream_room()); }
 
 Failure Relay::upstream_read_done(const ReadResult& read, bool* fin) {
   const auto& [ec, n] = read;
@@ -242,7 +244,9 @@ Task<Failure> Relay::read_response_head() {
       const auto [ec] = co_await readiness::wait_readable(upstream.socket());
       if (ec) co_return upstream_read_done(ReadResult{ec, 0});
     }
-    const ReadResult read = co_await read_upstream();
+    ReadResult read;
+    const net::mutable_buffer room = upstream_room();
+    if (!upstream.read_now(room, read)) read = co_await upstream.read_some(room);
     if (Failure f = upstream_read_done(read); f != Failure::None) co_return f;
   }
   // Build the client's head now: `response` views the buffer, which the next read may move.

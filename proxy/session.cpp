@@ -138,7 +138,11 @@ Task<bool> Session::read_head() {
       co_await reject(431);
       co_return false;
     }
-    auto [ec, n] = co_await client_.stream.read_some(net::buffer(at, room));
+    ReadResult read;
+    if (!client_.stream.read_now(net::buffer(at, room), read)) {
+      read = co_await client_.stream.read_some(net::buffer(at, room));
+    }
+    const auto [ec, n] = read;
     if (ec) {
       if (client_.deadline.fired()) co_await reject(408);
       co_return false;  // a client that closes mid-head gets no answer

@@ -15,25 +15,43 @@ namespace {
 thread_local unsigned reads_without_wait = 0;
 constexpr unsigned kReadsBeforeYield = 64;
 
+/// What a try to read found: bytes (or the end, or an error), nothing, or that it is another
+/// connection's turn.
+enum class Tried { Read, Empty, Yield };
+
+Tried try_read(Socket& socket, net::mutable_buffer buffer, ReadResult& result) {
+  if (!readiness::maybe_readable(socket)) return Tried::Empty;
+  if (reads_without_wait >= kReadsBeforeYield) return Tried::Yield;
+  ++reads_without_wait;
+  error_code ec;
+  const size_t n = socket.read_some(buffer, ec);
+  if (ec == net::error::would_block || ec == net::error::try_again) {
+    readiness::found_empty(socket);
+    return Tried::Empty;
+  }
+  if (!ec) readiness::read_done(socket, n, buffer.size());
+  result = ReadResult{ec, n};
+  return Tried::Read;
+}
+
 }  // namespace
+
+bool read_now(Socket& socket, net::mutable_buffer buffer, ReadResult& result) {
+  // Without the reactor's state a read that finds nothing would be made again by read_some().
+  return readiness::enabled() && try_read(socket, buffer, result) == Tried::Read;
+}
 
 Task<ReadResult> read_some(Socket& socket, net::mutable_buffer buffer) {
   if (!socket.non_blocking()) co_return co_await socket.async_read_some(buffer, use_tuple);
   for (;;) {
-    if (readiness::maybe_readable(socket)) {
-      if (++reads_without_wait > kReadsBeforeYield) {
-        reads_without_wait = 0;
-        co_await net::post(socket.get_executor(), net::use_awaitable_t<Executor>{});
-      }
-      error_code ec;
-      const size_t n = socket.read_some(buffer, ec);
-      if (ec != net::error::would_block && ec != net::error::try_again) {
-        if (!ec) readiness::read_done(socket, n, buffer.size());
-        co_return ReadResult{ec, n};
-      }
-      readiness::found_empty(socket);
-    }
+    ReadResult result;
+    const Tried tried = try_read(socket, buffer, result);
+    if (tried == Tried::Read) co_return result;
     reads_without_wait = 0;
+    if (tried == Tried::Yield) {
+      co_await net::post(socket.get_executor(), net::use_awaitable_t<Executor>{});
+      continue;
+    }
     auto [ec] = co_await readiness::wait_readable(socket);
     if (ec) co_return ReadResult{ec, 0};
   }

@@ -27,6 +27,10 @@ using ReadResult = std::tuple<boost::system::error_code, size_t>;
 /// Reads what is there on a plain socket, at least one byte (proxy/net/io.cpp): a recv when data may
 /// be there, else first a wait for the reactor's next event on it (readiness.hpp).
 Task<ReadResult> read_some(Socket& socket, net::mutable_buffer buffer);
+/// read_some() without waiting and without a coroutine: true when a recv ended the read (`result`:
+/// bytes, the end or an error); false when the socket holds nothing now, or when this worker has
+/// read many times in a row without waiting (read_some() then lets the others run first).
+bool read_now(Socket& socket, net::mutable_buffer buffer, ReadResult& result);
 
 class Stream {
  public:
@@ -51,6 +55,11 @@ class Stream {
     if (pipe_) return pipe_read_some(buffer);
     if (tls_) return tls_read_some(buffer);
     return proxy::read_some(socket_, buffer);
+  }
+  /// read_now() on a plain connection; false (read_some() must do it) on TLS or a pipe, where
+  /// what is there is not the socket's to tell.
+  bool read_now(net::mutable_buffer buffer, ReadResult& result) {
+    return !pipe_ && !tls_ && socket_.non_blocking() && proxy::read_now(socket_, buffer, result);
   }
   /// The pipe's writes (h2_pipe.cpp; write_now and write_rest in io.hpp).
   bool pipe_write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec);
