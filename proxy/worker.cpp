@@ -305,8 +305,9 @@ void Worker::cut_tunnels_off_traffic() {
 }
 
 Task<void> Worker::tick() {
+  constexpr unsigned kTicksPerTrim = 20;  // buffers unused for about a second give their pages back
   Timer timer(io_.get_executor());
-  for (;;) {
+  for (unsigned ticks = 1;; ++ticks) {
     timer.expires_after(kTick);
     auto [ec] = co_await timer.async_wait(use_tuple);
     if (ec) co_return;
@@ -314,6 +315,7 @@ Task<void> Worker::tick() {
     flush_access_log();
     flush_outcomes();
     publish_upgraded();
+    if (ticks % kTicksPerTrim == 0) buffers_.trim();
   }
 }
 

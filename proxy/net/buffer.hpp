@@ -2,8 +2,11 @@
 // so an idle keep-alive connection holds no buffer. Worker thread only.
 #pragma once
 
-#include <cstddef>
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -11,7 +14,10 @@
 
 namespace vane::proxy {
 
-/// Per-worker free list of fixed-size blocks (LIFO, so the hottest block is reused first).
+/// Per-worker free list of fixed-size blocks (LIFO, so the hottest block is reused first). A burst
+/// leaves many blocks free; those that no take() reached for a whole trim period keep their place
+/// but give their pages back to the system (trim(), once a second), so that the memory of a burst
+/// does not stay with the idle connections after it.
 class BufferPool {
  public:
   static constexpr size_t kBlockSize = 16 * 1024;
@@ -20,15 +26,38 @@ class BufferPool {
     if (free_.empty()) return std::make_unique_for_overwrite<char[]>(kBlockSize);
     auto block = std::move(free_.back());
     free_.pop_back();
+    unused_ = std::min(unused_, free_.size());
+    released_ = std::min(released_, free_.size());  // a released block comes back on first touch
     return block;
   }
   void give(std::unique_ptr<char[]> block) {
     if (free_.size() < kMaxFree) free_.push_back(std::move(block));
   }
 
+  /// Gives back the pages of the blocks that stayed free since the last trim: the bottom of the
+  /// list, below the fewest blocks it held meanwhile. Worker thread, from its tick.
+  void trim() {
+    for (size_t i = released_; i < unused_; ++i) release_pages(free_[i].get());
+    released_ = std::max(released_, unused_);
+    unused_ = free_.size();
+  }
+
+  size_t free_blocks() const { return free_.size(); }
+  size_t released_blocks() const { return released_; }
+
  private:
+  static void release_pages(char* block) {
+    constexpr uintptr_t kPage = 4096;
+    const uintptr_t from = (reinterpret_cast<uintptr_t>(block) + kPage - 1) & ~(kPage - 1);
+    const uintptr_t to = (reinterpret_cast<uintptr_t>(block) + kBlockSize) & ~(kPage - 1);
+    // Whole pages inside the block only: its contents are not needed, its allocation stays.
+    if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+  }
+
   static constexpr size_t kMaxFree = 4096;
   std::vector<std::unique_ptr<char[]>> free_;
+  size_t unused_ = 0;    ///< the fewest blocks free since the last trim: those below went unused
+  size_t released_ = 0;  ///< the bottom blocks whose pages are given back
 };
 
 /// Bytes read but not yet consumed: [begin_, end_) of a block.

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vane::proxy {
 namespace {
@@ -45,6 +47,62 @@ TEST(BufferPool, TakeGivesAFullBlockAndReusesGivenOnesLastInFirstOut) {
   pool.give(std::move(b));
   EXPECT_EQ(pool.take().get(), pb);
   EXPECT_EQ(pool.take().get(), pa);
+}
+
+/// A block whose every byte is 'x', as a used buffer leaves it.
+std::unique_ptr<char[]> used_block(BufferPool& pool) {
+  auto block = pool.take();
+  std::memset(block.get(), 'x', kBlock);
+  return block;
+}
+
+/// The first byte of the block's first whole page: zero once its pages were given back.
+char inside(const char* block) {
+  const auto at = reinterpret_cast<uintptr_t>(block);
+  return block[((at + 4095) & ~uintptr_t{4095}) - at];
+}
+
+TEST(BufferPool, TrimGivesBackThePagesOfBlocksUnusedForAWholePeriod) {
+  BufferPool pool;
+  auto a = used_block(pool);
+  auto b = used_block(pool);
+  const char* a_at = a.get();
+  const char* b_at = b.get();
+  pool.give(std::move(a));
+  pool.give(std::move(b));
+  pool.trim();  // the period starts: nothing has been unused for a whole one yet
+  EXPECT_EQ(pool.released_blocks(), 0u);
+  auto top = pool.take();  // b is used during the period, a is not
+  ASSERT_EQ(top.get(), b_at);
+  pool.give(std::move(top));
+  pool.trim();
+  EXPECT_EQ(pool.released_blocks(), 1u);
+  EXPECT_EQ(pool.free_blocks(), 2u);
+  EXPECT_EQ(inside(b_at), 'x') << "a block used in the period keeps its pages";
+  EXPECT_EQ(inside(a_at), 0) << "an unused one gave them back";
+  // Both come back in LIFO order; the released one is usable as any other.
+  auto first = pool.take();
+  auto second = pool.take();
+  EXPECT_EQ(first.get(), b_at);
+  EXPECT_EQ(second.get(), a_at);
+  EXPECT_EQ(pool.released_blocks(), 0u);
+  std::memset(second.get(), 'y', kBlock);
+  EXPECT_EQ(inside(second.get()), 'y');
+}
+
+TEST(BufferPool, AQuietPoolIsReleasedOnceAndBlocksStayInIt) {
+  BufferPool pool;
+  for (int i = 0; i < 8; ++i) pool.give(used_block(pool));
+  EXPECT_EQ(pool.free_blocks(), 1u) << "take() reused the block given back each time";
+  std::vector<std::unique_ptr<char[]>> held;
+  for (int i = 0; i < 8; ++i) held.push_back(used_block(pool));
+  for (auto& block : held) pool.give(std::move(block));
+  pool.trim();
+  pool.trim();
+  EXPECT_EQ(pool.released_blocks(), 8u);
+  pool.trim();  // nothing new to give back
+  EXPECT_EQ(pool.released_blocks(), 8u);
+  EXPECT_EQ(pool.free_blocks(), 8u);
 }
 
 TEST(Buffer, StartsEmptyAndHoldsNoBlock) {
