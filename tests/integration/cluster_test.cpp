@@ -379,22 +379,41 @@ TEST(ClusterTest, AStoppedLeaderIsDeposedAndCannotWriteWhenItWakes) {
   EXPECT_EQ(rig.applied_weight(*leader), 50);
 }
 
+/// Analysis template `merged`: one request-rate over 30 s, `delay` after its run starts, which
+/// needs 30 requests and passes above 1.3 a second.
+std::string merged_template(std::string_view delay) {
+  return R"(analysisTemplates:
+  - name: merged
+    metrics:
+      - name: requests
+        initialDelay: )" + std::string(delay) + R"(
+        count: 1
+        successCondition: result > 1.3
+        provider:
+          builtin: {metric: request-rate, window: 30s, minRequests: 30}
+)";
+}
+
+/// Replica `i` lists the rollout's first analysis run as Successful, measured at exactly `value`.
+void expect_first_run_measured(ClusterRig& rig, size_t i, double value) {
+  const json::value runs =
+      parse_json(admin_call(rig.replica(i).admin_port(), "GET", "/api/v1/analysisruns?rollout=web").body);
+  ASSERT_TRUE(field(runs, "analysisRuns").is_array() && !field(runs, "analysisRuns").get_array().empty())
+      << json::serialize(runs);
+  const json::value run = field(runs, "analysisRuns").get_array().at(0);
+  const json::value metric = field(run, "metrics").get_array().at(0);
+  const json::value measurement = field(metric, "measurements").get_array().at(0);
+  EXPECT_EQ(str(field(run, "phase")), "Successful") << json::serialize(run);
+  EXPECT_NEAR(std::stod(str(field(measurement, "value"))), value, 1e-6) << json::serialize(measurement);
+}
+
 TEST(ClusterTest, AnalysisJudgesTheSumOfEveryReplicasTrafficEachRequestOnce) {
   // All traffic to the canary, then an analysis whose minRequests (30) only the sum of both
   // replicas' requests (2 x 20) reaches; its request-rate over 30 s must be exactly 40 / 30.
   ClusterRig rig(2, 1, R"(          - setWeight: 100
           - analysis: {templates: [{templateName: merged}]}
 )",
-                 R"(analysisTemplates:
-  - name: merged
-    metrics:
-      - name: requests
-        initialDelay: 6s
-        count: 1
-        successCondition: result > 1.3
-        provider:
-          builtin: {metric: request-rate, window: 30s, minRequests: 30}
-)");
+                 merged_template("6s"));
   const auto leader = rig.wait_leader();
   ASSERT_TRUE(leader);
   ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
@@ -407,14 +426,7 @@ TEST(ClusterTest, AnalysisJudgesTheSumOfEveryReplicasTrafficEachRequestOnce) {
   ASSERT_TRUE(wait_stable(rig.replica(*leader).admin_port(), "v2", s, 20s))
       << summary(s) << "\n" << admin_call(rig.replica(*leader).admin_port(), "GET",
                                            "/api/v1/analysisruns?rollout=web").body;
-  const json::value runs = parse_json(admin_call(rig.replica(1 - *leader).admin_port(), "GET",
-                                                 "/api/v1/analysisruns?rollout=web").body);
-  const json::value run = field(runs, "analysisRuns").get_array().at(0);
-  const json::value metric = field(run, "metrics").get_array().at(0);
-  const json::value measurement = field(metric, "measurements").get_array().at(0);
-  EXPECT_EQ(str(field(run, "phase")), "Successful") << json::serialize(run);
-  EXPECT_NEAR(std::stod(str(field(measurement, "value"))), 40.0 / 30.0, 1e-6)
-      << json::serialize(measurement);
+  expect_first_run_measured(rig, 1 - *leader, 40.0 / 30.0);
 }
 
 TEST(ClusterTest, AnExperimentRunsOnEveryReplicaAndItsAnalysisJudgesTheirSum) {
@@ -429,16 +441,7 @@ TEST(ClusterTest, AnExperimentRunsOnEveryReplicaAndItsAnalysisJudgesTheirSum) {
               analyses: [{name: requests, templateName: merged}]
           - pause: {}
 )",
-                 R"(analysisTemplates:
-  - name: merged
-    metrics:
-      - name: requests
-        initialDelay: 10s
-        count: 1
-        successCondition: result > 1.3
-        provider:
-          builtin: {metric: request-rate, window: 30s, minRequests: 30}
-)");
+                 merged_template("10s"));
   const auto leader = rig.wait_leader();
   ASSERT_TRUE(leader);
   ASSERT_NO_FATAL_FAILURE(rig.set_desired("v2"));
@@ -464,16 +467,7 @@ TEST(ClusterTest, AnExperimentRunsOnEveryReplicaAndItsAnalysisJudgesTheirSum) {
                                            "/api/v1/analysisruns?rollout=web").body;
   ASSERT_TRUE(wait_phase(rig.replica(1 - *leader).admin_port(), "Paused", 1, -1, s, 5s)) << summary(s);
   EXPECT_TRUE(field(s, "experiment").is_null()) << json::serialize(s);
-  const json::value runs = parse_json(admin_call(rig.replica(1 - *leader).admin_port(), "GET",
-                                                 "/api/v1/analysisruns?rollout=web").body);
-  ASSERT_TRUE(field(runs, "analysisRuns").is_array()) << json::serialize(runs);
-  ASSERT_EQ(field(runs, "analysisRuns").get_array().size(), 1u) << json::serialize(runs);
-  const json::value run = field(runs, "analysisRuns").get_array().at(0);
-  const json::value metric = field(run, "metrics").get_array().at(0);
-  const json::value measurement = field(metric, "measurements").get_array().at(0);
-  EXPECT_EQ(str(field(run, "phase")), "Successful") << json::serialize(run);
-  EXPECT_NEAR(std::stod(str(field(measurement, "value"))), 40.0 / 30.0, 1e-6)
-      << json::serialize(measurement);
+  expect_first_run_measured(rig, 1 - *leader, 40.0 / 30.0);
   // The experiment's traffic is back on stable everywhere.
   for (size_t i = 0; i < 2; ++i) {
     const SideCounts counts = traffic(rig, i, 20);
