@@ -201,13 +201,15 @@ Task<Failure> Relay::write_upstream(std::string_view a, std::string_view b, std:
 }
 
 net::mutable_buffer Relay::upstream_room() {
-  client_.arm_at(Phase::Upstream, deadline_);
   size_t room = 0;
   char* at = from_upstream_.prepare(room, 1, 2 * BufferPool::kBlockSize + 65536);
   return net::buffer(at, room);
 }
 
-Task<ReadResult> Relay::read_upstream() { return upstream_.stream().read_some(upstream_room()); }
+Task<ReadResult> Relay::read_upstream() {
+  client_.arm_at(Phase::Upstream, deadline_);
+  return upstream_.stream().read_some(upstream_room());
+}
 
 Failure Relay::upstream_read_done(const ReadResult& read, bool* fin) {
   const auto& [ec, n] = read;
@@ -235,12 +237,11 @@ Task<Failure> Relay::read_response_head() {
       break;
     }
     Stream& upstream = upstream_.stream();
-    if (from_upstream_.empty() && !upstream.tls() && !upstream.pipe() &&
-        !readiness::maybe_readable(upstream.socket())) {
+    client_.arm_at(Phase::Upstream, deadline_);
+    if (from_upstream_.empty() && upstream.plain() && !readiness::maybe_readable(upstream.socket())) {
       // Nothing there yet: wait for the answer before drawing a buffer, so that an exchange
       // waiting on its upstream holds none, and the one it reads into is the pool's hottest.
       from_upstream_.release_if_empty();
-      client_.arm_at(Phase::Upstream, deadline_);
       const auto [ec] = co_await readiness::wait_readable(upstream.socket());
       if (ec) co_return upstream_read_done(ReadResult{ec, 0});
     }

@@ -128,7 +128,7 @@ class Relay {
   /// of the relay's around it; upstream_read_done() takes its result. `fin`, when given, tells
   /// a clean end of the upstream's stream (FIN, TLS close) from a reset.
   Task<ReadResult> read_upstream();
-  /// Room in from_upstream_ for the next read, with the upstream deadline armed.
+  /// Room in from_upstream_ for the next read (the caller arms the upstream deadline).
   net::mutable_buffer upstream_room();
   Failure upstream_read_done(const ReadResult& read, bool* fin = nullptr);
   Task<Failure> read_response_head();

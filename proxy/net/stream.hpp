@@ -44,6 +44,8 @@ class Stream {
   /// The TCP socket (inside the TLS layer once there is one): connect, cancel, close, options.
   Socket& socket() { return tls_ ? tls_socket() : socket_; }
   bool tls() const { return tls_ != nullptr; }
+  /// Neither TLS nor an HTTP/2 stream: what the socket holds is what the connection holds.
+  bool plain() const { return !tls_ && !pipe_; }
   /// The client reached vane over TLS (for X-Forwarded-Proto).
   bool secure() const { return tls_ != nullptr || secure_pipe_; }
   H2Pipe* pipe() const { return pipe_; }
@@ -59,7 +61,7 @@ class Stream {
   /// read_now() on a plain connection; false (read_some() must do it) on TLS or a pipe, where
   /// what is there is not the socket's to tell.
   bool read_now(net::mutable_buffer buffer, ReadResult& result) {
-    return !pipe_ && !tls_ && socket_.non_blocking() && proxy::read_now(socket_, buffer, result);
+    return plain() && socket_.non_blocking() && proxy::read_now(socket_, buffer, result);
   }
   /// The pipe's writes (h2_pipe.cpp; write_now and write_rest in io.hpp).
   bool pipe_write_now(std::array<std::string_view, 4>& pieces, boost::system::error_code& ec);
