@@ -117,7 +117,10 @@ H2Connection::H2Connection(Downstream& client, size_t listener)
   // Response fields are sent without HPACK's dynamic table, as HAProxy does: every answer's
   // X-Request-Id is new, and looking each one up in the table took a tenth of vane's CPU.
   nghttp2_option_set_max_deflate_dynamic_table_size(options, 0);
-  nghttp2_session_server_new3(&session_, callbacks, this, options, static_cast<nghttp2_mem*>(memory()));
+  // A closed stream is forgotten at once, not kept for RFC 7540's priority tree (which RFC 9113
+  // deprecates): an idle connection's stream table is empty again, and trim() gives it back.
+  nghttp2_option_set_no_closed_streams(options, 1);
+  nghttp2_session_server_new3(&session_, callbacks, this, options, memory());
   nghttp2_option_del(options);
   nghttp2_session_callbacks_del(callbacks);
   const auto& limits = client_.worker.snapshot().config->limits;

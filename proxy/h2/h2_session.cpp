@@ -1,63 +1,27 @@
 #include "proxy/h2/h2_session.hpp"
 
 #include <nghttp2/nghttp2.h>
-#include <sys/mman.h>
 
-#include <cstdlib>
-#include <cstring>
-
+#include "proxy/h2/h2_memory.hpp"
 #include "proxy/net/io.hpp"
 
 namespace vane::proxy {
 namespace {
 
 constexpr size_t kWriteBatch = 64 * 1024;
-constexpr size_t kPage = 4096;
 
 }  // namespace
 
-/// nghttp2's allocator: malloc, except for the frame buffer (its one allocation of 16 KiB or
-/// more, made once per session), which gets whole pages of its own that trim() may drop.
-struct H2Session::Memory {
-  nghttp2_mem mem{};
-  void* frames = nullptr;
-  size_t frames_size = 0;  ///< whole pages
-
-  Memory() {
-    mem.mem_user_data = this;
-    mem.malloc = [](size_t size, void*) { return std::malloc(size); };
-    mem.calloc = [](size_t n, size_t size, void*) { return std::calloc(n, size); };
-    mem.free = [](void* at, void* self) {
-      auto* m = static_cast<Memory*>(self);
-      if (at != nullptr && at == m->frames) m->frames = nullptr;
-      std::free(at);
-    };
-    mem.realloc = [](void* at, size_t size, void* self) -> void* {
-      auto* m = static_cast<Memory*>(self);
-      if (at != nullptr || size < 16 * 1024 || m->frames != nullptr) {
-        if (at != nullptr && at == m->frames) m->frames = nullptr;  // moved: no longer ours to trim
-        return std::realloc(at, size);
-      }
-      const size_t pages = (size + kPage - 1) / kPage * kPage;
-      m->frames = std::aligned_alloc(kPage, pages);
-      m->frames_size = pages;
-      return m->frames;
-    };
-  }
-};
-
 H2Session::H2Session(const Executor& executor)
-    : writer_wake_(executor), memory_(std::make_unique<Memory>()) {}
+    : writer_wake_(executor), memory_(std::make_unique<H2Memory>()) {}
 
 H2Session::~H2Session() { nghttp2_session_del(session_); }
 
-void* H2Session::memory() { return &memory_->mem; }
+nghttp2_mem* H2Session::memory() { return memory_->get(); }
 
 void H2Session::trim() {
-  // Only whole pages of the buffer's own, and only between frames: nothing in it is needed.
-  if (memory_->frames && !writing_ && !nghttp2_session_want_write(session_)) {
-    ::madvise(memory_->frames, memory_->frames_size, MADV_DONTNEED);
-  }
+  // The frame buffer only between frames: nothing in it is needed then.
+  memory_->trim(!writing_ && !nghttp2_session_want_write(session_));
 }
 
 void H2Session::resume(int32_t id) {

@@ -3,6 +3,8 @@
 // an upstream; their streams are H2Pipes, which reach their session through this. Worker thread.
 #pragma once
 
+#include <nghttp2/nghttp2.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -11,9 +13,9 @@
 #include "proxy/net/stream.hpp"
 #include "proxy/net/types.hpp"
 
-struct nghttp2_session;
-
 namespace vane::proxy {
+
+class H2Memory;
 
 class H2Session {
  public:
@@ -34,12 +36,11 @@ class H2Session {
   explicit H2Session(const Executor& executor);
   ~H2Session();
 
-  /// The allocator (an nghttp2_mem*, a type this header cannot name) the session is made with
-  /// (nghttp2_session_*_new3): it knows where nghttp2's frame buffer is, for trim().
-  void* memory();
-  /// Gives the pages of nghttp2's 16 KiB frame buffer back to the system, while the connection
-  /// idles with nothing to send (they come back, zeroed, at the next frame): an idle connection
-  /// then costs little more than its socket.
+  /// The allocator the session is made with (nghttp2_session_*_new3), for trim().
+  nghttp2_mem* memory();
+  /// Gives the pages of nghttp2's frame buffer and of its empty stream table back to the system
+  /// (H2Memory), while the connection idles with nothing to send: an idle connection then costs
+  /// little more than its socket.
   void trim();
 
   /// Sends what nghttp2 has queued, as it comes, until `closing_` is set with nothing left to
@@ -54,11 +55,9 @@ class H2Session {
   bool closing_ = false;         ///< the connection ends: the writer stops once it sent all
 
  private:
-  struct Memory;
-
   Timer writer_wake_;
   std::string out_;
-  std::unique_ptr<Memory> memory_;
+  std::unique_ptr<H2Memory> memory_;
 };
 
 }  // namespace vane::proxy

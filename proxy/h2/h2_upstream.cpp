@@ -91,7 +91,7 @@ H2Upstream::H2Upstream(Worker& worker, Stream stream, Clock::duration write_time
   nghttp2_option_set_no_auto_window_update(options, 1);
   nghttp2_option_set_max_outbound_ack(options, 1000);  // an upstream's PING or SETTINGS flood
   nghttp2_option_set_max_deflate_dynamic_table_size(options, 0);  // as to clients (H2Connection)
-  nghttp2_session_client_new3(&session_, callbacks, this, options, static_cast<nghttp2_mem*>(memory()));
+  nghttp2_session_client_new3(&session_, callbacks, this, options, memory());
   nghttp2_option_del(options);
   nghttp2_session_callbacks_del(callbacks);
   const nghttp2_settings_entry settings[] = {
