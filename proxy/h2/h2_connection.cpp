@@ -221,7 +221,7 @@ bool H2Connection::receive(std::string_view bytes) {
 }
 
 Task<void> H2Connection::run() {
-  net::co_spawn(client_.worker.executor(), write_loop(client_.stream), net::detached);
+  start_writing(client_.stream);
   // What was read while telling HTTP/2 from HTTP/1.1 (the preface, maybe more) comes first.
   bool go_on = receive(client_.in.data());
   client_.in.consume(client_.in.size());
@@ -258,17 +258,16 @@ Task<void> H2Connection::run() {
   }
   closing_ = true;
   for (auto& pipe : streams_) pipe->reset();
-  want_write();  // the writer sends what is queued (a GOAWAY), then stops
+  want_write();  // what is queued (a GOAWAY) is sent, then no more
   client_.arm(Phase::Respond, std::chrono::seconds(2));
-  while (writing_ || exchanges_ > 0 || writer_waiting_) {
-    if (writer_waiting_) want_write();
+  while (writer_busy() || exchanges_ > 0) {
     exchanges_done_.expires_after(std::chrono::milliseconds(50));
     co_await exchanges_done_.async_wait(use_tuple);
   }
 }
 
 bool H2Connection::idle() const {
-  return streams_.empty() && exchanges_ == 0 && !writing_ && !nghttp2_session_want_write(session_);
+  return streams_.empty() && exchanges_ == 0 && !writer_busy() && !nghttp2_session_want_write(session_);
 }
 
 bool H2Connection::trim_now() {

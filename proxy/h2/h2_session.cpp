@@ -2,6 +2,10 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+
 #include "proxy/h2/h2_memory.hpp"
 #include "proxy/net/io.hpp"
 
@@ -9,19 +13,22 @@ namespace vane::proxy {
 namespace {
 
 constexpr size_t kWriteBatch = 64 * 1024;
+constexpr size_t kKeptBatch = 4096;
 
 }  // namespace
 
 H2Session::H2Session(const Executor& executor)
-    : writer_wake_(executor), memory_(std::make_unique<H2Memory>()) {}
+    : executor_(executor), memory_(std::make_unique<H2Memory>()) {}
 
 H2Session::~H2Session() { nghttp2_session_del(session_); }
 
 nghttp2_mem* H2Session::memory() { return memory_->get(); }
 
 void H2Session::trim() {
-  // The frame buffer only between frames: nothing in it is needed then.
-  memory_->trim(!writing_ && !nghttp2_session_want_write(session_));
+  // The frame buffer and the batch only between writes: nothing in them is needed then.
+  const bool between = !writer_busy() && !nghttp2_session_want_write(session_);
+  if (between) std::string().swap(out_);
+  memory_->trim(between);
 }
 
 void H2Session::resume(int32_t id) {
@@ -34,43 +41,59 @@ void H2Session::consumed(int32_t id, size_t n) {
   want_write();
 }
 
-Task<void> H2Session::write_loop(Stream& connection) {
-  writing_ = true;
+void H2Session::want_write() {
+  if (flush_posted_ || writing_ || stopped_ || connection_ == nullptr) return;
+  flush_posted_ = true;
+  net::post(executor_, [this] { flush(); });
+}
+
+void H2Session::start_writing(Stream& connection) {
+  connection_ = &connection;
+  want_write();
+}
+
+void H2Session::flush() {
+  flush_posted_ = false;
+  if (writing_ || stopped_) return;
   for (;;) {
     out_.clear();
-    for (;;) {
-      const uint8_t* data = nullptr;
-      const ssize_t n = nghttp2_session_mem_send(session_, &data);
-      if (n <= 0) break;
+    const uint8_t* data = nullptr;
+    for (ssize_t n = 0; out_.size() < kWriteBatch && (n = nghttp2_session_mem_send(session_, &data)) > 0;) {
       out_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
-      if (out_.size() >= kWriteBatch) break;
     }
-    if (out_.empty()) {
-      if (closing_) break;
-      if (out_.capacity() > 4096) std::string().swap(out_);  // an idle connection keeps little
-      writing_ = false;
-      writer_waiting_ = true;
-      writer_wake_.expires_at(Clock::time_point::max());
-      co_await writer_wake_.async_wait(use_tuple);
-      writer_waiting_ = false;
-      writing_ = true;
-      continue;
-    }
-    // The connection's write deadline is armed only for a write that must wait.
+    if (out_.empty()) break;
     std::array<std::string_view, 4> pieces{out_, {}, {}, {}};
     boost::system::error_code ec;
-    if (!write_now(connection, pieces, ec)) {
-      writing(true);
-      ec = co_await write_rest(connection, pieces);
-      writing(false);
+    if (!write_now(*connection_, pieces, ec)) {
+      writing_ = true;
+      net::co_spawn(executor_, finish_write(pieces), net::detached);
+      return;
     }
     if (ec) {
-      boost::system::error_code ignored;
-      connection.socket().cancel(ignored);  // the reader ends too
-      break;
+      stop_writing();
+      return;
     }
   }
+  if (out_.capacity() > kKeptBatch) std::string().swap(out_);  // an idle connection keeps little
+  if (closing_) stop_writing();
+}
+
+Task<void> H2Session::finish_write(std::array<std::string_view, 4> pieces) {
+  // The connection's write deadline is armed only for a write that must wait.
+  writing(true);
+  const auto ec = co_await write_rest(*connection_, pieces);
+  writing(false);
   writing_ = false;
+  if (ec) {
+    stop_writing();
+  } else {
+    flush();  // what was queued meanwhile
+  }
+}
+
+void H2Session::stop_writing() {
+  stopped_ = true;
+  connection_->cancel();
 }
 
 }  // namespace vane::proxy

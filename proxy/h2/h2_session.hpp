@@ -5,9 +5,11 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "proxy/net/deadline.hpp"
 #include "proxy/net/stream.hpp"
@@ -23,10 +25,9 @@ class H2Session {
   H2Session& operator=(const H2Session&) = delete;
 
   nghttp2_session* session() { return session_; }
-  /// Output is waiting (a response, body bytes, a window update).
-  void want_write() {
-    if (writer_waiting_) writer_wake_.cancel();
-  }
+  /// Output is waiting (a response, body bytes, a window update): it is sent once the handler
+  /// that queued it returns, with whatever else this turn of the worker queues.
+  void want_write();
   /// Stream `id`'s outgoing body grew or ended.
   void resume(int32_t id);
   /// `n` body bytes of stream `id` were read: the peer may send as many more.
@@ -43,19 +44,32 @@ class H2Session {
   /// little more than its socket.
   void trim();
 
-  /// Sends what nghttp2 has queued, as it comes, until `closing_` is set with nothing left to
-  /// send or a write fails (then `connection`'s reader is cancelled too).
-  Task<void> write_loop(Stream& connection);
-  /// Around each socket write: arm and disarm the connection's write deadline.
+  /// From now on what nghttp2 queues goes to `connection`: written at once while the socket
+  /// takes it, and only a write that must wait runs as a coroutine. No coroutine, timer or buffer
+  /// is kept between writes. Once `closing_` is set and all is sent, or when a write fails,
+  /// `connection` is cancelled: its reader ends too.
+  void start_writing(Stream& connection);
+  /// Output is queued or being written: the session must not go yet.
+  bool writer_busy() const { return writing_ || flush_posted_; }
+  /// Around each socket write that waits: arm and disarm the connection's write deadline.
   virtual void writing(bool started) = 0;
 
   nghttp2_session* session_ = nullptr;
-  bool writer_waiting_ = false;  ///< the writer is parked until want_write()
-  bool writing_ = false;         ///< the writer runs (not parked)
-  bool closing_ = false;         ///< the connection ends: the writer stops once it sent all
+  bool writing_ = false;  ///< a write waits for room in the socket (write_rest())
+  bool closing_ = false;  ///< the connection ends: the connection is cancelled once all is sent
 
  private:
-  Timer writer_wake_;
+  /// Writes what nghttp2 has queued, until it has no more or the socket is full.
+  void flush();
+  /// The rest of a write the socket did not take at once, then flush() again.
+  Task<void> finish_write(std::array<std::string_view, 4> pieces);
+  /// The connection's writes are over: a write failed, or all is sent and `closing_`.
+  void stop_writing();
+
+  Executor executor_;
+  Stream* connection_ = nullptr;  ///< start_writing()'s
+  bool flush_posted_ = false;
+  bool stopped_ = false;  ///< stop_writing() ran
   std::string out_;
   std::unique_ptr<H2Memory> memory_;
 };

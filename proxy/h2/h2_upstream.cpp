@@ -145,8 +145,7 @@ void H2Upstream::close() {
   goaway_ = true;
   nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);
   closing_ = true;
-  want_write();  // the writer sends the GOAWAY and stops; the reader is cancelled then
-  if (!writing_ && !writer_waiting_) stream_.cancel();
+  want_write();  // the GOAWAY goes, then the connection is cancelled: the reader ends
 }
 
 void H2Upstream::expire(void* self) { static_cast<H2Upstream*>(self)->stream_.cancel(); }
@@ -159,12 +158,8 @@ void H2Upstream::writing(bool started) {
   }
 }
 
-Task<void> H2Upstream::run(std::shared_ptr<H2Upstream> self) {
-  auto writer = [this, self]() -> Task<void> {
-    co_await write_loop(stream_);
-    stream_.cancel();  // a GOAWAY sent, or a write failed: the reader stops too
-  };
-  net::co_spawn(worker_.executor(), std::move(writer), net::detached);
+Task<void> H2Upstream::run(std::shared_ptr<H2Upstream> /*self: alive to the end*/) {
+  start_writing(stream_);
   std::vector<uint8_t> in(16 * 1024);
   for (;;) {
     auto [ec, n] = co_await stream_.read_some(net::buffer(in));
@@ -180,14 +175,15 @@ Task<void> H2Upstream::run(std::shared_ptr<H2Upstream> self) {
   ended();
   closing_ = true;
   want_write();
-  // The writer ends (it sends what is queued, or its write fails) before the socket goes.
+  // What is queued is sent (or its write fails) before the socket goes; a write still waiting
+  // after 2 s ends with the socket. The session outlives both: this coroutine holds it.
+  boost::system::error_code ignored;
   Timer wait(worker_.executor());
-  for (int i = 0; i < 40 && (writing_ || writer_waiting_); ++i) {
-    if (writer_waiting_) want_write();
+  for (int i = 0; writer_busy(); ++i) {
+    if (i == 40) stream_.socket().close(ignored);
     wait.expires_after(std::chrono::milliseconds(50));
     co_await wait.async_wait(use_tuple);
   }
-  boost::system::error_code ignored;
   stream_.socket().close(ignored);
 }
 
