@@ -36,28 +36,20 @@ Session::~Session() {
   if (!handed_off_) client_.worker.session_closed(listener_);
 }
 
-Task<void> Session::run() {
+Task<bool> Session::run() {
   try {
     bool secured = true;
     if (tls_) secured = co_await handshake();
     bool h2 = false;
     if (secured && !served_) h2 = co_await wants_h2();
-    if (h2) {
-      {
-        H2Connection connection(client_, listener_);
-        co_await connection.run();
-      }
-      // Its last frame may be a GOAWAY: a close with unread bytes would reset it away.
-      co_await linger_close();
-      co_return;
-    }
+    if (h2) co_return true;
     // A plain connection starts with something to read; a TLS one may hold it in its layer.
     for (bool first = !served_, readable = !tls_; secured; first = false, readable = false) {
       if (client_.worker.draining() && client_.in.empty()) break;
       if (client_.in.empty() && !readable) {
         if (!client_.stream.tls()) {
           go_idle();
-          co_return;
+          co_return false;
         }
         const bool woke = co_await wait_readable(first);
         if (!woke) break;
@@ -68,7 +60,7 @@ Task<void> Session::run() {
       const bool keep_alive = co_await exchange.run();
       if (!keep_alive) {
         co_await linger_close();
-        co_return;
+        co_return false;
       }
     }
   } catch (const std::exception& e) {
@@ -76,6 +68,22 @@ Task<void> Session::run() {
   }
   boost::system::error_code ignored;
   client_.stream.socket().close(ignored);
+  co_return false;
+}
+
+Task<void> Session::serve_h2() {
+  try {
+    {
+      H2Connection connection(client_, listener_);
+      co_await connection.run();
+    }
+    // Its last frame may be a GOAWAY: a close with unread bytes would reset it away.
+    co_await linger_close();
+  } catch (const std::exception& e) {
+    log::error(std::string("HTTP/2 session ended by an unexpected error: ") + e.what());
+    boost::system::error_code ignored;
+    client_.stream.socket().close(ignored);
+  }
 }
 
 /// A TLS listener's handshake, under the requestHeaderTimeout deadline: a client that connects

@@ -2,7 +2,8 @@
 // deadline, hand it to an Exchange, repeat while keep-alive allows and bytes are buffered. Runs as
 // one coroutine on its worker thread. A plain connection with nothing buffered between requests
 // is handed to an IdleConnection and the Session ends: its frames and buffer are not kept while
-// the client is idle. TLS and HTTP/2 connections keep their Session until they close.
+// the client is idle. TLS and HTTP/2 connections keep their Session until they close; an HTTP/2
+// one serves in serve_h2(), after run().
 #pragma once
 
 #include "proxy/downstream.hpp"
@@ -20,7 +21,12 @@ class Session {
   Session& operator=(const Session&) = delete;
   ~Session();
 
-  Task<void> run();
+  /// Serves HTTP/1.1 requests until the connection closes or goes idle (false), or finds that
+  /// the client speaks HTTP/2 (true): serve_h2() is next. Its frame is gone by then, so an
+  /// HTTP/2 connection, which keeps its coroutines while it idles, does not keep this one too.
+  Task<bool> run();
+  /// The connection as HTTP/2 (H2Connection), until it closes.
+  Task<void> serve_h2();
 
  private:
   /// TLS listeners: the handshake under a deadline. False when the connection must close.

@@ -252,7 +252,8 @@ void Worker::serve(ClientSocket client, bool tls) {
       io_,
       [this, tls, c = std::move(client)]() mutable -> Task<void> {
         Session session(*this, std::move(c), tls);
-        co_await session.run();
+        const bool h2 = co_await session.run();
+        if (h2) co_await session.serve_h2();
       },
       net::detached);
 }
