@@ -142,6 +142,7 @@ void Server::schedule_tick() {
     controller_->tick(rollout::WallClock::now());
     sync_gates();
     sample_series();
+    heap_release_.tick(steady_seconds());
     schedule_tick();
   });
 }

@@ -26,6 +26,7 @@
 #include "control/config_watcher.hpp"
 #include "control/event_log.hpp"
 #include "control/gate_poller.hpp"
+#include "control/heap_release.hpp"
 #include "control/notifications.hpp"
 #include "control/series_ring.hpp"
 #include "proxy/generation.hpp"
@@ -155,6 +156,7 @@ class Server {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;
   boost::asio::steady_timer tick_timer_;
+  HeapRelease heap_release_;  ///< the allocator's pages a burst left, given back (from the tick)
   boost::asio::steady_timer dns_timer_;
   boost::asio::ip::tcp::resolver resolver_;
   uint64_t reloads_succeeded_ = 0;
