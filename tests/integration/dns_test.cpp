@@ -265,6 +265,10 @@ TEST_F(DnsTest, SpreadsOverEveryAddressOfANameAsItGrowsAndShrinks) {
   hosts().set({kAddressB});  // scaled down
   ASSERT_TRUE(wait_until([&] { return occurrences(vane.log(), changed) > before_shrink; }, 10s))
       << "vane did not notice the name lost an address";
+  // The line is logged before the new addresses are posted to the worker: two answers in a row
+  // from b (never while it alternates between two addresses) say the worker has them.
+  ASSERT_TRUE(wait_until([&] { return tally(answers(vane.port(), 2))["b"] == 2; }, 10s))
+      << "the worker did not take the name's one address";
   const auto one = answers(vane.port(), 40);
   EXPECT_EQ(tally(one)["b"], 40U) << describe(one);
 }
