@@ -24,16 +24,19 @@ HeapAllocator HeapAllocator::tcmalloc() {
 HeapRelease::HeapRelease(HeapAllocator allocator) : allocator_(allocator) {}
 
 size_t HeapRelease::tick(int64_t second) {
-  if (second == second_ || allocator_.free_bytes == nullptr) return 0;
-  second_ = second;
   size_t free_now = 0;
-  if (!allocator_.free_bytes(free_now)) return 0;
-  const size_t idle = std::min(free_before_, free_now);
+  if (allocator_.free_bytes == nullptr || !allocator_.free_bytes(free_now)) return 0;
+  if (second == second_) {
+    lowest_ = std::min(lowest_, free_now);
+    return 0;
+  }
+  const size_t idle = std::min({lowest_, free_now, kMostPerSecond});
+  second_ = second;
   if (idle > 0) {
     allocator_.release(idle);
     if (!allocator_.free_bytes(free_now)) free_now = 0;
   }
-  free_before_ = free_now;
+  lowest_ = free_now;
   return idle;
 }
 

@@ -22,14 +22,17 @@ class HeapRelease {
  public:
   explicit HeapRelease(HeapAllocator allocator = HeapAllocator::tcmalloc());
 
-  /// Once per `second` (later calls in the same second do nothing): gives back what was free at
-  /// the last second's call and still is, the lesser of the two. Returns the bytes given back.
+  /// Samples the free bytes; the first call of a new `second` gives back what stayed free through
+  /// the last one (its lowest sample, this one included), at most kMostPerSecond, so that the
+  /// allocator's lock is never held long. Returns the bytes given back.
   size_t tick(int64_t second);
+
+  static constexpr size_t kMostPerSecond = size_t{64} << 20;
 
  private:
   HeapAllocator allocator_;
   int64_t second_ = INT64_MIN;
-  size_t free_before_ = 0;
+  size_t lowest_ = 0;  ///< of the samples in `second_`
 };
 
 }  // namespace vane::control

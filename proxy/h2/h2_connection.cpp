@@ -225,7 +225,7 @@ Task<void> H2Connection::run() {
   // What was read while telling HTTP/2 from HTTP/1.1 (the preface, maybe more) comes first.
   bool go_on = receive(client_.in.data());
   client_.in.consume(client_.in.size());
-  while (go_on) {
+  while (go_on && !writer_stopped()) {  // a failed write ends the reading too
     if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) {
       // nghttp2 is done with this peer. Unless the peer said goodbye, it is one nghttp2 gave
       // up on: the peer hears why.
@@ -280,6 +280,7 @@ bool H2Connection::trim_now() {
 
 void H2Connection::writing(bool started) {
   in_write_ = started;
+  if (closing_) return;  // the close's own deadline (run()) stays
   if (started) {
     client_.arm(Phase::Respond, client_.worker.snapshot().config->limits.request_body_timeout);
   } else {

@@ -11,8 +11,9 @@ namespace vane::proxy {
 namespace {
 
 constexpr size_t kPage = 4096;
-/// nghttp2's frame buffer: a frame's header and its largest payload (NGHTTP2_FRAMEBUF_CHUNKLEN).
-constexpr size_t kFramesAtLeast = 16 * 1024;
+/// nghttp2's frame buffer, NGHTTP2_FRAMEBUF_CHUNKLEN: a frame's header, a padding byte and the
+/// largest payload. Only this size is taken for it: any other block may hold live data.
+constexpr size_t kFrameBuffer = 9 + 1 + 16 * 1024;
 
 bool all_zero(const void* at, size_t size) {
   const auto* words = static_cast<const uint64_t*>(at);
@@ -86,7 +87,7 @@ void* H2Memory::calloc(size_t n, size_t size, void* self) {
 
 void* H2Memory::realloc(void* at, size_t size, void* self) {
   auto* m = static_cast<H2Memory*>(self);
-  if (at == nullptr && size >= kFramesAtLeast &&
+  if (at == nullptr && size == kFrameBuffer &&
       std::none_of(m->pages_.begin(), m->pages_.end(), [](const Pages& p) { return p.frames; })) {
     if (Pages* p = m->take_pages(size, true)) return p->at;
   }

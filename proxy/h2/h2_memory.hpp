@@ -1,9 +1,9 @@
 // The allocator an nghttp2 session is made with (nghttp2_session_*_new3): malloc, except for the
 // session's two page-sized blocks, which get whole pages of their own so that an idle connection
-// can give them back (trim()). They are the frame buffer (16 KiB, the first realloc of that size
-// from nothing: nghttp2 fills it anew for every frame it sends) and the stream table (a calloc of
-// 4 KiB or more: nghttp2 1.52 makes 256 buckets at once; all zero again once every stream is gone).
-// One session's, on its worker thread.
+// can give them back (trim()). They are the frame buffer (16 KiB and a frame header, the first
+// realloc of exactly that size from nothing: nghttp2 fills it anew for every frame it sends) and
+// the stream table (a calloc of 4 KiB or more: nghttp2 1.52 makes 256 buckets at once; all zero
+// again once every stream is gone). One session's, on its worker thread.
 #pragma once
 
 #include <nghttp2/nghttp2.h>

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 
 #include "proxy/h2/h2_memory.hpp"
+#include "proxy/log.hpp"
 #include "proxy/net/io.hpp"
 
 namespace vane::proxy {
@@ -55,6 +56,15 @@ void H2Session::start_writing(Stream& connection) {
 void H2Session::flush() {
   flush_posted_ = false;
   if (writing_ || stopped_) return;
+  try {
+    write_queued();
+  } catch (const std::exception& e) {  // frames taken from nghttp2 may be lost: the connection ends
+    log::error(std::string("HTTP/2 writer stopped by an unexpected error: ") + e.what());
+    stop_writing();
+  }
+}
+
+void H2Session::write_queued() {
   for (;;) {
     out_.clear();
     const uint8_t* data = nullptr;

@@ -51,6 +51,8 @@ class H2Session {
   void start_writing(Stream& connection);
   /// Output is queued or being written: the session must not go yet.
   bool writer_busy() const { return writing_ || flush_posted_; }
+  /// A write failed, or all was sent after `closing_`: nothing more will be written.
+  bool writer_stopped() const { return stopped_; }
   /// Around each socket write that waits: arm and disarm the connection's write deadline.
   virtual void writing(bool started) = 0;
 
@@ -61,6 +63,7 @@ class H2Session {
  private:
   /// Writes what nghttp2 has queued, until it has no more or the socket is full.
   void flush();
+  void write_queued();
   /// The rest of a write the socket did not take at once, then flush() again.
   Task<void> finish_write(std::array<std::string_view, 4> pieces);
   /// The connection's writes are over: a write failed, or all is sent and `closing_`.
