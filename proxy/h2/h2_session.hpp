@@ -57,12 +57,12 @@ class H2Session {
   virtual void writing(bool started) = 0;
 
   nghttp2_session* session_ = nullptr;
-  bool writing_ = false;  ///< a write waits for room in the socket (write_rest())
   bool closing_ = false;  ///< the connection ends: the connection is cancelled once all is sent
 
  private:
-  /// Writes what nghttp2 has queued, until it has no more or the socket is full.
+  /// The posted handler of want_write(): write_queued(), and the connection's end if it throws.
   void flush();
+  /// Writes what nghttp2 has queued, until it has no more or the socket is full.
   void write_queued();
   /// The rest of a write the socket did not take at once, then flush() again.
   Task<void> finish_write(std::array<std::string_view, 4> pieces);
@@ -71,6 +71,7 @@ class H2Session {
 
   Executor executor_;
   Stream* connection_ = nullptr;  ///< start_writing()'s
+  bool writing_ = false;  ///< a write waits for room in the socket (finish_write())
   bool flush_posted_ = false;
   bool stopped_ = false;  ///< stop_writing() ran
   std::string out_;
