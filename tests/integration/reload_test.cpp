@@ -286,6 +286,9 @@ TEST(ReloadTest, ConfigMapSymlinkSwapReloads) {
 /// tcmalloc kept the pages of the YAML tree and of a replaced generation, and vane stayed at the
 /// peak of its start-up or of its last reload. Where vane allocates with tcmalloc only.
 TEST(ReloadTest, WhatALargeConfigsBuildFreedIsGivenBack) {
+  // A sanitizer's allocator replaces tcmalloc, and building 100,000 routes under it can outlast
+  // the harness's start-up wait on a busy machine: the test would say nothing there.
+  if (vane_sanitized()) GTEST_SKIP() << "a sanitized vane allocates without tcmalloc";
   TestUpstream upstream("u");
   std::string yaml = R"(listeners: [{name: public, address: "127.0.0.1:0"}]
 admin: {address: "127.0.0.1:0"}
@@ -299,7 +302,7 @@ routes:
   }
   Vane vane(yaml, VaneOptions{{"--no-watch-config"}, {}});
   if (read_file("/proc/" + std::to_string(vane.pid()) + "/maps").find("libtcmalloc") == std::string::npos) {
-    GTEST_SKIP() << "this vane allocates without tcmalloc (a sanitizer build, or VANE_TCMALLOC=OFF)";
+    GTEST_SKIP() << "this vane allocates without tcmalloc (VANE_TCMALLOC=OFF)";
   }
   const auto resident = [&] { return proc_status_kib(vane.pid(), "VmRSS"); };
   const auto peak = [&] { return proc_status_kib(vane.pid(), "VmHWM"); };
