@@ -1,6 +1,7 @@
-// Many idle keep-alive connections (issue #19): 20,000 clients are each served once, then left
-// idle; vane closes every one of them on limits.idleTimeout, not before, and keeps serving. The
-// clients are one epoll loop on this thread. And vane raises its open-files limit at start.
+// Many idle keep-alive connections (issue #19): 20,000 clients (or as many as the hard open-files
+// limit leaves room for) are each served once, then left idle; vane closes every one of them on
+// limits.idleTimeout, not before, and keeps serving. The clients are one epoll loop on this
+// thread. And vane raises its open-files limit at start.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -26,6 +27,8 @@ namespace vane::it {
 namespace {
 
 constexpr size_t kConnections = 20'000;
+constexpr rlim_t kOtherFiles = 512;  // a process's descriptors besides the connections: ample
+constexpr size_t kFewestConnections = 10'000;  // below this the test would say little
 constexpr auto kIdleTimeout = 2s;
 constexpr auto kTick = 50ms;  // vane's deadline tick: a deadline fires on the first tick past it
 
@@ -195,18 +198,24 @@ std::vector<Client> run_fleet(uint16_t port, size_t count, size_t window, Millis
   return clients;
 }
 
-TEST(IdleConnections, TwentyThousandAreServedThenClosedOnIdleTimeout) {
-  const rlim_t need = kConnections + 512;
-  if (hard_fd_limit() < need) {
-    GTEST_SKIP() << "the hard open-files limit " << hard_fd_limit() << " is below the " << need
-                 << " this test needs for its clients (raise it: ulimit -Hn)";
+// Each side holds one descriptor per connection, so a hard limit of 20,000 (CI's) leaves room for
+// 20,000 - kOtherFiles: the test runs with that many rather than not at all, and says so.
+TEST(IdleConnections, AsManyAsTwentyThousandAreServedThenClosedOnIdleTimeout) {
+  if (hard_fd_limit() < kFewestConnections + kOtherFiles) {
+    GTEST_SKIP() << "the hard open-files limit " << hard_fd_limit() << " leaves room for fewer than "
+                 << kFewestConnections << " connections (raise it: ulimit -Hn)";
   }
-  SoftFdLimit fds(need);
+  const size_t connections = std::min<size_t>(kConnections, hard_fd_limit() - kOtherFiles);
+  if (connections < kConnections) {
+    std::cout << connections << " connections, not " << kConnections << ": the hard open-files limit is "
+              << hard_fd_limit() << "\n";
+  }
+  SoftFdLimit fds(connections + kOtherFiles);
   ASSERT_TRUE(fds.ok()) << std::strerror(errno);
   TestUpstream single{"single"};
   Vane vane{render(std::string(idle_yaml), {{"single", single.address()}, {"pool", "256"}})};
 
-  const auto clients = run_fleet(vane.port(), kConnections, 200, 60s);
+  const auto clients = run_fleet(vane.port(), connections, 200, 60s);
 
   size_t served = 0, closed = 0, early = 0, late = 0;
   Millis earliest = Millis::max(), latest = Millis::zero();
@@ -225,7 +234,7 @@ TEST(IdleConnections, TwentyThousandAreServedThenClosedOnIdleTimeout) {
   std::cout << served << " served, " << closed << " closed by vane: the first "
             << earliest.count() << " ms after its request, the last " << latest.count()
             << " ms after its answer\n";
-  EXPECT_EQ(served, kConnections) << "each connection is served its request first";
+  EXPECT_EQ(served, connections) << "each connection is served its request first";
   EXPECT_EQ(closed, served) << "every served connection is closed by vane while idle";
   EXPECT_EQ(early, 0U) << "closed before idleTimeout; earliest " << earliest.count()
                        << " ms after its request";
