@@ -31,7 +31,7 @@ struct H2Connection::Callbacks {
     auto* self = static_cast<H2Connection*>(user);
     auto pipe = std::make_shared<H2Pipe>(*self, H2Pipe::Side::Server, frame->hd.stream_id,
                                          self->worker().executor());
-    pipe->inbound = self->worker().take_string();
+    pipe->inbound.bytes = self->worker().take_string();
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, pipe.get());
     self->streams_.push_back(std::move(pipe));
     return 0;
@@ -172,13 +172,13 @@ Task<void> H2Connection::serve(std::shared_ptr<H2Pipe> pipe) {
     client_.worker.deadlines().add(stream.deadline);
     pipe->attach(&stream);
     // The head is whole before the exchange starts: parse it where the exchange reads it.
-    const std::string_view head_text = pipe->inbound;
+    const std::string_view head_text = pipe->inbound.bytes;
     size_t room = 0;
     char* at = stream.in.prepare(room, head_text.size(), std::max(head_text.size(), BufferPool::kBlockSize));
     std::memcpy(at, head_text.data(), head_text.size());
     stream.in.commit(head_text.size());
-    client_.worker.give_back(std::move(pipe->inbound));
-    pipe->inbound.clear();
+    client_.worker.give_back(std::move(pipe->inbound.bytes));
+    pipe->inbound.bytes.clear();
     http::RequestHead& head = client_.worker.request_scratch();
     http::ParseError error;
     const auto status = http::parse_request(stream.in.data(), client_.worker.snapshot().limits, head, error);

@@ -3,7 +3,6 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 #include <vector>
 
@@ -96,104 +95,22 @@ void Stream::cancel() {
 // ---- H2Pipe ----
 
 H2Pipe::H2Pipe(H2Session& session, Side side, int32_t stream_id, const Executor& executor)
-    : session_(session), side_(side), id_(stream_id), executor_(executor) {}
+    : inbound(side == Side::Server ? http::H2Inbound::Kind::Request : http::H2Inbound::Kind::Response),
+      session_(session),
+      side_(side),
+      id_(stream_id),
+      executor_(executor) {}
 
 // ---- the incoming message ----
 
-void H2Pipe::add_field(std::string_view name, std::string_view value) {
-  if (head_written_) {  // trailers: nghttp2 has refused pseudo-header fields among them
-    trailers_.append(name).append(": ").append(value).append("\r\n");
-  } else if (name == ":method") {
-    method_ = value;
-  } else if (name == ":scheme") {
-    scheme_ = value;
-  } else if (name == ":authority") {
-    authority_ = value;
-  } else if (name == ":path") {
-    path_ = value;
-  } else if (name == ":status") {
-    status_ = value;
-  } else if (name == "cookie") {
-    if (!cookies_.empty()) cookies_.append("; ");
-    cookies_.append(value);
-  } else if (name == "host") {
-    if (authority_.empty()) authority_ = value;
-  } else if (name != "te") {  // te: trailers is all HTTP/2 allows, and it is hop-by-hop
-    has_length_ = has_length_ || name == "content-length";
-    std::string& to = side_ == Side::Server ? inbound : fields_;
-    if (side_ == Side::Server && !line_written_) write_request_line();
-    to.append(name).append(": ").append(value).append("\r\n");
-  }
-}
-
-size_t H2Pipe::field_bytes() const {
-  if (head_written_) return trailers_.size();
-  return fields_.size() + cookies_.size() + (side_ == Side::Server ? inbound.size() : 0);
-}
-
 void H2Pipe::end_fields(bool end) {
-  if (head_written_) {  // the trailers end the message
-    add_body({}, true);
-    return;
-  }
-  if (side_ == Side::Client && status_.starts_with('1')) {  // interim: HTTP/1.1 readers skip it
-    status_.clear();
-    fields_.clear();
-    return;
-  }
-  if (side_ == Side::Server) {
-    write_request_head(!end);
-  } else {
-    write_response_head(!end);
-  }
-  head_written_ = true;
-  fields_.clear();
-  fields_.shrink_to_fit();
-  cookies_.clear();
-  if (end) add_body({}, true);
-}
-
-/// Pseudo-header fields come before the others (nghttp2 refuses a request that breaks this).
-void H2Pipe::write_request_line() {
-  inbound.reserve(256);
-  inbound.append(method_).append(" ").append(path_).append(" HTTP/1.1\r\n");
-  if (!authority_.empty()) {  // else a host field may follow
-    inbound.append("Host: ").append(authority_).append("\r\n");
-    host_written_ = true;
-  }
-  line_written_ = true;
-}
-
-void H2Pipe::write_request_head(bool body) {
-  if (!line_written_) write_request_line();
-  if (!host_written_) inbound.append("Host: ").append(authority_).append("\r\n");
-  if (!cookies_.empty()) inbound.append("Cookie: ").append(cookies_).append("\r\n");
-  chunked_in_ = body && !has_length_;
-  if (chunked_in_) inbound.append("Transfer-Encoding: chunked\r\n");
-  inbound.append("\r\n");
-}
-
-void H2Pipe::write_response_head(bool body) {
-  inbound.reserve(status_.size() + fields_.size() + 64);
-  int code = 0;
-  std::from_chars(status_.data(), status_.data() + status_.size(), code);
-  const std::string_view reason = http::reason_phrase(code);  // for HTTP/1.1 clients' eyes
-  inbound.append("HTTP/1.1 ").append(status_).append(" ");
-  if (reason != "Unknown") inbound.append(reason);
-  inbound.append("\r\n").append(fields_);
-  chunked_in_ = body && !has_length_;
-  if (chunked_in_) {
-    inbound.append("Transfer-Encoding: chunked\r\n");
-  } else if (!body && !has_length_ && status_ != "204" && status_ != "304" &&
-             !head_request_) {
-    inbound.append("Content-Length: 0\r\n");  // ended with its HEADERS (gRPC's trailers-only)
-  }
-  inbound.append("\r\n");
+  if (discarding_) return;  // trailers, after the reader was done
+  if (inbound.end_fields(end)) wake();
 }
 
 void H2Pipe::discard() {
   discarding_ = true;
-  inbound.clear();
+  inbound.bytes.clear();
   if (unconsumed_ > 0) session_.consumed(id_, unconsumed_);
   unconsumed_ = 0;
 }
@@ -203,21 +120,8 @@ void H2Pipe::add_body(std::string_view data, bool end) {
     if (!data.empty()) session_.consumed(id_, data.size());
     return;
   }
-  if (!data.empty()) {
-    if (chunked_in_) {
-      char line[24];
-      inbound.append(http::chunk_size_line(data.size(), line)).append(data).append("\r\n");
-    } else {
-      inbound.append(data);
-    }
-    unconsumed_ += data.size();
-  }
-  if (end && !inbound_ended_) {
-    if (chunked_in_) {
-      inbound.append(trailers_.empty() ? std::string(http::kLastChunk) : http::last_chunk(trailers_));
-    }
-    inbound_ended_ = true;
-  }
+  inbound.add_body(data, end);
+  unconsumed_ += data.size();
   wake();
 }
 
@@ -257,10 +161,10 @@ Task<bool> H2Pipe::wait(Waiter& waiter) {
 
 Task<ReadResult> H2Pipe::read_some(net::mutable_buffer buffer) {
   for (;;) {
-    if (!inbound.empty()) {
-      const size_t n = std::min(buffer.size(), inbound.size());
-      std::memcpy(buffer.data(), inbound.data(), n);
-      inbound.erase(0, n);
+    if (!inbound.bytes.empty()) {
+      const size_t n = std::min(buffer.size(), inbound.bytes.size());
+      std::memcpy(buffer.data(), inbound.bytes.data(), n);
+      inbound.bytes.erase(0, n);
       // Window for what was read: framing bytes (a head, chunk lines) open it a little early.
       const size_t body = std::min(n, unconsumed_);
       unconsumed_ -= body;
@@ -268,7 +172,7 @@ Task<ReadResult> H2Pipe::read_some(net::mutable_buffer buffer) {
       co_return ReadResult{boost::system::error_code{}, n};
     }
     if (reset_) co_return ReadResult{net::error::connection_reset, 0};
-    if (inbound_ended_) co_return ReadResult{net::error::eof, 0};
+    if (inbound.complete()) co_return ReadResult{net::error::eof, 0};
     const bool woken = co_await wait(reader_);
     if (!woken && !reset_) co_return ReadResult{net::error::operation_aborted, 0};
   }
@@ -306,7 +210,7 @@ http::ParseStatus H2Pipe::parse_outbound(OutboundHead& head) {
   if (side_ == Side::Client) {  // vane's own request head: generous limits
     return http::parse_request(head.text, http::Limits{65536, 1 << 20, 1000}, head.request, error);
   }
-  return http::parse_response(head.text, http::Limits{65536, 1 << 20, 1000}, method_ == "HEAD",
+  return http::parse_response(head.text, http::Limits{65536, 1 << 20, 1000}, inbound.method() == "HEAD",
                               head.response, error);
 }
 
@@ -383,7 +287,7 @@ boost::system::error_code H2Pipe::submit_head(OutboundHead& head) {
     nva.add("te", "trailers");  // what gRPC servers ask for: vane relays trailers
     framing_ = request.framing;
     remaining_ = request.content_length;
-    head_request_ = request.method == "HEAD";
+    inbound.set_head_request(request.method == "HEAD");
   } else {
     const http::ResponseHead& response = head.response;
     const int code = std::clamp(response.status, 100, 999);  // the parser allows 3 digits only

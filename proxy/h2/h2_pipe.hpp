@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "proxy/http/chunked_decoder.hpp"
+#include "proxy/http/h2_inbound.hpp"
 #include "proxy/http/message.hpp"
 #include "proxy/net/stream.hpp"
 #include "proxy/net/types.hpp"
@@ -40,15 +41,11 @@ class H2Pipe {
   int32_t id() const { return id_; }
 
   // ---- the session: the message coming in ----
-  /// Bytes of the incoming message its reader has not read yet (the head first, then the body).
-  std::string inbound;
-  /// One field of a header block (HEADERS, CONTINUATION): pseudo-header fields, fields, and
-  /// once the head was written, trailers.
-  void add_field(std::string_view name, std::string_view value);
-  /// Bytes of fields held so far, to bound a header list before it is whole.
-  size_t field_bytes() const;
-  /// A header block ended. An interim response (1xx) is dropped; the first other block is the
-  /// head, written to `inbound` (`end`: no DATA follows); a later one is the trailers.
+  /// The incoming message as HTTP/1.1 bytes (`inbound.bytes`) its reader has not read yet.
+  http::H2Inbound inbound;
+  void add_field(std::string_view name, std::string_view value) { inbound.add_field(name, value); }
+  size_t field_bytes() const { return inbound.field_bytes(); }
+  /// A header block ended (H2Inbound::end_fields); wakes the reader.
   void end_fields(bool end);
   /// Body bytes from DATA frames; `end`: END_STREAM came with them (or alone).
   void add_body(std::string_view data, bool end);
@@ -57,7 +54,7 @@ class H2Pipe {
   void reset();
   bool was_reset() const { return reset_; }
   /// The incoming message arrived whole.
-  bool inbound_complete() const { return inbound_ended_; }
+  bool inbound_complete() const { return inbound.complete(); }
   /// nghttp2 closed the stream (both ends done, or reset).
   void closed() { stream_closed_ = true; }
   bool stream_closed() const { return stream_closed_; }
@@ -105,10 +102,6 @@ class H2Pipe {
   void wake();
   struct OutboundHead;
 
-  /// Side::Server: the request line and Host, written to `inbound` ahead of the first field.
-  void write_request_line();
-  void write_request_head(bool body);
-  void write_response_head(bool body);
   /// Outgoing bytes: the head until it parses, then the body by its framing.
   boost::system::error_code take_outbound(std::string_view bytes);
   /// Outgoing body bytes, by the head's framing.
@@ -125,29 +118,16 @@ class H2Pipe {
   bool reset_ = false;
   Downstream* client_ = nullptr;
 
-  // The incoming message.
-  std::string method_, scheme_, authority_, path_;  ///< a request's pseudo-header fields
-  std::string status_;                              ///< a response's
-  /// Side::Client: "name: value\r\n" lines, cookies aside (Side::Server writes them to `inbound`:
-  /// a request has no interim head to drop).
-  std::string fields_;
-  std::string cookies_;   ///< every cookie field, joined with "; " (RFC 9113 §8.2.3)
-  std::string trailers_;  ///< the trailer section's lines
-  bool has_length_ = false;
-  bool line_written_ = false;  ///< Side::Server: write_request_line() ran
-  bool host_written_ = false;
-  bool head_written_ = false;
-  bool chunked_in_ = false;  ///< the body is chunked in `inbound`
-  bool inbound_ended_ = false;
+  // The incoming message, besides `inbound`.
   bool discarding_ = false;
   bool stream_closed_ = false;
   size_t unconsumed_ = 0;  ///< body bytes received and not yet handed to nghttp2 as consumed
 
   // The outgoing message.
+  std::string scheme_;  ///< Side::Client: the :scheme of requests (set_scheme())
   State state_ = State::Head;
   std::string head_;  ///< the start of an outgoing head that came in pieces
   http::Framing framing_ = http::Framing::None;
-  bool head_request_ = false;  ///< Side::Client: the request is a HEAD (its answer has no body)
   http::ChunkedDecoder chunks_;
   uint64_t remaining_ = 0;   ///< of a Content-Length body
   std::string outbound_;     ///< body bytes nghttp2 has not taken yet
