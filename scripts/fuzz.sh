@@ -10,8 +10,8 @@ seconds=${1:-60}
 [[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
 build=${VANE_FUZZ_BUILD_DIR:-build-fuzz}
 # target:max_len — long enough for every limit the target checks (it runs tight limits too).
-all_targets=(request:2048 chunked:1024 response:2048 config:8192 expression:1024 state:2048 h2_request:4096)
-read -r -a wanted <<<"${VANE_FUZZ_TARGETS:-request chunked response config expression state h2_request}"
+all_targets=(request:2048 chunked:1024 response:2048 config:8192 expression:1024 state:2048 h2_request:4096 h2_response:4096)
+read -r -a wanted <<<"${VANE_FUZZ_TARGETS:-request chunked response config expression state h2_request h2_response}"
 
 cc=${CC:-clang-14}
 cxx=${CXX:-clang++-14}

@@ -63,7 +63,7 @@ bool H2Inbound::end_fields(bool end) {
 }
 
 void H2Inbound::add_body(std::string_view data, bool end) {
-  if (!data.empty()) {
+  if (!data.empty() && !bodyless_) {
     if (chunked_) {
       char line[24];
       bytes.append(chunk_size_line(data.size(), line)).append(data).append("\r\n");
@@ -105,10 +105,13 @@ void H2Inbound::write_response_head(bool body) {
   bytes.append("HTTP/1.1 ").append(status_).append(" ");
   if (reason != "Unknown") bytes.append(reason);
   bytes.append("\r\n").append(fields_);
-  chunked_ = body && !has_length_;
+  // An answer without a body by its status or its request: not framed at all, even when its
+  // stream goes on (to trailers).
+  bodyless_ = head_request_ || status_ == "204" || status_ == "304";
+  chunked_ = body && !has_length_ && !bodyless_;
   if (chunked_) {
     bytes.append("Transfer-Encoding: chunked\r\n");
-  } else if (!body && !has_length_ && status_ != "204" && status_ != "304" && !head_request_) {
+  } else if (!body && !has_length_ && !bodyless_) {
     bytes.append("Content-Length: 0\r\n");  // ended with its HEADERS (gRPC's trailers-only)
   }
   bytes.append("\r\n");

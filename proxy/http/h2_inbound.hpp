@@ -64,7 +64,8 @@ class H2Inbound {
   bool line_written_ = false;  ///< Kind::Request: write_request_line() ran
   bool host_written_ = false;
   bool head_written_ = false;
-  bool chunked_ = false;  ///< the body is chunked in `bytes`
+  bool chunked_ = false;   ///< the body is chunked in `bytes`
+  bool bodyless_ = false;  ///< Kind::Response: a HEAD's, 204 or 304: DATA is dropped
   bool ended_ = false;
   bool head_request_ = false;
 };

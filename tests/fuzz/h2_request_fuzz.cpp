@@ -22,27 +22,22 @@
 #include <utility>
 #include <vector>
 
-#include "proxy/http/chunked_decoder.hpp"
 #include "proxy/http/h2_inbound.hpp"
 #include "proxy/http/parser.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
+#include "tests/fuzz/h2_fuzz.hpp"
 
 namespace vane::proxy::http {
 namespace {
 
 using fuzz::check;
+using fuzz::check_body;
+using fuzz::text;
+using fuzz::trimmed;
 
 constexpr Limits kLimits{};
 /// H2Connection resets a stream whose fields pass twice the head limit before the block ends.
 constexpr size_t kFieldBytesLimit = 2 * size_t{kLimits.max_header_bytes};
-
-std::string_view text(const uint8_t* data, size_t size) { return {reinterpret_cast<const char*>(data), size}; }
-
-std::string_view trimmed(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
 
 /// One stream: what vane made of it, and what the client sent, kept apart to check one by the
 /// other.
@@ -108,36 +103,8 @@ void check_head(Sent& s) {
   s.framing = head.framing;
 }
 
-/// The trailer fields vane passes on, as "name: value" lines.
-std::string passed_trailers(std::string_view section) {
-  std::string out;
-  for_each_trailer(section, [&](std::string_view name, std::string_view value) {
-    out.append(name).append(": ").append(value).append("\n");
-  });
-  return out;
-}
-
 void check_end(const Sent& s) {
-  if (!s.head_parsed) return;
-  const std::string_view rest = std::string_view(s.in.bytes).substr(s.head_bytes);
-  if (s.framing != Framing::Chunked) {
-    check(rest == s.body, "the body is the DATA, nothing more");
-    return;
-  }
-  ChunkedDecoder decoder;
-  std::string body;
-  size_t at = 0;
-  for (;;) {
-    const auto step = decoder.next(rest.substr(at));
-    at += step.consumed;
-    if (step.status == ChunkedDecoder::Status::Data) body.append(step.data);
-    if (step.status == ChunkedDecoder::Status::Done) break;
-    check(step.status != ChunkedDecoder::Status::Error, "the chunked body decodes");
-    check(step.status != ChunkedDecoder::Status::NeedMore, "the chunked body ends");
-  }
-  check(at == rest.size(), "nothing after the last chunk");
-  check(body == s.body, "the chunks are the DATA");
-  check(passed_trailers(decoder.trailers()) == passed_trailers(s.trailers), "the trailers");
+  if (s.head_parsed) check_body(std::string_view(s.in.bytes).substr(s.head_bytes), s.framing, s.body, s.trailers);
 }
 
 struct Callbacks {

@@ -69,5 +69,21 @@ TEST(H2InboundTest, AnAnswerToHeadKeepsItsLengthUnsaid) {
   EXPECT_EQ(in.bytes, "HTTP/1.1 200 OK\r\n\r\n");
 }
 
+// Found by tests/fuzz/h2_response_fuzz.cpp: a 204 whose stream went on to trailers was written
+// with Transfer-Encoding: chunked, and its last chunk was left after a head that has no body.
+TEST(H2InboundTest, AnAnswerWithoutBodyIsNeverFramedEvenWhenItsStreamGoesOn) {
+  for (const bool head_request : {false, true}) {
+    H2Inbound in(Kind::Response);
+    in.set_head_request(head_request);
+    in.add_field(":status", head_request ? "200" : "204");
+    in.end_fields(false);
+    in.add_body("", false);
+    in.add_field("x-t", "1");
+    EXPECT_TRUE(in.end_fields(true));
+    EXPECT_TRUE(in.complete());
+    EXPECT_EQ(in.bytes, head_request ? "HTTP/1.1 200 OK\r\n\r\n" : "HTTP/1.1 204 \r\n\r\n");
+  }
+}
+
 }  // namespace
 }  // namespace vane::proxy::http
