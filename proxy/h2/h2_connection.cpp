@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "proxy/exchange.hpp"
+#include "proxy/http/h2_options.hpp"
 #include "proxy/http/parser.hpp"
 #include "proxy/http/responses.hpp"
 #include "proxy/log.hpp"
@@ -45,10 +46,10 @@ struct H2Connection::Callbacks {
     const auto& limits = static_cast<H2Connection*>(user)->worker().snapshot().config->limits;
     // The HTTP/1.1 parser applies the limits to the head made of these; this only keeps a
     // stream that would blow far past them from holding more memory meanwhile.
-    if (pipe->field_bytes() > 2 * size_t{limits.max_request_header_bytes}) {
+    if (pipe->inbound.field_bytes() > 2 * size_t{limits.max_request_header_bytes}) {
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // RST_STREAM
     }
-    pipe->add_field(text(name, namelen), text(value, valuelen));
+    pipe->inbound.add_field(text(name, namelen), text(value, valuelen));
     return 0;
   }
 
@@ -106,22 +107,7 @@ H2Connection::H2Connection(Downstream& client, size_t listener)
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &Callbacks::data_chunk);
   nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &Callbacks::frame_sent);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &Callbacks::stream_close);
-  nghttp2_option* options = nullptr;
-  nghttp2_option_new(&options);
-  // A stream's window opens as its exchange reads the body, not as frames arrive: a slow
-  // upstream holds back its client, not vane's memory.
-  nghttp2_option_set_no_auto_window_update(options, 1);
-  nghttp2_option_set_max_continuations(options, 8);  // CONTINUATION floods: GOAWAY
-  nghttp2_option_set_max_outbound_ack(options, 1000);  // SETTINGS and PING floods: GOAWAY
-  nghttp2_option_set_stream_reset_rate_limit(options, 1000, 33);  // rapid reset: GOAWAY
-  // Response fields are sent without HPACK's dynamic table, as HAProxy does: every answer's
-  // X-Request-Id is new, and looking each one up in the table took a tenth of vane's CPU.
-  nghttp2_option_set_max_deflate_dynamic_table_size(options, 0);
-  // A closed stream is forgotten at once, not kept for RFC 7540's priority tree (which RFC 9113
-  // deprecates): an idle connection's stream table is empty again, and trim() gives it back.
-  nghttp2_option_set_no_closed_streams(options, 1);
-  nghttp2_session_server_new3(&session_, callbacks, this, options, memory());
-  nghttp2_option_del(options);
+  nghttp2_session_server_new3(&session_, callbacks, this, http::h2_server_options().get(), memory());
   nghttp2_session_callbacks_del(callbacks);
   const auto& limits = client_.worker.snapshot().config->limits;
   const nghttp2_settings_entry settings[] = {

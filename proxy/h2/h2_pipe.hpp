@@ -41,10 +41,10 @@ class H2Pipe {
   int32_t id() const { return id_; }
 
   // ---- the session: the message coming in ----
-  /// The incoming message as HTTP/1.1 bytes (`inbound.bytes`) its reader has not read yet.
+  /// The incoming message as HTTP/1.1 bytes (`inbound.bytes`) its reader has not read yet. The
+  /// session hands it each field itself (`inbound.add_field()`); the end of a header block and
+  /// DATA come through end_fields() and add_body(), which wake the reader.
   http::H2Inbound inbound;
-  void add_field(std::string_view name, std::string_view value) { inbound.add_field(name, value); }
-  size_t field_bytes() const { return inbound.field_bytes(); }
   /// A header block ended (H2Inbound::end_fields); wakes the reader.
   void end_fields(bool end);
   /// Body bytes from DATA frames; `end`: END_STREAM came with them (or alone).

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "proxy/http/h2_options.hpp"
 #include "proxy/worker.hpp"
 
 namespace vane::proxy {
@@ -36,8 +37,8 @@ struct H2Upstream::Callbacks {
     if (!pipe) return 0;
     // The relay's parser bounds the head made of these (as for any upstream); this only keeps an
     // upstream that would blow far past them from holding more memory meanwhile.
-    if (pipe->field_bytes() > 256 * 1024) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    pipe->add_field(text(name, namelen), text(value, valuelen));
+    if (pipe->inbound.field_bytes() > 256 * 1024) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    pipe->inbound.add_field(text(name, namelen), text(value, valuelen));
     return 0;
   }
 
@@ -84,15 +85,7 @@ H2Upstream::H2Upstream(Worker& worker, Stream stream, Clock::duration write_time
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &Callbacks::frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &Callbacks::data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &Callbacks::stream_close);
-  nghttp2_option* options = nullptr;
-  nghttp2_option_new(&options);
-  // A stream's window opens as its relay reads the answer: a slow client holds back the
-  // upstream, not vane's memory.
-  nghttp2_option_set_no_auto_window_update(options, 1);
-  nghttp2_option_set_max_outbound_ack(options, 1000);  // an upstream's PING or SETTINGS flood
-  nghttp2_option_set_max_deflate_dynamic_table_size(options, 0);  // as to clients (H2Connection)
-  nghttp2_session_client_new3(&session_, callbacks, this, options, memory());
-  nghttp2_option_del(options);
+  nghttp2_session_client_new3(&session_, callbacks, this, http::h2_client_options().get(), memory());
   nghttp2_session_callbacks_del(callbacks);
   const nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},

@@ -2,6 +2,8 @@
 // sides check of the HTTP/1.1 bytes a stream became (proxy/http/h2_inbound.hpp).
 #pragma once
 
+#include <nghttp2/nghttp2.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,6 +16,17 @@ namespace vane::fuzz {
 
 inline std::string_view text(const uint8_t* data, size_t size) {
   return {reinterpret_cast<const char*>(data), size};
+}
+
+/// nghttp2's DATA callback for a target whose streams' user data is a `Record`: its H2Inbound
+/// `in` gets the bytes, and `body` keeps them to check `in` by.
+template <class Record>
+int data_chunk(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data, size_t len, void*) {
+  auto* r = static_cast<Record*>(nghttp2_session_get_stream_user_data(session, id));
+  if (!r) return 0;
+  r->in.add_body(text(data, len), false);
+  r->body.append(text(data, len));
+  return 0;
 }
 
 /// A field value as vane's parsers keep it: without leading and trailing OWS.

@@ -1,7 +1,7 @@
 // libFuzzer target: a client's HTTP/2 bytes (after the connection preface) through nghttp2's
-// server session, as vane's H2Connection configures it, into the HTTP/1.1 message a stream
-// becomes (proxy/http/h2_inbound.cpp), which vane's own parser then reads. Properties, beyond
-// "no crash, no UB":
+// server session, with vane's options for it (h2_server_options()), into the HTTP/1.1 message a
+// stream becomes (proxy/http/h2_inbound.cpp), which vane's own parser then reads. Properties,
+// beyond "no crash, no UB":
 //  - a request's head, once its header block ends, is one whole head: it never parses as
 //    Incomplete, and when it parses there is nothing after it;
 //  - nothing is smuggled: the parsed head has the :method and :path as its request line, the
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "proxy/http/h2_inbound.hpp"
+#include "proxy/http/h2_options.hpp"
 #include "proxy/http/parser.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/fuzz/h2_fuzz.hpp"
@@ -162,15 +163,6 @@ struct Callbacks {
     return 0;
   }
 
-  static int data_chunk(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data, size_t len,
-                        void*) {
-    Sent* s = sent_of(session, id);
-    if (!s) return 0;
-    s->in.add_body(text(data, len), false);
-    s->body.append(text(data, len));
-    return 0;
-  }
-
   static int stream_close(nghttp2_session*, int32_t id, uint32_t, void* user) {
     static_cast<Streams*>(user)->erase(id);
     return 0;
@@ -184,16 +176,10 @@ nghttp2_session* make_session(Streams& streams) {
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &Callbacks::begin_headers);
   nghttp2_session_callbacks_set_on_header_callback(callbacks, &Callbacks::header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &Callbacks::frame_recv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &Callbacks::data_chunk);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &fuzz::data_chunk<Sent>);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &Callbacks::stream_close);
-  nghttp2_option* options = nullptr;
-  nghttp2_option_new(&options);  // H2Connection's, where they change what is received
-  nghttp2_option_set_max_continuations(options, 8);
-  nghttp2_option_set_stream_reset_rate_limit(options, 1000, 33);
-  nghttp2_option_set_no_closed_streams(options, 1);
   nghttp2_session* session = nullptr;
-  nghttp2_session_server_new2(&session, callbacks, &streams, options);
-  nghttp2_option_del(options);
+  nghttp2_session_server_new2(&session, callbacks, &streams, h2_server_options().get());
   nghttp2_session_callbacks_del(callbacks);
   const nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
                                              {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, kLimits.max_header_bytes}};

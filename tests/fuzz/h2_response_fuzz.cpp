@@ -1,6 +1,6 @@
-// libFuzzer target: an HTTP/2 upstream's bytes through nghttp2's client session, as vane's
-// H2Upstream configures it, into the HTTP/1.1 answer a stream becomes (proxy/http/h2_inbound.cpp),
-// which the relay then reads with vane's response parser. Two requests are open before the input
+// libFuzzer target: an HTTP/2 upstream's bytes through nghttp2's client session, with vane's
+// options for it (h2_client_options()), into the HTTP/1.1 answer a stream becomes
+// (proxy/http/h2_inbound.cpp), which the relay then reads with vane's response parser. Two requests are open before the input
 // comes: stream 1 a GET, stream 3 a HEAD. Properties, beyond "no crash, no UB":
 //  - interim (1xx) heads leave nothing; the answer's head, once its header block ends, is one
 //    whole head, with nothing after it;
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "proxy/http/h2_inbound.hpp"
+#include "proxy/http/h2_options.hpp"
 #include "proxy/http/parser.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/fuzz/h2_fuzz.hpp"
@@ -140,15 +141,6 @@ struct Callbacks {
     if (g->in.complete()) check_end(*g);
     return 0;
   }
-
-  static int data_chunk(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data, size_t len,
-                        void*) {
-    Got* g = got_of(session, id);
-    if (!g) return 0;
-    g->in.add_body(text(data, len), false);
-    g->body.append(text(data, len));
-    return 0;
-  }
 };
 
 nghttp2_nv nv(std::string_view name, std::string_view value) {
@@ -173,13 +165,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_on_header_callback(callbacks, &Callbacks::header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &Callbacks::frame_recv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &Callbacks::data_chunk);
-  nghttp2_option* options = nullptr;
-  nghttp2_option_new(&options);  // H2Upstream's, where they change what is received
-  nghttp2_option_set_max_outbound_ack(options, 1000);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &vane::fuzz::data_chunk<Got>);
   nghttp2_session* session = nullptr;
-  nghttp2_session_client_new2(&session, callbacks, nullptr, options);
-  nghttp2_option_del(options);
+  nghttp2_session_client_new2(&session, callbacks, nullptr, h2_client_options().get());
   nghttp2_session_callbacks_del(callbacks);
   const nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
   nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, settings, std::size(settings));
